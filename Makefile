@@ -1,0 +1,54 @@
+# Tributary: the two commands a new machine needs are `make run` and `make test`.
+# Both first install missing Debian build dependencies (as root, idempotent).
+
+JOBS ?= $(shell nproc)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEPS := $(shell sed -e 's/\#.*//' -e '/^\s*$$/d' packaging/build-deps.txt)
+
+.PHONY: all deps build build-sanitize run stop test test-sanitize fuzz bench clean format
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEPS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+build-sanitize: deps
+	cmake --preset debug-sanitize >/dev/null
+	cmake --build --preset debug-sanitize -j $(JOBS)
+
+# Starts a parent and an agent on 127.0.0.1 with the embedded defaults (see packaging/dev-run.sh).
+run: build
+	packaging/dev-run.sh start build/release
+
+stop:
+	packaging/dev-run.sh stop build/release
+
+test: build
+	ctest --preset release
+
+test-sanitize: build-sanitize
+	ctest --preset debug-sanitize
+
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz -j $(JOBS)
+	tests/fuzz/run-all.sh build/fuzz 20
+
+bench: build
+	tests/bench/run-all.sh build/release
+
+format:
+	find agent parent common tests -name '*.cpp' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build

@@ -1,0 +1,102 @@
+#pragma once
+// TCP on libuv: a listener, a connection, and an outgoing connect. All live on one Loop.
+// Destroying any of them closes the socket and guarantees no callback runs afterwards.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/base/result.h"
+#include "common/event/loop.h"
+
+namespace trib::net {
+
+// One established TCP stream. Owned by whoever holds the unique_ptr (a session, a sender).
+class TcpConnection {
+ public:
+  using DataCallback = std::function<void(std::string_view bytes)>;
+  // Called once when the stream ends: EOF (Errc::closed) or an error. After it, only the
+  // destructor is meaningful.
+  using EndCallback = std::function<void(const Error& why)>;
+  using WriteDone = std::function<void(const Status&)>;
+
+  ~TcpConnection();
+  TcpConnection(const TcpConnection&) = delete;
+  TcpConnection& operator=(const TcpConnection&) = delete;
+
+  // Starts (or resumes) delivering received bytes. Callbacks may destroy this object.
+  void start_reading(DataCallback on_data, EndCallback on_end);
+  void pause_reading();
+  void resume_reading();
+
+  // Queues bytes; `done` (optional) runs when the kernel took them or the write failed.
+  void write(std::string bytes, WriteDone done = {});
+  // Bytes queued in libuv not yet handed to the kernel: the sender's back-pressure signal.
+  size_t queued_bytes();
+
+  // Peer address as text ("127.0.0.1", "::1") and port; empty/0 when unknown.
+  const std::string& peer_address() const { return peer_address_; }
+  uint16_t peer_port() const { return peer_port_; }
+  std::string peer() const;  // "ip:port", IPv6 in brackets
+
+  // Adopts an accepted or connected uv_tcp_t (already initialized on `loop`).
+  static std::unique_ptr<TcpConnection> adopt(uv_tcp_t* tcp);
+
+ private:
+  struct State;
+  explicit TcpConnection(uv_tcp_t* tcp);
+  static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+
+  uv_tcp_t* tcp_;  // freed in its close callback
+  std::string peer_address_;
+  uint16_t peer_port_ = 0;
+};
+
+// Accepts connections on host:port (port 0 picks a free one; see port()).
+class TcpListener {
+ public:
+  using AcceptCallback = std::function<void(std::unique_ptr<TcpConnection>)>;
+
+  static Result<std::unique_ptr<TcpListener>> listen(event::Loop& loop, const std::string& host,
+                                                     uint16_t port, AcceptCallback on_accept);
+  ~TcpListener();
+  uint16_t port() const { return port_; }
+
+ private:
+  struct State {
+    AcceptCallback on_accept;
+  };
+  TcpListener() = default;
+  event::HandleBox<uv_tcp_t, State> box_;
+  uint16_t port_ = 0;
+};
+
+// An outgoing connection in progress: resolves `host`, connects, and calls back once with the
+// connection or an error. Destroying it cancels (no callback).
+class TcpConnect {
+ public:
+  using Callback = std::function<void(Result<std::unique_ptr<TcpConnection>>)>;
+
+  static std::unique_ptr<TcpConnect> start(event::Loop& loop, const std::string& host,
+                                           uint16_t port, std::chrono::milliseconds timeout,
+                                           Callback done);
+  ~TcpConnect();
+
+ private:
+  struct Shared;
+  TcpConnect() = default;
+  std::shared_ptr<Shared> shared_;
+};
+
+// "host:port", "[v6]:port" or "host" (default port) split. Errc::parse_error when malformed.
+struct HostPort {
+  std::string host;
+  uint16_t port = 0;
+};
+Result<HostPort> parse_host_port(std::string_view text, uint16_t default_port);
+
+}  // namespace trib::net

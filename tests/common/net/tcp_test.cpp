@@ -1,0 +1,83 @@
+#include "common/net/tcp.h"
+
+#include <gtest/gtest.h>
+
+#include "support/loop_fixture.h"
+
+namespace trib::net {
+namespace {
+
+using test::LoopTest;
+using namespace std::chrono_literals;
+
+TEST_F(LoopTest, ConnectSendEchoAndClose) {
+  std::unique_ptr<TcpConnection> server_side;
+  auto listener = TcpListener::listen(loop_, "127.0.0.1", 0, [&](auto conn) {
+    server_side = std::move(conn);
+    server_side->start_reading(
+        [&](std::string_view bytes) { server_side->write(std::string(bytes)); },
+        [&](const Error&) { server_side.reset(); });
+  });
+  ASSERT_TRUE(listener.ok()) << listener.error().describe();
+  std::unique_ptr<TcpConnection> client;
+  std::string echoed;
+  auto attempt = TcpConnect::start(loop_, "127.0.0.1", (*listener)->port(), 5s, [&](auto result) {
+    ASSERT_TRUE(result.ok()) << result.error().describe();
+    client = std::move(result).value();
+    EXPECT_EQ(client->peer_address(), "127.0.0.1");
+    client->start_reading([&](std::string_view bytes) { echoed += bytes; }, [](const Error&) {});
+    client->write("hello");
+  });
+  run_until([&] { return echoed == "hello"; });
+  client.reset();  // server sees EOF and drops its side
+  run_until([&] { return server_side == nullptr; });
+  attempt.reset();
+  listener->reset();
+}
+
+TEST_F(LoopTest, ConnectRefusedReportsError) {
+  // Bind then drop a listener to find a port nobody listens on.
+  uint16_t port = 0;
+  {
+    auto l = TcpListener::listen(loop_, "127.0.0.1", 0, [](auto) {});
+    ASSERT_TRUE(l.ok());
+    port = (*l)->port();
+  }
+  bool failed = false;
+  auto attempt = TcpConnect::start(loop_, "127.0.0.1", port, 5s, [&](auto result) {
+    EXPECT_FALSE(result.ok());
+    failed = true;
+  });
+  run_until([&] { return failed; });
+}
+
+TEST_F(LoopTest, CancelledConnectNeverCallsBack) {
+  auto attempt = TcpConnect::start(loop_, "localhost", 9, 5s,
+                                   [&](auto) { ADD_FAILURE() << "callback after cancel"; });
+  attempt.reset();
+  event::Timer settle(loop_);
+  bool settled = false;
+  settle.start(50ms, 0ms, [&] { settled = true; });
+  run_until([&] { return settled; });
+}
+
+TEST(ParseHostPortTest, Forms) {
+  auto a = parse_host_port("example.org:1234", 19999);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->host, "example.org");
+  EXPECT_EQ(a->port, 1234);
+  auto b = parse_host_port("[::1]:80", 19999);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->host, "::1");
+  EXPECT_EQ(b->port, 80);
+  auto c = parse_host_port("10.0.0.1", 19999);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->port, 19999);
+  EXPECT_FALSE(parse_host_port("host:0", 1).ok());
+  EXPECT_FALSE(parse_host_port("host:99999", 1).ok());
+  EXPECT_FALSE(parse_host_port(":80", 1).ok());
+  EXPECT_FALSE(parse_host_port("[::1", 1).ok());
+}
+
+}  // namespace
+}  // namespace trib::net
