@@ -1,0 +1,44 @@
+#pragma once
+// Command-line flags, declared once with their help text: `--name value`, `--name=value`, and
+// switches without a value. Both binaries use it, so their flags look and behave the same.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/base/result.h"
+
+namespace trib {
+
+class CommandLine {
+ public:
+  CommandLine(std::string program, std::string summary);
+
+  // A flag that takes a value, e.g. add_option("config-dir", "DIR", "where stream.conf is").
+  void add_option(std::string name, std::string value_name, std::string help);
+  // A switch, e.g. add_switch("check-config", "validate the configuration and exit").
+  void add_switch(std::string name, std::string help);
+
+  // Unknown flags, missing values and stray arguments are errors naming the flag.
+  Status parse(int argc, const char* const* argv);
+
+  std::optional<std::string> value(const std::string& name) const;
+  bool has(const std::string& name) const;
+  std::string help() const;
+
+ private:
+  struct Flag {
+    std::string name;
+    std::string value_name;  // empty for switches
+    std::string help;
+  };
+  const Flag* find(const std::string& name) const;
+
+  std::string program_;
+  std::string summary_;
+  std::vector<Flag> flags_;
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace trib
