@@ -70,11 +70,24 @@ log() { echo "[footprint $(date +%H:%M:%S)] $*" >&2; }
 
 TMP=$(mktemp -d /tmp/trib-bench.XXXXXX)
 TRIB_PIDS=()
+WAIT_PID=""
+
+# Runs a command in the background and waits for it, so that INT/TERM are handled at once
+# (bash runs traps only between foreground commands); cleanup ends it if still running.
+interruptible() {
+  "$@" &
+  WAIT_PID=$!
+  local rc=0
+  wait "$WAIT_PID" || rc=$?
+  WAIT_PID=""
+  return "$rc"
+}
 
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   local pid i
+  [ -n "$WAIT_PID" ] && kill -TERM "$WAIT_PID" 2>/dev/null
   for pid in "${TRIB_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || continue
     for i in $(seq 1 25); do
@@ -102,6 +115,8 @@ import socket, sys
 want = int(sys.argv[1]) if sys.argv[1] else 0
 for port in (want, 0):
     s = socket.socket()
+    # As servers do: a port left in TIME_WAIT by the previous run is free.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind(("127.0.0.1", port))
         print(s.getsockname()[1])
@@ -145,7 +160,7 @@ ND_CHILD_WEB_PORT=${ND_CHILD_WEB_PORT-29998}
 [ -n "$ND_CHILD_WEB_PORT" ] && ND_CHILD_WEB_PORT=$(pick_port "$ND_CHILD_WEB_PORT")
 ND_KEY=$(uuid)
 
-log "netdata $(netdata -v 2>&1 | head -n 1): parent on 127.0.0.1:$ND_PARENT_PORT," \
+log "$(netdata -v 2>&1 | head -n 1): parent on 127.0.0.1:$ND_PARENT_PORT," \
   "child web ${ND_CHILD_WEB_PORT:-off}, dir $TMP"
 netdata_start_parent "$TMP/nd-parent" "$ND_PARENT_PORT" "$ND_KEY"
 netdata_start_child "$TMP/nd-child" "127.0.0.1:$ND_PARENT_PORT" "$ND_KEY" none "$ND_CHILD_WEB_PORT"
@@ -226,7 +241,7 @@ fi
 # --- Measure ---------------------------------------------------------------------------------
 
 log "warm-up ${WARMUP}s"
-sleep "$WARMUP"
+interruptible sleep "$WARMUP"
 TRIB_HOST=""
 if [ -n "$TRIB_AGENT_PID" ]; then
   TRIB_HOST=$(tributary_host) || log "the tributary parent does not list the agent's charts" \
@@ -236,7 +251,7 @@ fi
 targets=("$ND_LABEL=$(netdata_pid "$TMP/nd-child")")
 [ -n "$TRIB_AGENT_PID" ] && targets+=("$TRIB_LABEL=$TRIB_AGENT_PID")
 log "measuring for ${WINDOW}s (sample every ${INTERVAL}s): ${targets[*]}"
-python3 "$BENCH_DIR/footprint.py" measure --out "$TMP/measure.json" --window "$WINDOW" \
+interruptible python3 "$BENCH_DIR/footprint.py" measure --out "$TMP/measure.json" --window "$WINDOW" \
   --interval "$INTERVAL" "${targets[@]}"
 
 dims_args=()
