@@ -232,6 +232,8 @@ def machine_info():
         "kernel": platform.release(),
         "host": platform.node(),
         "load": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        # apps.plugin's cost grows with the number of processes it walks every second.
+        "processes": sum(1 for d in os.listdir("/proc") if d.isdigit()),
     }
 
 
@@ -253,7 +255,8 @@ def report(args):
     mi = machine_info()
     lines = [f"### Agent footprint, {mi['date']}", ""]
     lines.append(f"- Machine: {mi['nproc']} CPU ({mi['cpu']}), {mi['memory']} RAM, "
-                 f"kernel {mi['kernel']}, load average at the end {mi['load']}")
+                 f"kernel {mi['kernel']}, load average at the end {mi['load']}, "
+                 f"{mi['processes']} processes")
     lines.append(f"- Command: `{args.command}`")
     if args.window_note:
         lines.append(f"- {args.window_note}")
