@@ -76,17 +76,19 @@ _netdata_stop_packaged_service() {
   elif [ -x /etc/init.d/netdata ]; then
     $sudo /etc/init.d/netdata stop >/dev/null 2>&1 || true
   fi
-  # Whatever is left is a daemon of the package (its config is /etc/netdata/netdata.conf and it
-  # writes /run/netdata/netdata.pid); ours always run with -c and -P inside their own dir.
-  local pid
-  if [ -r /run/netdata/netdata.pid ]; then
-    pid=$(cat /run/netdata/netdata.pid)
+  # Whatever is left is a daemon of the package (init script: -P /run/netdata.pid); ours always
+  # run with -c and a pid file inside their own dir. Nothing else on 19999 is touched.
+  local pidfile pid
+  for pidfile in /run/netdata.pid /run/netdata/netdata.pid; do
+    [ -r "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
     if [ -n "$pid" ] && grep -qx netdata "/proc/$pid/comm" 2>/dev/null &&
       ! tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- ' -c '; then
       _netdata_log "stopping the packaged netdata (pid $pid)"
       $sudo kill "$pid" 2>/dev/null || true
     fi
-  fi
+  done
+  return 0
 }
 
 # netdata_write_conf DIR ROLE DB_MODE WEB (WEB: "127.0.0.1:PORT" or empty for no web server)
