@@ -155,6 +155,10 @@ ND_LABEL="netdata 1.37 child"
 TRIB_LABEL="tributary-agent"
 
 netdata_ensure_installed
+if [ "$(id -u)" != 0 ] && ! id -nG | grep -qw netdata; then
+  log "WARNING: not root and not in group netdata: apps.plugin (mode 0754 root:netdata) cannot" \
+    "run, so Netdata's tree and dimensions are smaller than stock"
+fi
 ND_PARENT_PORT=$(pick_port "${ND_PARENT_PORT:-29999}")
 ND_CHILD_WEB_PORT=${ND_CHILD_WEB_PORT-29998}
 [ -n "$ND_CHILD_WEB_PORT" ] && ND_CHILD_WEB_PORT=$(pick_port "$ND_CHILD_WEB_PORT")
