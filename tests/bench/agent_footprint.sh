@@ -34,7 +34,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH_DIR=$ROOT/tests/bench
-# shellcheck source=../support/netdata.sh
+# shellcheck source=tests/support/netdata.sh
 . "$ROOT/tests/support/netdata.sh"
 
 usage() {
@@ -225,8 +225,8 @@ start_tributary() {
 
 # The agent's host as its parent knows it: a mirrored GUID from /api/v1/info, else the hostname.
 tributary_host() {
-  local i guid
-  for i in $(seq 1 30); do
+  local _ guid
+  for _ in $(seq 1 30); do
     guid=$(python3 "$BENCH_DIR/footprint.py" mirrored-guid --port "$TRIB_PARENT_PORT" 2>/dev/null) &&
       { echo "$guid"; return 0; }
     python3 "$BENCH_DIR/footprint.py" dims --port "$TRIB_PARENT_PORT" --host "$(hostname)" \

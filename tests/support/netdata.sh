@@ -307,8 +307,8 @@ netdata_wait_listening() {
 }
 
 netdata_wait_mirrored() {
-  local port=$1 guid=$2 secs=${3:-60} i
-  for i in $(seq 1 "$secs"); do
+  local port=$1 guid=$2 secs=${3:-60} _
+  for _ in $(seq 1 "$secs"); do
     netdata_http "$port" /api/v1/info 2>/dev/null | python3 -c '
 import json, sys
 info = json.load(sys.stdin)
