@@ -86,11 +86,11 @@ interruptible() {
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  local pid i
+  local pid _
   [ -n "$WAIT_PID" ] && kill -TERM "$WAIT_PID" 2>/dev/null
   for pid in "${TRIB_PIDS[@]}"; do
     kill -TERM "$pid" 2>/dev/null || continue
-    for i in $(seq 1 25); do
+    for _ in $(seq 1 25); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
@@ -128,10 +128,12 @@ for port in (want, 0):
 EOF
 }
 
+# wait_tcp PORT SECS [PID]: until 127.0.0.1:PORT accepts; gives up early if PID exits.
 wait_tcp() {
-  local port=$1 secs=$2 i
-  for i in $(seq 1 $((secs * 5))); do
+  local port=$1 secs=$2 pid=${3:-} _
+  for _ in $(seq 1 $((secs * 5))); do
     (: </dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
+    [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && return 1
     sleep 0.2
   done
   return 1
@@ -207,7 +209,7 @@ start_tributary() {
   log "tributary-parent on 127.0.0.1:$TRIB_PARENT_PORT: $parent"
   HEARTBEAT_PORT=$hb_port "$parent" "${pargs[@]}" </dev/null >"$p/log/stdout.log" 2>&1 &
   TRIB_PIDS+=($!)
-  if ! wait_tcp "$TRIB_PARENT_PORT" 15; then
+  if ! wait_tcp "$TRIB_PARENT_PORT" 15 "${TRIB_PIDS[-1]}"; then
     TRIB_SKIP="tributary-parent did not listen on $TRIB_PARENT_PORT ($(tail -n 3 "$p/log/stdout.log" | tr '\n' ' '))"
     return 1
   fi

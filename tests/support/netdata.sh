@@ -215,8 +215,8 @@ netdata_start_child() {
 	reconnect delay seconds = 5
 EOF
   _netdata_exec "$dir"
-  local i
-  for i in $(seq 1 100); do
+  local _
+  for _ in $(seq 1 100); do
     [ -s "$dir/lib/registry/netdata.public.unique.id" ] && return 0
     kill -0 "$(netdata_pid "$dir")" 2>/dev/null || break
     sleep 0.2
@@ -230,7 +230,7 @@ netdata_pid() { cat "$1/run/main.pid" 2>/dev/null; }
 netdata_guid() { cat "$1/lib/registry/netdata.public.unique.id" 2>/dev/null; }
 
 netdata_stop() {
-  local dir=$1 pid i
+  local dir=$1 pid _
   pid=$(netdata_pid "$dir") || true
   [ -n "$pid" ] || return 0
   # Plugins normally exit when netdata closes their pipes. Remember them first: one left behind
@@ -239,7 +239,7 @@ netdata_stop() {
   read -r -a plugins <<<"$(_netdata_descendants "$pid")"
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
@@ -298,8 +298,8 @@ EOF
 }
 
 netdata_wait_listening() {
-  local port=$1 secs=${2:-30} i
-  for i in $(seq 1 $((secs * 5))); do
+  local port=$1 secs=${2:-30} _
+  for _ in $(seq 1 $((secs * 5))); do
     netdata_http "$port" /api/v1/info >/dev/null 2>&1 && return 0
     sleep 0.2
   done
