@@ -205,7 +205,7 @@ start_tributary() {
 
   local pargs=(--config-dir "$p/etc" --data-dir "$p/data" --port "$TRIB_PARENT_PORT")
   # The heartbeat server defaults to 8000; keep it off ports others may use.
-  "$parent" --help 2>&1 | grep -q -- --heartbeat-port && pargs+=(--heartbeat-port "$hb_port")
+  timeout 5 "$parent" --help 2>&1 | grep -q -- --heartbeat-port && pargs+=(--heartbeat-port "$hb_port")
   log "tributary-parent on 127.0.0.1:$TRIB_PARENT_PORT: $parent"
   HEARTBEAT_PORT=$hb_port "$parent" "${pargs[@]}" </dev/null >"$p/log/stdout.log" 2>&1 &
   TRIB_PIDS+=($!)
