@@ -205,7 +205,9 @@ start_tributary() {
 
   local pargs=(--config-dir "$p/etc" --data-dir "$p/data" --port "$TRIB_PARENT_PORT")
   # The heartbeat server defaults to 8000; keep it off ports others may use.
-  timeout 5 "$parent" --help 2>&1 | grep -q -- --heartbeat-port && pargs+=(--heartbeat-port "$hb_port")
+  local help
+  help=$(timeout 5 "$parent" --help 2>&1) || true
+  if grep -q -- --heartbeat-port <<<"$help"; then pargs+=(--heartbeat-port "$hb_port"); fi
   log "tributary-parent on 127.0.0.1:$TRIB_PARENT_PORT: $parent"
   HEARTBEAT_PORT=$hb_port "$parent" "${pargs[@]}" </dev/null >"$p/log/stdout.log" 2>&1 &
   TRIB_PIDS+=($!)
