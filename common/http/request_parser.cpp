@@ -111,10 +111,11 @@ struct RequestParser::Impl {
     return head_bytes > limits.max_head_bytes ? fail(status, reason) : 0;
   }
 
+  // Non-zero stops the parser; -1 because on_headers_complete gives 1 and 2 other meanings.
   int fail(int status, std::string reason) {
     failure.status = status;
     failure.reason = std::move(reason);
-    return 1;
+    return -1;
   }
 
   void flush_header() {

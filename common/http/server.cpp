@@ -1,5 +1,6 @@
 #include "common/http/server.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "common/log/log.h"
@@ -12,9 +13,12 @@ using std::chrono::milliseconds;
 
 // Pipelined bytes held while a request is being handled; above this, reading pauses.
 constexpr size_t kMaxBufferedInput = 64 * 1024;
-// After an error answer, how long unread client bytes are drained so that closing does not
-// reset the connection (and destroy the answer) while the client is still sending.
-constexpr milliseconds kLingerTime{2'000};
+// After an error answer the client may still be sending (a body we refused, say); closing with
+// unread bytes resets the connection and can destroy the answer before the client reads it.
+// So incoming bytes are drained until the client is quiet this long, or closes...
+constexpr milliseconds kLingerQuiet{200};
+// ...but never longer than this.
+constexpr milliseconds kLingerMax{2'000};
 
 bool has_no_body(int status) { return status < 200 || status == 204 || status == 304; }
 
@@ -127,7 +131,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void on_data(std::string_view bytes) {
     if (closed_) return;
-    if (closing_) return;  // draining after the last answer: discard
+    if (closing_) {  // after the last answer: discard
+      if (deadline_ == Deadline::linger) extend_linger();
+      return;
+    }
     input_.append(bytes);
     body_activity_ = true;
     if (in_flight_) {
@@ -271,7 +278,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     conn_->resume_reading();
-    set_deadline(Deadline::linger, kLingerTime);
+    linger_start_ms_ = server_.loop_.now_ms();
+    set_deadline(Deadline::linger, kLingerQuiet);
+  }
+
+  void extend_linger() {
+    const auto elapsed = milliseconds(server_.loop_.now_ms() - linger_start_ms_);
+    if (elapsed >= kLingerMax) {
+      close_now();
+      return;
+    }
+    set_deadline(Deadline::linger, std::min(kLingerQuiet, kLingerMax - elapsed));
   }
 
   void apply_backpressure() {
@@ -356,6 +373,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool peer_ended_ = false;     // EOF from the client
   bool closing_ = false;        // last answer queued; nothing more is parsed
   bool linger_ = false;
+  uint64_t linger_start_ms_ = 0;
   bool closed_ = false;
 };
 
