@@ -202,10 +202,11 @@ struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
     }
     // End of stream completes a body delimited by the close.
     http_parser_execute(&parser, &settings, nullptr, 0);
-    check_parser();
-    if (!finished) {
-      finish(Error(Errc::closed, request.url + " closed the connection before a full answer"));
+    if (complete) {
+      finish(std::move(response));
+      return;
     }
+    finish(Error(Errc::closed, request.url + " closed the connection before a full answer"));
   }
 
   void check_parser() {
