@@ -77,11 +77,8 @@ Result<HttpUrl> parse_http_url(std::string_view text) {
   return out;
 }
 
-// Everything about one exchange. Held by the handle and, while a callback runs, by that
-// callback; parser callbacks only record, the outcome is acted on after http_parser_execute.
-struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
-  State(event::Loop& l, FetchRequest r, FetchCallback cb)
-      : loop(l), request(std::move(r)), done(std::move(cb)), deadline(l) {
+struct ResponseParser::Impl {
+  Impl(bool head, size_t max_body) : head_request(head), max_body_bytes(max_body) {
     http_parser_init(&parser, HTTP_RESPONSE);
     parser.data = this;
     settings.on_header_field = &on_header_field;
@@ -91,8 +88,9 @@ struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
     settings.on_message_complete = &on_message_complete;
   }
 
-  static State& of(http_parser* p) { return *static_cast<State*>(p->data); }
+  static Impl& of(http_parser* p) { return *static_cast<Impl*>(p->data); }
 
+  // Parser callbacks only record; non-zero stops the parser.
   static int on_header_field(http_parser* p, const char* at, size_t len) {
     auto& self = of(p);
     if (self.last_was_value) self.flush_header();
@@ -109,15 +107,15 @@ struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
     auto& self = of(p);
     self.flush_header();
     self.response.status = p->status_code;
-    return self.request.method == "HEAD" ? 1 : 0;  // 1: no body follows
+    return self.head_request ? 1 : 0;  // 1: no body follows
   }
   static int on_body(http_parser* p, const char* at, size_t len) {
     auto& self = of(p);
-    if (self.response.body.size() + len > self.request.max_response_body_bytes) {
-      self.failure = Error(Errc::limit_exceeded,
-                           "response body from " + self.request.url + " exceeds " +
-                               std::to_string(self.request.max_response_body_bytes) + " bytes");
-      return 1;
+    if (self.response.body.size() + len > self.max_body_bytes) {
+      self.failure =
+          Error(Errc::limit_exceeded,
+                "response body exceeds " + std::to_string(self.max_body_bytes) + " bytes");
+      return -1;
     }
     self.response.body.append(at, len);
     return 0;
@@ -134,11 +132,65 @@ struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
   }
 
   void flush_header() {
-    if (!field.empty()) response.headers.add(std::move(field), std::move(value));
+    if (!field.empty() || !value.empty()) {
+      response.headers.add(std::move(field), std::move(value));
+    }
     field.clear();
     value.clear();
     last_was_value = false;
   }
+
+  // Feeds `bytes` (nullptr/0 signals the end of the stream).
+  Result<bool> execute(const char* bytes, size_t size) {
+    if (complete) return true;
+    if (HTTP_PARSER_ERRNO(&parser) == HPE_OK) http_parser_execute(&parser, &settings, bytes, size);
+    if (complete) return true;
+    const auto err = HTTP_PARSER_ERRNO(&parser);
+    if (err == HPE_OK) return false;
+    if (failure.code) return failure;
+    return Error(Errc::protocol_error,
+                 std::string("bad HTTP answer: ") + http_errno_description(err));
+  }
+
+  bool head_request;
+  size_t max_body_bytes;
+  http_parser parser{};
+  http_parser_settings settings{};
+  FetchResponse response;
+  std::string field;
+  std::string value;
+  bool last_was_value = false;
+  bool complete = false;
+  Error failure;
+};
+
+ResponseParser::ResponseParser(bool head_request, size_t max_body_bytes)
+    : impl_(std::make_unique<Impl>(head_request, max_body_bytes)) {}
+ResponseParser::~ResponseParser() = default;
+
+Result<bool> ResponseParser::parse(std::string_view bytes) {
+  if (bytes.empty()) return impl_->complete;  // an empty feed would mean end of stream
+  return impl_->execute(bytes.data(), bytes.size());
+}
+
+Result<bool> ResponseParser::finish() {
+  auto done = impl_->execute(nullptr, 0);
+  // http-parser reports a cut answer as an error; to the caller it is just incomplete.
+  if (!done.ok() && !done.error().is(Errc::limit_exceeded)) return false;
+  return done;
+}
+
+FetchResponse ResponseParser::take_response() { return std::move(impl_->response); }
+
+// Everything about one exchange. Held by the handle and, while a callback runs, by that
+// callback.
+struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
+  State(event::Loop& l, FetchRequest r, FetchCallback cb)
+      : loop(l),
+        request(std::move(r)),
+        done(std::move(cb)),
+        deadline(l),
+        parser(request.method == "HEAD", request.max_response_body_bytes) {}
 
   void start() {
     std::weak_ptr<State> weak = weak_from_this();
@@ -190,8 +242,7 @@ struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
 
   void on_data(std::string_view bytes) {
     if (finished) return;
-    http_parser_execute(&parser, &settings, bytes.data(), bytes.size());
-    check_parser();
+    on_parsed(parser.parse(bytes));
   }
 
   void on_end(const Error& why) {
@@ -200,28 +251,19 @@ struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
       finish(Error(why.code, "reading the answer from " + request.url + ": " + why.message));
       return;
     }
-    // End of stream completes a body delimited by the close.
-    http_parser_execute(&parser, &settings, nullptr, 0);
-    if (complete) {
-      finish(std::move(response));
-      return;
+    on_parsed(parser.finish());
+    if (!finished) {
+      finish(Error(Errc::closed, request.url + " closed the connection before a full answer"));
     }
-    finish(Error(Errc::closed, request.url + " closed the connection before a full answer"));
   }
 
-  void check_parser() {
-    if (complete) {
-      finish(std::move(response));
-      return;
+  void on_parsed(Result<bool> complete) {
+    if (!complete.ok()) {
+      const auto& error = complete.error();
+      finish(Error(error.code, error.message + " (from " + request.url + ")"));
+    } else if (*complete) {
+      finish(parser.take_response());
     }
-    const auto err = HTTP_PARSER_ERRNO(&parser);
-    if (err == HPE_OK) return;
-    if (failure.code) {
-      finish(failure);
-      return;
-    }
-    finish(Error(Errc::protocol_error,
-                 "bad HTTP answer from " + request.url + ": " + http_errno_description(err)));
   }
 
   void finish(Result<FetchResponse> result) {
@@ -249,17 +291,10 @@ struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
   FetchCallback done;
   HttpUrl url;
   event::Timer deadline;
+  ResponseParser parser;
   std::unique_ptr<net::TcpConnect> connecting;
   std::unique_ptr<net::TcpConnection> conn;
-  http_parser parser{};
-  http_parser_settings settings{};
-  FetchResponse response;
-  std::string field;
-  std::string value;
-  bool last_was_value = false;
-  bool complete = false;
   bool finished = false;
-  Error failure;
 };
 
 FetchHandle& FetchHandle::operator=(FetchHandle&& other) noexcept {

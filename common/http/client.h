@@ -31,6 +31,29 @@ struct FetchResponse {
   std::string body;  // de-chunked
 };
 
+// Incremental parsing of one HTTP/1.x response, with no socket attached (the client and the
+// fuzz target drive the same code). Interim 1xx answers are skipped.
+class ResponseParser {
+ public:
+  // `head_request`: the answer has no body whatever its headers say.
+  ResponseParser(bool head_request, size_t max_body_bytes);
+  ~ResponseParser();
+  ResponseParser(const ResponseParser&) = delete;
+  ResponseParser& operator=(const ResponseParser&) = delete;
+
+  // Feeds received bytes; true once the response is complete (later bytes are ignored).
+  // Errors: Errc::protocol_error (not HTTP), Errc::limit_exceeded (body too large).
+  Result<bool> parse(std::string_view bytes);
+  // The peer closed: completes a body delimited by the close. False when the answer is cut.
+  Result<bool> finish();
+  // The completed response; once.
+  FetchResponse take_response();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Errors: Errc::invalid_argument / unsupported (bad or https URL), Errc::timeout, Errc::closed
 // (the server closed before a full answer), Errc::protocol_error (not HTTP),
 // Errc::limit_exceeded (body above the bound), or the socket's error. Any HTTP status,

@@ -36,6 +36,48 @@ TEST(ParseHttpUrlTest, RefusesWhatItCannotFetch) {
   EXPECT_TRUE(parse_http_url("http://h:0/").error().is(Errc::invalid_argument));
 }
 
+TEST(ResponseParserTest, ParsesAChunkedAnswerFedByteByByte) {
+  ResponseParser parser(false, 1024);
+  const std::string raw =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Empty:\r\n\r\n"
+      "3\r\nabc\r\n0\r\n\r\nextra";
+  bool complete = false;
+  for (const char c : raw) {
+    auto step = parser.parse(std::string_view(&c, 1));
+    ASSERT_TRUE(step.ok()) << step.error().describe();
+    complete = *step;
+    if (complete) break;
+  }
+  ASSERT_TRUE(complete);
+  auto response = parser.take_response();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "abc");
+  ASSERT_NE(response.headers.get("x-empty"), nullptr);
+  EXPECT_EQ(*response.headers.get("x-empty"), "");
+}
+
+TEST(ResponseParserTest, HeadAnswerHasNoBodyDespiteItsLength) {
+  ResponseParser parser(true, 1024);
+  auto step = parser.parse("HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n");
+  ASSERT_TRUE(step.ok());
+  EXPECT_TRUE(*step);
+  EXPECT_EQ(parser.take_response().body, "");
+}
+
+TEST(ResponseParserTest, CloseCompletesOnlyCloseDelimitedBodies) {
+  ResponseParser open_ended(false, 1024);
+  ASSERT_FALSE(*open_ended.parse("HTTP/1.0 200 OK\r\n\r\nall of it"));
+  auto done = open_ended.finish();
+  ASSERT_TRUE(done.ok());
+  EXPECT_TRUE(*done);
+  EXPECT_EQ(open_ended.take_response().body, "all of it");
+  ResponseParser cut(false, 1024);
+  ASSERT_FALSE(*cut.parse("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\npart"));
+  auto cut_done = cut.finish();
+  ASSERT_TRUE(cut_done.ok());
+  EXPECT_FALSE(*cut_done);
+}
+
 // A server that answers every connection with canned bytes once it has read a request head,
 // and remembers what it read.
 class CannedServerTest : public test::LoopTest {
