@@ -1,35 +1,16 @@
 #include "parent/query/host_json.h"
 
-#include <array>
 #include <set>
 #include <string_view>
 #include <utility>
+
+#include "parent/store/system_info.h"
 
 namespace trib::parent::query {
 
 namespace {
 
 using nlohmann::ordered_json;
-
-// The system-info members of /api/v1/info, in Netdata's order. os_name is always present
-// (null when the host did not send it); the others only when known.
-constexpr std::array<std::string_view, 17> kSystemInfoKeys = {"os_name",
-                                                              "os_id",
-                                                              "os_id_like",
-                                                              "os_version",
-                                                              "os_version_id",
-                                                              "os_detection",
-                                                              "cores_total",
-                                                              "total_disk_space",
-                                                              "cpu_freq",
-                                                              "ram_total",
-                                                              "kernel_name",
-                                                              "kernel_version",
-                                                              "architecture",
-                                                              "virtualization",
-                                                              "virt_detection",
-                                                              "container",
-                                                              "container_detection"};
 
 const std::string* find_label(const std::vector<model::Label>& labels, std::string_view key) {
   for (const auto& [k, v] : labels) {
@@ -81,7 +62,8 @@ ordered_json info_json(const store::HostRegistry& registry, const store::Host& h
   info["mirrored_hosts"] = std::move(mirrored);
   info["mirrored_hosts_status"] = std::move(status);
 
-  for (const auto key : kSystemInfoKeys) {
+  // os_name is always present (null when unknown); the other system-info keys when known.
+  for (const auto key : store::system_info_keys()) {
     const std::string* value = find_label(host.system_info(), key);
     if (value != nullptr) {
       info[std::string(key)] = *value;
