@@ -73,6 +73,9 @@ ApiResponse handle_api(const store::HostRegistry& registry, std::string_view pat
   const std::string_view rest = path.substr(kHostPrefix.size());
   const size_t slash = rest.find('/');
   const std::string_view name = rest.substr(0, slash);
+  if (name.empty()) {
+    return text(404, "This netdata does not maintain a database for host: ");
+  }
   if (slash == std::string_view::npos) {
     ApiResponse redirect{308, std::string(kText), {}, {}};
     redirect.location = std::string(kHostPrefix) + http::url_encode(name) + "/";

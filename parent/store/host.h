@@ -37,6 +37,7 @@ class Host {
   // True while a receiver is connected; always for the parent's own host.
   bool reachable() const { return is_localhost_ || reachable_; }
   int64_t connected_since_s() const { return connected_since_s_; }
+  // The newest sample timestamp stored (as sent, before alignment); 0 before any.
   int64_t last_data_s() const { return last_data_s_; }
   int64_t disconnected_at_s() const { return disconnected_at_s_; }
 

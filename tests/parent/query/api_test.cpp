@@ -341,6 +341,8 @@ TEST_F(ApiTest, HostRouting) {
   EXPECT_EQ(unsupported.status, 404);
   EXPECT_EQ(unsupported.body, "Unsupported v1 API command: bogus");
   EXPECT_EQ(get("/api/v2/info").status, 404);
+  EXPECT_EQ(get("/host/").status, 404);
+  EXPECT_EQ(get("/host//api/v1/info").status, 404);
 }
 
 TEST_F(ApiTest, MemoryModeNoneHostHasChartsButNoData) {
