@@ -1,0 +1,31 @@
+#pragma once
+// Routes a decoded request path and query to a host and a v1 endpoint, and renders the answer.
+// The HTTP server (owned by the parent) calls handle_api for paths under /api/ and /host/ and
+// writes the ApiResponse out. Runs on the parent's I/O loop: it reads the HostRegistry.
+//
+//   /api/v1/{info,charts,chart,data}                  the parent's own host
+//   /host/<hostname or guid>/api/v1/...               any host (hostname looked up first)
+//   /host/<h>                                         308 to /host/<h>/
+//   /host/<unknown>/...                               404 "This netdata does not maintain ..."
+//   /host/a/host/b/...                                400 (nesting)
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/http/url.h"
+#include "parent/store/host_registry.h"
+
+namespace trib::parent::query {
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+  std::string location;  // set for redirects (308)
+};
+
+ApiResponse handle_api(const store::HostRegistry& registry, std::string_view path,
+                       const http::QueryParams& query, int64_t now_s);
+
+}  // namespace trib::parent::query

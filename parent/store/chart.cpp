@@ -1,0 +1,133 @@
+#include "parent/store/chart.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "parent/store/ram_series.h"
+
+namespace trib::parent::store {
+
+std::string_view to_string(MemoryMode mode) { return mode == MemoryMode::ram ? "ram" : "none"; }
+
+Result<MemoryMode> parse_memory_mode(std::string_view text) {
+  if (text == "ram") return MemoryMode::ram;
+  if (text == "none") return MemoryMode::none;
+  return Error(Errc::invalid_argument,
+               "memory mode '" + std::string(text) + "' is not supported here (valid: none, ram)");
+}
+
+Chart::Chart(const model::ChartDef& def, const StorageConfig& storage) : storage_(storage) {
+  def_.update_every = std::max(def.update_every, 1);
+  make_series();
+  redefine(def);
+}
+
+void Chart::make_series() {
+  if (storage_.mode == MemoryMode::ram) {
+    series_ =
+        std::make_unique<RamChartSeries>(storage_.history, def_.update_every, dimensions_.size());
+  } else {
+    series_ = std::make_unique<NullChartSeries>(def_.update_every);
+  }
+}
+
+void Chart::reset_series(const StorageConfig& storage) {
+  storage_ = storage;
+  std::erase_if(dimensions_, [](const Dimension& d) { return d.obsolete; });
+  last_collected_s_ = 0;
+  make_series();
+  redefine(def_);  // rebuilds the index after dropping obsolete dimensions
+}
+
+void Chart::redefine(const model::ChartDef& def) {
+  const int32_t old_update_every = def_.update_every;
+  def_ = def;
+  def_.update_every = std::max(def.update_every, 1);
+  if (def_.name.empty()) def_.name = def_.id;
+  if (def_.update_every != old_update_every) {
+    std::erase_if(dimensions_, [](const Dimension& d) { return d.obsolete; });
+    last_collected_s_ = 0;
+    make_series();
+  }
+
+  std::vector<bool> still_defined(dimensions_.size(), false);
+  def_to_dimension_.clear();
+  for (auto& dim_def : def_.dimensions) {
+    if (dim_def.name.empty()) dim_def.name = dim_def.id;
+    auto it = std::find_if(dimensions_.begin(), dimensions_.end(),
+                           [&](const Dimension& d) { return d.def.id == dim_def.id; });
+    if (it == dimensions_.end()) {
+      dimensions_.push_back(Dimension{dim_def, false, 0});
+      series_->add_dimension();
+      still_defined.push_back(true);
+      def_to_dimension_.push_back(dimensions_.size() - 1);
+    } else {
+      it->def = dim_def;
+      it->obsolete = false;
+      const auto index = static_cast<size_t>(it - dimensions_.begin());
+      still_defined[index] = true;
+      def_to_dimension_.push_back(index);
+    }
+  }
+  for (size_t i = 0; i < dimensions_.size(); ++i) {
+    if (!still_defined[i] && !dimensions_[i].obsolete) {
+      dimensions_[i].obsolete = true;
+      dimensions_[i].obsolete_after_s = series_->last_time_s();
+    }
+  }
+  erase_aged_out_dimensions();
+}
+
+void Chart::erase_aged_out_dimensions() {
+  const int64_t first = series_->first_time_s();
+  for (size_t i = dimensions_.size(); i-- > 0;) {
+    const Dimension& d = dimensions_[i];
+    // No data at all (never stored, or memory mode none), or every slot it had is gone.
+    if (d.obsolete && (d.obsolete_after_s == 0 || first == 0 || first > d.obsolete_after_s)) {
+      dimensions_.erase(dimensions_.begin() + static_cast<std::ptrdiff_t>(i));
+      series_->erase_dimension(i);
+      for (auto& index : def_to_dimension_) {
+        if (index > i) --index;
+      }
+    }
+  }
+}
+
+Result<StoreOutcome> Chart::store(const model::ChartSample& sample) {
+  if (sample.values.size() < def_.dimensions.size()) {
+    return Error(Errc::invalid_argument,
+                 "chart " + def_.id + ": sample has " + std::to_string(sample.values.size()) +
+                     " values for " + std::to_string(def_.dimensions.size()) + " dimensions");
+  }
+  if (sample.timestamp <= 0) {
+    return Error(Errc::invalid_argument,
+                 "chart " + def_.id + ": bad timestamp " + std::to_string(sample.timestamp));
+  }
+  const int64_t aligned = sample.timestamp - sample.timestamp % def_.update_every;
+  if (aligned <= last_collected_s_) {
+    ++ignored_late_;
+    return StoreOutcome::ignored_late;
+  }
+  row_.assign(dimensions_.size(), std::numeric_limits<double>::quiet_NaN());
+  for (size_t i = 0; i < def_.dimensions.size(); ++i) {
+    row_[def_to_dimension_[i]] = sample.values[i];
+  }
+  series_->append(aligned, row_);
+  last_collected_s_ = aligned;
+  if (std::any_of(dimensions_.begin(), dimensions_.end(),
+                  [](const Dimension& d) { return d.obsolete; })) {
+    erase_aged_out_dimensions();
+  }
+  return StoreOutcome::stored;
+}
+
+double Chart::last_value(size_t index) const {
+  double value = std::numeric_limits<double>::quiet_NaN();
+  const int64_t last = series_->last_time_s();
+  if (last != 0) series_->read(index, last, std::span<double>(&value, 1));
+  return value;
+}
+
+}  // namespace trib::parent::store

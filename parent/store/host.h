@@ -1,0 +1,84 @@
+#pragma once
+// A host whose metrics the parent holds: the parent itself (hops 0) or a child streaming to it.
+// Holds the host's identity (model::HostInfo), its connection state and its charts.
+//
+// Single-threaded: lives on the parent's I/O loop (receivers and the HTTP API run there), so
+// there are no locks. Owned by the HostRegistry; Host pointers stay valid for its lifetime.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/base/result.h"
+#include "common/model/metrics.h"
+#include "parent/store/chart.h"
+
+namespace trib::parent::store {
+
+struct HostStats {
+  uint64_t samples_stored = 0;
+  uint64_t samples_ignored_late = 0;  // duplicates and late resends, counted not stored
+};
+
+class Host {
+ public:
+  Host(model::HostInfo info, const StorageConfig& storage, bool is_localhost);
+
+  const model::HostInfo& info() const { return info_; }
+  const std::string& machine_guid() const { return info_.machine_guid; }
+  const std::string& hostname() const { return info_.hostname; }
+  bool is_localhost() const { return is_localhost_; }
+  const StorageConfig& storage() const { return storage_; }
+
+  // True while a receiver is connected; always for the parent's own host.
+  bool reachable() const { return is_localhost_ || reachable_; }
+  int64_t connected_since_s() const { return connected_since_s_; }
+  // The newest sample timestamp stored (as sent, before alignment); 0 before any.
+  int64_t last_data_s() const { return last_data_s_; }
+  int64_t disconnected_at_s() const { return disconnected_at_s_; }
+
+  // Netdata's system-info fields (os_name, os_id, kernel_name, cores_total, ...) as the child
+  // sent them (NETDATA_SYSTEM_* handshake parameters); shown by /api/v1/info.
+  const std::vector<model::Label>& system_info() const { return system_info_; }
+  void set_system_info(std::vector<model::Label> fields) { system_info_ = std::move(fields); }
+  // Whether this host's outgoing stream is compressed; unset when it has no sender.
+  std::optional<bool> stream_compression() const { return stream_compression_; }
+  void set_stream_compression(std::optional<bool> on) { stream_compression_ = on; }
+
+  // Creates the chart, or applies a redefinition (see chart.h for what happens to dimensions).
+  // A definition without an id or without dimensions is an error.
+  Status define_chart(const model::ChartDef& def);
+  // A not-yet-defined chart is Errc::not_found; a short sample is Errc::invalid_argument.
+  Result<StoreOutcome> store(std::string_view chart_id, const model::ChartSample& sample);
+
+  // By id, then by name (as Netdata's rrdset_find / rrdset_find_byname).
+  const Chart* find_chart(std::string_view id_or_name) const;
+  // In order of first definition.
+  const std::vector<std::unique_ptr<Chart>>& charts() const { return charts_; }
+  const HostStats& stats() const { return stats_; }
+  size_t memory_bytes() const;
+
+ private:
+  friend class HostRegistry;
+  void on_connected(const model::HostInfo& info, const StorageConfig& storage, int64_t now_s);
+  void on_disconnected(int64_t now_s);
+
+  model::HostInfo info_;
+  StorageConfig storage_;
+  bool is_localhost_;
+  bool reachable_ = false;
+  int64_t connected_since_s_ = 0;
+  int64_t last_data_s_ = 0;
+  int64_t disconnected_at_s_ = 0;
+  std::vector<model::Label> system_info_;
+  std::optional<bool> stream_compression_;
+  std::vector<std::unique_ptr<Chart>> charts_;
+  std::unordered_map<std::string, Chart*> charts_by_id_;
+  HostStats stats_;
+};
+
+}  // namespace trib::parent::store

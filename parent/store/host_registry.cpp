@@ -1,0 +1,56 @@
+#include "parent/store/host_registry.h"
+
+#include "common/log/log.h"
+
+namespace trib::parent::store {
+
+HostRegistry::HostRegistry(model::HostInfo self, const StorageConfig& storage, int64_t now_s) {
+  hosts_.push_back(std::make_unique<Host>(std::move(self), storage, /*is_localhost=*/true));
+  Host& own = *hosts_.front();
+  own.connected_since_s_ = now_s;
+  by_guid_.emplace(own.machine_guid(), &own);
+}
+
+Result<Host*> HostRegistry::connect(const model::HostInfo& info, const StorageConfig& storage,
+                                    int64_t now_s) {
+  if (info.machine_guid.empty()) {
+    return Error(Errc::invalid_argument, "host " + info.hostname + " has no machine GUID");
+  }
+  if (info.machine_guid == localhost().machine_guid()) {
+    return Error(Errc::refused,
+                 "host " + info.hostname + " uses this parent's machine GUID " + info.machine_guid);
+  }
+  Host* host = find_by_guid(info.machine_guid);
+  if (host == nullptr) {
+    hosts_.push_back(std::make_unique<Host>(info, storage, /*is_localhost=*/false));
+    host = hosts_.back().get();
+    by_guid_.emplace(info.machine_guid, host);
+    TRIB_LOG(store, info, "[host:{} {}] registered, memory mode {}, history {}", info.hostname,
+             info.machine_guid, to_string(storage.mode), storage.history);
+  }
+  host->on_connected(info, storage, now_s);
+  return host;
+}
+
+void HostRegistry::disconnect(std::string_view machine_guid, int64_t now_s) {
+  Host* host = find_by_guid(machine_guid);
+  if (host != nullptr && !host->is_localhost()) host->on_disconnected(now_s);
+}
+
+Host* HostRegistry::find(std::string_view hostname_or_guid) {
+  for (auto& host : hosts_) {
+    if (host->hostname() == hostname_or_guid) return host.get();
+  }
+  return find_by_guid(hostname_or_guid);
+}
+
+const Host* HostRegistry::find(std::string_view hostname_or_guid) const {
+  return const_cast<HostRegistry*>(this)->find(hostname_or_guid);
+}
+
+Host* HostRegistry::find_by_guid(std::string_view machine_guid) {
+  auto it = by_guid_.find(std::string(machine_guid));
+  return it == by_guid_.end() ? nullptr : it->second;
+}
+
+}  // namespace trib::parent::store
