@@ -359,7 +359,8 @@ TEST_F(ApiTest, MemoryModeNoneHostHasChartsButNoData) {
   EXPECT_EQ(d["data"], json::array());
 }
 
-TEST_F(ApiTest, OneHourTenDimensionQueryIsFast) {
+TEST_F(ApiTest, OneHourTenDimensionQueryReturnsEveryPoint) {
+  // Its speed is measured by tests/bench/query_bench.cpp, not here.
   std::vector<std::string> dims;
   for (int i = 0; i < 10; ++i) dims.push_back("d" + std::to_string(i));
   ASSERT_TRUE(child_->define_chart(make_chart("big.chart", dims)).ok());
@@ -370,23 +371,11 @@ TEST_F(ApiTest, OneHourTenDimensionQueryIsFast) {
     ASSERT_TRUE(child_->store("big.chart", {t, values}).ok());
   }
   auto params = *http::parse_query("chart=big.chart&after=-3600&options=jsonwrap");
-  // The best of three runs: the machine is shared, a single run measures its neighbours too.
-  auto elapsed = std::chrono::steady_clock::duration::max();
-  ApiResponse response;
-  for (int run = 0; run < 3; ++run) {
-    const auto start = std::chrono::steady_clock::now();
-    response = handle_api(*registry_, "/host/child/api/v1/data", params, kNow);
-    elapsed = std::min(elapsed, std::chrono::steady_clock::now() - start);
-  }
+  const ApiResponse response = handle_api(*registry_, "/host/child/api/v1/data", params, kNow);
   ASSERT_EQ(response.status, 200);
-  EXPECT_EQ(json::parse(response.body)["points"], 3600);
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-  // ~3 ms measured in the release preset; 10 ms is the budget. Debug/sanitizer builds only
-  // print the time (they run 50x slower).
-  EXPECT_LT(elapsed, std::chrono::milliseconds(10));
-#endif
-  std::printf("1 h x 10 dimensions: %.3f ms, %zu bytes\n",
-              std::chrono::duration<double, std::milli>(elapsed).count(), response.body.size());
+  const json body = json::parse(response.body);
+  EXPECT_EQ(body["points"], 3600);
+  EXPECT_EQ(body["result"]["data"].size(), 3600U);
 }
 
 TEST(DataFormatTest, NumbersFollowNetdataStyle) {
