@@ -320,7 +320,7 @@ std::string build_handshake_request(const HandshakeRequest& request) {
   auto field = [&](std::string_view name, std::string_view value) {
     if (!first) out.push_back('&');
     first = false;
-    out += name;
+    out += http::url_encode(name);
     out.push_back('=');
     out += http::url_encode(value);
   };
