@@ -48,17 +48,18 @@ model::ChartDef sample_chart() {
   def.update_every = 1;
   def.plugin = "proc";
   def.module = "/proc/stat";
-  def.dimensions = {{"user", "user", model::Algorithm::incremental, 1, 100, false},
-                    {"guest", "", model::Algorithm::percentage_of_incremental_row,
-                     std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
-                     true}};
+  def.dimensions = {
+      {"user", "user", model::Algorithm::incremental, 1, 100, false},
+      {"guest", "", model::Algorithm::percentage_of_incremental_row,
+       std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), true}};
   return def;
 }
 
 SamplesMsg sample_batch(size_t rows) {
   SamplesMsg msg{7, 1ULL << 40, {}};
   for (size_t i = 0; i < rows; ++i) {
-    msg.rows.push_back({static_cast<uint32_t>(i % 3), 1'700'000'000 + static_cast<int64_t>(i),
+    msg.rows.push_back({static_cast<uint32_t>(i % 3),
+                        1'700'000'000 + static_cast<int64_t>(i),
                         {static_cast<double>(i), 0.25, -1e300, model::kNoValue,
                          std::numeric_limits<double>::infinity(), -0.0}});
   }
@@ -284,8 +285,8 @@ TEST(FrameDecoderTest, ZstdBombsAreRejected) {
   ASSERT_LT(bomb.size(), 1024U);
 
   // Declares more than the limit: refused before any allocation.
-  Error error = decode_error(raw_frame(6, kFlagZstd, compressed_payload(1ULL << 60, bomb)),
-                             limits, true);
+  Error error =
+      decode_error(raw_frame(6, kFlagZstd, compressed_payload(1ULL << 60, bomb)), limits, true);
   EXPECT_NE(error.message.find("the limit is 1048576"), std::string::npos) << error.message;
 
   // Declares little, the zstd header says 8 MiB.
@@ -294,8 +295,8 @@ TEST(FrameDecoderTest, ZstdBombsAreRejected) {
 
   // Both headers say 100 bytes, a second zstd frame expands past them into the bounded buffer.
   const std::string small = zstd_compress(std::string(100, 'a'));
-  error = decode_error(raw_frame(6, kFlagZstd, compressed_payload(100, small + bomb)), limits,
-                       true);
+  error =
+      decode_error(raw_frame(6, kFlagZstd, compressed_payload(100, small + bomb)), limits, true);
   EXPECT_TRUE(error.is(Errc::protocol_error));
   EXPECT_NE(error.message.find("zstd"), std::string::npos) << error.message;
 
@@ -321,8 +322,8 @@ TEST(FrameDecoderTest, ZstdBombsAreRejected) {
 
 TEST(FrameDecoderTest, CompressedPayloadMustDecodeToAValidMessage) {
   // Well-formed zstd around a keepalive with a stray byte.
-  const Error error = decode_error(
-      raw_frame(6, kFlagZstd, compressed_payload(1, zstd_compress("x"))), {}, true);
+  const Error error =
+      decode_error(raw_frame(6, kFlagZstd, compressed_payload(1, zstd_compress("x"))), {}, true);
   EXPECT_NE(error.message.find("Keepalive frame: 1 bytes after"), std::string::npos)
       << error.message;
 }

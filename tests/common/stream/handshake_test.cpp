@@ -120,12 +120,12 @@ TEST(HandshakeEndTest, WaitsThenFindsTheBlankLineThenGivesUpAtTheCap) {
 TEST(HandshakeRequestTest, RejectsMalformedRequests) {
   for (const std::string& bad : std::vector<std::string>{
            std::string("GET /api/v1/info HTTP/1.1\r\n\r\n"),
-           std::string("STREAM key=1\r\n\r\n"),                  // no HTTP/
-           std::string("STREAM key=1 HTTP/1.1\r\n"),             // no blank line
-           request_line("key=%G1"),                              // bad escape
-           request_line("hostname=a%0Ab"),                       // control character
-           request_line("hostname=a\tb"),                        // raw control character
-           request_line("key=1&tributary=abc"),                  // bad protocol version
+           std::string("STREAM key=1\r\n\r\n"),       // no HTTP/
+           std::string("STREAM key=1 HTTP/1.1\r\n"),  // no blank line
+           request_line("key=%G1"),                   // bad escape
+           request_line("hostname=a%0Ab"),            // control character
+           request_line("hostname=a\tb"),             // raw control character
+           request_line("key=1&tributary=abc"),       // bad protocol version
            request_line("key=1&tributary=0"),
        }) {
     auto request = parse_handshake_request(bad);
@@ -175,8 +175,8 @@ TEST(HandshakeRequestTest, TributaryRequestRoundTripsAwkwardValues) {
   host.timezone = "Etc/GMT+5";
   host.update_every = 2;
   host.hops = 1;
-  HandshakeRequest sent = make_tributary_request("11111111-2222-3333-4444-555555555555", host,
-                                                 {"zstd", "ack"});
+  HandshakeRequest sent =
+      make_tributary_request("11111111-2222-3333-4444-555555555555", host, {"zstd", "ack"});
   sent.other_fields.emplace_back("abbrev_timezone", "-05");
   const std::string bytes = build_handshake_request(sent);
 
@@ -269,7 +269,8 @@ TEST(RefusalTest, BackoffFollowsTheNetdataChild) {
 }
 
 TEST(ReplyTest, TributaryLinesAreExactAndParse) {
-  EXPECT_EQ(tributary_ok_reply({"zstd", "ack"}, 1234), "TRIBUTARY/1 OK caps=zstd,ack resume=1234\r\n");
+  EXPECT_EQ(tributary_ok_reply({"zstd", "ack"}, 1234),
+            "TRIBUTARY/1 OK caps=zstd,ack resume=1234\r\n");
   EXPECT_EQ(tributary_ok_reply({}, 0), "TRIBUTARY/1 OK caps= resume=0\r\n");
   EXPECT_EQ(tributary_reply(Refusal::already_streaming, ""),
             "TRIBUTARY/1 REFUSED already-streaming This GUID is already streaming to this "
@@ -291,8 +292,8 @@ TEST(ReplyTest, TributaryLinesAreExactAndParse) {
   ASSERT_TRUE(none.ok() && none->has_value());
   EXPECT_TRUE((*none)->tributary_caps.empty());
 
-  for (Refusal r : {Refusal::denied, Refusal::already_streaming, Refusal::localhost,
-                    Refusal::busy, Refusal::forbidden, Refusal::bad_request}) {
+  for (Refusal r : {Refusal::denied, Refusal::already_streaming, Refusal::localhost, Refusal::busy,
+                    Refusal::forbidden, Refusal::bad_request}) {
     auto refused = parse_handshake_reply(tributary_reply(r, "why"));
     ASSERT_TRUE(refused.ok() && refused->has_value()) << refusal_code(r);
     EXPECT_EQ((*refused)->kind, ReplyKind::refused);

@@ -124,8 +124,7 @@ TEST_F(IngestTest, RejectsWhatBreaksTheSlots) {
   EXPECT_NE(violation(batch(9, 1, 10, 2)).find("undefined host slot 9"), std::string::npos);
   EXPECT_NE(violation(batch(1, 0, 10, 2)).find("seq 0"), std::string::npos);
   EXPECT_NE(violation(batch(1, 1, 11, 2)).find("undefined chart slot 11"), std::string::npos);
-  EXPECT_NE(violation(batch(2, 1, 10, 2)).find("chart slot 10 of host slot 1"),
-            std::string::npos);
+  EXPECT_NE(violation(batch(2, 1, 10, 2)).find("chart slot 10 of host slot 1"), std::string::npos);
   EXPECT_NE(violation(batch(1, 1, 10, 3)).find("has 3 values, the chart has 2 dimensions"),
             std::string::npos);
   EXPECT_NE(violation(AckMsg{1, 1}).find("Ack frames go from the receiver"), std::string::npos);
