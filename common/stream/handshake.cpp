@@ -326,7 +326,11 @@ std::string build_handshake_request(const HandshakeRequest& request) {
   };
   field("key", request.api_key);
   field("hostname", host.hostname);
-  field("registry_hostname", host.hostname);
+  // A relayed request may carry its own registry_hostname among the other fields.
+  const bool has_registry_hostname =
+      std::any_of(request.other_fields.begin(), request.other_fields.end(),
+                  [](const auto& f) { return f.first == "registry_hostname"; });
+  if (!has_registry_hostname) field("registry_hostname", host.hostname);
   field("machine_guid", host.machine_guid);
   field("update_every", std::to_string(host.update_every));
   field("os", host.os);

@@ -81,6 +81,17 @@ TEST_P(RealCaptureTest, ParsesTheStockChildRequest) {
   EXPECT_EQ(netdata_ok_reply(caps), "Hit me baby, push them over with the version=9152");
 }
 
+TEST_P(RealCaptureTest, RebuiltRequestParsesToTheSameFields) {
+  auto request = parse_handshake_request(capture(GetParam().dir, "handshake-request.bin"));
+  ASSERT_TRUE(request.ok());
+  auto again = parse_handshake_request(build_handshake_request(*request));
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_EQ(again->api_key, request->api_key);
+  EXPECT_EQ(again->host.machine_guid, request->host.machine_guid);
+  EXPECT_EQ(again->netdata_caps, request->netdata_caps);
+  EXPECT_EQ(again->other_fields, request->other_fields);
+}
+
 TEST_P(RealCaptureTest, ParsesTheStockParentReply) {
   const std::string bytes = capture(GetParam().dir, "handshake-reply.bin");
   auto reply = parse_handshake_reply(bytes);
