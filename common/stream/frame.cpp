@@ -1,5 +1,6 @@
 #include "common/stream/frame.h"
 
+#include <cassert>
 #include <type_traits>
 
 #include "common/stream/wire.h"
@@ -93,6 +94,7 @@ void put_payload(std::string& out, const Message& message) {
 }
 
 void put_frame(std::string& out, FrameType type, uint8_t flags, std::string_view payload) {
+  assert(payload.size() <= UINT32_MAX && "callers keep batches far below 4 GiB");
   wire::put_u32_le(out, static_cast<uint32_t>(payload.size()));
   wire::put_u8(out, static_cast<uint8_t>(type));
   wire::put_u8(out, flags);

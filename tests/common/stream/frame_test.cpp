@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <cctype>
 #include <cmath>
+#include <fstream>
 #include <limits>
+#include <sstream>
 
 #include "common/stream/wire.h"
 
@@ -156,12 +159,41 @@ TEST(FrameEncoderTest, CompressesOnlyPayloadsWorthIt) {
   EXPECT_LT(big.size() * 4, plain.size());
 }
 
-// The worked example of docs/protocol.md §4.4: keep the two in step.
+bool is_hex_byte(std::string_view token) {
+  return token.size() == 2 && std::isxdigit(static_cast<unsigned char>(token[0])) &&
+         std::isxdigit(static_cast<unsigned char>(token[1]));
+}
+
+// The bytes of the code block under "### 4.4 Worked example" in docs/protocol.md: the leading
+// hex byte tokens of each line, the rest of a line being its comment.
+std::string documented_example_hex() {
+  std::ifstream in(std::string(TRIB_SOURCE_DIR) + "/docs/protocol.md");
+  std::string line;
+  bool in_section = false;
+  bool in_block = false;
+  std::string out;
+  while (std::getline(in, line)) {
+    if (line.starts_with("### ")) in_section = line.starts_with("### 4.4 Worked example");
+    if (!in_section) continue;
+    if (line.starts_with("```")) {
+      if (in_block) break;
+      in_block = true;
+      continue;
+    }
+    if (!in_block) continue;
+    std::istringstream tokens(line);
+    std::string token;
+    while (tokens >> token && is_hex_byte(token)) out += (out.empty() ? "" : " ") + token;
+  }
+  return out;
+}
+
+// docs/protocol.md §4.4 shows this frame byte by byte; the test reads the document itself.
 TEST(FrameEncoderTest, DocumentedSamplesFrame) {
   const SamplesMsg msg{1, 42, {{3, 1700000000, {1.5, model::kNoValue}}}};
-  EXPECT_EQ(hex(FrameEncoder().encode(msg)),
-            "1a 00 00 00 03 00 01 2a 01 03 80 c4 9f d5 0c 02 00 00 00 00 00 00 f8 3f 00 00 00 "
-            "00 00 00 f8 7f");
+  const std::string documented = documented_example_hex();
+  ASSERT_FALSE(documented.empty()) << "no example found in docs/protocol.md §4.4";
+  EXPECT_EQ(hex(FrameEncoder().encode(msg)), documented);
 }
 
 TEST(FrameDecoderTest, TruncatedFramesWaitForMoreBytes) {
