@@ -1,0 +1,99 @@
+#pragma once
+// The messages of the native stream protocol (docs/protocol.md §4). Slot ids are scoped to one
+// connection and assigned by the sender: a host slot names an origin host (a proxy forwards many
+// over one connection), a chart slot names one chart of one host, unique per connection.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/model/metrics.h"
+
+namespace trib::stream {
+
+// Defines (or redefines, e.g. new labels) the host behind `host_slot`.
+struct HostDefMsg {
+  uint32_t host_slot = 0;
+  model::HostInfo info;
+
+  bool operator==(const HostDefMsg&) const = default;
+};
+
+// Defines or redefines a chart; `chart_slot` stays bound to `host_slot` for the connection.
+struct ChartDefMsg {
+  uint32_t host_slot = 0;
+  uint32_t chart_slot = 0;
+  model::ChartDef def;
+
+  bool operator==(const ChartDefMsg&) const = default;
+};
+
+// A batch of collected rows for one host, numbered by `seq`: per origin host, starting at 1,
+// strictly increasing. Each row holds one value per dimension of its chart, in definition order.
+struct SamplesMsg {
+  struct Row {
+    uint32_t chart_slot = 0;
+    int64_t timestamp = 0;  // seconds since the epoch
+    std::vector<double> values;
+  };
+  uint32_t host_slot = 0;
+  uint64_t seq = 0;
+  std::vector<Row> rows;
+};
+
+// Receiver to sender, cumulative: every batch of this host with seq <= `seq` is stored.
+struct AckMsg {
+  uint32_t host_slot = 0;
+  uint64_t seq = 0;
+
+  bool operator==(const AckMsg&) const = default;
+};
+
+// Receiver to sender, the answer to a HostDef: batches up to `last_stored_seq` are stored
+// already, so the sender skips them (0: nothing stored).
+struct HostResumeMsg {
+  uint32_t host_slot = 0;
+  uint64_t last_stored_seq = 0;
+
+  bool operator==(const HostResumeMsg&) const = default;
+};
+
+// Either direction: proof of life when there is nothing else to send.
+struct KeepaliveMsg {
+  bool operator==(const KeepaliveMsg&) const = default;
+};
+
+// Either direction: a clean stop of one host (`host_slot`), or of everything on the connection
+// (kAllHosts), so the receiver can tell a stop from a lost host.
+inline constexpr uint32_t kAllHosts = UINT32_MAX;
+struct GoodbyeMsg {
+  uint32_t host_slot = kAllHosts;
+  std::string reason;
+
+  bool operator==(const GoodbyeMsg&) const = default;
+};
+
+using Message = std::variant<HostDefMsg, ChartDefMsg, SamplesMsg, AckMsg, HostResumeMsg,
+                             KeepaliveMsg, GoodbyeMsg>;
+
+// The frame type byte of each message (docs/protocol.md §4.2). 0 is never valid.
+enum class FrameType : uint8_t {
+  host_def = 1,
+  chart_def = 2,
+  samples = 3,
+  ack = 4,
+  host_resume = 5,
+  keepalive = 6,
+  goodbye = 7,
+};
+
+FrameType frame_type(const Message& message);
+std::string_view to_string(FrameType type);
+
+// Rows compare values bitwise, so NaN (kNoValue) equals NaN: what a round trip must preserve.
+bool operator==(const SamplesMsg::Row& a, const SamplesMsg::Row& b);
+bool operator==(const SamplesMsg& a, const SamplesMsg& b);
+
+}  // namespace trib::stream

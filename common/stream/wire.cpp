@@ -1,0 +1,148 @@
+#include "common/stream/wire.h"
+
+#include <bit>
+
+namespace trib::stream::wire {
+
+void put_u8(std::string& out, uint8_t value) { out.push_back(static_cast<char>(value)); }
+
+void put_varint(std::string& out, uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+void put_zigzag(std::string& out, int64_t value) {
+  const auto u = static_cast<uint64_t>(value);
+  put_varint(out, (u << 1) ^ (value < 0 ? ~uint64_t{0} : uint64_t{0}));
+}
+
+void put_string(std::string& out, std::string_view value) {
+  put_varint(out, value.size());
+  out += value;
+}
+
+void put_double(std::string& out, double value) {
+  uint64_t bits = std::bit_cast<uint64_t>(value);
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(static_cast<char>(bits & 0xFF));
+    bits >>= 8;
+  }
+}
+
+void put_u32_le(std::string& out, uint32_t value) {
+  for (int i = 0; i < 4; ++i) {
+    out.push_back(static_cast<char>(value & 0xFF));
+    value >>= 8;
+  }
+}
+
+uint32_t get_u32_le(const char* bytes) {
+  uint32_t value = 0;
+  for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(bytes[i]);
+  return value;
+}
+
+void Reader::fail(std::string message) {
+  if (!error_) error_ = Error(Errc::protocol_error, std::move(message));
+  pos_ = bytes_.size();
+}
+
+uint8_t Reader::u8(const char* what) {
+  if (!ok()) return 0;
+  if (remaining() < 1) {
+    fail(std::string("truncated ") + what);
+    return 0;
+  }
+  return static_cast<uint8_t>(bytes_[pos_++]);
+}
+
+uint64_t Reader::varint(const char* what) {
+  if (!ok()) return 0;
+  uint64_t value = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (remaining() < 1) {
+      fail(std::string("truncated varint in ") + what);
+      return 0;
+    }
+    const auto byte = static_cast<uint8_t>(bytes_[pos_++]);
+    // The tenth byte may only carry the top bit of a uint64.
+    if (shift == 63 && byte > 1) break;
+    value |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return value;
+  }
+  fail(std::string("varint overflows 64 bits in ") + what);
+  return 0;
+}
+
+uint32_t Reader::varint_u32(const char* what) {
+  const uint64_t value = varint(what);
+  if (value > UINT32_MAX) {
+    fail(std::string(what) + " does not fit 32 bits");
+    return 0;
+  }
+  return static_cast<uint32_t>(value);
+}
+
+int64_t Reader::zigzag(const char* what) {
+  const uint64_t u = varint(what);
+  return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+}
+
+int32_t Reader::zigzag_i32(const char* what) {
+  const int64_t value = zigzag(what);
+  if (value < INT32_MIN || value > INT32_MAX) {
+    fail(std::string(what) + " does not fit 32 bits");
+    return 0;
+  }
+  return static_cast<int32_t>(value);
+}
+
+std::string Reader::string(const char* what) {
+  const uint64_t size = varint(what);
+  if (!ok()) return {};
+  if (size > max_string_) {
+    fail(std::string(what) + " is " + std::to_string(size) + " bytes, the limit is " +
+         std::to_string(max_string_));
+    return {};
+  }
+  if (size > remaining()) {
+    fail(std::string("truncated ") + what);
+    return {};
+  }
+  std::string value(bytes_.substr(pos_, size));
+  pos_ += size;
+  return value;
+}
+
+double Reader::float64(const char* what) {
+  if (!ok()) return 0;
+  if (remaining() < 8) {
+    fail(std::string("truncated ") + what);
+    return 0;
+  }
+  uint64_t bits = 0;
+  for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<uint8_t>(bytes_[pos_ + i]);
+  pos_ += 8;
+  return std::bit_cast<double>(bits);
+}
+
+size_t Reader::count(const char* what, size_t limit, size_t min_item_bytes) {
+  const uint64_t n = varint(what);
+  if (!ok()) return 0;
+  if (n > limit) {
+    fail(std::string(what) + " is " + std::to_string(n) + ", the limit is " +
+         std::to_string(limit));
+    return 0;
+  }
+  if (n > remaining() / min_item_bytes) {
+    fail(std::string(what) + " is " + std::to_string(n) + ", more than the " +
+         std::to_string(remaining()) + " bytes left can hold");
+    return 0;
+  }
+  return static_cast<size_t>(n);
+}
+
+}  // namespace trib::stream::wire

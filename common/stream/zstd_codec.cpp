@@ -1,0 +1,57 @@
+#include "common/stream/zstd_codec.h"
+
+#include <zstd.h>
+
+namespace trib::stream {
+
+void ZstdCompressor::Free::operator()(ZSTD_CCtx_s* ctx) const { ZSTD_freeCCtx(ctx); }
+void ZstdDecompressor::Free::operator()(ZSTD_DCtx_s* ctx) const { ZSTD_freeDCtx(ctx); }
+
+ZstdCompressor::ZstdCompressor(int level) : ctx_(ZSTD_createCCtx()), level_(level) {}
+
+Status ZstdCompressor::compress(std::string_view input, std::string& out) {
+  if (!ctx_) return Error(Errc::io_error, "zstd: cannot allocate a compression context");
+  const size_t old_size = out.size();
+  out.resize(old_size + ZSTD_compressBound(input.size()));
+  const size_t written = ZSTD_compressCCtx(ctx_.get(), out.data() + old_size, out.size() - old_size,
+                                           input.data(), input.size(), level_);
+  if (ZSTD_isError(written)) {
+    out.resize(old_size);
+    return Error(zstd_error(written), "zstd: compressing a frame payload");
+  }
+  out.resize(old_size + written);
+  return {};
+}
+
+ZstdDecompressor::ZstdDecompressor() : ctx_(ZSTD_createDCtx()) {}
+
+Result<std::string> ZstdDecompressor::decompress(std::string_view frame, size_t expected_size) {
+  if (!ctx_) return Error(Errc::io_error, "zstd: cannot allocate a decompression context");
+  const unsigned long long declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR) {
+    return Error(Errc::protocol_error, "compressed payload is not a zstd frame");
+  }
+  if (declared == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return Error(Errc::protocol_error, "zstd frame does not declare its content size");
+  }
+  if (declared != expected_size) {
+    return Error(Errc::protocol_error, "zstd frame declares " + std::to_string(declared) +
+                                           " bytes, the frame header " +
+                                           std::to_string(expected_size));
+  }
+  std::string out(expected_size, '\0');
+  const size_t written =
+      ZSTD_decompressDCtx(ctx_.get(), out.data(), out.size(), frame.data(), frame.size());
+  if (ZSTD_isError(written)) {
+    // The peer sent it, so it is a protocol error; zstd's own name says what was wrong.
+    return Error(Errc::protocol_error,
+                 std::string("corrupt zstd payload: ") + ZSTD_getErrorName(written));
+  }
+  if (written != expected_size) {
+    return Error(Errc::protocol_error, "zstd frame expanded to " + std::to_string(written) +
+                                           " bytes, expected " + std::to_string(expected_size));
+  }
+  return out;
+}
+
+}  // namespace trib::stream
