@@ -128,8 +128,10 @@ ProcDiskstatsCollector::Disk& ProcDiskstatsCollector::find_or_add(std::string_vi
   return *disks_.back();
 }
 
-void ProcDiskstatsCollector::emit_disk(Disk& disk, const Counters& c, double elapsed,
-                                       int64_t timestamp, MetricSink& sink) {
+ProcDiskstatsCollector::Bandwidth ProcDiskstatsCollector::emit_disk(Disk& disk, const Counters& c,
+                                                                    double elapsed,
+                                                                    int64_t timestamp,
+                                                                    MetricSink& sink) {
   bool primed = disk.reads.primed();
   double read_kib = disk.read_sectors.update(c.read_sectors, elapsed) * kKibPerSector;
   double write_kib = disk.write_sectors.update(c.write_sectors, elapsed) * kKibPerSector;
@@ -151,13 +153,17 @@ void ProcDiskstatsCollector::emit_disk(Disk& disk, const Counters& c, double ela
     disk.util.ensure_defined(sink);
     if (primed) disk.util.submit(sink, timestamp, {util});
   }
+  return primed ? Bandwidth{read_kib, write_kib} : Bandwidth{0, 0};
 }
 
 Status ProcDiskstatsCollector::collect(int64_t now_us, MetricSink& sink) {
   TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(paths_.proc + "/diskstats"));
   double elapsed = elapsed_.advance(now_us);
   int64_t timestamp = timestamp_of(now_us);
-  uint64_t system_read = 0, system_write = 0;
+  // system.io adds up the disks' rates rather than rating the sum of their counters, so a disk
+  // that appears or disappears makes no spike; one disk's counter reset makes a gap.
+  Bandwidth system{0, 0};
+  bool system_defined_now = false;
   for (auto& disk : disks_) disk->seen = false;
 
   Tokenizer lines(text);
@@ -180,22 +186,19 @@ Status ProcDiskstatsCollector::collect(int64_t now_us, MetricSink& sink) {
 
     Disk& disk = find_or_add(device, major, minor);
     disk.seen = true;
+    if (disk.kind == DiskKind::excluded || disk.kind == DiskKind::partition) continue;
+    Bandwidth rates = emit_disk(disk, c, elapsed, timestamp, sink);
     if (disk.kind == DiskKind::physical) {
-      system_read += c.read_sectors;
-      system_write += c.write_sectors;
-    }
-    if (disk.kind != DiskKind::excluded && disk.kind != DiskKind::partition) {
-      emit_disk(disk, c, elapsed, timestamp, sink);
+      system.read_kib += rates.read_kib;
+      system.write_kib += rates.write_kib;
+      system_defined_now = system_defined_now || c.read_sectors != 0 || c.write_sectors != 0;
     }
   }
   std::erase_if(disks_, [](const auto& disk) { return !disk->seen; });
 
-  bool primed = system_read_sectors_.primed();
-  double in = system_read_sectors_.update(system_read, elapsed) * kKibPerSector;
-  double out = system_write_sectors_.update(system_write, elapsed) * kKibPerSector;
-  if (system_io_.defined || system_read != 0 || system_write != 0) {
+  if (system_io_.defined || system_defined_now) {
     system_io_.ensure_defined(sink);
-    if (primed) system_io_.submit(sink, timestamp, {in, -out});
+    if (elapsed > 0) system_io_.submit(sink, timestamp, {system.read_kib, -system.write_kib});
   }
   return ok_status();
 }

@@ -43,8 +43,12 @@ class ProcDiskstatsCollector final : public Collector {
   Disk& find_or_add(std::string_view device, uint64_t major, uint64_t minor);
   DiskKind classify(const std::string& device, uint64_t major, uint64_t minor) const;
   std::string mount_point_of(const std::string& device, uint64_t major, uint64_t minor);
-  void emit_disk(Disk& disk, const Counters& c, double elapsed, int64_t timestamp,
-                 MetricSink& sink);
+  struct Bandwidth {
+    double read_kib, write_kib;  // per second
+  };
+  // Emits the disk's charts; returns its bandwidth (0 before it has a rate, NaN on a reset).
+  Bandwidth emit_disk(Disk& disk, const Counters& c, double elapsed, int64_t timestamp,
+                      MetricSink& sink);
 
   Paths paths_;
   int32_t update_every_;
@@ -53,7 +57,6 @@ class ProcDiskstatsCollector final : public Collector {
   Elapsed elapsed_;
   std::vector<std::unique_ptr<Disk>> disks_;
   EmittedChart system_io_;
-  CounterRate system_read_sectors_, system_write_sectors_;
 };
 
 std::unique_ptr<Collector> make_proc_diskstats(const CollectorContext& context);

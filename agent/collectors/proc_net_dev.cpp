@@ -63,8 +63,8 @@ ProcNetDevCollector::Interface& ProcNetDevCollector::find_or_add(std::string_vie
   return *interfaces_.back();
 }
 
-void ProcNetDevCollector::emit_interface(Interface& iface, const Counters& c, double elapsed,
-                                         int64_t timestamp, MetricSink& sink) {
+ProcNetDevCollector::Bandwidth ProcNetDevCollector::emit_interface(
+    Interface& iface, const Counters& c, double elapsed, int64_t timestamp, MetricSink& sink) {
   bool primed = iface.rbytes.primed();
   double received = iface.rbytes.update(c.rbytes, elapsed) * kKilobitsPerByte;
   double sent = iface.tbytes.update(c.tbytes, elapsed) * kKilobitsPerByte;
@@ -80,13 +80,17 @@ void ProcNetDevCollector::emit_interface(Interface& iface, const Counters& c, do
     iface.packets.ensure_defined(sink);
     if (primed) iface.packets.submit(sink, timestamp, {rpackets, -tpackets, multicast});
   }
+  return primed ? Bandwidth{received, sent} : Bandwidth{0, 0};
 }
 
 Status ProcNetDevCollector::collect(int64_t now_us, MetricSink& sink) {
   TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(paths_.proc + "/net/dev"));
   double elapsed = elapsed_.advance(now_us);
   int64_t timestamp = timestamp_of(now_us);
-  uint64_t system_rbytes = 0, system_tbytes = 0;
+  // system.net adds up the interfaces' rates rather than rating the sum of their counters, so
+  // an interface that appears or disappears makes no spike; one counter reset makes a gap.
+  Bandwidth system{0, 0};
+  bool system_defined_now = false;
   for (auto& iface : interfaces_) iface->seen = false;
 
   Tokenizer lines(text);
@@ -110,20 +114,18 @@ Status ProcNetDevCollector::collect(int64_t now_us, MetricSink& sink) {
     Interface& iface = find_or_add(name);
     iface.seen = true;
     if (!iface.enabled) continue;
+    Bandwidth rates = emit_interface(iface, c, elapsed, timestamp, sink);
     if (!iface.is_virtual) {
-      system_rbytes += c.rbytes;
-      system_tbytes += c.tbytes;
+      system.received += rates.received;
+      system.sent += rates.sent;
+      system_defined_now = system_defined_now || c.rbytes != 0 || c.tbytes != 0;
     }
-    emit_interface(iface, c, elapsed, timestamp, sink);
   }
   std::erase_if(interfaces_, [](const auto& iface) { return !iface->seen; });
 
-  bool primed = system_rbytes_.primed();
-  double received = system_rbytes_.update(system_rbytes, elapsed) * kKilobitsPerByte;
-  double sent = system_tbytes_.update(system_tbytes, elapsed) * kKilobitsPerByte;
-  if (system_net_.defined || system_rbytes != 0 || system_tbytes != 0) {
+  if (system_net_.defined || system_defined_now) {
     system_net_.ensure_defined(sink);
-    if (primed) system_net_.submit(sink, timestamp, {received, -sent});
+    if (elapsed > 0) system_net_.submit(sink, timestamp, {system.received, -system.sent});
   }
   return ok_status();
 }

@@ -38,8 +38,12 @@ class ProcNetDevCollector final : public Collector {
   };
 
   Interface& find_or_add(std::string_view name);
-  void emit_interface(Interface& iface, const Counters& c, double elapsed, int64_t timestamp,
-                      MetricSink& sink);
+  struct Bandwidth {
+    double received, sent;  // kilobits per second
+  };
+  // Emits the interface's charts; returns its bandwidth (0 before it has a rate, NaN on a reset).
+  Bandwidth emit_interface(Interface& iface, const Counters& c, double elapsed, int64_t timestamp,
+                           MetricSink& sink);
 
   Paths paths_;
   int32_t update_every_;
@@ -47,7 +51,6 @@ class ProcNetDevCollector final : public Collector {
   Elapsed elapsed_;
   std::vector<std::unique_ptr<Interface>> interfaces_;
   EmittedChart system_net_;
-  CounterRate system_rbytes_, system_tbytes_;
 };
 
 std::unique_ptr<Collector> make_proc_net_dev(const CollectorContext& context);
