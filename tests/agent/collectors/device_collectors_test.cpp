@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "agent/collectors/chart_util.h"
 #include "agent/collectors/proc_diskstats.h"
 #include "agent/collectors/proc_net_dev.h"
 #include "tests/agent/collectors/collector_test_support.h"
@@ -49,7 +50,7 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   io.priority = 2000;
   io.plugin = "proc";
   io.module = "/proc/diskstats";
-  io.dimensions = {{.id = "reads"}, {.id = "writes"}};
+  io.dimensions = {dimension("reads"), dimension("writes")};
   EXPECT_EQ(*sink_.chart("disk.vda"), io);
   const model::ChartDef& ops = *sink_.chart("disk_ops.vda");
   EXPECT_EQ(ops.title, "Disk Completed I/O Operations");
@@ -120,7 +121,7 @@ TEST_F(DeviceCollectorsTest, NetDevChartsInterfacesAndPhysicalTotal) {
   net.priority = 7000;
   net.plugin = "proc";
   net.module = "/proc/net/dev";
-  net.dimensions = {{.id = "received"}, {.id = "sent"}};
+  net.dimensions = {dimension("received"), dimension("sent")};
   EXPECT_EQ(*sink_.chart("net.eth0"), net);
   const model::ChartDef& packets = *sink_.chart("net_packets.eth0");
   EXPECT_EQ(packets.title, "Packets");

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <map>
 
+#include "agent/collectors/chart_util.h"
 #include "agent/collectors/disk_space.h"
 #include "tests/agent/collectors/collector_test_support.h"
 
@@ -83,8 +84,8 @@ TEST_F(DiskSpaceTest, ChartsRealFilesystemsOnly) {
   root.chart_type = model::ChartType::stacked;
   root.priority = 2023;
   root.plugin = "diskspace.plugin";
-  root.dimensions = {
-      {.id = "avail"}, {.id = "used"}, {.id = "reserved_for_root", .name = "reserved for root"}};
+  root.dimensions = {dimension("avail"), dimension("used"),
+                     dimension("reserved_for_root", "reserved for root")};
   EXPECT_EQ(*sink_.chart("disk_space._"), root);
   expect_values(sink_.values("disk_space._"), {0.25, 0.5, 0.25}, "/");
   expect_values(sink_.values("disk_space._dev"), {1, 0, 0}, "/dev (f_bsize when no f_frsize)");

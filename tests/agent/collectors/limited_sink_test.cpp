@@ -1,5 +1,6 @@
 #include "agent/collectors/limited_sink.h"
 
+#include "agent/collectors/chart_util.h"
 #include "common/time/clock.h"
 #include "tests/agent/collectors/collector_test_support.h"
 
@@ -9,7 +10,7 @@ namespace {
 model::ChartDef chart(std::string id, size_t dimensions) {
   model::ChartDef def;
   def.id = std::move(id);
-  for (size_t i = 0; i < dimensions; ++i) def.dimensions.push_back({.id = std::to_string(i)});
+  for (size_t i = 0; i < dimensions; ++i) def.dimensions.push_back(dimension(std::to_string(i)));
   return def;
 }
 

@@ -4,12 +4,17 @@
 
 #include <limits>
 
+#include "agent/collectors/chart_util.h"
 #include "agent/collectors/process.h"
 #include "tests/agent/collectors/collector_test_support.h"
 
 namespace trib::agent::collectors::test {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+ProcessMatch match(std::string name, std::string comm, std::string cmdline, std::string pidfile) {
+  return ProcessMatch{std::move(name), std::move(comm), std::move(cmdline), std::move(pidfile)};
+}
 
 class ProcessCollectorTest : public ::testing::Test {
  protected:
@@ -20,9 +25,9 @@ class ProcessCollectorTest : public ::testing::Test {
     c.clock_ticks_per_second = 100;
     c.page_size = 4096;
     c.processes = {
-        {.name = "web", .comm = "nginx"},
-        {.name = "db", .cmdline = "^postgres "},
-        {.name = "app", .pidfile = (steps_.current() / "run" / "app.pid").string()},
+        match("web", "nginx", "", ""),
+        match("db", "", "^postgres ", ""),
+        match("app", "", "", (steps_.current() / "run" / "app.pid").string()),
     };
     return c;
   }
@@ -56,7 +61,8 @@ TEST_F(ProcessCollectorTest, GroupsSumTheirProcesses) {
   cpu.chart_type = model::ChartType::stacked;
   cpu.priority = 20001;
   cpu.plugin = "apps.plugin";
-  cpu.dimensions = {{.id = "tributary-agent"}, {.id = "web"}, {.id = "db"}, {.id = "app"}};
+  cpu.dimensions = {dimension("tributary-agent"), dimension("web"), dimension("db"),
+                    dimension("app")};
   EXPECT_EQ(*sink_.chart("apps.cpu"), cpu);
   EXPECT_EQ(sink_.chart("apps.mem")->units, "MiB");
   EXPECT_EQ(sink_.chart("apps.mem")->title, "Apps Real Memory (w/o shared)");
@@ -92,7 +98,7 @@ TEST_F(ProcessCollectorTest, GroupsSumTheirProcesses) {
 TEST_F(ProcessCollectorTest, InvalidRegexMatchesNothing) {
   steps_.use_step(1);
   CollectorContext c = context();
-  c.processes = {{.name = "broken", .cmdline = "(unclosed"}};
+  c.processes = {match("broken", "", "(unclosed", "")};
   ProcessCollector collector(c);
   collect(collector, 1, 0);
   expect_values(sink_.values("apps.processes"), {1, 0}, "broken regex group is empty");

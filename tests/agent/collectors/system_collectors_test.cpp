@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "agent/collectors/chart_util.h"
 #include "agent/collectors/proc_entropy.h"
 #include "agent/collectors/proc_loadavg.h"
 #include "agent/collectors/proc_meminfo.h"
@@ -50,7 +51,7 @@ model::ChartDef expected_cpu_chart(std::string id, std::string title, std::strin
   def.module = "/proc/stat";
   for (const char* dim : {"guest_nice", "guest", "steal", "softirq", "irq", "user", "system",
                           "nice", "iowait", "idle"}) {
-    def.dimensions.push_back({.id = dim});
+    def.dimensions.push_back(dimension(dim));
   }
   def.dimensions.back().hidden = true;
   return def;
