@@ -1,0 +1,299 @@
+#include "agent/collectors/process.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+
+#include "common/log/log.h"
+
+namespace trib::agent::collectors {
+namespace {
+constexpr double kBytesPerMib = 1024.0 * 1024.0;
+
+struct StatFields {
+  uint64_t cpu_ticks = 0, threads = 0, start_time = 0;
+};
+
+// /proc/<pid>/stat: "pid (comm) state ppid ...". comm may hold spaces and parentheses, so the
+// fields are counted from the last ')'. utime, stime, num_threads and starttime are fields 14,
+// 15, 20 and 22 (1-based), i.e. 11, 12, 17 and 19 words after the state.
+bool parse_stat(std::string_view text, StatFields& out) {
+  size_t paren = text.rfind(')');
+  if (paren == std::string_view::npos) return false;
+  Tokenizer words(text.substr(paren + 1));
+  uint64_t utime = 0, stime = 0;
+  bool ok = true;
+  for (int index = 0; index <= 19 && ok; ++index) {
+    std::string_view word = words.next_word();
+    if (word.empty()) return false;
+    if (index == 11) ok = parse_u64(word, utime);
+    if (index == 12) ok = parse_u64(word, stime);
+    if (index == 17) ok = parse_u64(word, out.threads);
+    if (index == 19) ok = parse_u64(word, out.start_time);
+  }
+  out.cpu_ticks = utime + stime;
+  return ok;
+}
+
+// /proc/<pid>/io: "read_bytes: N" and "write_bytes: N" lines.
+bool parse_io(std::string_view text, uint64_t& read_bytes, uint64_t& write_bytes) {
+  bool have_read = false, have_write = false;
+  Tokenizer lines(text);
+  while (!lines.done()) {
+    Tokenizer words(lines.next_line());
+    std::string_view key = words.next_word();
+    if (key == "read_bytes:") have_read = parse_u64(words.next_word(), read_bytes);
+    if (key == "write_bytes:") have_write = parse_u64(words.next_word(), write_bytes);
+  }
+  return have_read && have_write;
+}
+
+// Entries of /proc/<pid>/fd, or -1 when it cannot be listed.
+int64_t count_fds(const std::string& path) {
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return -1;
+  int64_t count = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  ::closedir(dir);
+  return count;
+}
+
+std::string_view trim_newline(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\0' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+bool parse_pid(std::string_view text, int& pid) {
+  int64_t value = 0;
+  if (!parse_i64(text, value) || value <= 0 || value > (int64_t{1} << 22)) return false;
+  pid = static_cast<int>(value);
+  return true;
+}
+}  // namespace
+
+ProcessCollector::ProcessCollector(const CollectorContext& context) : context_(context) {
+  Group self;
+  self.name = std::string(kSelfGroup);
+  self.fixed_pid = context.self_pid;
+  groups_.push_back(std::move(self));
+  for (const ProcessMatch& match : context.processes) {
+    Group group;
+    group.name = match.name;
+    group.comm = match.comm;
+    group.pidfile = match.pidfile;
+    if (!match.cmdline.empty()) {
+      try {
+        group.cmdline.emplace(match.cmdline, std::regex::ECMAScript | std::regex::optimize);
+      } catch (const std::regex_error& e) {
+        // The config loader validates these; a pattern that still fails matches nothing.
+        TRIB_LOG(collector, error, "[collector:process] group {}: invalid cmdline regex '{}': {}",
+                 match.name, match.cmdline, e.what());
+      }
+    }
+    groups_.push_back(std::move(group));
+  }
+
+  int32_t every = context.update_every;
+  auto spec = [](std::string id, std::string title, std::string units, std::string family,
+                 int32_t priority) {
+    std::string context_name = id;
+    return ChartSpec{.id = std::move(id),
+                     .title = std::move(title),
+                     .units = std::move(units),
+                     .family = std::move(family),
+                     .context = std::move(context_name),
+                     .type = model::ChartType::stacked,
+                     .priority = priority,
+                     .plugin = "apps.plugin",
+                     .module = ""};
+  };
+  std::vector<model::DimensionDef> dims;
+  for (const Group& group : groups_) dims.push_back(dimension(group.name));
+  cpu_.def = make_chart(
+      spec("apps.cpu", "Apps CPU Time (100% = 1 core)", "percentage", "cpu", 20001), every, dims);
+  mem_.def = make_chart(spec("apps.mem", "Apps Real Memory (w/o shared)", "MiB", "mem", 20003),
+                        every, dims);
+  threads_.def =
+      make_chart(spec("apps.threads", "Apps Threads", "threads", "processes", 20005), every, dims);
+  processes_.def = make_chart(
+      spec("apps.processes", "Apps Processes", "processes", "processes", 20004), every, dims);
+  files_.def =
+      make_chart(spec("apps.files", "Apps Open Files", "open files", "fds", 20050), every, dims);
+  preads_.def =
+      make_chart(spec("apps.preads", "Apps Disk Reads", "KiB/s", "disk", 20002), every, dims);
+  pwrites_.def =
+      make_chart(spec("apps.pwrites", "Apps Disk Writes", "KiB/s", "disk", 20002), every, dims);
+}
+
+std::vector<int> ProcessCollector::list_pids() {
+  std::vector<int> pids;
+  DIR* dir = ::opendir(context_.paths.proc.c_str());
+  if (dir == nullptr) return pids;
+  while (dirent* entry = ::readdir(dir)) {
+    int pid = 0;
+    if (parse_pid(entry->d_name, pid)) pids.push_back(pid);
+  }
+  ::closedir(dir);
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
+
+std::vector<int> ProcessCollector::pids_matching(const Group& group,
+                                                 const std::vector<int>& all_pids) {
+  std::vector<int> found;
+  if (group.fixed_pid > 0) {
+    found.push_back(group.fixed_pid);
+  } else if (!group.pidfile.empty()) {
+    auto text = reader_.read(group.pidfile);
+    int pid = 0;
+    if (text.ok() && parse_pid(trim_newline(*text), pid)) found.push_back(pid);
+  } else if (!group.comm.empty()) {
+    for (int pid : all_pids) {
+      auto text = reader_.read(context_.paths.proc + "/" + std::to_string(pid) + "/comm");
+      if (text.ok() && trim_newline(*text) == group.comm) found.push_back(pid);
+    }
+  } else if (group.cmdline) {
+    std::string joined;
+    for (int pid : all_pids) {
+      auto text = reader_.read(context_.paths.proc + "/" + std::to_string(pid) + "/cmdline");
+      if (!text.ok()) continue;
+      joined.assign(trim_newline(*text));
+      std::replace(joined.begin(), joined.end(), '\0', ' ');
+      if (!joined.empty() && std::regex_search(joined, *group.cmdline)) found.push_back(pid);
+    }
+  }
+  return found;
+}
+
+void ProcessCollector::rescan() {
+  bool needs_list = std::any_of(groups_.begin(), groups_.end(), [](const Group& g) {
+    return !g.comm.empty() || g.cmdline.has_value();
+  });
+  std::vector<int> all_pids = needs_list ? list_pids() : std::vector<int>{};
+  for (Group& group : groups_) {
+    std::vector<PidState> next;
+    for (int pid : pids_matching(group, all_pids)) {
+      auto known = std::find_if(group.pids.begin(), group.pids.end(),
+                                [pid](const PidState& s) { return s.pid == pid; });
+      if (known != group.pids.end()) {
+        next.push_back(*known);  // keeps its counters: no gap in its rates
+      } else {
+        next.push_back(PidState{.pid = pid});
+      }
+    }
+    group.pids = std::move(next);
+  }
+}
+
+bool ProcessCollector::read_pid(PidState& state, GroupSample& sample) {
+  std::string base = context_.paths.proc + "/" + std::to_string(state.pid);
+  auto stat_text = reader_.read(base + "/stat");
+  StatFields stat;
+  if (!stat_text.ok() || !parse_stat(*stat_text, stat)) return false;     // exited
+  if (state.primed && stat.start_time != state.start_time) return false;  // pid reused
+
+  bool primed = state.primed;
+  if (primed) {
+    if (stat.cpu_ticks < state.cpu_ticks) {
+      sample.cpu_went_back = true;
+    } else {
+      sample.cpu_ticks += static_cast<double>(stat.cpu_ticks - state.cpu_ticks);
+    }
+  }
+  state.cpu_ticks = stat.cpu_ticks;
+  state.start_time = stat.start_time;
+  state.primed = true;
+  sample.threads += static_cast<double>(stat.threads);
+  sample.processes += 1;
+
+  auto statm_text = reader_.read(base + "/statm");
+  if (statm_text.ok()) {
+    Tokenizer words(*statm_text);
+    uint64_t size = 0, resident = 0, shared = 0;
+    if (parse_u64(words.next_word(), size) && parse_u64(words.next_word(), resident) &&
+        parse_u64(words.next_word(), shared)) {
+      sample.mem_pages += static_cast<double>(resident >= shared ? resident - shared : 0);
+    }
+  }
+
+  int64_t fds = count_fds(base + "/fd");
+  if (fds >= 0) {
+    sample.files += static_cast<double>(fds);
+    ++sample.files_known;
+  }
+
+  auto io_text = reader_.read(base + "/io");
+  uint64_t read_bytes = 0, write_bytes = 0;
+  if (io_text.ok() && parse_io(*io_text, read_bytes, write_bytes)) {
+    if (primed && state.io_known) {
+      if (read_bytes < state.read_bytes || write_bytes < state.write_bytes) {
+        sample.io_went_back = true;
+      } else {
+        sample.read_bytes += static_cast<double>(read_bytes - state.read_bytes);
+        sample.write_bytes += static_cast<double>(write_bytes - state.write_bytes);
+      }
+    }
+    ++sample.io_readable;
+    state.read_bytes = read_bytes;
+    state.write_bytes = write_bytes;
+    state.io_known = true;
+  } else {
+    state.io_known = false;
+  }
+  return true;
+}
+
+void ProcessCollector::define_charts(MetricSink& sink) {
+  for (EmittedChart* chart : {&cpu_, &mem_, &threads_, &processes_, &files_, &preads_, &pwrites_}) {
+    chart->ensure_defined(sink);
+    chart->sample.values.assign(groups_.size(), 0.0);
+  }
+}
+
+Status ProcessCollector::collect(int64_t now_us, MetricSink& sink) {
+  if (now_us >= next_rescan_us_) {
+    rescan();
+    next_rescan_us_ = now_us + kRescanIntervalUs;
+  }
+  double elapsed = elapsed_.advance(now_us);
+  int64_t timestamp = timestamp_of(now_us);
+  define_charts(sink);
+  double ticks = static_cast<double>(context_.clock_ticks_per_second);
+  double page = static_cast<double>(context_.page_size);
+
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    Group& group = groups_[g];
+    GroupSample s;
+    std::erase_if(group.pids, [&](PidState& state) { return !read_pid(state, s); });
+    bool has_pids = s.processes > 0;
+    mem_.sample.values[g] = s.mem_pages * page / kBytesPerMib;
+    threads_.sample.values[g] = s.threads;
+    processes_.sample.values[g] = s.processes;
+    files_.sample.values[g] = has_pids && s.files_known == 0 ? model::kNoValue : s.files;
+    if (elapsed > 0) {
+      bool cpu_gap = s.cpu_went_back;
+      bool io_gap = s.io_went_back || (has_pids && s.io_readable == 0);
+      cpu_.sample.values[g] = cpu_gap ? model::kNoValue : s.cpu_ticks / ticks / elapsed * 100.0;
+      preads_.sample.values[g] = io_gap ? model::kNoValue : s.read_bytes / 1024.0 / elapsed;
+      pwrites_.sample.values[g] = io_gap ? model::kNoValue : s.write_bytes / 1024.0 / elapsed;
+    }
+  }
+  for (EmittedChart* chart : {&mem_, &threads_, &processes_, &files_}) {
+    chart->submit_current(sink, timestamp);
+  }
+  // The rates need a previous collection: nothing on the first one.
+  if (elapsed > 0) {
+    for (EmittedChart* chart : {&cpu_, &preads_, &pwrites_}) chart->submit_current(sink, timestamp);
+  }
+  return ok_status();
+}
+
+std::unique_ptr<Collector> make_process(const CollectorContext& context) {
+  return std::make_unique<ProcessCollector>(context);
+}
+
+}  // namespace trib::agent::collectors
