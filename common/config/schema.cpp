@@ -244,10 +244,10 @@ void write_line(std::string& out, int indent, std::string_view text) {
   out += '\n';
 }
 
-// Each line of `text` as a comment, word-wrapped to 100 columns.
-void write_comment(std::string& out, int indent, std::string_view text) {
+void write_comment(std::string& out, int indent, std::string_view text, int inner) {
   constexpr size_t kWidth = 100;
-  const size_t room = kWidth - static_cast<size_t>(indent) - 2;
+  const std::string lead = "# " + std::string(static_cast<size_t>(inner), ' ');
+  const size_t room = kWidth - static_cast<size_t>(indent) - lead.size();
   while (!text.empty()) {
     const size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
@@ -258,7 +258,7 @@ void write_comment(std::string& out, int indent, std::string_view text) {
         const size_t cut = piece.rfind(' ', room);
         piece = piece.substr(0, cut == std::string_view::npos || cut == 0 ? room : cut);
       }
-      write_line(out, indent, piece.empty() ? "#" : "# " + std::string(piece));
+      write_line(out, indent, piece.empty() ? "#" : lead + std::string(piece));
       line.remove_prefix(piece.size());
       while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
     } while (!line.empty());

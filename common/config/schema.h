@@ -82,7 +82,9 @@ Status expect_sequence(const Node& node, const Path& path);
 std::string yaml_quote(std::string_view text);
 std::string bool_text(bool b);
 std::string join(const std::vector<std::string>& items, std::string_view sep);
-void write_comment(std::string& out, int indent, std::string_view text);
+// `text` as comment lines at `indent`, each line's text shifted right by `inner` spaces after the
+// '#', word-wrapped to 100 columns.
+void write_comment(std::string& out, int indent, std::string_view text, int inner = 0);
 void write_line(std::string& out, int indent, std::string_view text);
 }  // namespace detail
 
@@ -210,9 +212,10 @@ class Schema {
       sub.diff_into(a.*member, b.*member, p, changes);
     };
     f.env = [sub](const Path& p, std::vector<EnvOption>& options) { sub.env_into(p, options); };
-    f.key_doc = [member, sub](const T& defaults, std::string& out, int indent, const Field& self) {
-      detail::write_comment(out, indent, self.key + ": " + self.doc);
-      sub.write_key_docs(defaults.*member, out, indent + 2);
+    f.key_doc = [member, sub](const T& defaults, std::string& out, int indent, int inner,
+                              const Field& self) {
+      detail::write_comment(out, indent, self.key + ": " + self.doc, inner);
+      sub.write_key_docs(defaults.*member, out, indent, inner + 2);
     };
     return add(std::move(f));
   }
@@ -267,17 +270,10 @@ class Schema {
         entries.emplace(e.key, std::move(item));
       }
       out.*member = std::move(entries);
-      return ok_status();
+      return add_known_entries(out.*member, sub, known_names, p);
     };
-    f.finish = [member, sub, known_names](T& out, const Path& p) -> Status {
-      for (const std::string& name : known_names) {
-        if (!(out.*member).contains(name)) {
-          S item{};
-          TRIB_TRY(sub.parse(Node{}, item, detail::child(p, name)));
-          (out.*member).emplace(name, std::move(item));
-        }
-      }
-      return ok_status();
+    f.finish = [member, sub, known_names](T& out, const Path& p) {
+      return add_known_entries(out.*member, sub, known_names, p);
     };
     f.diff = [member, sub, reload](const T& a, const T& b, const Path& p,
                                    std::vector<Change>& changes) {
@@ -361,8 +357,8 @@ class Schema {
     }
   }
   // One comment line per key: "key: default  (bounds) doc", for list/map item descriptions.
-  void write_key_docs(const T& defaults, std::string& out, int indent) const {
-    for (const Field& f : fields_) f.key_doc(defaults, out, indent, f);
+  void write_key_docs(const T& defaults, std::string& out, int indent, int inner) const {
+    for (const Field& f : fields_) f.key_doc(defaults, out, indent, inner, f);
   }
   void diff_into(const T& a, const T& b, const Path& path, std::vector<Change>& changes) const {
     for (const Field& f : fields_) f.diff(a, b, detail::child(path, f.key), changes);
@@ -383,7 +379,7 @@ class Schema {
     // Runs when the key is absent (or null): fills computed defaults.
     std::function<Status(T&, const Path&)> finish;
     std::function<void(const T&, std::string&, int, const Field&)> sample;
-    std::function<void(const T&, std::string&, int, const Field&)> key_doc;
+    std::function<void(const T&, std::string&, int, int, const Field&)> key_doc;
     std::function<void(const T&, const T&, const Path&, std::vector<Change>&)> diff;
     std::function<void(const Path&, std::vector<EnvOption>&)> env;
   };
@@ -411,10 +407,11 @@ class Schema {
       detail::write_comment(out, indent, describe(self));
       detail::write_line(out, indent, self.key + ": " + format(defaults.*member));
     };
-    f.key_doc = [member, format](const T& defaults, std::string& out, int indent,
+    f.key_doc = [member, format](const T& defaults, std::string& out, int indent, int inner,
                                  const Field& self) {
       detail::write_comment(
-          out, indent, self.key + " (default " + format(defaults.*member) + "): " + describe(self));
+          out, indent, self.key + " (default " + format(defaults.*member) + "): " + describe(self),
+          inner);
     };
     f.diff = [member, reload](const T& a, const T& b, const Path& p, std::vector<Change>& changes) {
       if (!(a.*member == b.*member)) changes.push_back(Change{dotted(p), reload});
@@ -436,15 +433,28 @@ class Schema {
                    const T&, std::string& out, int indent, const Field& self) {
       detail::write_comment(out, indent, describe(self));
       detail::write_comment(out, indent, "Keys of each entry:");
-      sub.write_key_docs(S{}, out, indent + 2);
+      sub.write_key_docs(S{}, out, indent, 2);
       detail::write_comment(out, indent, "Example:");
-      detail::write_comment(out, indent + 2, example);
+      detail::write_comment(out, indent, example, 2);
       detail::write_line(out, indent, self.key + ": " + empty);
     };
-    f.key_doc = [](const T&, std::string& out, int indent, const Field& self) {
-      detail::write_comment(out, indent, self.key + ": " + describe(self));
+    f.key_doc = [](const T&, std::string& out, int indent, int inner, const Field& self) {
+      detail::write_comment(out, indent, self.key + ": " + describe(self), inner);
     };
     return f;
+  }
+
+  // Every known name gets an entry; absent ones hold the defaults.
+  template <class S>
+  static Status add_known_entries(std::map<std::string, S>& entries, const Schema<S>& sub,
+                                  const std::vector<std::string>& known_names, const Path& path) {
+    for (const std::string& name : known_names) {
+      if (entries.contains(name)) continue;
+      S item{};
+      TRIB_TRY(sub.parse(Node{}, item, detail::child(path, name)));
+      entries.emplace(name, std::move(item));
+    }
+    return ok_status();
   }
 
   const Field* find(std::string_view key) const {
