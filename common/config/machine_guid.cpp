@@ -1,0 +1,139 @@
+#include "common/config/machine_guid.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace trib::config {
+namespace {
+
+constexpr std::string_view kFileName = "machine.guid";
+
+Error errno_error(std::string_view what, const std::string& path) {
+  const int e = errno;
+  return Error(std::error_code(e, std::generic_category()),
+               fmt::format("{} {}: {}", what, path, std::strerror(e)));
+}
+
+std::string trimmed_lower(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Writes all of `data` to a new file and fsyncs it.
+Status write_synced(const std::string& path, std::string_view data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_error("cannot create", path);
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      Error e = errno_error("cannot write", path);
+      ::close(fd);
+      return e;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    Error e = errno_error("cannot fsync", path);
+    ::close(fd);
+    return e;
+  }
+  if (::close(fd) != 0) return errno_error("cannot close", path);
+  return ok_status();
+}
+
+Status sync_directory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_error("cannot open directory", dir);
+  const int rc = ::fsync(fd);
+  Status status = rc == 0 ? ok_status() : Status(errno_error("cannot fsync directory", dir));
+  ::close(fd);
+  return status;
+}
+
+Result<std::string> create_machine_guid(const std::string& data_dir, const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) {
+    return Error(ec, fmt::format("cannot create directory {}: {}", data_dir, ec.message()));
+  }
+  TRIB_ASSIGN_OR_RETURN(std::string guid, generate_guid());
+  const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
+  Status written = write_synced(temp, guid + "\n");
+  if (!written.ok()) {
+    ::unlink(temp.c_str());
+    return written.take_error();
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    Error e = errno_error("cannot rename into place", path);
+    ::unlink(temp.c_str());
+    return e;
+  }
+  TRIB_TRY(sync_directory(data_dir));
+  return guid;
+}
+
+}  // namespace
+
+bool is_guid(std::string_view text) {
+  static constexpr std::array<size_t, 4> kDashes{8, 13, 18, 23};
+  if (text.size() != 36) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool dash_here = i == kDashes[0] || i == kDashes[1] || i == kDashes[2] || i == kDashes[3];
+    if (dash_here ? text[i] != '-' : std::isxdigit(static_cast<unsigned char>(text[i])) == 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<std::string> generate_guid() {
+  std::array<unsigned char, 16> b{};
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
+    return Error(Errc::io_error, "cannot generate a GUID: the OpenSSL random generator failed");
+  }
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return fmt::format(
+      "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
+      "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+      b[15]);
+}
+
+Result<std::string> load_or_create_machine_guid(const std::string& data_dir) {
+  const std::string path = (std::filesystem::path(data_dir) / kFileName).string();
+  std::ifstream in(path);
+  if (!in) {
+    if (errno != ENOENT) return errno_error("cannot open", path);
+    return create_machine_guid(data_dir, path);
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string guid = trimmed_lower(text.str());
+  if (!is_guid(guid)) {
+    return Error(Errc::config_error,
+                 fmt::format("{} does not hold a machine GUID (8-4-4-4-12 hex digits); fix or "
+                             "remove it (removing gives this host a new identity)",
+                             path));
+  }
+  return guid;
+}
+
+}  // namespace trib::config
