@@ -1,1 +1,226 @@
-// Placeholder translation unit until the agent core lands.
+#include "agent/agent.h"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "agent/agent_config.h"
+#include "common/config/machine_guid.h"
+#include "common/log/log.h"
+#include "trib_version.h"
+
+namespace trib::agent {
+namespace {
+
+std::vector<std::string_view> collector_names() {
+  std::vector<std::string_view> names;
+  for (const auto& info : collectors::registry()) names.push_back(info.name);
+  return names;
+}
+
+std::string os_hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+// The IANA zone name: TZ, else /etc/timezone, else the /etc/localtime link, else UTC.
+std::string local_timezone() {
+  if (const char* tz = std::getenv("TZ"); tz != nullptr && *tz != '\0') {
+    return *tz == ':' ? tz + 1 : tz;
+  }
+  std::error_code ec;
+  const auto target = std::filesystem::read_symlink("/etc/localtime", ec);
+  if (!ec) {
+    const std::string text = target.string();
+    if (const auto pos = text.find("zoneinfo/"); pos != std::string::npos) {
+      return text.substr(pos + 9);
+    }
+  }
+  return "UTC";
+}
+
+}  // namespace
+
+Result<AgentConfig> load_config(const AgentPaths& paths, const config::Environment& env) {
+  AgentConfig config;
+  const auto names = collector_names();
+  TRIB_ASSIGN_OR_RETURN(config.options, load_agent_config(paths.config_dir, names, env));
+  TRIB_ASSIGN_OR_RETURN(config.stream, config::load_stream_conf(paths.config_dir + "/stream.conf"));
+  return config;
+}
+
+stream::SenderOptions sender_options(const config::StreamSender& stream) {
+  stream::SenderOptions options;
+  options.destinations = stream.destinations;
+  options.api_key = stream.api_key;
+  options.timeout = stream.timeout;
+  options.reconnect_delay = stream.reconnect_delay;
+  options.buffer_size_bytes = stream.buffer_size_bytes;
+  options.compression = stream.enable_compression;
+  return options;
+}
+
+Agent::Agent(AgentPaths paths, config::Environment env, AgentConfig config)
+    : paths_(std::move(paths)), env_(std::move(env)), config_(std::move(config)) {}
+
+Agent::~Agent() = default;
+
+int Agent::run() {
+  log::init_logging(config_.options.log);
+  for (const auto& warning : config_.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
+
+  std::error_code ec;
+  std::filesystem::create_directories(paths_.data_dir, ec);
+  auto guid = config::load_or_create_machine_guid(paths_.data_dir);
+  if (!guid.ok()) {
+    TRIB_LOG(main, critical, "{}", guid.error().describe());
+    return 1;
+  }
+  host_.machine_guid = *guid;
+  host_.hostname = config_.options.hostname.empty() ? os_hostname() : config_.options.hostname;
+  host_.timezone = local_timezone();
+  host_.program_name = "tributary";
+  host_.program_version = kVersion;
+  host_.update_every = 1;
+  host_.hops = 0;
+  TRIB_LOG(main, info, "tributary-agent {} starting: host '{}', machine GUID {}, config {}",
+           kVersion, host_.hostname, host_.machine_guid, paths_.config_dir);
+
+  auto on_term =
+      std::make_unique<event::SignalWatch>(network_loop_, SIGTERM, [this] { shutdown(); });
+  auto on_int = std::make_unique<event::SignalWatch>(network_loop_, SIGINT, [this] { shutdown(); });
+  auto on_hup =
+      std::make_unique<event::SignalWatch>(network_loop_, SIGHUP, [this] { reload("SIGHUP"); });
+  reload_timer_ = std::make_unique<event::Timer>(network_loop_);
+  const auto every =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.options.config_check_interval);
+  reload_timer_->start(every, every, [this] { reload("periodic check"); });
+
+  apply_stream_config(config_.stream);
+  start_collector_thread();
+  network_loop_.run();
+
+  stop_collector_thread();
+  on_term.reset();
+  on_int.reset();
+  on_hup.reset();
+  reload_timer_.reset();
+  sender_.reset();
+  const Status closed = network_loop_.close();
+  if (!closed.ok()) {
+    TRIB_LOG(main, error, "{}", closed.error().describe());
+    return 1;
+  }
+  TRIB_LOG(main, info, "tributary-agent stopped");
+  return 0;
+}
+
+void Agent::start_collector_thread() {
+  auto context = collectors::host_context(config_.options.processes, 1);
+  runner_ = std::make_unique<CollectorRunner>(
+      collector_loop_, std::move(context), [this](CollectedBatch batch) {
+        // Collector loop -> network loop.
+        network_loop_.post([this, b = std::move(batch)]() mutable { deliver(std::move(b)); });
+      });
+  auto options = config_.options;
+  collector_loop_.post([this, options] { runner_->apply(options.collectors, options.processes); });
+  collector_thread_ = std::thread([this] {
+    collector_loop_.run();
+    runner_.reset();
+    const Status closed = collector_loop_.close();
+    if (!closed.ok()) TRIB_LOG(collector, error, "{}", closed.error().describe());
+  });
+}
+
+void Agent::stop_collector_thread() {
+  if (!collector_thread_.joinable()) return;
+  collector_loop_.post([this] { runner_->stop(); });
+  collector_loop_.stop();
+  collector_thread_.join();
+}
+
+void Agent::deliver(CollectedBatch batch) {
+  if (!sender_ || stopping_) return;
+  for (const auto& def : batch.definitions) sender_->define_chart(def);
+  for (auto& [chart_id, sample] : batch.samples) sender_->submit(chart_id, std::move(sample));
+}
+
+void Agent::apply_stream_config(const config::StreamConf& stream) {
+  if (!stream.stream.enabled) {
+    if (sender_) {
+      TRIB_LOG(stream, info, "streaming disabled in stream.conf; stopping the sender");
+      sender_->stop(nullptr);
+      sender_.reset();
+    } else {
+      TRIB_LOG(stream, info, "streaming is disabled ([stream] enabled = no in stream.conf)");
+    }
+    return;
+  }
+  auto options = sender_options(stream.stream);
+  if (sender_) {
+    sender_->reconfigure(std::move(options));
+    return;
+  }
+  sender_ = std::make_unique<stream::Sender>(network_loop_, std::move(options), host_);
+  sender_->start();
+}
+
+void Agent::reload(const char* why) {
+  if (stopping_) return;
+  auto loaded = load_config(paths_, env_);
+  if (!loaded.ok()) {
+    const std::string text = loaded.error().describe();
+    // The periodic check would repeat the same complaint every 30 s: say it once per change.
+    if (text != last_reload_error_ || std::string_view(why) == "SIGHUP") {
+      TRIB_LOG(config, error, "new configuration refused ({}), keeping the running one: {}", why,
+               text);
+    }
+    last_reload_error_ = text;
+    return;
+  }
+  last_reload_error_.clear();
+  AgentConfig next = std::move(loaded).value();
+  const bool collectors_changed = next.options.collectors != config_.options.collectors ||
+                                  next.options.processes != config_.options.processes;
+  const bool stream_changed = !(next.stream.stream == config_.stream.stream);
+  if (next.options.log.level != config_.options.log.level ||
+      next.options.log.file != config_.options.log.file) {
+    log::init_logging(next.options.log);
+  }
+  if (next.options.hostname != config_.options.hostname) {
+    TRIB_LOG(config, warn, "hostname changes take effect at the next restart");
+  }
+  if (collectors_changed) {
+    TRIB_LOG(config, info, "configuration changed ({}): applying collector settings", why);
+    auto options = next.options;
+    collector_loop_.post(
+        [this, options] { runner_->apply(options.collectors, options.processes); });
+  }
+  if (stream_changed) {
+    TRIB_LOG(config, info, "configuration changed ({}): applying stream settings", why);
+    for (const auto& warning : next.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
+    apply_stream_config(next.stream);
+  }
+  if (next.options.config_check_interval != config_.options.config_check_interval) {
+    const auto every =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next.options.config_check_interval);
+    reload_timer_->start(every, every, [this] { reload("periodic check"); });
+  }
+  config_ = std::move(next);
+}
+
+void Agent::shutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  TRIB_LOG(main, info, "stopping");
+  reload_timer_->stop();
+  if (!sender_) {
+    network_loop_.stop();
+    return;
+  }
+  sender_->stop([this] { network_loop_.stop(); });
+}
+
+}  // namespace trib::agent

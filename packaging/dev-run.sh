@@ -39,6 +39,9 @@ cat >"$run/parent/etc/stream.conf" <<CONF
     default memory mode = ram
     default history = 3600
 CONF
+# Agent and parent share this machine's hostname; the agent takes its own, so that
+# /host/<hostname>/ tells them apart.
+printf 'hostname: %s-agent\n' "$(hostname)" >"$run/agent/etc/agent.yaml"
 cat >"$run/agent/etc/stream.conf" <<CONF
 # Written by make run: stream to the local parent.
 [stream]

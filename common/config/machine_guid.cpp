@@ -103,6 +103,17 @@ bool is_guid(std::string_view text) {
   return true;
 }
 
+bool same_guid(std::string_view a, std::string_view b) {
+  if (!is_guid(a) || !is_guid(b)) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 Result<std::string> generate_guid() {
   std::array<unsigned char, 16> b{};
   if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {

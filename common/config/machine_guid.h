@@ -12,6 +12,9 @@ namespace trib::config {
 // True for the 8-4-4-4-12 hex form, any case, any version (Netdata accepts any UUID).
 bool is_guid(std::string_view text);
 
+// True when both are GUIDs naming the same UUID (hex digits compared case-insensitively).
+bool same_guid(std::string_view a, std::string_view b);
+
 // A random (version 4) UUID in lower case, from OpenSSL's CSPRNG.
 Result<std::string> generate_guid();
 

@@ -99,3 +99,17 @@ TEST_F(MachineGuidFile, DataDirThatIsAFileIsAnError) {
 
 }  // namespace
 }  // namespace trib::config
+
+namespace trib::config {
+namespace {
+
+TEST(SameGuid, ComparesCaseInsensitivelyAndOnlyGuids) {
+  EXPECT_TRUE(
+      same_guid("aaaaaaaa-0000-0000-0000-0000000000a1", "AAAAAAAA-0000-0000-0000-0000000000A1"));
+  EXPECT_FALSE(
+      same_guid("aaaaaaaa-0000-0000-0000-0000000000a1", "aaaaaaaa-0000-0000-0000-0000000000a2"));
+  EXPECT_FALSE(same_guid("not-a-guid", "not-a-guid"));
+}
+
+}  // namespace
+}  // namespace trib::config

@@ -1,0 +1,69 @@
+#pragma once
+// The agent: loads its configuration, collects on a collector thread, streams from the main
+// (network) thread, reloads its configuration every config_check_interval and on SIGHUP, and
+// stops cleanly on SIGTERM/SIGINT (sending a goodbye, so the parent knows it was no crash).
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "agent/agent_options.h"
+#include "agent/collector_runner.h"
+#include "common/base/result.h"
+#include "common/config/dotenv.h"
+#include "common/config/stream_conf.h"
+#include "common/event/loop.h"
+#include "common/event/timer.h"
+#include "common/stream/sender.h"
+
+namespace trib::agent {
+
+struct AgentPaths {
+  std::string config_dir = "/etc/tributary";
+  std::string data_dir = "/var/lib/tributary";
+};
+
+// Everything read from the config dir, validated together: a reload applies all or nothing.
+struct AgentConfig {
+  AgentOptions options;
+  config::StreamConf stream;
+};
+
+// Reads agent.yaml, agent.d/*.yaml, the environment overrides and stream.conf.
+Result<AgentConfig> load_config(const AgentPaths& paths, const config::Environment& env);
+
+// Sender settings from stream.conf's [stream] section.
+stream::SenderOptions sender_options(const config::StreamSender& stream);
+
+class Agent {
+ public:
+  Agent(AgentPaths paths, config::Environment env, AgentConfig config);
+  ~Agent();
+
+  // Runs until SIGTERM or SIGINT; returns the process exit code.
+  int run();
+
+ private:
+  void start_collector_thread();
+  void stop_collector_thread();
+  void reload(const char* why);
+  void apply_stream_config(const config::StreamConf& stream);
+  void deliver(CollectedBatch batch);
+  void shutdown();
+
+  AgentPaths paths_;
+  config::Environment env_;
+  AgentConfig config_;
+  model::HostInfo host_;
+  std::string last_reload_error_;
+
+  event::Loop network_loop_;  // main thread: sender, signals, reload
+  event::Loop collector_loop_;
+  std::thread collector_thread_;
+  std::unique_ptr<CollectorRunner> runner_;  // used on the collector loop only
+  std::unique_ptr<stream::Sender> sender_;   // used on the network loop only
+  std::unique_ptr<event::Timer> reload_timer_;
+  bool stopping_ = false;
+};
+
+}  // namespace trib::agent

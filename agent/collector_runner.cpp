@@ -1,0 +1,90 @@
+#include "agent/collector_runner.h"
+
+#include "common/time/clock.h"
+
+namespace trib::agent {
+
+CollectorRunner::CollectorRunner(event::Loop& loop, collectors::CollectorContext base_context,
+                                 Deliver deliver)
+    : loop_(loop), base_context_(std::move(base_context)), deliver_(std::move(deliver)) {}
+
+CollectorRunner::~CollectorRunner() { stop(); }
+
+void CollectorRunner::apply(const std::map<std::string, CollectorOptions>& options,
+                            const std::vector<ProcessMatch>& processes) {
+  for (const auto& info : collectors::registry()) {
+    const std::string name(info.name);
+    const auto wanted = options.find(name);
+    const bool enabled = wanted != options.end() && wanted->second.enabled;
+    auto current = running_.find(name);
+    if (current != running_.end()) {
+      const bool same = enabled && current->second->options == wanted->second &&
+                        current->second->processes == processes;
+      if (same) continue;
+      running_.erase(current);
+      TRIB_LOG(collector, info, "[collector:{}] stopped{}", name,
+               enabled ? " for new settings" : "");
+    }
+    if (enabled) start_collector(info, wanted->second, processes);
+  }
+}
+
+void CollectorRunner::start_collector(const collectors::CollectorInfo& info,
+                                      const CollectorOptions& options,
+                                      const std::vector<ProcessMatch>& processes) {
+  auto context = base_context_;
+  context.processes = processes;
+  context.update_every = static_cast<int32_t>(options.update_every.count());
+  auto running = std::make_unique<Running>();
+  running->info = &info;
+  running->options = options;
+  running->processes = processes;
+  running->collector = info.create(context);
+  running->limited =
+      std::make_unique<collectors::LimitedSink>(std::string(info.name), running->batch_sink,
+                                                options.max_series, options.max_values_per_second);
+  running->timer = std::make_unique<event::Timer>(loop_);
+  TRIB_LOG(collector, info, "[collector:{}] started, every {} s", info.name,
+           options.update_every.count());
+  schedule(*running);
+  running_[std::string(info.name)] = std::move(running);
+}
+
+void CollectorRunner::schedule(Running& running) {
+  // Fire at the next wall-clock multiple of update_every (plus a few ms, so the kernel's
+  // counters of that second are complete).
+  const int64_t every_us = running.options.update_every.count() * 1'000'000;
+  const int64_t now_us = time::SystemClock::instance().now_us();
+  const int64_t next_us = (now_us / every_us + 1) * every_us + 5'000;
+  const auto delay = std::chrono::milliseconds((next_us - now_us) / 1000);
+  running.timer->start(delay, std::chrono::milliseconds(0), [this, &running] {
+    run_once(running);
+    schedule(running);
+  });
+}
+
+void CollectorRunner::run_once(Running& running) {
+  const int64_t now_us = time::SystemClock::instance().now_us();
+  const Status status = running.collector->collect(now_us, *running.limited);
+  if (!status.ok()) {
+    uint64_t suppressed = 0;
+    if (running.error_log.should_log(std::chrono::steady_clock::now(), suppressed)) {
+      TRIB_LOG(collector, warn, "[collector:{}] {}{}", running.info->name,
+               status.error().describe(),
+               suppressed ? fmt::format(" ({} more since last report)", suppressed) : "");
+    }
+  }
+  auto& batch = running.batch_sink.batch;
+  if (batch.definitions.empty() && batch.samples.empty()) return;
+  deliver_(std::exchange(batch, CollectedBatch{}));
+}
+
+void CollectorRunner::stop() { running_.clear(); }
+
+std::vector<std::string> CollectorRunner::running() const {
+  std::vector<std::string> names;
+  for (const auto& [name, r] : running_) names.push_back(name);
+  return names;
+}
+
+}  // namespace trib::agent

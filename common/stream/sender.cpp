@@ -1,0 +1,411 @@
+#include "common/stream/sender.h"
+
+#include <algorithm>
+
+#include "common/log/log.h"
+#include "common/time/clock.h"
+
+namespace trib::stream {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Writes handed to libuv but not yet taken by the kernel, before the sender stops feeding more:
+// a slow link then keeps data in the (bounded) pending queue rather than in socket buffers.
+constexpr size_t kMaxQueuedWriteBytes = 1024 * 1024;
+// Rows queued within this window travel in one batch.
+constexpr milliseconds kBatchWindow{100};
+constexpr milliseconds kTick{1000};
+
+size_t estimate_bytes(const SamplesMsg& batch) {
+  size_t bytes = sizeof(SamplesMsg);
+  for (const auto& row : batch.rows) bytes += sizeof(row) + row.values.size() * sizeof(double);
+  return bytes;
+}
+
+}  // namespace
+
+Sender::Sender(event::Loop& loop, SenderOptions options, model::HostInfo origin)
+    : loop_(loop),
+      options_(std::move(options)),
+      origin_(std::move(origin)),
+      retry_timer_(loop),
+      flush_timer_(loop),
+      tick_timer_(loop) {
+  // Without a durable spool, numbering starts at the wall clock in microseconds, so a restarted
+  // sender never reuses sequence numbers its receiver has already stored (and would skip).
+  next_seq_ = static_cast<uint64_t>(time::SystemClock::instance().now_us());
+}
+
+Sender::~Sender() = default;
+
+model::HostInfo Sender::relayed_host() const {
+  model::HostInfo host = origin_;
+  host.hops = origin_.hops + 1;  // one more hop to the receiver
+  return host;
+}
+
+std::string Sender::destination_name() const {
+  if (current_destination_ >= destinations_.size()) return "-";
+  return destinations_[current_destination_].destination.text;
+}
+
+void Sender::reset_destinations() {
+  destinations_.clear();
+  for (const auto& d : options_.destinations) destinations_.push_back({d, 0});
+  next_destination_ = 0;
+  current_destination_ = 0;
+}
+
+void Sender::start() {
+  if (options_.destinations.empty() || options_.api_key.empty()) {
+    TRIB_LOG(stream, warn, "[sender] streaming is enabled but {} is missing; not sending",
+             options_.destinations.empty() ? "a destination" : "the api key");
+    return;
+  }
+  reset_destinations();
+  tick_timer_.start(kTick, kTick, [this] { on_tick(); });
+  phase_ = Phase::waiting;
+  connect_next();
+}
+
+void Sender::reconfigure(SenderOptions options) {
+  const bool link_changed = options.destinations != options_.destinations ||
+                            options.api_key != options_.api_key ||
+                            options.compression != options_.compression;
+  options_ = std::move(options);
+  enforce_buffer_bound();
+  if (!link_changed) return;
+  TRIB_LOG(stream, info, "[sender] stream settings changed; reconnecting");
+  connect_.reset();
+  connection_.reset();
+  encoder_.reset();
+  decoder_.reset();
+  next_to_send_ = 0;
+  stats_.connected = false;
+  retry_timer_.stop();
+  phase_ = Phase::idle;
+  start();
+}
+
+void Sender::connect_next() {
+  if (phase_ == Phase::stopping || destinations_.empty()) return;
+  const auto now = static_cast<int64_t>(loop_.now_ms());
+  int64_t earliest = INT64_MAX;
+  for (size_t k = 0; k < destinations_.size(); ++k) {
+    const size_t index = (next_destination_ + k) % destinations_.size();
+    auto& candidate = destinations_[index];
+    if (candidate.postponed_until_ms > now) {
+      earliest = std::min(earliest, candidate.postponed_until_ms);
+      continue;
+    }
+    if (candidate.destination.ssl) {
+      TRIB_LOG(stream, warn,
+               "[sender] destination '{}' asks for TLS, which this build does not "
+               "support yet; skipping it",
+               candidate.destination.text);
+      candidate.postponed_until_ms = INT64_MAX;
+      continue;
+    }
+    current_destination_ = index;
+    stats_.destination = candidate.destination.text;
+    phase_ = Phase::connecting;
+    TRIB_LOG(stream, info, "[sender] connecting to '{}'", candidate.destination.text);
+    connect_ =
+        net::TcpConnect::start(loop_, candidate.destination.host, candidate.destination.port,
+                               std::chrono::duration_cast<milliseconds>(options_.timeout),
+                               [this, index](Result<std::unique_ptr<net::TcpConnection>> result) {
+                                 connect_.reset();
+                                 if (!result.ok()) {
+                                   drop_connection(result.error().describe(), true);
+                                   return;
+                                 }
+                                 on_connected(std::move(result).value(), index);
+                               });
+    return;
+  }
+  if (earliest == INT64_MAX) {
+    TRIB_LOG(stream, error, "[sender] no usable destination; not sending");
+    phase_ = Phase::idle;
+    return;
+  }
+  schedule_retry(milliseconds(earliest - now), "could not connect to a parent at this time");
+}
+
+void Sender::schedule_retry(milliseconds delay, const std::string& why) {
+  phase_ = Phase::waiting;
+  TRIB_LOG(stream, info, "[sender] {}; retrying in {} s", why,
+           std::max<int64_t>(1, delay.count() / 1000));
+  retry_timer_.start(delay, milliseconds(0), [this] { connect_next(); });
+}
+
+void Sender::on_connected(std::unique_ptr<net::TcpConnection> connection, size_t index) {
+  connection_ = std::move(connection);
+  next_destination_ = (index + 1) % destinations_.size();  // rotate, as Netdata's child does
+  phase_ = Phase::handshaking;
+  handshake_buffer_.clear();
+  last_receive_ms_ = loop_.now_ms();
+
+  std::vector<std::string> caps{std::string(tributary_cap::kAck)};
+  if (options_.compression) caps.emplace_back(tributary_cap::kZstd);
+  const HandshakeRequest request = make_tributary_request(options_.api_key, relayed_host(), caps);
+  connection_->start_reading(
+      [this](std::string_view bytes) { on_handshake_bytes(bytes); },
+      [this](const Error& why) { drop_connection("handshake: " + why.describe(), true); });
+  connection_->write(build_handshake_request(request));
+}
+
+void Sender::on_handshake_bytes(std::string_view bytes) {
+  last_receive_ms_ = loop_.now_ms();
+  handshake_buffer_.append(bytes);
+  auto parsed = parse_handshake_reply(handshake_buffer_);
+  if (!parsed.ok()) {
+    drop_connection(
+        "bad handshake reply from '" + destination_name() + "': " + parsed.error().describe(),
+        true);
+    return;
+  }
+  if (!parsed->has_value()) return;  // need more bytes
+  const HandshakeReply& reply = **parsed;
+  switch (reply.kind) {
+    case ReplyKind::tributary_ok:
+      start_streaming(reply);
+      return;
+    case ReplyKind::netdata_ok:
+      TRIB_LOG(stream, error,
+               "[sender] '{}' is a Netdata parent; it speaks only Netdata's text "
+               "protocol, which this sender does not send yet",
+               destination_name());
+      destinations_[current_destination_].postponed_until_ms =
+          static_cast<int64_t>(loop_.now_ms()) + 60'000;
+      drop_connection("incompatible parent", true);
+      return;
+    case ReplyKind::refused:
+      on_handshake_refused(reply);
+      return;
+  }
+}
+
+void Sender::on_handshake_refused(const HandshakeReply& reply) {
+  TRIB_LOG(stream, error, "[sender] '{}' refused the stream: {}", destination_name(), reply.detail);
+  // Back off like any failure, but never longer than Netdata's child waits for that refusal
+  // (1 h for "that is my own GUID", 2 min for "already streaming", 1 min otherwise).
+  ++stats_.connect_failures;
+  postpone_current(std::chrono::duration_cast<milliseconds>(refusal_backoff(reply.refusal)));
+  connection_.reset();
+  phase_ = Phase::waiting;
+  connect_next();
+}
+
+void Sender::start_streaming(const HandshakeReply& reply) {
+  const auto& granted = reply.tributary_caps;
+  const bool compress =
+      std::find(granted.begin(), granted.end(), tributary_cap::kZstd) != granted.end();
+  encoder_ = std::make_unique<FrameEncoder>(EncoderOptions{.compress = compress});
+  decoder_ = std::make_unique<FrameDecoder>(FrameLimits{}, compress);
+  phase_ = Phase::streaming;
+  failed_rounds_ = 0;
+  destinations_[current_destination_].postponed_until_ms = 0;
+  ++stats_.connects;
+  stats_.connected = true;
+  TRIB_LOG(stream, info, "[sender] streaming to '{}' (compression {}, resume after seq {})",
+           destination_name(), compress ? "zstd" : "off", reply.resume_seq);
+
+  // Leftover bytes after the reply line already belong to the framed stream.
+  const std::string leftover = handshake_buffer_.substr(reply.consumed);
+  handshake_buffer_.clear();
+  connection_->start_reading([this](std::string_view bytes) { on_stream_bytes(bytes); },
+                             [this](const Error& why) { drop_connection(why.describe(), true); });
+  on_message(AckMsg{0, reply.resume_seq});
+  send_definitions();
+  send_pending();
+  if (on_connected_) on_connected_();
+  if (!leftover.empty()) on_stream_bytes(leftover);
+}
+
+void Sender::send_definitions() {
+  send_frame(HostDefMsg{0, relayed_host()});
+  for (const auto& [id, chart] : charts_) send_frame(ChartDefMsg{0, chart.slot, chart.def});
+}
+
+void Sender::send_frame(const Message& message) {
+  std::string frame = encoder_->encode(message);
+  stats_.bytes_sent += frame.size();
+  last_send_ms_ = loop_.now_ms();
+  connection_->write(std::move(frame), [this](const Status& status) {
+    if (status.ok() && phase_ == Phase::streaming) send_pending();
+  });
+}
+
+void Sender::send_pending() {
+  if (phase_ != Phase::streaming || !connection_) return;
+  while (next_to_send_ < pending_.size() && connection_->queued_bytes() < kMaxQueuedWriteBytes) {
+    send_frame(pending_[next_to_send_].batch);
+    ++next_to_send_;
+  }
+}
+
+void Sender::on_stream_bytes(std::string_view bytes) {
+  last_receive_ms_ = loop_.now_ms();
+  decoder_->feed(bytes);
+  while (decoder_) {
+    auto next = decoder_->next();
+    if (!next.ok()) {
+      drop_connection("bad frame from '" + destination_name() + "': " + next.error().describe(),
+                      true);
+      return;
+    }
+    if (!next->has_value()) return;
+    on_message(**next);
+  }
+}
+
+void Sender::on_message(const Message& message) {
+  if (const auto* ack = std::get_if<AckMsg>(&message)) {
+    while (!pending_.empty() && pending_.front().batch.seq <= ack->seq) {
+      stats_.buffered_bytes -= pending_.front().bytes;
+      pending_.pop_front();
+      ++stats_.batches_acked;
+      if (next_to_send_ > 0) --next_to_send_;
+    }
+  } else if (const auto* resume = std::get_if<HostResumeMsg>(&message)) {
+    on_message(AckMsg{resume->host_slot, resume->last_stored_seq});
+  } else if (const auto* bye = std::get_if<GoodbyeMsg>(&message)) {
+    drop_connection("parent closed the stream: " + bye->reason, false);
+  }
+  // Keepalives only refresh last_receive_ms_.
+}
+
+void Sender::drop_connection(const std::string& why, bool count_failure) {
+  if (phase_ == Phase::stopping) return;
+  const bool was_streaming = phase_ == Phase::streaming;
+  TRIB_LOG(stream, warn, "[sender] {} '{}': {}", was_streaming ? "lost" : "cannot use",
+           destination_name(), why);
+  connection_.reset();
+  connect_.reset();
+  encoder_.reset();
+  decoder_.reset();
+  next_to_send_ = 0;
+  stats_.connected = false;
+  phase_ = Phase::waiting;
+  if (count_failure && !was_streaming) {
+    ++stats_.connect_failures;
+    postpone_current(kMaxBackoff);
+  } else if (was_streaming) {
+    // A link that worked is retried after the plain reconnect delay.
+    failed_rounds_ = 0;
+    postpone_current(std::chrono::duration_cast<milliseconds>(options_.reconnect_delay));
+  }
+  connect_next();
+}
+
+void Sender::postpone_current(milliseconds cap) {
+  // reconnect_delay, doubling with each consecutive failure, up to `cap`.
+  const auto base = std::chrono::duration_cast<milliseconds>(options_.reconnect_delay);
+  const auto wait =
+      std::min<milliseconds>(base * (1 << std::min(failed_rounds_, 12)), std::max(cap, base));
+  ++failed_rounds_;
+  destinations_[current_destination_].postponed_until_ms =
+      static_cast<int64_t>(loop_.now_ms()) + wait.count();
+}
+
+void Sender::define_chart(const model::ChartDef& def) {
+  auto [it, inserted] = charts_.try_emplace(def.id);
+  if (!inserted && it->second.def == def) return;
+  if (inserted) it->second.slot = next_chart_slot_++;
+  // Rows of the previous definition travel first.
+  seal_open_batch();
+  it->second.def = def;
+  if (phase_ == Phase::streaming) send_frame(ChartDefMsg{0, it->second.slot, def});
+}
+
+void Sender::submit(const std::string& chart_id, model::ChartSample sample) {
+  const auto it = charts_.find(chart_id);
+  if (it == charts_.end()) {
+    TRIB_LOG(stream, error, "[sender] sample for undefined chart '{}' dropped (a bug)", chart_id);
+    return;
+  }
+  if (open_batch_.rows.empty()) {
+    flush_timer_.start(kBatchWindow, milliseconds(0), [this] { seal_open_batch(); });
+  }
+  open_batch_.rows.push_back({it->second.slot, sample.timestamp, std::move(sample.values)});
+}
+
+void Sender::seal_open_batch() {
+  if (open_batch_.rows.empty()) return;
+  flush_timer_.stop();
+  open_batch_.host_slot = 0;
+  open_batch_.seq = next_seq_++;
+  Pending pending{std::move(open_batch_), 0};
+  open_batch_ = SamplesMsg{};
+  pending.bytes = estimate_bytes(pending.batch);
+  stats_.buffered_bytes += pending.bytes;
+  ++stats_.batches_queued;
+  pending_.push_back(std::move(pending));
+  enforce_buffer_bound();
+  send_pending();
+}
+
+void Sender::enforce_buffer_bound() {
+  uint64_t dropped = 0;
+  while (stats_.buffered_bytes > options_.buffer_size_bytes && pending_.size() > 1) {
+    for (const auto& row : pending_.front().batch.rows) stats_.values_dropped += row.values.size();
+    stats_.buffered_bytes -= pending_.front().bytes;
+    pending_.pop_front();
+    if (next_to_send_ > 0) --next_to_send_;
+    ++stats_.batches_dropped;
+    ++dropped;
+  }
+  if (dropped > 0) {
+    TRIB_LOG(stream, warn,
+             "[sender] buffer of {} bytes full while '{}' is unreachable: dropped "
+             "the {} oldest unacknowledged batch(es), {} in all",
+             options_.buffer_size_bytes, destination_name(), dropped, stats_.batches_dropped);
+  }
+}
+
+void Sender::on_tick() {
+  const uint64_t now = loop_.now_ms();
+  const auto timeout_ms =
+      static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(options_.timeout).count());
+  if (phase_ == Phase::handshaking && now - last_receive_ms_ > timeout_ms) {
+    drop_connection("no handshake reply within " + std::to_string(options_.timeout.count()) + " s",
+                    true);
+    return;
+  }
+  if (phase_ != Phase::streaming) return;
+  if (now - last_receive_ms_ > timeout_ms) {
+    drop_connection("nothing received for " + std::to_string(options_.timeout.count()) + " s",
+                    false);
+    return;
+  }
+  // Keep the link visibly alive at a third of the timeout.
+  if (now - last_send_ms_ > timeout_ms / 3) send_frame(KeepaliveMsg{});
+}
+
+void Sender::stop(std::function<void()> done) {
+  seal_open_batch();
+  retry_timer_.stop();
+  flush_timer_.stop();
+  tick_timer_.stop();
+  connect_.reset();
+  const bool streaming = phase_ == Phase::streaming;
+  phase_ = Phase::stopping;
+  if (!streaming) {
+    connection_.reset();
+    if (done) done();
+    return;
+  }
+  on_stopped_ = std::move(done);
+  std::string frame = encoder_->encode(GoodbyeMsg{kAllHosts, "sender stopping"});
+  // Close once the goodbye is written, or after a short grace if the link is stuck.
+  auto finish = [this] {
+    retry_timer_.stop();
+    connection_.reset();
+    if (auto cb = std::move(on_stopped_)) cb();
+  };
+  connection_->write(std::move(frame), [finish](const Status&) { finish(); });
+  retry_timer_.start(milliseconds(2000), milliseconds(0), finish);
+}
+
+}  // namespace trib::stream

@@ -1,0 +1,150 @@
+#pragma once
+// The stream sender: keeps one connection to the first reachable destination, streams chart
+// definitions and sample batches over the native protocol, and holds every batch until the
+// receiver acknowledges it, so a reconnect loses nothing within `buffer_size_bytes`.
+// Agents use it for their own host; proxies (later) for every host they forward.
+//
+// Lives on one event::Loop (the network loop); every method must be called on that loop.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/config/stream_conf.h"
+#include "common/event/loop.h"
+#include "common/event/timer.h"
+#include "common/model/metrics.h"
+#include "common/net/tcp.h"
+#include "common/stream/frame.h"
+#include "common/stream/handshake.h"
+#include "common/stream/messages.h"
+
+namespace trib::stream {
+
+struct SenderOptions {
+  std::vector<config::Destination> destinations;
+  std::string api_key;
+  std::chrono::seconds timeout{60};             // connect, handshake, and link idle timeout
+  std::chrono::seconds reconnect_delay{5};      // first back-off step; doubles up to kMaxBackoff
+  size_t buffer_size_bytes = 10 * 1024 * 1024;  // unacknowledged data kept for resending
+  bool compression = true;
+
+  bool operator==(const SenderOptions&) const = default;
+};
+
+struct SenderStats {
+  uint64_t connects = 0;          // successful handshakes
+  uint64_t connect_failures = 0;  // TCP failures, refusals and broken handshakes
+  uint64_t batches_queued = 0;
+  uint64_t batches_acked = 0;
+  uint64_t batches_dropped = 0;  // pushed out of the buffer before an ack (data lost)
+  uint64_t values_dropped = 0;
+  uint64_t bytes_sent = 0;
+  size_t buffered_bytes = 0;
+  bool connected = false;
+  std::string destination;  // current or last destination
+};
+
+class Sender {
+ public:
+  // `origin` is the host this sender speaks for (the handshake host, slot 0).
+  Sender(event::Loop& loop, SenderOptions options, model::HostInfo origin);
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+
+  // Starts connecting. Without destinations or an API key, does nothing but log why.
+  void start();
+  // Applies new options; reconnects only when the destinations, key or compression changed.
+  void reconfigure(SenderOptions options);
+  // Sends a goodbye (so the receiver knows this is a clean stop), waits briefly for the write
+  // and closes; `done` runs once everything is closed.
+  void stop(std::function<void()> done);
+
+  // Declares or redefines a chart of the origin host.
+  void define_chart(const model::ChartDef& def);
+  // Queues one collection of a defined chart. Batched: rows queued close together travel in one
+  // frame with one sequence number.
+  void submit(const std::string& chart_id, model::ChartSample sample);
+
+  const SenderStats& stats() const { return stats_; }
+  void set_on_connected(std::function<void()> callback) { on_connected_ = std::move(callback); }
+
+  static constexpr std::chrono::seconds kMaxBackoff{60};
+
+ private:
+  enum class Phase { idle, waiting, connecting, handshaking, streaming, stopping };
+
+  struct DestinationState {
+    config::Destination destination;
+    int64_t postponed_until_ms = 0;  // loop time before which it is not tried
+  };
+  struct ChartEntry {
+    uint32_t slot = 0;
+    model::ChartDef def;
+  };
+  struct Pending {
+    SamplesMsg batch;
+    size_t bytes = 0;
+  };
+
+  void reset_destinations();
+  void connect_next();
+  void schedule_retry(std::chrono::milliseconds delay, const std::string& why);
+  void on_connected(std::unique_ptr<net::TcpConnection> connection, size_t destination_index);
+  void on_handshake_bytes(std::string_view bytes);
+  void on_handshake_refused(const HandshakeReply& reply);
+  void on_stream_bytes(std::string_view bytes);
+  void on_message(const Message& message);
+  void drop_connection(const std::string& why, bool count_failure);
+  void postpone_current(std::chrono::milliseconds cap);
+  void start_streaming(const HandshakeReply& reply);
+  void send_definitions();
+  void send_pending();
+  void send_frame(const Message& message);
+  void seal_open_batch();
+  void enforce_buffer_bound();
+  void on_tick();
+  std::string destination_name() const;
+  model::HostInfo relayed_host() const;
+
+  event::Loop& loop_;
+  SenderOptions options_;
+  model::HostInfo origin_;
+  Phase phase_ = Phase::idle;
+
+  std::vector<DestinationState> destinations_;
+  size_t next_destination_ = 0;
+  size_t current_destination_ = 0;
+  int failed_rounds_ = 0;
+
+  std::unique_ptr<net::TcpConnect> connect_;
+  std::unique_ptr<net::TcpConnection> connection_;
+  std::string handshake_buffer_;
+  std::unique_ptr<FrameEncoder> encoder_;
+  std::unique_ptr<FrameDecoder> decoder_;
+  uint64_t last_receive_ms_ = 0;
+  uint64_t last_send_ms_ = 0;
+
+  std::map<std::string, ChartEntry> charts_;
+  uint32_t next_chart_slot_ = 1;
+
+  SamplesMsg open_batch_;        // rows not yet sealed into a numbered batch
+  std::deque<Pending> pending_;  // sealed, not yet acknowledged, oldest first
+  size_t next_to_send_ = 0;      // index into pending_ of the first batch not yet sent
+  uint64_t next_seq_ = 1;
+
+  event::Timer retry_timer_;
+  event::Timer flush_timer_;
+  event::Timer tick_timer_;
+  std::function<void()> on_connected_;
+  std::function<void()> on_stopped_;
+  SenderStats stats_;
+};
+
+}  // namespace trib::stream

@@ -1,0 +1,179 @@
+#include "parent/receiver/receiver.h"
+
+#include <algorithm>
+
+#include "common/config/machine_guid.h"
+#include "common/log/log.h"
+#include "parent/receiver/admission.h"
+
+namespace trib::parent::receiver {
+
+Receiver::Receiver(event::Loop& loop, store::HostRegistry& registry, const time::Clock& clock,
+                   std::string own_guid, ReceiverOptions options, config::StreamConf conf)
+    : loop_(loop),
+      registry_(registry),
+      clock_(clock),
+      own_guid_(std::move(own_guid)),
+      options_(options),
+      conf_(std::move(conf)) {}
+
+Receiver::~Receiver() { close_all(); }
+
+void Receiver::accept(std::unique_ptr<net::TcpConnection> connection, std::string buffered) {
+  auto it = pending_.insert(pending_.end(), Pending{std::move(connection), {}, nullptr});
+  it->deadline = std::make_unique<event::Timer>(loop_);
+  it->deadline->start(options_.handshake_timeout, std::chrono::milliseconds(0), [this, it] {
+    TRIB_LOG(stream, warn, "[receiver] {}: handshake not completed within {} s; closing",
+             it->connection->peer(), options_.handshake_timeout.count());
+    pending_.erase(it);
+  });
+  it->connection->start_reading(
+      [this, it](std::string_view bytes) { on_handshake_bytes(it, bytes); },
+      [this, it](const Error& why) {
+        TRIB_LOG(stream, info, "[receiver] {}: closed during the handshake: {}",
+                 it->connection->peer(), why.describe());
+        pending_.erase(it);
+      });
+  on_handshake_bytes(it, buffered);
+}
+
+void Receiver::on_handshake_bytes(PendingList::iterator pending, std::string_view bytes) {
+  pending->buffer.append(bytes);
+  auto end = stream::find_handshake_end(pending->buffer);
+  if (!end.ok()) {
+    TRIB_LOG(stream, warn, "[receiver] {}: {}; closing", pending->connection->peer(),
+             end.error().describe());
+    auto connection = std::move(pending->connection);
+    pending_.erase(pending);
+    refuse(std::move(connection), std::string(stream::netdata_reply(stream::Refusal::bad_request)));
+    return;
+  }
+  if (!end->has_value()) return;
+  handle_request(pending, **end);
+}
+
+void Receiver::handle_request(PendingList::iterator pending, size_t request_end) {
+  auto connection = std::move(pending->connection);
+  const std::string buffer = std::move(pending->buffer);
+  pending_.erase(pending);
+  connection->pause_reading();
+  const std::string peer = connection->peer();
+
+  auto parsed = stream::parse_handshake_request(std::string_view(buffer).substr(0, request_end));
+  if (!parsed.ok()) {
+    TRIB_LOG(stream, warn, "[receiver] {}: bad STREAM request: {}; closing", peer,
+             parsed.error().describe());
+    refuse(std::move(connection), std::string(stream::netdata_reply(stream::Refusal::bad_request)));
+    return;
+  }
+  stream::HandshakeRequest request = std::move(parsed).value();
+  const auto reply_refusal = [&](stream::Refusal refusal, const std::string& detail) {
+    return request.tributary ? stream::tributary_reply(refusal, detail)
+                             : std::string(stream::netdata_reply(refusal));
+  };
+  const std::string who = "host '" + request.host.hostname + "' (machine GUID '" +
+                          request.host.machine_guid + "', API key '" +
+                          log::mask_secret(request.api_key) + "') from " + peer;
+
+  auto decision = admit(request, conf_, connection->peer_address(), own_guid_);
+  if (const auto* refused = std::get_if<Refused>(&decision)) {
+    TRIB_LOG(stream, error, "[receiver] STREAM {} '{}': {}", who, refused->access_tag,
+             refused->reason);
+    refuse(std::move(connection), reply_refusal(refused->refusal, refused->reason));
+    return;
+  }
+  if (!request.tributary) {
+    // A stock Netdata child speaks the text protocol, whose codec is not in this build.
+    TRIB_LOG(stream, error,
+             "[receiver] STREAM {} 'REJECTED - NETDATA PROTOCOL': this parent accepts Tributary "
+             "agents only for now; the Netdata text protocol is not supported yet",
+             who);
+    refuse(std::move(connection), std::string(stream::netdata_reply(stream::Refusal::denied)));
+    return;
+  }
+  if (Session* existing = find_session(request.host.machine_guid)) {
+    const uint64_t silent_ms = loop_.now_ms() - existing->last_receive_ms();
+    const auto takeover_ms =
+        static_cast<uint64_t>(options_.duplicate_takeover_after.count()) * 1000;
+    if (silent_ms <= takeover_ms) {
+      TRIB_LOG(stream, error,
+               "[receiver] STREAM {} 'REJECTED - ALREADY CONNECTED': this GUID is already "
+               "streaming to this server from {}",
+               who, existing->peer());
+      refuse(std::move(connection), reply_refusal(stream::Refusal::already_streaming,
+                                                  "This GUID is already streaming to this server"));
+      return;
+    }
+    TRIB_LOG(stream, warn,
+             "[receiver] multiple connections for {}: the existing one from {} is dead ({} s "
+             "silent); accepting the new one",
+             who, existing->peer(), silent_ms / 1000);
+    existing->close("replaced by a new connection from " + peer);
+  }
+  const auto& admitted = std::get<Admitted>(decision);
+  for (const auto& warning : admitted.warnings) {
+    TRIB_LOG(stream, warn, "[receiver] {}: {}", who, warning);
+  }
+  std::vector<std::string> supported{std::string(stream::tributary_cap::kAck)};
+  if (options_.compression) supported.emplace_back(stream::tributary_cap::kZstd);
+  const auto granted = stream::grant_tributary_caps(request.tributary_caps, supported);
+  const bool compression =
+      std::find(granted.begin(), granted.end(), stream::tributary_cap::kZstd) != granted.end();
+  const uint64_t resume = progress_[request.host.machine_guid].last_stored_seq;
+  connection->write(stream::tributary_ok_reply(granted, resume));
+  TRIB_LOG(stream, info,
+           "[receiver] STREAM {} 'CONNECTED': hops {}, memory mode {}, compression "
+           "{}, resume after seq {}",
+           who, request.host.hops, store::to_string(admitted.storage.mode),
+           compression ? "zstd" : "off", resume);
+  start_session(std::move(connection), std::move(request), admitted.storage,
+                std::string_view(buffer).substr(request_end));
+}
+
+void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
+                             stream::HandshakeRequest request, const store::StorageConfig& storage,
+                             std::string_view leftover) {
+  const bool compression =
+      std::find(request.tributary_caps.begin(), request.tributary_caps.end(),
+                stream::tributary_cap::kZstd) != request.tributary_caps.end() &&
+      options_.compression;
+  SessionContext context{registry_, progress_, clock_, options_.idle_timeout};
+  auto it = sessions_.insert(sessions_.end(), nullptr);
+  *it = std::make_unique<Session>(loop_, context, std::move(connection), std::move(request),
+                                  storage, compression, [this, it](Session&, const std::string&) {
+                                    // Deferred: the session is inside one of its callbacks.
+                                    defer([this, it] { sessions_.erase(it); });
+                                  });
+  (*it)->start(leftover);
+}
+
+void Receiver::refuse(std::unique_ptr<net::TcpConnection> connection, const std::string& reply) {
+  auto it = closing_.insert(closing_.end(), std::move(connection));
+  // Close once the reply is written (Netdata's child reads it, then sees the close).
+  (*it)->write(reply, [this, it](const Status&) { defer([this, it] { closing_.erase(it); }); });
+}
+
+Session* Receiver::find_session(const std::string& guid) {
+  for (auto& session : sessions_) {
+    if (session && config::same_guid(session->machine_guid(), guid)) return session.get();
+  }
+  return nullptr;
+}
+
+void Receiver::close_all() {
+  pending_.clear();
+  closing_.clear();
+  for (auto& session : sessions_) {
+    if (session) session->close("parent shutting down");
+  }
+  sessions_.clear();
+  alive_ = std::make_shared<int>(0);  // erasures deferred before now refer to cleared lists
+}
+
+void Receiver::defer(std::function<void()> fn) {
+  loop_.post([weak = std::weak_ptr<int>(alive_), fn = std::move(fn)] {
+    if (weak.lock()) fn();
+  });
+}
+
+}  // namespace trib::parent::receiver

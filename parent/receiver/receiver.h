@@ -1,0 +1,79 @@
+#pragma once
+// The parent's stream receiver: takes connections whose first bytes are a `STREAM` request
+// (handed over by the HTTP server), reads the handshake under a deadline, applies admission,
+// refuses duplicates, answers in the peer's dialect and hands admitted streams to a Session.
+//
+// Lives on the parent's I/O loop.
+
+#include <chrono>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/config/stream_conf.h"
+#include "common/event/loop.h"
+#include "common/event/timer.h"
+#include "common/net/tcp.h"
+#include "common/time/clock.h"
+#include "parent/receiver/session.h"
+#include "parent/store/host_registry.h"
+
+namespace trib::parent::receiver {
+
+struct ReceiverOptions {
+  std::chrono::seconds handshake_timeout{10};  // the whole request must arrive within this
+  std::chrono::seconds idle_timeout{600};      // a stream silent this long is dropped
+  // A live duplicate is refused; one silent for longer than this is replaced (Netdata: 30 s).
+  std::chrono::seconds duplicate_takeover_after{30};
+  bool compression = true;  // grant zstd when offered ([stream] enable compression)
+};
+
+class Receiver {
+ public:
+  Receiver(event::Loop& loop, store::HostRegistry& registry, const time::Clock& clock,
+           std::string own_guid, ReceiverOptions options, config::StreamConf conf);
+  ~Receiver();
+
+  // A connection whose first bytes (`buffered`) start a STREAM request.
+  void accept(std::unique_ptr<net::TcpConnection> connection, std::string buffered);
+  // New stream.conf rules apply to the next handshakes; established streams keep running.
+  void set_stream_conf(config::StreamConf conf) { conf_ = std::move(conf); }
+  // Ends every stream (with a goodbye) and every pending handshake.
+  void close_all();
+
+  size_t streaming() const { return sessions_.size(); }
+
+ private:
+  struct Pending {
+    std::unique_ptr<net::TcpConnection> connection;
+    std::string buffer;
+    std::unique_ptr<event::Timer> deadline;
+  };
+  using PendingList = std::list<Pending>;
+
+  void on_handshake_bytes(PendingList::iterator pending, std::string_view bytes);
+  void handle_request(PendingList::iterator pending, size_t request_end);
+  void refuse(std::unique_ptr<net::TcpConnection> connection, const std::string& reply);
+  void start_session(std::unique_ptr<net::TcpConnection> connection,
+                     stream::HandshakeRequest request, const store::StorageConfig& storage,
+                     std::string_view leftover);
+  Session* find_session(const std::string& guid);
+  // Runs `fn` on a later loop iteration unless close_all() or the destructor came first.
+  void defer(std::function<void()> fn);
+
+  event::Loop& loop_;
+  store::HostRegistry& registry_;
+  const time::Clock& clock_;
+  std::string own_guid_;
+  ReceiverOptions options_;
+  config::StreamConf conf_;
+  PendingList pending_;
+  std::list<std::unique_ptr<net::TcpConnection>> closing_;  // refused, reply being written
+  std::list<std::unique_ptr<Session>> sessions_;
+  std::map<std::string, HostProgress> progress_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+}  // namespace trib::parent::receiver

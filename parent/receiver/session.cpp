@@ -1,0 +1,149 @@
+#include "parent/receiver/session.h"
+
+#include "common/log/log.h"
+
+namespace trib::parent::receiver {
+
+Session::Session(event::Loop& loop, SessionContext context,
+                 std::unique_ptr<net::TcpConnection> connection, stream::HandshakeRequest request,
+                 store::StorageConfig storage, bool compression, EndCallback on_end)
+    : loop_(loop),
+      context_(context),
+      connection_(std::move(connection)),
+      request_(std::move(request)),
+      storage_(storage),
+      peer_(connection_->peer()),
+      instance_("[receiver:" + request_.host.hostname + " " + request_.host.machine_guid + "]"),
+      encoder_(stream::EncoderOptions{.compress = compression}),
+      decoder_(stream::FrameLimits{}, compression),
+      dispatcher_(*this),
+      tick_(loop),
+      on_end_(std::move(on_end)) {}
+
+Session::~Session() = default;
+
+void Session::start(std::string_view leftover) {
+  last_receive_ms_ = last_send_ms_ = loop_.now_ms();
+  connection_->start_reading(
+      [this](std::string_view bytes) { on_bytes(bytes); },
+      [this](const Error& why) {
+        end(why.is(Errc::closed) ? "connection closed by the sender" : why.describe());
+      });
+  tick_.start(std::chrono::seconds(1), std::chrono::seconds(1), [this] { on_tick(); });
+  if (!leftover.empty()) on_bytes(leftover);
+}
+
+void Session::on_bytes(std::string_view bytes) {
+  last_receive_ms_ = loop_.now_ms();
+  bytes_received_ += bytes.size();
+  decoder_.feed(bytes);
+  while (!ended_) {
+    auto next = decoder_.next();
+    if (!next.ok()) {
+      end("bad frame: " + next.error().describe());
+      return;
+    }
+    if (!next->has_value()) break;
+    auto reply = dispatcher_.dispatch(**next);
+    if (!reply.ok()) {
+      end(reply.error().describe());
+      return;
+    }
+    if (!reply->has_value()) continue;
+    if (const auto* ack = std::get_if<stream::AckMsg>(&**reply)) {
+      auto& due = acks_due_[ack->host_slot];
+      due = std::max(due, ack->seq);  // cumulative: one ack per host per read is enough
+    } else {
+      send(**reply);
+    }
+  }
+  if (!ended_) flush_acks();
+}
+
+void Session::flush_acks() {
+  for (const auto& [slot, seq] : acks_due_) send(stream::AckMsg{slot, seq});
+  acks_due_.clear();
+}
+
+void Session::send(const stream::Message& message) {
+  last_send_ms_ = loop_.now_ms();
+  connection_->write(encoder_.encode(message));
+}
+
+store::Host* Session::host_of(uint32_t host_slot) {
+  const auto it = hosts_.find(host_slot);
+  return it == hosts_.end() ? nullptr : it->second;
+}
+
+Result<uint64_t> Session::host(uint32_t host_slot, const model::HostInfo& info) {
+  // Only the host that was admitted may stream on this connection until proxies forward
+  // others (they will be admitted per host).
+  if (info.machine_guid != request_.host.machine_guid) {
+    return Error(Errc::refused, "host definition for machine GUID '" + info.machine_guid +
+                                    "' on a connection admitted for '" +
+                                    request_.host.machine_guid + "'");
+  }
+  model::HostInfo host = info;
+  host.hops = request_.host.hops;  // the handshake's hop count is authoritative
+  if (host.hostname.empty()) host.hostname = request_.host.hostname;
+  TRIB_ASSIGN_OR_RETURN(store::Host * stored,
+                        context_.registry.connect(host, storage_, context_.clock.now_s()));
+  hosts_[host_slot] = stored;
+  return context_.progress[info.machine_guid].last_stored_seq;
+}
+
+Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) {
+  store::Host* host = host_of(host_slot);
+  if (host == nullptr) return Error(Errc::protocol_error, "chart for an unknown host slot");
+  TRIB_TRY(host->define_chart(def));
+  chart_ids_[chart_slot] = def.id;
+  return {};
+}
+
+Status Session::samples(const stream::SamplesMsg& batch) {
+  store::Host* host = host_of(batch.host_slot);
+  if (host == nullptr) return Error(Errc::protocol_error, "samples for an unknown host slot");
+  model::ChartSample sample;
+  for (const auto& row : batch.rows) {
+    sample.timestamp = row.timestamp;
+    sample.values = row.values;
+    TRIB_TRY(host->store(chart_ids_[row.chart_slot], sample));
+  }
+  auto& progress = context_.progress[host->machine_guid()];
+  progress.last_stored_seq = std::max(progress.last_stored_seq, batch.seq);
+  return {};
+}
+
+void Session::goodbye(uint32_t, std::string_view reason) {
+  said_goodbye_ = true;
+  end("the sender said goodbye (" + std::string(reason) + ")");
+}
+
+void Session::on_tick() {
+  const uint64_t now = loop_.now_ms();
+  const auto timeout_ms = static_cast<uint64_t>(context_.idle_timeout.count()) * 1000;
+  if (now - last_receive_ms_ > timeout_ms) {
+    end("nothing received for " + std::to_string(context_.idle_timeout.count()) + " s");
+    return;
+  }
+  if (now - last_send_ms_ > timeout_ms / 3) send(stream::KeepaliveMsg{});
+}
+
+void Session::close(const std::string& why) {
+  if (!ended_ && connection_) send(stream::GoodbyeMsg{stream::kAllHosts, why});
+  end(why);
+}
+
+void Session::end(const std::string& why) {
+  if (ended_) return;
+  ended_ = true;
+  tick_.stop();
+  const int64_t now = context_.clock.now_s();
+  for (const auto& [slot, host] : hosts_) context_.registry.disconnect(host->machine_guid(), now);
+  TRIB_LOG(stream, info, "{} {} from {}: {} ({} bytes received)", instance_,
+           said_goodbye_ ? "stopped" : "disconnected", peer_, why, bytes_received_);
+  auto on_end = std::move(on_end_);
+  if (on_end) on_end(*this, why);  // may destroy this
+}
+
+}  // namespace trib::parent::receiver

@@ -1,0 +1,95 @@
+#pragma once
+// One admitted Tributary stream: decodes frames, stores what arrives through the host
+// registry, and acknowledges each batch once it is stored (cumulative acks, coalesced per read).
+// Sends keepalives and drops a link that stays silent past the idle timeout.
+//
+// Owned by the Receiver; lives on the parent's I/O loop.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/event/loop.h"
+#include "common/event/timer.h"
+#include "common/net/tcp.h"
+#include "common/stream/frame.h"
+#include "common/stream/handshake.h"
+#include "common/stream/ingest.h"
+#include "common/time/clock.h"
+#include "parent/store/host_registry.h"
+
+namespace trib::parent::receiver {
+
+// What the parent remembers of a host between its connections: the resume point.
+struct HostProgress {
+  uint64_t last_stored_seq = 0;
+};
+
+struct SessionContext {
+  store::HostRegistry& registry;
+  std::map<std::string, HostProgress>& progress;  // by machine GUID
+  const time::Clock& clock;
+  std::chrono::seconds idle_timeout{600};
+};
+
+class Session final : public stream::IngestSink {
+ public:
+  // Called once when the session ends, with a one-line reason; the owner then destroys it.
+  using EndCallback = std::function<void(Session&, const std::string& why)>;
+
+  Session(event::Loop& loop, SessionContext context, std::unique_ptr<net::TcpConnection> connection,
+          stream::HandshakeRequest request, store::StorageConfig storage, bool compression,
+          EndCallback on_end);
+  ~Session() override;
+
+  // Starts reading; `leftover` is what arrived after the handshake request.
+  void start(std::string_view leftover);
+  // Ends the session from outside (a replacing connection, shutdown).
+  void close(const std::string& why);
+
+  const std::string& machine_guid() const { return request_.host.machine_guid; }
+  const std::string& hostname() const { return request_.host.hostname; }
+  const std::string& peer() const { return peer_; }
+  // Loop time (ms) of the last bytes received: a session silent for long may be replaced.
+  uint64_t last_receive_ms() const { return last_receive_ms_; }
+  uint64_t bytes_received() const { return bytes_received_; }
+
+  // stream::IngestSink
+  Result<uint64_t> host(uint32_t host_slot, const model::HostInfo& info) override;
+  Status chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) override;
+  Status samples(const stream::SamplesMsg& batch) override;
+  void goodbye(uint32_t host_slot_or_all, std::string_view reason) override;
+
+ private:
+  void on_bytes(std::string_view bytes);
+  void send(const stream::Message& message);
+  void flush_acks();
+  void on_tick();
+  void end(const std::string& why);
+  store::Host* host_of(uint32_t host_slot);
+
+  event::Loop& loop_;
+  SessionContext context_;
+  std::unique_ptr<net::TcpConnection> connection_;
+  stream::HandshakeRequest request_;
+  store::StorageConfig storage_;
+  std::string peer_;
+  std::string instance_;  // "[receiver:hostname guid]" for log lines
+  stream::FrameEncoder encoder_;
+  stream::FrameDecoder decoder_;
+  stream::IngestDispatcher dispatcher_;
+  std::map<uint32_t, store::Host*> hosts_;     // by host slot
+  std::map<uint32_t, std::string> chart_ids_;  // by chart slot
+  std::map<uint32_t, uint64_t> acks_due_;      // host slot -> highest stored seq not yet acked
+  event::Timer tick_;
+  EndCallback on_end_;
+  uint64_t last_receive_ms_ = 0;
+  uint64_t last_send_ms_ = 0;
+  uint64_t bytes_received_ = 0;
+  bool said_goodbye_ = false;
+  bool ended_ = false;
+};
+
+}  // namespace trib::parent::receiver

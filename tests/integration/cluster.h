@@ -1,0 +1,92 @@
+#pragma once
+// A parent and agents started as real processes on 127.0.0.1, each with its own config and
+// data dirs under one TempDir. For integration tests.
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "support/process.h"
+
+namespace trib::test {
+
+inline constexpr const char* kApiKey = "11111111-2222-3333-4444-555555555555";
+
+class Cluster {
+ public:
+  Cluster() : port_(free_port()) {}
+
+  uint16_t port() const { return port_; }
+  const TempDir& dir() const { return dir_; }
+
+  // Writes the parent's stream.conf (the API key section and anything extra) and starts it.
+  void start_parent(const std::string& extra_stream_conf = "") {
+    write_file(dir_ / "parent/etc/stream.conf",
+               std::string("[") + kApiKey + "]\n  enabled = yes\n  default memory mode = ram\n" +
+                   extra_stream_conf);
+    restart_parent();
+  }
+  void restart_parent() {
+    parent_ = std::make_unique<Process>(
+        parent_binary(),
+        std::vector<std::string>{"--config-dir", dir_ / "parent/etc", "--data-dir",
+                                 dir_ / "parent/data", "--port", std::to_string(port_)},
+        dir_ / "parent.log");
+    eventually([&] { return http_get(port_, "/api/v1/info").status == 200; });
+  }
+  Process& parent() { return *parent_; }
+  void stop_parent() { parent_.reset(); }
+
+  // An agent named `name` with its own dirs; `key` goes into its stream.conf.
+  std::unique_ptr<Process> start_agent(const std::string& name, const std::string& key = kApiKey,
+                                       const std::string& agent_yaml = "") {
+    write_file(dir_ / (name + "/etc/stream.conf"),
+               "[stream]\n  enabled = yes\n  destination = 127.0.0.1:" + std::to_string(port_) +
+                   "\n  api key = " + key + "\n  reconnect delay seconds = 1\n");
+    write_file(dir_ / (name + "/etc/agent.yaml"),
+               agent_yaml.empty() ? "hostname: " + name + "\n" : agent_yaml);
+    return std::make_unique<Process>(
+        agent_binary(),
+        std::vector<std::string>{"--config-dir", dir_ / (name + "/etc"), "--data-dir",
+                                 dir_ / (name + "/data")},
+        dir_ / (name + ".log"));
+  }
+  std::string agent_guid(const std::string& name) const {
+    std::string guid = read_file(dir_ / (name + "/data/machine.guid"));
+    while (!guid.empty() && (guid.back() == '\n' || guid.back() == ' ')) guid.pop_back();
+    return guid;
+  }
+  std::string agent_log(const std::string& name) const { return read_file(dir_ / (name + ".log")); }
+  std::string parent_log() const { return read_file(dir_ / "parent.log"); }
+
+  std::optional<nlohmann::json> get_json(const std::string& path) {
+    const auto r = http_get(port_, path);
+    if (r.status != 200) return std::nullopt;
+    auto parsed = nlohmann::json::parse(r.body, nullptr, false);
+    if (parsed.is_discarded()) return std::nullopt;
+    return parsed;
+  }
+
+  // The mirrored_hosts_status entry of `guid`, if listed.
+  std::optional<nlohmann::json> host_status(const std::string& guid) {
+    auto info = get_json("/api/v1/info");
+    if (!info) return std::nullopt;
+    for (const auto& h : (*info)["mirrored_hosts_status"]) {
+      if (h.value("guid", "") == guid) return h;
+    }
+    return std::nullopt;
+  }
+  bool reachable(const std::string& guid) {
+    auto h = host_status(guid);
+    return h && (*h)["reachable"] == true;
+  }
+
+ private:
+  TempDir dir_;
+  uint16_t port_;
+  std::unique_ptr<Process> parent_;
+};
+
+}  // namespace trib::test
