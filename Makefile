@@ -41,7 +41,7 @@ test-sanitize: build-sanitize
 
 fuzz: deps
 	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS)
+	cmake --build --preset fuzz -j $(JOBS) --target fuzzers
 	tests/fuzz/run-all.sh build/fuzz 20
 
 bench: build

@@ -1,10 +1,12 @@
 #pragma once
-// Runs the enabled collectors on the agent's collector loop, each on its own update_every,
-// aligned to wall-clock multiples of it (so every host samples system.cpu at :00, :01, ...), and
-// hands what they emit to `deliver`, which carries it to the network loop.
+// Runs the enabled collectors on the agent's collector loop. Collectors that share an
+// update_every run together on one timer, aligned to wall-clock multiples of it (so every host
+// samples system.cpu at :00, :01, ...), and what they emit in that round goes to `deliver` as
+// one batch: one wakeup and one hand-over to the network loop per round, not one per collector.
 //
 // Lives on the collector loop; apply() and stop() must be called there.
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,7 +23,7 @@
 
 namespace trib::agent {
 
-// What one collector run produced: chart (re)definitions first, then samples.
+// What one round produced: chart (re)definitions first, then samples.
 struct CollectedBatch {
   std::vector<model::ChartDef> definitions;
   std::vector<std::pair<std::string, model::ChartSample>> samples;
@@ -45,7 +47,7 @@ class CollectorRunner {
   std::vector<std::string> running() const;
 
  private:
-  // Accumulates one run's output for `deliver`.
+  // Accumulates one round's output for `deliver`.
   class BatchSink final : public collectors::MetricSink {
    public:
     void define(const model::ChartDef& def) override { batch.definitions.push_back(def); }
@@ -55,26 +57,35 @@ class CollectorRunner {
     CollectedBatch batch;
   };
 
+  // The collectors of one update_every, run together.
+  struct Round {
+    std::chrono::seconds every{1};
+    BatchSink sink;
+    std::unique_ptr<event::Timer> timer;
+  };
+
   struct Running {
     const collectors::CollectorInfo* info = nullptr;
     CollectorOptions options;
     std::vector<ProcessMatch> processes;
     std::unique_ptr<collectors::Collector> collector;
-    BatchSink batch_sink;
-    std::unique_ptr<collectors::LimitedSink> limited;
-    std::unique_ptr<event::Timer> timer;
+    std::unique_ptr<collectors::LimitedSink> limited;  // feeds its round's sink
     log::RateLimitedLog error_log{std::chrono::seconds(60)};
   };
 
   void start_collector(const collectors::CollectorInfo& info, const CollectorOptions& options,
                        const std::vector<ProcessMatch>& processes);
-  void schedule(Running& running);
-  void run_once(Running& running);
+  Round& round_for(std::chrono::seconds every);
+  void drop_idle_rounds();
+  void schedule(Round& round);
+  void run_round(Round& round);
+  void collect(Running& running, int64_t now_us);
 
   event::Loop& loop_;
   collectors::CollectorContext base_context_;
   Deliver deliver_;
-  std::map<std::string, std::unique_ptr<Running>> running_;
+  std::map<std::string, std::unique_ptr<Running>> running_;  // by collector name
+  std::map<int64_t, std::unique_ptr<Round>> rounds_;         // by update_every in seconds
 };
 
 }  // namespace trib::agent

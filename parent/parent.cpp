@@ -10,6 +10,7 @@
 #include "common/time/clock.h"
 #include "parent/parent_config.h"
 #include "parent/query/api.h"
+#include "parent/store/system_info.h"
 #include "trib_version.h"
 
 namespace trib::parent {
@@ -73,6 +74,7 @@ int Parent::run() {
 
   const auto& clock = time::SystemClock::instance();
   registry_ = std::make_unique<store::HostRegistry>(self, *storage, clock.now_s());
+  registry_->localhost().set_system_info(store::local_system_info());
   receiver::ReceiverOptions receiver_options;
   receiver_options.compression = config_.stream.stream.enable_compression;
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,

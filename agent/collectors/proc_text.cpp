@@ -1,6 +1,8 @@
 #include "agent/collectors/proc_text.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,33 +18,71 @@ constexpr size_t kMaxFileSize = 8 * 1024 * 1024;
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 }  // namespace
 
-Result<std::string_view> FileReader::read(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+FileReader::~FileReader() { close_file(); }
+
+void FileReader::close_file() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  open_path_.clear();
+}
+
+Status FileReader::open_file(const std::string& path) {
+  close_file();
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) {
     return Error(std::error_code(errno, std::generic_category()), "cannot open " + path);
   }
-  size_t used = 0;
+  // Only kernel files regenerate on every read; a regular file (a pid file, a test fixture)
+  // deleted or replaced would keep showing its old text through a kept descriptor.
+  struct statfs fs {};
+  const bool regenerates =
+      ::fstatfs(fd_, &fs) == 0 && (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC);
+  open_path_ = regenerates ? path : std::string();
+  return {};
+}
+
+bool FileReader::read_all(size_t& used) {
+  used = 0;
   while (true) {
     if (used == buffer_.size()) {
       if (buffer_.size() >= kMaxFileSize) {
-        ::close(fd);
-        return Error(Errc::limit_exceeded,
-                     path + " is larger than " + std::to_string(kMaxFileSize) + " bytes");
+        errno = EFBIG;
+        return false;
       }
       buffer_.resize(buffer_.size() * 2);
     }
-    ssize_t n = ::read(fd, buffer_.data() + used, buffer_.size() - used);
+    const ssize_t n =
+        ::pread(fd_, buffer_.data() + used, buffer_.size() - used, static_cast<off_t>(used));
     if (n < 0) {
       if (errno == EINTR) continue;
-      int saved = errno;
-      ::close(fd);
-      return Error(std::error_code(saved, std::generic_category()), "cannot read " + path);
+      return false;
     }
-    if (n == 0) break;
+    if (n == 0) return true;
     used += static_cast<size_t>(n);
   }
-  ::close(fd);
-  return std::string_view(buffer_.data(), used);
+}
+
+Result<std::string_view> FileReader::read(const std::string& path) {
+  const bool reused = fd_ >= 0 && open_path_ == path;
+  if (!reused) TRIB_TRY(open_file(path));
+  size_t used = 0;
+  bool ok = read_all(used);
+  if (!ok && reused && errno != EFBIG) {
+    // The kept descriptor went stale (its process is gone, the file was replaced): reopen once.
+    TRIB_TRY(open_file(path));
+    ok = read_all(used);
+  }
+  if (ok) {
+    if (open_path_.empty()) close_file();  // not kept: see open_file()
+    return std::string_view(buffer_.data(), used);
+  }
+  const int saved = errno;
+  close_file();
+  if (saved == EFBIG) {
+    return Error(Errc::limit_exceeded,
+                 path + " is larger than " + std::to_string(kMaxFileSize) + " bytes");
+  }
+  return Error(std::error_code(saved, std::generic_category()), "cannot read " + path);
 }
 
 std::string_view Tokenizer::next_line() {

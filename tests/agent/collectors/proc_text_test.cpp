@@ -62,5 +62,23 @@ TEST(ProcTextTest, FileReaderGrowsAndReportsErrors) {
   EXPECT_NE(missing.error().describe().find(path.string()), std::string::npos);
 }
 
+TEST(ProcTextTest, FileReaderRereadsAKeptProcFileFresh) {
+  // /proc/self/io counts the bytes this process reads: reading it twice through the kept
+  // descriptor must show the second count higher, or the text would be stale.
+  FileReader reader;
+  const auto rchar = [&] {
+    auto text = reader.read("/proc/self/io");
+    EXPECT_TRUE(text.ok());
+    uint64_t value = 0;
+    Tokenizer words(text.ok() ? *text : std::string_view());
+    words.next_word();  // "rchar:"
+    EXPECT_TRUE(parse_u64(words.next_word(), value));
+    return value;
+  };
+  const uint64_t first = rchar();
+  const uint64_t second = rchar();
+  EXPECT_GT(second, first);
+}
+
 }  // namespace
 }  // namespace trib::agent::collectors
