@@ -142,6 +142,9 @@ void Agent::stop_collector_thread() {
 }
 
 void Agent::deliver(CollectedBatch batch) {
+  // Collectors define a chart once; the agent remembers the definitions so that a sender
+  // created later (streaming switched on by a reload) learns every chart.
+  for (const auto& def : batch.definitions) charts_[def.id] = def;
   if (!sender_ || stopping_) return;
   for (const auto& def : batch.definitions) sender_->define_chart(def);
   for (auto& [chart_id, sample] : batch.samples) sender_->submit(chart_id, std::move(sample));
@@ -164,6 +167,7 @@ void Agent::apply_stream_config(const config::StreamConf& stream) {
     return;
   }
   sender_ = std::make_unique<stream::Sender>(network_loop_, std::move(options), host_);
+  for (const auto& [id, def] : charts_) sender_->define_chart(def);
   sender_->start();
 }
 

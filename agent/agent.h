@@ -3,6 +3,7 @@
 // (network) thread, reloads its configuration every config_check_interval and on SIGHUP, and
 // stops cleanly on SIGTERM/SIGINT (sending a goodbye, so the parent knows it was no crash).
 
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -60,8 +61,9 @@ class Agent {
   event::Loop network_loop_;  // main thread: sender, signals, reload
   event::Loop collector_loop_;
   std::thread collector_thread_;
-  std::unique_ptr<CollectorRunner> runner_;  // used on the collector loop only
-  std::unique_ptr<stream::Sender> sender_;   // used on the network loop only
+  std::unique_ptr<CollectorRunner> runner_;        // used on the collector loop only
+  std::unique_ptr<stream::Sender> sender_;         // used on the network loop only
+  std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
   bool stopping_ = false;
 };

@@ -18,7 +18,7 @@ const std::vector<std::string> kLogLevels{"trace", "debug",    "info", "warn",
 Schema<log::LogOptions> log_schema() {
   Schema<log::LogOptions> s;
   s.choice("level", &log::LogOptions::level, kLogLevels, "Minimum level logged.")
-      .text("file", &log::LogOptions::file, "Log file; empty: standard error.", Reload::restart);
+      .text("file", &log::LogOptions::file, "Log file; empty: standard error.", Reload::live);
   return s;
 }
 
@@ -80,7 +80,8 @@ Schema<AgentOptions> agent_schema(std::span<const std::string_view> collector_na
       .object_map("collectors", &AgentOptions::collectors, collector_schema(), std::move(names),
                   "Per-collector settings, by collector name. Collectors not listed run with "
                   "the defaults.",
-                  "collectors:\n  cpu:\n    update_every: 5s\n  disks:\n    enabled: false")
+                  "collectors:\n  proc.diskstats:\n    update_every: 5s\n  proc.entropy:\n    "
+                  "enabled: false")
       .object_list("processes", &AgentOptions::processes, process_schema(),
                    "Processes to watch besides the agent itself; each has a name and exactly one "
                    "of comm, cmdline, pidfile.",

@@ -1,7 +1,7 @@
 #pragma once
 // Loads the agent's options: <config_dir>/agent.yaml, then agent.d/*.yaml merged over it in
 // file-name order, then TRIBUTARY_* environment overrides (e.g. TRIBUTARY_LOG_LEVEL,
-// TRIBUTARY_COLLECTORS_CPU_UPDATE_EVERY). A missing agent.yaml means all defaults.
+// TRIBUTARY_COLLECTORS_PROC_STAT_UPDATE_EVERY). A missing agent.yaml means all defaults.
 // Called from the main thread at start-up and on reload (SIGHUP / config_check_interval).
 
 #include <span>

@@ -15,7 +15,7 @@ Schema<log::LogOptions> log_schema() {
   Schema<log::LogOptions> s;
   s.choice("level", &log::LogOptions::level,
            {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Minimum level logged.")
-      .text("file", &log::LogOptions::file, "Log file; empty: standard error.", Reload::restart);
+      .text("file", &log::LogOptions::file, "Log file; empty: standard error.", Reload::live);
   return s;
 }
 

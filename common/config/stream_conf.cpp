@@ -58,7 +58,7 @@ constexpr std::array<KeyDef, 36> kKeys{{
     {"seconds to replicate", kApi | kMachine, Kind::number, 0},
     {"seconds per replication step", kApi | kMachine, Kind::number, 0},
     // [MACHINE_GUID]
-    {"update every", kMachine, Kind::number, kMachine},
+    {"update every", kMachine, Kind::number, 0},
     {"history", kMachine, Kind::number, kMachine},
     {"memory mode", kMachine, Kind::memory_mode, kMachine},
     {"health enabled", kMachine, Kind::tristate, 0},
@@ -350,9 +350,6 @@ class Reader {
       } else {
         key.default_history = history;
       }
-    } else if (k == "update every") {
-      TRIB_ASSIGN_OR_RETURN(const uint64_t v, bounded(section, o, 1, 86400));
-      machine.update_every = static_cast<int>(v);
     } else {
       key.other[o.key] = o.value;
       machine.other[o.key] = o.value;

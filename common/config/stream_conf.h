@@ -64,7 +64,6 @@ struct MachinePolicy {
   std::optional<SimplePattern> allow_from;
   std::optional<std::string> memory_mode;
   std::optional<uint32_t> history;  // at least 5
-  std::optional<int> update_every;
   RawOptions other;
 };
 

@@ -61,8 +61,7 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
 
   auto parsed = stream::parse_handshake_request(std::string_view(buffer).substr(0, request_end));
   if (!parsed.ok()) {
-    TRIB_LOG(stream, warn, "[receiver] {}: bad STREAM request: {}; closing", peer,
-             parsed.error().describe());
+    TRIB_LOG(stream, warn, "[receiver] {}: {}; closing", peer, parsed.error().describe());
     refuse(std::move(connection), std::string(stream::netdata_reply(stream::Refusal::bad_request)));
     return;
   }
@@ -126,21 +125,20 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
            "{}, resume after seq {}",
            who, request.host.hops, store::to_string(admitted.storage.mode),
            compression ? "zstd" : "off", resume);
+  const bool acks =
+      std::find(granted.begin(), granted.end(), stream::tributary_cap::kAck) != granted.end();
   start_session(std::move(connection), std::move(request), admitted.storage,
+                SessionFeatures{.compression = compression, .acks = acks},
                 std::string_view(buffer).substr(request_end));
 }
 
 void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
                              stream::HandshakeRequest request, const store::StorageConfig& storage,
-                             std::string_view leftover) {
-  const bool compression =
-      std::find(request.tributary_caps.begin(), request.tributary_caps.end(),
-                stream::tributary_cap::kZstd) != request.tributary_caps.end() &&
-      options_.compression;
+                             SessionFeatures features, std::string_view leftover) {
   SessionContext context{registry_, progress_, clock_, options_.idle_timeout};
   auto it = sessions_.insert(sessions_.end(), nullptr);
   *it = std::make_unique<Session>(loop_, context, std::move(connection), std::move(request),
-                                  storage, compression, [this, it](Session&, const std::string&) {
+                                  storage, features, [this, it](Session&, const std::string&) {
                                     // Deferred: the session is inside one of its callbacks.
                                     defer([this, it] { sessions_.erase(it); });
                                   });

@@ -58,7 +58,7 @@ class Receiver {
   void refuse(std::unique_ptr<net::TcpConnection> connection, const std::string& reply);
   void start_session(std::unique_ptr<net::TcpConnection> connection,
                      stream::HandshakeRequest request, const store::StorageConfig& storage,
-                     std::string_view leftover);
+                     SessionFeatures features, std::string_view leftover);
   Session* find_session(const std::string& guid);
   // Runs `fn` on a later loop iteration unless close_all() or the destructor came first.
   void defer(std::function<void()> fn);

@@ -6,16 +6,17 @@ namespace trib::parent::receiver {
 
 Session::Session(event::Loop& loop, SessionContext context,
                  std::unique_ptr<net::TcpConnection> connection, stream::HandshakeRequest request,
-                 store::StorageConfig storage, bool compression, EndCallback on_end)
+                 store::StorageConfig storage, SessionFeatures features, EndCallback on_end)
     : loop_(loop),
       context_(context),
       connection_(std::move(connection)),
       request_(std::move(request)),
       storage_(storage),
+      features_(features),
       peer_(connection_->peer()),
       instance_("[receiver:" + request_.host.hostname + " " + request_.host.machine_guid + "]"),
-      encoder_(stream::EncoderOptions{.compress = compression}),
-      decoder_(stream::FrameLimits{}, compression),
+      encoder_(stream::EncoderOptions{.compress = features.compression}),
+      decoder_(stream::FrameLimits{}, features.compression),
       dispatcher_(*this),
       tick_(loop),
       on_end_(std::move(on_end)) {}
@@ -44,12 +45,16 @@ void Session::on_bytes(std::string_view bytes) {
       return;
     }
     if (!next->has_value()) break;
+    // A keepalive is answered, so a sender with nothing to send still hears from us within its
+    // own timeout, whatever that is.
+    if (std::holds_alternative<stream::KeepaliveMsg>(**next)) send(stream::KeepaliveMsg{});
     auto reply = dispatcher_.dispatch(**next);
     if (!reply.ok()) {
       end(reply.error().describe());
       return;
     }
-    if (!reply->has_value()) continue;
+    // Acks and resume points go only to a sender that asked for them.
+    if (!reply->has_value() || !features_.acks) continue;
     if (const auto* ack = std::get_if<stream::AckMsg>(&**reply)) {
       auto& due = acks_due_[ack->host_slot];
       due = std::max(due, ack->seq);  // cumulative: one ack per host per read is enough
@@ -116,6 +121,7 @@ Status Session::samples(const stream::SamplesMsg& batch) {
 
 void Session::goodbye(uint32_t, std::string_view reason) {
   said_goodbye_ = true;
+  flush_acks();  // batches stored in this read before the goodbye are acknowledged too
   end("the sender said goodbye (" + std::string(reason) + ")");
 }
 

@@ -34,13 +34,19 @@ struct SessionContext {
   std::chrono::seconds idle_timeout{600};
 };
 
+// What the handshake granted.
+struct SessionFeatures {
+  bool compression = false;  // zstd frames
+  bool acks = false;         // Ack and HostResume frames (without them the sender cannot resume)
+};
+
 class Session final : public stream::IngestSink {
  public:
   // Called once when the session ends, with a one-line reason; the owner then destroys it.
   using EndCallback = std::function<void(Session&, const std::string& why)>;
 
   Session(event::Loop& loop, SessionContext context, std::unique_ptr<net::TcpConnection> connection,
-          stream::HandshakeRequest request, store::StorageConfig storage, bool compression,
+          stream::HandshakeRequest request, store::StorageConfig storage, SessionFeatures features,
           EndCallback on_end);
   ~Session() override;
 
@@ -75,6 +81,7 @@ class Session final : public stream::IngestSink {
   std::unique_ptr<net::TcpConnection> connection_;
   stream::HandshakeRequest request_;
   store::StorageConfig storage_;
+  SessionFeatures features_;
   std::string peer_;
   std::string instance_;  // "[receiver:hostname guid]" for log lines
   stream::FrameEncoder encoder_;

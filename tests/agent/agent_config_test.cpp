@@ -154,8 +154,10 @@ TEST(AgentConfigDiff, ReportsCollectorAndProcessChanges) {
   b.collectors["cpu"].update_every = 2s;
   b.processes.push_back(ProcessMatch{"x", "x", "", ""});
   b.log.file = "/tmp/x";
+  b.hostname = "renamed";
   EXPECT_EQ(diff_agent_options(a, b),
-            (std::vector<config::Change>{{"log.file", config::Reload::restart},
+            (std::vector<config::Change>{{"hostname", config::Reload::restart},
+                                         {"log.file", config::Reload::live},
                                          {"collectors", config::Reload::live},
                                          {"processes", config::Reload::live}}));
 }
