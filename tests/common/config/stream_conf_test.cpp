@@ -252,8 +252,9 @@ host tags = x
   const StreamConf c = parse_ok(text);
   // [stream]: send charts matching, initial clock resync iterations, ssl skip..., CApath, CAfile
   // [API]: health..., postpone, 4 proxy keys, enable compression, 3 replication keys
-  // [MACHINE]: health, postpone, 4 proxy keys, enable compression, 3 replication, host tags
-  EXPECT_EQ(c.warnings.size(), 5u + 10u + 11u);
+  // [MACHINE]: update every, health, postpone, 4 proxy keys, enable compression, 3 replication,
+  // host tags
+  EXPECT_EQ(c.warnings.size(), 5u + 10u + 12u);
   for (const std::string& w : c.warnings) {
     EXPECT_EQ(w.rfind("stream.conf:", 0), 0u) << w;
     EXPECT_NE(w.find("does not implement yet"), std::string::npos) << w;
