@@ -13,6 +13,9 @@
 #   (sampling period, s, default 2), BENCH_KEEP_TMP=1 keeps the temp dir (logs, configs),
 #   ND_PARENT_PORT (29999), ND_CHILD_WEB_PORT (29998, empty: child without web server),
 #   TRIB_PARENT_PORT (29997), TRIB_HEARTBEAT_PORT (29996). A busy port is replaced by a free one.
+#   BENCH_AGENT_YAML=FILE: the tributary agent's agent.yaml (default: none, all defaults), e.g.
+#   tests/bench/apps-groups.yaml, process groups in the spirit of Netdata's apps_groups.conf,
+#   so that both agents chart per-application processes.
 #
 # What is measured, for each child-side agent over the window (after the warm-up):
 # - RSS of the main process and of its whole tree (main + all descendants: Netdata's
@@ -202,6 +205,7 @@ start_tributary() {
   printf '[%s]\n\tenabled = yes\n' "$key" >"$p/etc/stream.conf"
   printf '[stream]\n\tenabled = yes\n\tdestination = 127.0.0.1:%s\n\tapi key = %s\n' \
     "$TRIB_PARENT_PORT" "$key" >"$a/etc/stream.conf"
+  if [ -n "${BENCH_AGENT_YAML:-}" ]; then cp "$BENCH_AGENT_YAML" "$a/etc/agent.yaml"; fi
 
   local pargs=(--config-dir "$p/etc" --data-dir "$p/data" --port "$TRIB_PARENT_PORT")
   # The heartbeat server defaults to 8000; keep it off ports others may use.
@@ -275,7 +279,7 @@ fi
 # --- Report ----------------------------------------------------------------------------------
 
 command_line="tests/bench/agent_footprint.sh ${ORIG_ARGS[*]}"
-for v in BENCH_WARMUP BENCH_WINDOW BENCH_INTERVAL; do
+for v in BENCH_WARMUP BENCH_WINDOW BENCH_INTERVAL BENCH_AGENT_YAML; do
   [ -n "${!v:-}" ] && command_line="$v=${!v} $command_line"
 done
 window_note="Warm-up ${WARMUP} s, window ${WINDOW} s, samples every ${INTERVAL} s, collection every 1 s; netdata $(netdata -v 2>&1 | head -n 1 | awk '{print $2}') (Debian package $(dpkg-query -W -f='${Version}' netdata)), child \`[db] mode = none\` streaming to a \`[db] mode = ram\` parent."
