@@ -140,7 +140,8 @@ void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
       std::find(request.tributary_caps.begin(), request.tributary_caps.end(),
                 stream::tributary_cap::kZstd) != request.tributary_caps.end() &&
       options_.compression;
-  SessionContext context{registry_, progress_, clock_, options_.idle_timeout};
+  SessionContext context{registry_, progress_, clock_, options_.idle_timeout,
+                         options_.keepalive_interval};
   auto it = sessions_.insert(sessions_.end(), nullptr);
   *it = std::make_unique<Session>(loop_, context, std::move(connection), std::move(request),
                                   storage, compression, [this, it](Session&, const std::string&) {
