@@ -77,6 +77,10 @@ void Sender::reconfigure(SenderOptions options) {
   enforce_buffer_bound();
   if (!link_changed || phase_ == Phase::stopping) return;
   TRIB_LOG(stream, info, "[sender] stream settings changed; reconnecting");
+  // An intended stop of this link: the receiver must not count the host as lost.
+  if (phase_ == Phase::streaming) {
+    connection_->write(encoder_->encode(GoodbyeMsg{kAllHosts, "sender reconfigured"}));
+  }
   close_link();
   retry_timer_.stop();
   phase_ = Phase::idle;
@@ -216,11 +220,35 @@ void Sender::start_streaming(const HandshakeReply& reply) {
   handshake_buffer_.clear();
   connection_->start_reading([this](std::string_view bytes) { on_stream_bytes(bytes); },
                              [this](const Error& why) { drop_connection(why.describe(), true); });
+  number_above(reply.resume_seq);
   on_message(AckMsg{0, reply.resume_seq});
   send_definitions();
   send_pending();
   if (on_connected_) on_connected_();
   if (!leftover.empty()) on_stream_bytes(leftover);
+}
+
+void Sender::number_above(uint64_t resume_seq) {
+  // The receiver holds this host's batches up to resume_seq. Of this sender's batches it can
+  // hold only those already sent; one never sent but numbered at or below that point was
+  // numbered from a wall clock that has gone back since an earlier run, and would be
+  // acknowledged as a duplicate without being stored. It and every later batch are numbered
+  // again above the resume point (order kept: unsent batches are the newest).
+  const auto first_unsent = std::find_if(pending_.begin(), pending_.end(),
+                                         [](const Pending& pending) { return !pending.sent; });
+  uint64_t renumbered = 0;
+  if (first_unsent != pending_.end() && first_unsent->batch.seq <= resume_seq) {
+    uint64_t seq = resume_seq;
+    for (auto it = first_unsent; it != pending_.end(); ++it, ++renumbered) it->batch.seq = ++seq;
+    next_seq_ = seq + 1;
+  }
+  if (renumbered == 0 && next_seq_ > resume_seq) return;
+  next_seq_ = std::max(next_seq_, resume_seq + 1);
+  stats_.batches_renumbered += renumbered;
+  TRIB_LOG(stream, warn,
+           "[sender] '{}' has stored this host's batches up to seq {}, above this sender's "
+           "numbering (the clock went back?); numbering from there, {} queued batch(es) renumbered",
+           destination_name(), resume_seq, renumbered);
 }
 
 void Sender::send_definitions() {

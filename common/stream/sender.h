@@ -45,6 +45,9 @@ struct SenderStats {
   uint64_t batches_sent = 0;    // Samples frames written, resends included
   uint64_t batches_resent = 0;  // batches written again on a later connection
   uint64_t batches_acked = 0;
+  // Queued batches numbered again above a receiver's resume point (the wall clock, where
+  // numbering starts, went back since an earlier run).
+  uint64_t batches_renumbered = 0;
   uint64_t batches_dropped = 0;  // pushed out of the buffer before an ack (data lost)
   uint64_t values_dropped = 0;
   // Rows sent with NaN (gaps) for dimensions appended to their chart after they were queued.
@@ -122,6 +125,7 @@ class Sender {
   void close_link();
   void postpone_current(std::chrono::milliseconds at_least);
   void start_streaming(const HandshakeReply& reply);
+  void number_above(uint64_t resume_seq);
   void send_definitions();
   void send_pending();
   const SamplesMsg& conform_to_charts(const SamplesMsg& batch, SamplesMsg& scratch);

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/stream/ingest.h"
+#include "common/time/clock.h"
 #include "support/log_capture.h"
 #include "support/loop_fixture.h"
 
@@ -30,10 +31,14 @@ struct FakeLink final : IngestSink {
   std::optional<std::string> protocol_error;
   bool ended = false;  // EOF or error from the sender, or closed here
   uint64_t resume = 0;
+  size_t stored = 0;  // batches the dispatcher passed on (above the resume point)
 
   Result<uint64_t> host(uint32_t, const model::HostInfo&) override { return resume; }
   Status chart(uint32_t, uint32_t, const model::ChartDef&) override { return {}; }
-  Status samples(const SamplesMsg&) override { return {}; }
+  Status samples(const SamplesMsg&) override {
+    ++stored;
+    return {};
+  }
   void goodbye(uint32_t, std::string_view) override {}
 
   template <class T>
@@ -523,6 +528,8 @@ TEST_F(SenderTest, ReconfigureWithNewDestinationsMovesTheLink) {
 
   sender.reconfigure(options_for(b.destination()));
   run_until([&] { return sender.stats().connected && b.links.size() == 1 && a.last().ended; });
+  ASSERT_FALSE(a.last().received.empty());
+  EXPECT_TRUE(std::holds_alternative<GoodbyeMsg>(a.last().received.back()));  // a clean stop
   EXPECT_EQ(a.links.size(), 1u);
   EXPECT_EQ(sender.stats().destination, b.destination());
   stop(sender);
@@ -576,6 +583,52 @@ TEST_F(SenderTest, ABatchResentAfterARedefinitionIsPaddedAndTheQueuedCopyKept) {
   ASSERT_EQ(batches[0].rows[0].values.size(), 3u);
   EXPECT_TRUE(std::isnan(batches[0].rows[0].values[2]));
   EXPECT_EQ(sender.stats().batches_resent, 1u);
+  stop(sender);
+}
+
+TEST_F(SenderTest, RowsLongerThanTheirChartAreCutAndCounted) {
+  // Collectors must only append dimensions; should one drop one, the receiver still gets rows
+  // that fit the definition it has.
+  FakeReceiver receiver(loop_);
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  test::LogCapture log(log::Channel::stream);
+  sender.define_chart(chart("c.a", {"x", "y", "z"}));
+  sender.submit("c.a", {100, {1, 2, 3}});
+  sender.define_chart(chart("c.a", {"x", "y"}));
+  sender.start();
+  run_until([&] { return sender.stats().batches_acked == 1; });
+  const auto batches = receiver.last().all<SamplesMsg>();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].rows[0].values, (std::vector<double>{1, 2}));
+  EXPECT_EQ(sender.stats().values_truncated, 1u);
+  EXPECT_TRUE(log.contains("1 value(s) cut")) << log.dump();
+  stop(sender);
+}
+
+TEST_F(SenderTest, BatchesNumberedBelowTheResumePointOfAFirstHandshakeAreRenumbered) {
+  // The receiver stored this host's batches up to a seq above this sender's clock-based
+  // numbering (the clock went back since an earlier run): without renumbering, the new batches
+  // would be acknowledged as duplicates and never stored.
+  FakeReceiver receiver(loop_);
+  const uint64_t ahead = static_cast<uint64_t>(time::SystemClock::instance().now_us()) * 2;
+  receiver.resume = ahead;
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("c.a", {"x"}));
+  sender.submit("c.a", {100, {1}});
+  sender.define_chart(chart("c.b", {"x"}));  // seals the first batch
+  sender.submit("c.b", {100, {2}});
+  sender.start();
+  run_until([&] { return sender.stats().batches_acked == 2; });
+  EXPECT_EQ(receiver.last().seqs(), (std::vector<uint64_t>{ahead + 1, ahead + 2}));
+  EXPECT_EQ(receiver.last().stored, 2u);
+  // The first was queued and is renumbered; the second was still open and gets its number
+  // after the handshake, above the resume point already.
+  EXPECT_EQ(sender.stats().batches_renumbered, 1u);
+
+  sender.submit("c.a", {101, {3}});  // and later batches follow on
+  run_until([&] { return sender.stats().batches_acked == 3; });
+  EXPECT_EQ(receiver.last().seqs().back(), ahead + 3);
+  EXPECT_EQ(receiver.last().stored, 3u);
   stop(sender);
 }
 
