@@ -75,14 +75,13 @@ void Sender::reconfigure(SenderOptions options) {
                             options.compression != options_.compression;
   options_ = std::move(options);
   enforce_buffer_bound();
-  if (!link_changed) return;
+  if (!link_changed || phase_ == Phase::stopping) return;
   TRIB_LOG(stream, info, "[sender] stream settings changed; reconnecting");
-  connect_.reset();
-  connection_.reset();
-  encoder_.reset();
-  decoder_.reset();
-  next_to_send_ = 0;
-  stats_.connected = false;
+  // An intended stop of this link: the receiver must not count the host as lost.
+  if (phase_ == Phase::streaming) {
+    connection_->write(encoder_->encode(GoodbyeMsg{kAllHosts, "sender reconfigured"}));
+  }
+  close_link();
   retry_timer_.stop();
   phase_ = Phase::idle;
   start();
@@ -115,12 +114,7 @@ void Sender::connect_next() {
         net::TcpConnect::start(loop_, candidate.destination.host, candidate.destination.port,
                                std::chrono::duration_cast<milliseconds>(options_.timeout),
                                [this, index](Result<std::unique_ptr<net::TcpConnection>> result) {
-                                 connect_.reset();
-                                 if (!result.ok()) {
-                                   drop_connection(result.error().describe(), true);
-                                   return;
-                                 }
-                                 on_connected(std::move(result).value(), index);
+                                 on_connect_result(std::move(result), index);
                                });
     return;
   }
@@ -130,6 +124,19 @@ void Sender::connect_next() {
     return;
   }
   schedule_retry(milliseconds(earliest - now), "could not connect to a parent at this time");
+}
+
+void Sender::on_connect_result(Result<std::unique_ptr<net::TcpConnection>> result, size_t index) {
+  if (result.ok()) {
+    connect_.reset();
+    on_connected(std::move(result).value(), index);
+    return;
+  }
+  // Handled on the next loop turn: an attempt that fails at once (say ENETUNREACH) calls back
+  // from inside TcpConnect::start(), before connect_next() has stored the attempt, and a new
+  // attempt started from here would then be overwritten, leaving the sender stuck.
+  retry_timer_.start(milliseconds(0), milliseconds(0),
+                     [this, why = result.error().describe()] { drop_connection(why, true); });
 }
 
 void Sender::schedule_retry(milliseconds delay, const std::string& why) {
@@ -160,9 +167,9 @@ void Sender::on_handshake_bytes(std::string_view bytes) {
   handshake_buffer_.append(bytes);
   auto parsed = parse_handshake_reply(handshake_buffer_);
   if (!parsed.ok()) {
-    drop_connection(
-        "bad handshake reply from '" + destination_name() + "': " + parsed.error().describe(),
-        true);
+    // Not a reply this sender knows: Netdata's child waits 1 min after a bad handshake.
+    drop_connection("bad handshake reply: " + parsed.error().describe(), true,
+                    milliseconds(60'000));
     return;
   }
   if (!parsed->has_value()) return;  // need more bytes
@@ -176,9 +183,7 @@ void Sender::on_handshake_bytes(std::string_view bytes) {
                "[sender] '{}' is a Netdata parent; it speaks only Netdata's text "
                "protocol, which this sender does not send yet",
                destination_name());
-      destinations_[current_destination_].postponed_until_ms =
-          static_cast<int64_t>(loop_.now_ms()) + 60'000;
-      drop_connection("incompatible parent", true);
+      drop_connection("incompatible parent", true, milliseconds(60'000));
       return;
     case ReplyKind::refused:
       on_handshake_refused(reply);
@@ -187,14 +192,13 @@ void Sender::on_handshake_bytes(std::string_view bytes) {
 }
 
 void Sender::on_handshake_refused(const HandshakeReply& reply) {
-  TRIB_LOG(stream, error, "[sender] '{}' refused the stream: {}", destination_name(), reply.detail);
-  // Back off like any failure, but never longer than Netdata's child waits for that refusal
-  // (1 h for "that is my own GUID", 2 min for "already streaming", 1 min otherwise).
-  ++stats_.connect_failures;
-  postpone_current(std::chrono::duration_cast<milliseconds>(refusal_backoff(reply.refusal)));
-  connection_.reset();
-  phase_ = Phase::waiting;
-  connect_next();
+  // Wait as long as Netdata's child waits after that refusal (docs/protocol.md §2.2: 1 h for
+  // "that is my own GUID", 2 min for "already streaming", 1 min otherwise): retrying sooner
+  // cannot change the answer.
+  const auto wait = std::chrono::duration_cast<milliseconds>(refusal_backoff(reply.refusal));
+  TRIB_LOG(stream, error, "[sender] '{}' refused the stream ({}): {}", destination_name(),
+           refusal_code(reply.refusal), reply.detail);
+  drop_connection(std::string("refused: ") + std::string(refusal_code(reply.refusal)), true, wait);
 }
 
 void Sender::start_streaming(const HandshakeReply& reply) {
@@ -216,11 +220,35 @@ void Sender::start_streaming(const HandshakeReply& reply) {
   handshake_buffer_.clear();
   connection_->start_reading([this](std::string_view bytes) { on_stream_bytes(bytes); },
                              [this](const Error& why) { drop_connection(why.describe(), true); });
+  number_above(reply.resume_seq);
   on_message(AckMsg{0, reply.resume_seq});
   send_definitions();
   send_pending();
   if (on_connected_) on_connected_();
   if (!leftover.empty()) on_stream_bytes(leftover);
+}
+
+void Sender::number_above(uint64_t resume_seq) {
+  // The receiver holds this host's batches up to resume_seq. Of this sender's batches it can
+  // hold only those already sent; one never sent but numbered at or below that point was
+  // numbered from a wall clock that has gone back since an earlier run, and would be
+  // acknowledged as a duplicate without being stored. It and every later batch are numbered
+  // again above the resume point (order kept: unsent batches are the newest).
+  const auto first_unsent = std::find_if(pending_.begin(), pending_.end(),
+                                         [](const Pending& pending) { return !pending.sent; });
+  uint64_t renumbered = 0;
+  if (first_unsent != pending_.end() && first_unsent->batch.seq <= resume_seq) {
+    uint64_t seq = resume_seq;
+    for (auto it = first_unsent; it != pending_.end(); ++it, ++renumbered) it->batch.seq = ++seq;
+    next_seq_ = seq + 1;
+  }
+  if (renumbered == 0 && next_seq_ > resume_seq) return;
+  next_seq_ = std::max(next_seq_, resume_seq + 1);
+  stats_.batches_renumbered += renumbered;
+  TRIB_LOG(stream, warn,
+           "[sender] '{}' has stored this host's batches up to seq {}, above this sender's "
+           "numbering (the clock went back?); numbering from there, {} queued batch(es) renumbered",
+           destination_name(), resume_seq, renumbered);
 }
 
 void Sender::send_definitions() {
@@ -239,10 +267,49 @@ void Sender::send_frame(const Message& message) {
 
 void Sender::send_pending() {
   if (phase_ != Phase::streaming || !connection_) return;
+  SamplesMsg scratch;
   while (next_to_send_ < pending_.size() && connection_->queued_bytes() < kMaxQueuedWriteBytes) {
-    send_frame(pending_[next_to_send_].batch);
+    Pending& pending = pending_[next_to_send_];
+    if (pending.sent) ++stats_.batches_resent;
+    pending.sent = true;
+    ++stats_.batches_sent;
     ++next_to_send_;
+    send_frame(conform_to_charts(pending.batch, scratch));
   }
+}
+
+const SamplesMsg& Sender::conform_to_charts(const SamplesMsg& batch, SamplesMsg& scratch) {
+  // The receiver checks each row against the chart's current definition, which may have gained
+  // dimensions since the row was queued (the new definition is sent first, and definitions
+  // always go first after a reconnect). The queued batch stays as it is, for a later resend.
+  const auto fits = [this](const SamplesMsg::Row& row) {
+    return row.values.size() == dimensions_by_slot_[row.chart_slot];
+  };
+  if (std::all_of(batch.rows.begin(), batch.rows.end(), fits)) return batch;
+  scratch = batch;
+  uint64_t truncated = 0;
+  for (auto& row : scratch.rows) {
+    const size_t dimensions = dimensions_by_slot_[row.chart_slot];
+    if (row.values.size() < dimensions) {
+      ++stats_.rows_padded;
+      row.values.resize(dimensions, model::kNoValue);
+    } else if (row.values.size() > dimensions) {
+      truncated += row.values.size() - dimensions;
+      row.values.resize(dimensions);
+    }
+  }
+  if (truncated > 0) {
+    stats_.values_truncated += truncated;
+    uint64_t suppressed = 0;
+    if (truncation_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+      TRIB_LOG(stream, warn,
+               "[sender] batch seq {} has rows longer than their chart's definition (a chart lost "
+               "dimensions, which collectors must not do): {} value(s) cut, {} in all{}",
+               batch.seq, truncated, stats_.values_truncated,
+               suppressed ? fmt::format(" ({} more reports suppressed)", suppressed) : "");
+    }
+  }
+  return scratch;
 }
 
 void Sender::on_stream_bytes(std::string_view bytes) {
@@ -276,37 +343,43 @@ void Sender::on_message(const Message& message) {
   // Keepalives only refresh last_receive_ms_.
 }
 
-void Sender::drop_connection(const std::string& why, bool count_failure) {
+void Sender::drop_connection(const std::string& why, bool count_failure, milliseconds at_least) {
   if (phase_ == Phase::stopping) return;
   const bool was_streaming = phase_ == Phase::streaming;
   TRIB_LOG(stream, warn, "[sender] {} '{}': {}", was_streaming ? "lost" : "cannot use",
            destination_name(), why);
+  close_link();
+  phase_ = Phase::waiting;
+  if (was_streaming) {
+    // A link that worked is retried after the plain reconnect delay, without a penalty.
+    failed_rounds_ = 0;
+    postpone_current(
+        std::max(at_least, std::chrono::duration_cast<milliseconds>(options_.reconnect_delay)));
+  } else if (count_failure) {
+    ++stats_.connect_failures;
+    postpone_current(at_least);
+  }
+  connect_next();
+}
+
+void Sender::close_link() {
   connection_.reset();
   connect_.reset();
   encoder_.reset();
   decoder_.reset();
   next_to_send_ = 0;
   stats_.connected = false;
-  phase_ = Phase::waiting;
-  if (count_failure && !was_streaming) {
-    ++stats_.connect_failures;
-    postpone_current(kMaxBackoff);
-  } else if (was_streaming) {
-    // A link that worked is retried after the plain reconnect delay.
-    failed_rounds_ = 0;
-    postpone_current(std::chrono::duration_cast<milliseconds>(options_.reconnect_delay));
-  }
-  connect_next();
 }
 
-void Sender::postpone_current(milliseconds cap) {
-  // reconnect_delay, doubling with each consecutive failure, up to `cap`.
+void Sender::postpone_current(milliseconds at_least) {
+  // reconnect_delay, doubling with each consecutive failure, up to kMaxBackoff; at least
+  // `at_least` (a refusal's own back-off).
   const auto base = std::chrono::duration_cast<milliseconds>(options_.reconnect_delay);
-  const auto wait =
-      std::min<milliseconds>(base * (1 << std::min(failed_rounds_, 12)), std::max(cap, base));
+  const auto backoff = std::min<milliseconds>(base * (1 << std::min(failed_rounds_, 12)),
+                                              std::max<milliseconds>(kMaxBackoff, base));
   ++failed_rounds_;
   destinations_[current_destination_].postponed_until_ms =
-      static_cast<int64_t>(loop_.now_ms()) + wait.count();
+      static_cast<int64_t>(loop_.now_ms()) + std::max(backoff, at_least).count();
 }
 
 void Sender::define_chart(const model::ChartDef& def) {
@@ -316,6 +389,9 @@ void Sender::define_chart(const model::ChartDef& def) {
   // Rows of the previous definition travel first.
   seal_open_batch();
   it->second.def = def;
+  if (dimensions_by_slot_.size() <= it->second.slot)
+    dimensions_by_slot_.resize(it->second.slot + 1);
+  dimensions_by_slot_[it->second.slot] = def.dimensions.size();
   if (phase_ == Phase::streaming) send_frame(ChartDefMsg{0, it->second.slot, def});
 }
 
@@ -369,8 +445,9 @@ void Sender::on_tick() {
   const auto timeout_ms =
       static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(options_.timeout).count());
   if (phase_ == Phase::handshaking && now - last_receive_ms_ > timeout_ms) {
+    // docs/protocol.md §2.2: no reply within the timeout, retry after 30 s.
     drop_connection("no handshake reply within " + std::to_string(options_.timeout.count()) + " s",
-                    true);
+                    true, milliseconds(30'000));
     return;
   }
   if (phase_ != Phase::streaming) return;

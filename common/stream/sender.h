@@ -18,6 +18,7 @@
 #include "common/config/stream_conf.h"
 #include "common/event/loop.h"
 #include "common/event/timer.h"
+#include "common/log/log.h"
 #include "common/model/metrics.h"
 #include "common/net/tcp.h"
 #include "common/stream/frame.h"
@@ -41,9 +42,19 @@ struct SenderStats {
   uint64_t connects = 0;          // successful handshakes
   uint64_t connect_failures = 0;  // TCP failures, refusals and broken handshakes
   uint64_t batches_queued = 0;
+  uint64_t batches_sent = 0;    // Samples frames written, resends included
+  uint64_t batches_resent = 0;  // batches written again on a later connection
   uint64_t batches_acked = 0;
+  // Queued batches numbered again above a receiver's resume point (the wall clock, where
+  // numbering starts, went back since an earlier run).
+  uint64_t batches_renumbered = 0;
   uint64_t batches_dropped = 0;  // pushed out of the buffer before an ack (data lost)
   uint64_t values_dropped = 0;
+  // Rows sent with NaN (gaps) for dimensions appended to their chart after they were queued.
+  uint64_t rows_padded = 0;
+  // Values cut from rows longer than their chart's current definition (a collector bug: charts
+  // only ever gain dimensions).
+  uint64_t values_truncated = 0;
   uint64_t bytes_sent = 0;
   size_t buffered_bytes = 0;
   bool connected = false;
@@ -66,7 +77,9 @@ class Sender {
   // and closes; `done` runs once everything is closed.
   void stop(std::function<void()> done);
 
-  // Declares or redefines a chart of the origin host.
+  // Declares or redefines a chart of the origin host. A redefinition may only append
+  // dimensions: rows queued before it are sent with NaN (a gap) for the new ones, since the
+  // receiver checks every row against the chart's current definition.
   void define_chart(const model::ChartDef& def);
   // Queues one collection of a defined chart. Batched: rows queued close together travel in one
   // frame with one sequence number.
@@ -91,21 +104,31 @@ class Sender {
   struct Pending {
     SamplesMsg batch;
     size_t bytes = 0;
+    bool sent = false;  // written on some connection already (a later write is a resend)
   };
 
   void reset_destinations();
   void connect_next();
   void schedule_retry(std::chrono::milliseconds delay, const std::string& why);
+  void on_connect_result(Result<std::unique_ptr<net::TcpConnection>> result,
+                         size_t destination_index);
   void on_connected(std::unique_ptr<net::TcpConnection> connection, size_t destination_index);
   void on_handshake_bytes(std::string_view bytes);
   void on_handshake_refused(const HandshakeReply& reply);
   void on_stream_bytes(std::string_view bytes);
   void on_message(const Message& message);
-  void drop_connection(const std::string& why, bool count_failure);
-  void postpone_current(std::chrono::milliseconds cap);
+  // Closes the link and moves on. A failure before streaming postpones this destination by
+  // the doubling back-off, and by at least `at_least`; a link that was streaming is retried
+  // after the plain reconnect delay.
+  void drop_connection(const std::string& why, bool count_failure,
+                       std::chrono::milliseconds at_least = std::chrono::milliseconds(0));
+  void close_link();
+  void postpone_current(std::chrono::milliseconds at_least);
   void start_streaming(const HandshakeReply& reply);
+  void number_above(uint64_t resume_seq);
   void send_definitions();
   void send_pending();
+  const SamplesMsg& conform_to_charts(const SamplesMsg& batch, SamplesMsg& scratch);
   void send_frame(const Message& message);
   void seal_open_batch();
   void enforce_buffer_bound();
@@ -132,6 +155,7 @@ class Sender {
   uint64_t last_send_ms_ = 0;
 
   std::map<std::string, ChartEntry> charts_;
+  std::vector<size_t> dimensions_by_slot_;  // current dimension count of each chart slot
   uint32_t next_chart_slot_ = 1;
 
   SamplesMsg open_batch_;        // rows not yet sealed into a numbered batch
@@ -144,6 +168,7 @@ class Sender {
   event::Timer tick_timer_;
   std::function<void()> on_connected_;
   std::function<void()> on_stopped_;
+  log::RateLimitedLog truncation_log_{std::chrono::seconds(60)};
   SenderStats stats_;
 };
 

@@ -70,9 +70,12 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
     return request.tributary ? stream::tributary_reply(refusal, detail)
                              : std::string(stream::netdata_reply(refusal));
   };
-  const std::string who = "host '" + request.host.hostname + "' (machine GUID '" +
-                          request.host.machine_guid + "', API key '" +
-                          log::mask_secret(request.api_key) + "') from " + peer;
+  // A machine GUID equal to the key (refused below) is the key: never shown in full.
+  const std::string shown_guid = config::same_guid(request.host.machine_guid, request.api_key)
+                                     ? log::mask_secret(request.host.machine_guid)
+                                     : request.host.machine_guid;
+  const std::string who = "host '" + request.host.hostname + "' (machine GUID '" + shown_guid +
+                          "', API key '" + log::mask_secret(request.api_key) + "') from " + peer;
 
   auto decision = admit(request, conf_, connection->peer_address(), own_guid_);
   if (const auto* refused = std::get_if<Refused>(&decision)) {
@@ -135,7 +138,8 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
 void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
                              stream::HandshakeRequest request, const store::StorageConfig& storage,
                              SessionFeatures features, std::string_view leftover) {
-  SessionContext context{registry_, progress_, clock_, options_.idle_timeout};
+  SessionContext context{registry_, progress_, clock_, options_.idle_timeout,
+                         options_.keepalive_interval};
   auto it = sessions_.insert(sessions_.end(), nullptr);
   *it = std::make_unique<Session>(loop_, context, std::move(connection), std::move(request),
                                   storage, features, [this, it](Session&, const std::string&) {

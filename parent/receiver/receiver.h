@@ -25,6 +25,9 @@ namespace trib::parent::receiver {
 struct ReceiverOptions {
   std::chrono::seconds handshake_timeout{10};  // the whole request must arrive within this
   std::chrono::seconds idle_timeout{600};      // a stream silent this long is dropped
+  // A stream this side has sent nothing on for this long gets a keepalive (docs/protocol.md §6):
+  // well inside the sender's own idle timeout (`timeout seconds`, 60 s by default).
+  std::chrono::seconds keepalive_interval{20};
   // A live duplicate is refused; one silent for longer than this is replaced (Netdata: 30 s).
   std::chrono::seconds duplicate_takeover_after{30};
   bool compression = true;  // grant zstd when offered ([stream] enable compression)

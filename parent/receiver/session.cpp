@@ -1,5 +1,7 @@
 #include "parent/receiver/session.h"
 
+#include <algorithm>
+
 #include "common/log/log.h"
 
 namespace trib::parent::receiver {
@@ -132,7 +134,9 @@ void Session::on_tick() {
     end("nothing received for " + std::to_string(context_.idle_timeout.count()) + " s");
     return;
   }
-  if (now - last_send_ms_ > timeout_ms / 3) send(stream::KeepaliveMsg{});
+  const auto keepalive_ms =
+      std::min(timeout_ms / 3, static_cast<uint64_t>(context_.keepalive_interval.count()) * 1000);
+  if (now - last_send_ms_ > keepalive_ms) send(stream::KeepaliveMsg{});
 }
 
 void Session::close(const std::string& why) {

@@ -32,6 +32,7 @@ struct SessionContext {
   std::map<std::string, HostProgress>& progress;  // by machine GUID
   const time::Clock& clock;
   std::chrono::seconds idle_timeout{600};
+  std::chrono::seconds keepalive_interval{20};
 };
 
 // What the handshake granted.

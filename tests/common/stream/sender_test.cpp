@@ -1,0 +1,661 @@
+#include "common/stream/sender.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <optional>
+
+#include "common/stream/ingest.h"
+#include "common/time/clock.h"
+#include "support/log_capture.h"
+#include "support/loop_fixture.h"
+
+namespace trib::stream {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kApiKey = "11111111-2222-3333-4444-555555555555";
+constexpr const char* kGuid = "aaaaaaaa-0000-4000-8000-0000000000a1";
+
+// One connection the fake receiver accepted. Everything after the handshake goes through a real
+// IngestDispatcher, so any row the sender gets wrong ends the link as the parent would end it.
+struct FakeLink final : IngestSink {
+  std::unique_ptr<net::TcpConnection> connection;
+  std::string handshake;
+  std::optional<HandshakeRequest> request;
+  std::unique_ptr<FrameEncoder> encoder;
+  std::unique_ptr<FrameDecoder> decoder;
+  IngestDispatcher dispatcher{*this};
+  std::vector<Message> received;
+  std::optional<std::string> protocol_error;
+  bool ended = false;  // EOF or error from the sender, or closed here
+  uint64_t resume = 0;
+  size_t stored = 0;  // batches the dispatcher passed on (above the resume point)
+
+  Result<uint64_t> host(uint32_t, const model::HostInfo&) override { return resume; }
+  Status chart(uint32_t, uint32_t, const model::ChartDef&) override { return {}; }
+  Status samples(const SamplesMsg&) override {
+    ++stored;
+    return {};
+  }
+  void goodbye(uint32_t, std::string_view) override {}
+
+  template <class T>
+  std::vector<T> all() const {
+    std::vector<T> out;
+    for (const auto& m : received) {
+      if (const auto* t = std::get_if<T>(&m)) out.push_back(*t);
+    }
+    return out;
+  }
+  std::vector<uint64_t> seqs() const {
+    std::vector<uint64_t> out;
+    for (const auto& s : all<SamplesMsg>()) out.push_back(s.seq);
+    return out;
+  }
+};
+
+// A Tributary parent reduced to the wire: the real handshake parser and reply builders, the
+// real frame codec and dispatcher, and knobs for what to answer.
+class FakeReceiver {
+ public:
+  explicit FakeReceiver(event::Loop& loop) {
+    auto listener = net::TcpListener::listen(
+        loop, "127.0.0.1", 0, [this](auto connection) { on_accept(std::move(connection)); });
+    EXPECT_TRUE(listener.ok());
+    listener_ = std::move(listener).value();
+  }
+
+  std::string destination() const { return "127.0.0.1:" + std::to_string(listener_->port()); }
+
+  // The reply to a handshake; by default an OK granting what was offered, resuming at `resume`.
+  std::function<std::string(const HandshakeRequest&)> reply;
+  uint64_t resume = 0;
+  bool acks = true;  // send the dispatcher's HostResume and Ack replies
+
+  std::vector<std::unique_ptr<FakeLink>> links;
+  FakeLink& last() { return *links.back(); }
+  // Samples received on the newest link (0 before any link).
+  size_t samples_on_last() const {
+    return links.empty() ? 0 : links.back()->all<SamplesMsg>().size();
+  }
+
+  void send(FakeLink& link, const Message& message) {
+    link.connection->write(link.encoder->encode(message));
+  }
+  void close(FakeLink& link) {
+    link.connection.reset();
+    link.ended = true;
+  }
+
+ private:
+  void on_accept(std::unique_ptr<net::TcpConnection> connection) {
+    links.push_back(std::make_unique<FakeLink>());
+    FakeLink* link = links.back().get();
+    link->connection = std::move(connection);
+    link->resume = resume;
+    link->connection->start_reading(
+        [this, link](std::string_view bytes) { on_bytes(*link, bytes); },
+        [link](const Error&) { link->ended = true; });
+  }
+
+  void on_bytes(FakeLink& link, std::string_view bytes) {
+    if (link.request) return feed(link, bytes);
+    link.handshake.append(bytes);
+    auto end = find_handshake_end(link.handshake);
+    ASSERT_TRUE(end.ok());
+    if (!end->has_value()) return;
+    auto request = parse_handshake_request(std::string_view(link.handshake).substr(0, **end));
+    ASSERT_TRUE(request.ok()) << request.error().describe();
+    link.request = *request;
+    const std::string answer =
+        reply ? reply(*request) : tributary_ok_reply(request->tributary_caps, link.resume);
+    const auto parsed = parse_handshake_reply(answer);
+    const bool ok =
+        parsed.ok() && parsed->has_value() && (*parsed)->kind == ReplyKind::tributary_ok;
+    if (!ok) {
+      // A refusal (or a Netdata prompt): written, then closed as a parent does.
+      link.connection->write(answer, [&link](const Status&) {
+        link.connection.reset();
+        link.ended = true;
+      });
+      return;
+    }
+    const auto& granted = (*parsed)->tributary_caps;
+    const bool zstd =
+        std::find(granted.begin(), granted.end(), tributary_cap::kZstd) != granted.end();
+    link.encoder = std::make_unique<FrameEncoder>(EncoderOptions{.compress = zstd});
+    link.decoder = std::make_unique<FrameDecoder>(FrameLimits{}, zstd);
+    link.connection->write(answer);
+    const std::string leftover = link.handshake.substr(**end);
+    if (!leftover.empty()) feed(link, leftover);
+  }
+
+  void feed(FakeLink& link, std::string_view bytes) {
+    link.decoder->feed(bytes);
+    while (link.connection) {
+      auto next = link.decoder->next();
+      ASSERT_TRUE(next.ok()) << next.error().describe();
+      if (!next->has_value()) return;
+      link.received.push_back(**next);
+      auto answer = link.dispatcher.dispatch(**next);
+      if (!answer.ok()) {
+        link.protocol_error = answer.error().describe();
+        close(link);
+        return;
+      }
+      if (acks && answer->has_value()) send(link, **answer);
+    }
+  }
+
+  std::unique_ptr<net::TcpListener> listener_;
+};
+
+model::ChartDef chart(const std::string& id, std::vector<std::string> dimensions) {
+  model::ChartDef def;
+  def.id = id;
+  def.name = id;
+  def.title = id;
+  def.units = "things";
+  def.context = id;
+  for (auto& d : dimensions) def.dimensions.push_back({d, d});
+  return def;
+}
+
+model::HostInfo origin(int32_t hops = 0) {
+  model::HostInfo host;
+  host.hostname = "child";
+  host.machine_guid = kGuid;
+  host.program_version = "test";
+  host.hops = hops;
+  return host;
+}
+
+std::vector<config::Destination> destinations(const std::string& text) {
+  auto parsed = config::parse_destinations(text, 19999);
+  EXPECT_TRUE(parsed.ok());
+  return parsed.ok() ? *parsed : std::vector<config::Destination>{};
+}
+
+SenderOptions options_for(const std::string& destination_text) {
+  SenderOptions options;
+  options.destinations = destinations(destination_text);
+  options.api_key = kApiKey;
+  options.timeout = 5s;
+  options.reconnect_delay = 1s;
+  return options;
+}
+
+// A port nobody listens on: bound, then released.
+std::string refusing_destination(event::Loop& loop) {
+  auto listener = net::TcpListener::listen(loop, "127.0.0.1", 0, [](auto) {});
+  EXPECT_TRUE(listener.ok());
+  return "127.0.0.1:" + std::to_string((*listener)->port());
+}
+
+class SenderTest : public test::LoopTest {
+ protected:
+  // Lets the loop run for `duration` (to show that something does not happen).
+  void run_for(std::chrono::milliseconds duration) {
+    bool over = false;
+    event::Timer timer(loop_);
+    timer.start(duration, 0ms, [&] { over = true; });
+    run_until([&] { return over; }, duration + 5s);
+  }
+  void stop(Sender& sender) {
+    bool stopped = false;
+    sender.stop([&] { stopped = true; });
+    run_until([&] { return stopped; });
+  }
+};
+
+TEST_F(SenderTest, HandshakeCarriesHostKeyHopsAndOfferedCaps) {
+  FakeReceiver receiver(loop_);
+  Sender sender(loop_, options_for(receiver.destination()), origin(2));
+  sender.start();
+  run_until([&] { return sender.stats().connected; });
+  const HandshakeRequest& request = *receiver.last().request;
+  EXPECT_EQ(request.api_key, kApiKey);
+  EXPECT_EQ(request.host.machine_guid, kGuid);
+  EXPECT_EQ(request.host.hostname, "child");
+  EXPECT_EQ(request.host.hops, 3);  // one more hop than the origin has behind it
+  EXPECT_TRUE(request.tributary);
+  EXPECT_EQ(request.tributary_version, kTributaryProtocolVersion);
+  EXPECT_EQ(request.tributary_caps, (std::vector<std::string>{"ack", "zstd"}));
+  EXPECT_EQ(sender.stats().connects, 1u);
+  EXPECT_EQ(sender.stats().destination, receiver.destination());
+  stop(sender);
+}
+
+TEST_F(SenderTest, WithoutCompressionOnlyAckIsOffered) {
+  FakeReceiver receiver(loop_);
+  auto options = options_for(receiver.destination());
+  options.compression = false;
+  Sender sender(loop_, options, origin());
+  sender.start();
+  run_until([&] { return sender.stats().connected; });
+  EXPECT_EQ(receiver.last().request->tributary_caps, (std::vector<std::string>{"ack"}));
+  stop(sender);
+}
+
+TEST_F(SenderTest, DefinitionsGoFirstAndRowsQueuedTogetherShareOneSeq) {
+  FakeReceiver receiver(loop_);
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("system.cpu", {"user", "system"}));
+  sender.define_chart(chart("system.load", {"load1"}));
+  sender.submit("system.cpu", {100, {1, 2}});
+  sender.submit("system.load", {100, {0.5}});
+  sender.submit("system.cpu", {101, {3, 4}});
+  sender.start();
+  run_until([&] { return sender.stats().batches_acked == 1; });
+
+  const FakeLink& link = receiver.last();
+  EXPECT_FALSE(link.protocol_error) << *link.protocol_error;
+  ASSERT_EQ(link.received.size(), 4u);
+  EXPECT_TRUE(std::holds_alternative<HostDefMsg>(link.received[0]));
+  EXPECT_EQ(std::get<HostDefMsg>(link.received[0]).info.hops, 1);
+  EXPECT_TRUE(std::holds_alternative<ChartDefMsg>(link.received[1]));
+  EXPECT_TRUE(std::holds_alternative<ChartDefMsg>(link.received[2]));
+  const auto batches = link.all<SamplesMsg>();
+  ASSERT_EQ(batches.size(), 1u);
+  ASSERT_EQ(batches[0].rows.size(), 3u);
+  EXPECT_EQ(batches[0].rows[2].timestamp, 101);
+  EXPECT_EQ(batches[0].rows[2].values, (std::vector<double>{3, 4}));
+  EXPECT_EQ(sender.stats().batches_queued, 1u);
+  EXPECT_EQ(sender.stats().buffered_bytes, 0u);  // acked, so released
+
+  // A chart defined while streaming is sent before its first rows.
+  sender.define_chart(chart("system.ram", {"used"}));
+  sender.submit("system.ram", {102, {7}});
+  run_until([&] { return sender.stats().batches_acked == 2; });
+  ASSERT_EQ(link.received.size(), 6u);
+  EXPECT_EQ(std::get<ChartDefMsg>(link.received[4]).def.id, "system.ram");
+  EXPECT_GT(std::get<SamplesMsg>(link.received[5]).seq, batches[0].seq);
+  stop(sender);
+}
+
+TEST_F(SenderTest, AcksReleaseBatchesOnlyUpToTheAckedSeq) {
+  FakeReceiver receiver(loop_);
+  receiver.acks = false;
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("c.a", {"x"}));
+  sender.start();
+  for (int i = 0; i < 3; ++i) {
+    sender.submit("c.a", {100 + i, {double(i)}});
+    run_until([&] { return receiver.samples_on_last() == size_t(i + 1); });
+  }
+  const auto seqs = receiver.last().seqs();
+  EXPECT_TRUE(seqs[0] < seqs[1] && seqs[1] < seqs[2]);
+  const size_t all_bytes = sender.stats().buffered_bytes;
+  receiver.send(receiver.last(), AckMsg{0, seqs[1]});
+  run_until([&] { return sender.stats().batches_acked == 2; });
+  EXPECT_GT(sender.stats().buffered_bytes, 0u);
+  EXPECT_LT(sender.stats().buffered_bytes, all_bytes);
+  receiver.send(receiver.last(), AckMsg{0, seqs[2]});
+  run_until([&] { return sender.stats().batches_acked == 3; });
+  EXPECT_EQ(sender.stats().buffered_bytes, 0u);
+  stop(sender);
+}
+
+TEST_F(SenderTest, ReconnectResendsExactlyTheBatchesAfterTheResumePoint) {
+  FakeReceiver receiver(loop_);
+  receiver.acks = false;
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("c.a", {"x"}));
+  sender.start();
+  for (int i = 0; i < 4; ++i) {
+    sender.submit("c.a", {100 + i, {double(i)}});
+    run_until([&] { return receiver.samples_on_last() == size_t(i + 1); });
+  }
+  const auto seqs = receiver.last().seqs();
+  // Batch 1 is acked on the link; batch 2 is stored but its ack is lost with the link: the
+  // resume point of the next handshake says so.
+  receiver.send(receiver.last(), AckMsg{0, seqs[0]});
+  run_until([&] { return sender.stats().batches_acked == 1; });
+  receiver.resume = seqs[1];
+  receiver.acks = true;
+  receiver.close(receiver.last());
+  run_until([&] { return receiver.links.size() == 2 && sender.stats().batches_acked == 4; });
+
+  const FakeLink& second = receiver.last();
+  EXPECT_FALSE(second.protocol_error) << *second.protocol_error;
+  EXPECT_EQ(second.seqs(), (std::vector<uint64_t>{seqs[2], seqs[3]}));
+  ASSERT_FALSE(second.received.empty());
+  EXPECT_TRUE(std::holds_alternative<HostDefMsg>(second.received[0]));  // definitions again
+  EXPECT_TRUE(std::holds_alternative<ChartDefMsg>(second.received[1]));
+  EXPECT_EQ(sender.stats().batches_resent, 2u);
+  EXPECT_EQ(sender.stats().batches_sent, 6u);
+  EXPECT_EQ(sender.stats().connects, 2u);
+  stop(sender);
+}
+
+TEST_F(SenderTest, FailsOverToTheNextDestinationWhenTheFirstRefusesConnections) {
+  FakeReceiver receiver(loop_);
+  const std::string dead = refusing_destination(loop_);
+  Sender sender(loop_, options_for(dead + " " + receiver.destination()), origin());
+  test::LogCapture log(log::Channel::stream);
+  sender.start();
+  run_until([&] { return sender.stats().connected; });
+  EXPECT_EQ(sender.stats().destination, receiver.destination());
+  EXPECT_EQ(sender.stats().connect_failures, 1u);
+  EXPECT_TRUE(log.contains("cannot use '" + dead + "'")) << log.dump();
+  stop(sender);
+}
+
+TEST_F(SenderTest, AnAddressThatFailsAtOnceDoesNotStallFailover) {
+  // Connecting to the broadcast address fails inside connect() itself, so the failure is
+  // reported before TcpConnect::start() returns.
+  FakeReceiver receiver(loop_);
+  Sender sender(loop_, options_for("255.255.255.255:9 " + receiver.destination()), origin());
+  sender.start();
+  run_until([&] { return sender.stats().connected; });
+  EXPECT_EQ(sender.stats().destination, receiver.destination());
+  EXPECT_EQ(sender.stats().connect_failures, 1u);
+  stop(sender);
+}
+
+TEST_F(SenderTest, AfterASuccessTheNextDestinationIsTriedFirst) {
+  FakeReceiver a(loop_);
+  FakeReceiver b(loop_);
+  Sender sender(loop_, options_for(a.destination() + " " + b.destination()), origin());
+  sender.start();
+  run_until([&] { return a.links.size() == 1 && sender.stats().connected; });
+  a.close(a.last());
+  run_until([&] { return b.links.size() == 1 && sender.stats().connected; });
+  EXPECT_EQ(sender.stats().destination, b.destination());
+  b.close(b.last());
+  run_until([&] { return a.links.size() == 2 && sender.stats().connected; });
+  EXPECT_EQ(b.links.size(), 1u);
+  EXPECT_EQ(sender.stats().connects, 3u);
+  EXPECT_EQ(sender.stats().connect_failures, 0u);
+  stop(sender);
+}
+
+class SenderRefusalTest : public SenderTest, public ::testing::WithParamInterface<Refusal> {};
+
+TEST_P(SenderRefusalTest, PostponesTheDestinationForTheRefusalsBackoffAndLogsWhy) {
+  const Refusal refusal = GetParam();
+  FakeReceiver receiver(loop_);
+  receiver.reply = [&](const HandshakeRequest&) {
+    return tributary_reply(refusal, "the detail of this refusal");
+  };
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  test::LogCapture log(log::Channel::stream);
+  sender.start();
+  run_until([&] { return sender.stats().connect_failures == 1; });
+  run_for(300ms);
+  EXPECT_EQ(receiver.links.size(), 1u);  // not retried at once
+  EXPECT_FALSE(sender.stats().connected);
+  EXPECT_TRUE(log.contains("refused the stream (" + std::string(refusal_code(refusal)) +
+                           "): the detail of this refusal"))
+      << log.dump();
+  EXPECT_TRUE(
+      log.contains("retrying in " + std::to_string(refusal_backoff(refusal).count()) + " s"))
+      << log.dump();
+  stop(sender);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryRefusal, SenderRefusalTest,
+                         ::testing::Values(Refusal::denied, Refusal::already_streaming,
+                                           Refusal::localhost, Refusal::busy, Refusal::forbidden,
+                                           Refusal::bad_request),
+                         [](const auto& param_info) {
+                           std::string name(refusal_code(param_info.param));
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
+
+TEST_F(SenderTest, NetdataRefusalStringIsARefusalToo) {
+  FakeReceiver receiver(loop_);
+  receiver.reply = [](const HandshakeRequest&) {
+    return std::string(netdata_reply(Refusal::localhost));
+  };
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  test::LogCapture log(log::Channel::stream);
+  sender.start();
+  run_until([&] { return sender.stats().connect_failures == 1; });
+  EXPECT_TRUE(log.contains("retrying in 3600 s")) << log.dump();
+  stop(sender);
+}
+
+TEST_F(SenderTest, StockNetdataOkIsIncompatible) {
+  FakeReceiver receiver(loop_);
+  receiver.reply = [](const HandshakeRequest& request) {
+    return netdata_ok_reply(netdata_reply_caps(request.netdata_caps, request.has_ver));
+  };
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  test::LogCapture log(log::Channel::stream);
+  sender.start();
+  run_until([&] { return sender.stats().connect_failures == 1; });
+  run_until([&] { return !receiver.links.empty() && receiver.last().ended; });
+  EXPECT_FALSE(sender.stats().connected);
+  EXPECT_EQ(sender.stats().connects, 0u);
+  EXPECT_TRUE(log.contains("is a Netdata parent")) << log.dump();
+  EXPECT_TRUE(log.contains("retrying in 60 s")) << log.dump();
+  stop(sender);
+}
+
+TEST_F(SenderTest, BufferBoundDropsTheOldestBatchesAndCountsThem) {
+  FakeReceiver receiver(loop_);
+  auto options = options_for(receiver.destination());
+  std::vector<double> values(100, 1.0);
+  options.buffer_size_bytes = 2 * values.size() * sizeof(double) + 400;  // about two batches
+  Sender sender(loop_, options, origin());
+  std::vector<std::string> dims;
+  for (size_t i = 0; i < values.size(); ++i) dims.push_back("d" + std::to_string(i));
+  sender.define_chart(chart("c.big", dims));
+  for (int i = 0; i < 4; ++i) {
+    sender.submit("c.big", {100 + i, values});
+    run_until([&] { return sender.stats().batches_queued == size_t(i + 1); });
+  }
+  EXPECT_EQ(sender.stats().batches_dropped, 2u);
+  EXPECT_EQ(sender.stats().values_dropped, 200u);
+  EXPECT_LE(sender.stats().buffered_bytes, options.buffer_size_bytes);
+
+  sender.start();
+  run_until([&] { return sender.stats().batches_acked == 2; });
+  const auto batches = receiver.last().all<SamplesMsg>();
+  ASSERT_EQ(batches.size(), 2u);  // the two newest
+  EXPECT_EQ(batches[0].rows[0].timestamp, 102);
+  EXPECT_EQ(batches[1].rows[0].timestamp, 103);
+  stop(sender);
+}
+
+TEST_F(SenderTest, SendsKeepalivesWhenIdle) {
+  FakeReceiver receiver(loop_);
+  auto options = options_for(receiver.destination());
+  options.timeout = 2s;  // keepalive after a third of it
+  Sender sender(loop_, options, origin());
+  sender.start();
+  run_until([&] { return !receiver.links.empty() && !receiver.last().all<KeepaliveMsg>().empty(); },
+            5s);
+  EXPECT_TRUE(sender.stats().connected);
+  stop(sender);
+}
+
+TEST_F(SenderTest, DropsALinkThatStaysSilentPastTheTimeout) {
+  FakeReceiver receiver(loop_);
+  receiver.acks = false;  // not even a HostResume: the receiver says nothing at all
+  auto options = options_for(receiver.destination());
+  options.timeout = 1s;
+  Sender sender(loop_, options, origin());
+  test::LogCapture log(log::Channel::stream);
+  sender.start();
+  run_until([&] { return !receiver.links.empty() && receiver.links[0]->ended; }, 5s);
+  EXPECT_TRUE(log.contains("nothing received for 1 s")) << log.dump();
+  EXPECT_EQ(sender.stats().connects, 1u);
+  stop(sender);
+}
+
+TEST_F(SenderTest, StopSendsAGoodbyeThenCallsDone) {
+  FakeReceiver receiver(loop_);
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("c.a", {"x"}));
+  sender.start();
+  run_until([&] { return sender.stats().connected; });
+  sender.submit("c.a", {100, {1}});  // still in the batch window: stop() sends it first
+  bool done = false;
+  sender.stop([&] { done = true; });
+  run_until([&] { return done && receiver.last().ended; });
+  const FakeLink& link = receiver.last();
+  ASSERT_GE(link.received.size(), 2u);
+  EXPECT_EQ(link.all<SamplesMsg>().size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<GoodbyeMsg>(link.received.back()));
+  EXPECT_EQ(std::get<GoodbyeMsg>(link.received.back()).host_slot, kAllHosts);
+}
+
+TEST_F(SenderTest, StopWhileNotConnectedCallsDoneAtOnce) {
+  Sender sender(loop_, options_for(refusing_destination(loop_)), origin());
+  sender.start();
+  bool done = false;
+  sender.stop([&] { done = true; });
+  EXPECT_TRUE(done);
+}
+
+TEST_F(SenderTest, ReconfigureWithNewDestinationsMovesTheLink) {
+  FakeReceiver a(loop_);
+  FakeReceiver b(loop_);
+  Sender sender(loop_, options_for(a.destination()), origin());
+  sender.start();
+  run_until([&] { return sender.stats().connected; });
+
+  // Other settings alone keep the link.
+  auto same_link = options_for(a.destination());
+  same_link.buffer_size_bytes = 1024 * 1024;
+  sender.reconfigure(same_link);
+  EXPECT_TRUE(sender.stats().connected);
+
+  sender.reconfigure(options_for(b.destination()));
+  run_until([&] { return sender.stats().connected && b.links.size() == 1 && a.last().ended; });
+  ASSERT_FALSE(a.last().received.empty());
+  EXPECT_TRUE(std::holds_alternative<GoodbyeMsg>(a.last().received.back()));  // a clean stop
+  EXPECT_EQ(a.links.size(), 1u);
+  EXPECT_EQ(sender.stats().destination, b.destination());
+  stop(sender);
+}
+
+TEST_F(SenderTest, QueuedRowsArePaddedToARedefinitionThatAppendedDimensions) {
+  FakeReceiver receiver(loop_);
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("c.a", {"x", "y"}));
+  sender.submit("c.a", {100, {1, 2}});
+  sender.define_chart(chart("c.a", {"x", "y", "z"}));  // seals the 2-value row first
+  sender.submit("c.a", {101, {4, 5, 6}});
+  sender.start();
+  run_until([&] { return sender.stats().batches_acked == 2; });
+
+  const FakeLink& link = receiver.last();
+  EXPECT_FALSE(link.protocol_error) << *link.protocol_error;
+  const auto defs = link.all<ChartDefMsg>();
+  ASSERT_EQ(defs.size(), 1u);
+  EXPECT_EQ(defs[0].def.dimensions.size(), 3u);
+  const auto batches = link.all<SamplesMsg>();
+  ASSERT_EQ(batches.size(), 2u);
+  ASSERT_EQ(batches[0].rows[0].values.size(), 3u);
+  EXPECT_EQ(batches[0].rows[0].values[0], 1);
+  EXPECT_EQ(batches[0].rows[0].values[1], 2);
+  EXPECT_TRUE(std::isnan(batches[0].rows[0].values[2]));
+  EXPECT_EQ(batches[1].rows[0].values, (std::vector<double>{4, 5, 6}));
+  EXPECT_EQ(sender.stats().rows_padded, 1u);
+  stop(sender);
+}
+
+TEST_F(SenderTest, ABatchResentAfterARedefinitionIsPaddedAndTheQueuedCopyKept) {
+  FakeReceiver receiver(loop_);
+  receiver.acks = false;
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("c.a", {"x", "y"}));
+  sender.start();
+  sender.submit("c.a", {100, {1, 2}});
+  run_until([&] { return receiver.samples_on_last() == 1; });
+  EXPECT_EQ(receiver.last().all<SamplesMsg>()[0].rows[0].values.size(), 2u);
+  sender.define_chart(chart("c.a", {"x", "y", "z"}));
+  run_until([&] { return receiver.last().all<ChartDefMsg>().size() == 2; });
+  receiver.acks = true;
+  receiver.close(receiver.last());
+  run_until([&] { return sender.stats().batches_acked == 1; });
+
+  const FakeLink& second = receiver.last();
+  EXPECT_FALSE(second.protocol_error) << *second.protocol_error;
+  const auto batches = second.all<SamplesMsg>();
+  ASSERT_EQ(batches.size(), 1u);
+  ASSERT_EQ(batches[0].rows[0].values.size(), 3u);
+  EXPECT_TRUE(std::isnan(batches[0].rows[0].values[2]));
+  EXPECT_EQ(sender.stats().batches_resent, 1u);
+  stop(sender);
+}
+
+TEST_F(SenderTest, RowsLongerThanTheirChartAreCutAndCounted) {
+  // Collectors must only append dimensions; should one drop one, the receiver still gets rows
+  // that fit the definition it has.
+  FakeReceiver receiver(loop_);
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  test::LogCapture log(log::Channel::stream);
+  sender.define_chart(chart("c.a", {"x", "y", "z"}));
+  sender.submit("c.a", {100, {1, 2, 3}});
+  sender.define_chart(chart("c.a", {"x", "y"}));
+  sender.start();
+  run_until([&] { return sender.stats().batches_acked == 1; });
+  const auto batches = receiver.last().all<SamplesMsg>();
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].rows[0].values, (std::vector<double>{1, 2}));
+  EXPECT_EQ(sender.stats().values_truncated, 1u);
+  EXPECT_TRUE(log.contains("1 value(s) cut")) << log.dump();
+  stop(sender);
+}
+
+TEST_F(SenderTest, BatchesNumberedBelowTheResumePointOfAFirstHandshakeAreRenumbered) {
+  // The receiver stored this host's batches up to a seq above this sender's clock-based
+  // numbering (the clock went back since an earlier run): without renumbering, the new batches
+  // would be acknowledged as duplicates and never stored.
+  FakeReceiver receiver(loop_);
+  const uint64_t ahead = static_cast<uint64_t>(time::SystemClock::instance().now_us()) * 2;
+  receiver.resume = ahead;
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("c.a", {"x"}));
+  sender.submit("c.a", {100, {1}});
+  sender.define_chart(chart("c.b", {"x"}));  // seals the first batch
+  sender.submit("c.b", {100, {2}});
+  sender.start();
+  run_until([&] { return sender.stats().batches_acked == 2; });
+  EXPECT_EQ(receiver.last().seqs(), (std::vector<uint64_t>{ahead + 1, ahead + 2}));
+  EXPECT_EQ(receiver.last().stored, 2u);
+  // The first was queued and is renumbered; the second was still open and gets its number
+  // after the handshake, above the resume point already.
+  EXPECT_EQ(sender.stats().batches_renumbered, 1u);
+
+  sender.submit("c.a", {101, {3}});  // and later batches follow on
+  run_until([&] { return sender.stats().batches_acked == 3; });
+  EXPECT_EQ(receiver.last().seqs().back(), ahead + 3);
+  EXPECT_EQ(receiver.last().stored, 3u);
+  stop(sender);
+}
+
+TEST_F(SenderTest, SequenceNumbersKeepIncreasingAcrossSenderInstances) {
+  FakeReceiver receiver(loop_);
+  uint64_t first_seq = 0;
+  {
+    Sender sender(loop_, options_for(receiver.destination()), origin());
+    sender.define_chart(chart("c.a", {"x"}));
+    sender.submit("c.a", {100, {1}});
+    sender.start();
+    run_until([&] { return sender.stats().batches_acked == 1; });
+    first_seq = receiver.last().seqs().at(0);
+    stop(sender);
+  }
+  // The receiver stored that batch; a restarted sender must not number below it (it would be
+  // acknowledged as a duplicate and never stored).
+  receiver.resume = first_seq;
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.define_chart(chart("c.a", {"x"}));
+  sender.submit("c.a", {101, {2}});
+  sender.start();
+  run_until([&] { return sender.stats().batches_acked == 1; });
+  ASSERT_EQ(receiver.links.size(), 2u);
+  EXPECT_GT(receiver.last().seqs().at(0), first_seq);
+  stop(sender);
+}
+
+}  // namespace
+}  // namespace trib::stream
