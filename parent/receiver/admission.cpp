@@ -55,11 +55,12 @@ AdmissionResult admit(const stream::HandshakeRequest& request, const config::Str
     return refuse("ACCESS DENIED - INVALID MACHINE GUID",
                   "machine GUID '" + guid + "' is not GUID. Forbidding access.");
   }
-  // CVE-2023-22497: a machine GUID must never pass as an API key.
+  // CVE-2023-22497: a machine GUID must never pass as an API key. That GUID is the key, so it
+  // is shown masked like the key.
   if (config::same_guid(request.api_key, guid)) {
     return refuse(
         "ACCESS DENIED - MACHINE GUID IS THE API KEY",
-        "machine GUID '" + guid + "' is the same as the API key '" + key + "'. Forbidding access.");
+        "machine GUID '" + key + "' is the same as the API key '" + key + "'. Forbidding access.");
   }
   const config::KeyPolicy* policy = conf.api_key(request.api_key);
   if (policy == nullptr || !policy->enabled) {

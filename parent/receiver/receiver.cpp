@@ -71,9 +71,12 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
     return request.tributary ? stream::tributary_reply(refusal, detail)
                              : std::string(stream::netdata_reply(refusal));
   };
-  const std::string who = "host '" + request.host.hostname + "' (machine GUID '" +
-                          request.host.machine_guid + "', API key '" +
-                          log::mask_secret(request.api_key) + "') from " + peer;
+  // A machine GUID that is the API key (refused at admission) is a secret too.
+  const bool guid_is_key = config::same_guid(request.host.machine_guid, request.api_key);
+  const std::string who =
+      "host '" + request.host.hostname + "' (machine GUID '" +
+      (guid_is_key ? log::mask_secret(request.host.machine_guid) : request.host.machine_guid) +
+      "', API key '" + log::mask_secret(request.api_key) + "') from " + peer;
 
   auto decision = admit(request, conf_, connection->peer_address(), own_guid_);
   if (const auto* refused = std::get_if<Refused>(&decision)) {
