@@ -52,7 +52,12 @@ TEST(Admission, UnknownKeyIsRefusedAndRetriedWithBackoff) {
   EXPECT_TRUE(eventually(
       [&] { return count_of(cluster.parent_log(), "'ACCESS DENIED - KEY NOT ENABLED'") >= 2; }, 5s))
       << cluster.parent_log();
-  EXPECT_NE(cluster.agent_log("stranger").find("retrying in"), std::string::npos);
+  // ...and the wait doubles after each refusal.
+  EXPECT_TRUE(eventually(
+      [&] { return cluster.agent_log("stranger").find("retrying in 2 s") != std::string::npos; },
+      5s))
+      << cluster.agent_log("stranger");
+  EXPECT_NE(cluster.agent_log("stranger").find("retrying in 1 s"), std::string::npos);
   EXPECT_TRUE(agent->running());
   EXPECT_EQ(cluster.parent_log().find(kOtherKey), std::string::npos);
   EXPECT_EQ(cluster.agent_log("stranger").find(kOtherKey), std::string::npos);
