@@ -104,6 +104,22 @@ TEST_F(Streaming, PeriodicCheckPicksUpAChangeWithoutASignal) {
   expect_same_process_and_stream(pid);
 }
 
+TEST_F(Streaming, ParentKeepsItsRulesWhenSighupFindsABrokenStreamConf) {
+  start("hostname: node-01\n");
+  cluster_.write_parent_stream_conf(std::string("[") + kApiKey + "]\n  enabled = maybe\n");
+  cluster_.parent().signal(SIGHUP);
+  EXPECT_TRUE(parent_logged("new configuration refused (SIGHUP), keeping the running one"))
+      << cluster_.parent_log();
+  EXPECT_TRUE(parent_logged("stream.conf:2")) << cluster_.parent_log();
+  EXPECT_TRUE(cluster_.parent().running());
+  EXPECT_TRUE(cluster_.reachable(guid_));
+  // The running rules still admit new agents.
+  auto second = cluster_.start_agent("node-02");
+  ASSERT_TRUE(eventually([&] { return !cluster_.agent_guid("node-02").empty(); }, 5s));
+  EXPECT_TRUE(eventually([&] { return cluster_.reachable(cluster_.agent_guid("node-02")); }, 10s))
+      << cluster_.parent_log();
+}
+
 // SIGTERM and SIGINT: the agent says goodbye and exits 0; the parent logs it as stopped.
 class GracefulAgentStop : public Streaming, public ::testing::WithParamInterface<int> {};
 
