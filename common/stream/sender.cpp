@@ -192,13 +192,15 @@ void Sender::on_handshake_bytes(std::string_view bytes) {
 }
 
 void Sender::on_handshake_refused(const HandshakeReply& reply) {
-  // Wait as long as Netdata's child waits after that refusal (docs/protocol.md §2.2: 1 h for
-  // "that is my own GUID", 2 min for "already streaming", 1 min otherwise): retrying sooner
-  // cannot change the answer.
-  const auto wait = std::chrono::duration_cast<milliseconds>(refusal_backoff(reply.refusal));
-  TRIB_LOG(stream, error, "[sender] '{}' refused the stream ({}): {}", destination_name(),
-           refusal_code(reply.refusal), reply.detail);
-  drop_connection(std::string("refused: ") + std::string(refusal_code(reply.refusal)), true, wait);
+  // Back off like any failure, from the reconnect delay, doubling, but never longer than
+  // Netdata's child waits after that refusal (docs/protocol.md §2.2: 1 h for "that is my own
+  // GUID", 2 min for "already streaming", 1 min otherwise): an operator who fixes the parent's
+  // stream.conf sees the agent arrive within seconds.
+  const auto cap = std::chrono::duration_cast<milliseconds>(refusal_backoff(reply.refusal));
+  TRIB_LOG(stream, error, "[sender] '{}' refused the stream: {} ({})", destination_name(),
+           reply.detail, refusal_code(reply.refusal));
+  drop_connection(std::string("refused: ") + std::string(refusal_code(reply.refusal)), true,
+                  milliseconds(0), cap);
 }
 
 void Sender::start_streaming(const HandshakeReply& reply) {
@@ -343,7 +345,8 @@ void Sender::on_message(const Message& message) {
   // Keepalives only refresh last_receive_ms_.
 }
 
-void Sender::drop_connection(const std::string& why, bool count_failure, milliseconds at_least) {
+void Sender::drop_connection(const std::string& why, bool count_failure, milliseconds at_least,
+                             milliseconds cap) {
   if (phase_ == Phase::stopping) return;
   const bool was_streaming = phase_ == Phase::streaming;
   TRIB_LOG(stream, warn, "[sender] {} '{}': {}", was_streaming ? "lost" : "cannot use",
@@ -354,10 +357,11 @@ void Sender::drop_connection(const std::string& why, bool count_failure, millise
     // A link that worked is retried after the plain reconnect delay, without a penalty.
     failed_rounds_ = 0;
     postpone_current(
-        std::max(at_least, std::chrono::duration_cast<milliseconds>(options_.reconnect_delay)));
+        std::max(at_least, std::chrono::duration_cast<milliseconds>(options_.reconnect_delay)),
+        cap);
   } else if (count_failure) {
     ++stats_.connect_failures;
-    postpone_current(at_least);
+    postpone_current(at_least, cap);
   }
   connect_next();
 }
@@ -371,12 +375,14 @@ void Sender::close_link() {
   stats_.connected = false;
 }
 
-void Sender::postpone_current(milliseconds at_least) {
-  // reconnect_delay, doubling with each consecutive failure, up to kMaxBackoff; at least
-  // `at_least` (a refusal's own back-off).
-  const auto base = std::chrono::duration_cast<milliseconds>(options_.reconnect_delay);
-  const auto backoff = std::min<milliseconds>(base * (1 << std::min(failed_rounds_, 12)),
-                                              std::max<milliseconds>(kMaxBackoff, base));
+milliseconds retry_delay(milliseconds reconnect_delay, int failures, milliseconds cap) {
+  const auto doubled = reconnect_delay * (int64_t{1} << std::clamp(failures, 0, 20));
+  return std::min<milliseconds>(doubled, std::max(cap, reconnect_delay));
+}
+
+void Sender::postpone_current(milliseconds at_least, milliseconds cap) {
+  const auto backoff = retry_delay(
+      std::chrono::duration_cast<milliseconds>(options_.reconnect_delay), failed_rounds_, cap);
   ++failed_rounds_;
   destinations_[current_destination_].postponed_until_ms =
       static_cast<int64_t>(loop_.now_ms()) + std::max(backoff, at_least).count();

@@ -61,6 +61,12 @@ struct SenderStats {
   std::string destination;  // current or last destination
 };
 
+// How long a sender waits before retrying a destination after `failures` consecutive failures
+// (0 for the first): the reconnect delay, doubling with each failure, capped at `cap` (a
+// refusal's Netdata back-off, or Sender::kMaxBackoff), but never below the reconnect delay.
+std::chrono::milliseconds retry_delay(std::chrono::milliseconds reconnect_delay, int failures,
+                                      std::chrono::milliseconds cap);
+
 class Sender {
  public:
   // `origin` is the host this sender speaks for (the handshake host, slot 0).
@@ -118,12 +124,13 @@ class Sender {
   void on_stream_bytes(std::string_view bytes);
   void on_message(const Message& message);
   // Closes the link and moves on. A failure before streaming postpones this destination by
-  // the doubling back-off, and by at least `at_least`; a link that was streaming is retried
-  // after the plain reconnect delay.
+  // the doubling back-off (capped at `cap`), and by at least `at_least`; a link that was
+  // streaming is retried after the plain reconnect delay.
   void drop_connection(const std::string& why, bool count_failure,
-                       std::chrono::milliseconds at_least = std::chrono::milliseconds(0));
+                       std::chrono::milliseconds at_least = std::chrono::milliseconds(0),
+                       std::chrono::milliseconds cap = kMaxBackoff);
   void close_link();
-  void postpone_current(std::chrono::milliseconds at_least);
+  void postpone_current(std::chrono::milliseconds at_least, std::chrono::milliseconds cap);
   void start_streaming(const HandshakeReply& reply);
   void number_above(uint64_t resume_seq);
   void send_definitions();

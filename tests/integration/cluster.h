@@ -14,6 +14,19 @@ namespace trib::test {
 
 inline constexpr const char* kApiKey = "11111111-2222-3333-4444-555555555555";
 
+// The STREAM request a Tributary sender opens its connection with (docs/protocol.md §2.1), for
+// tests that talk to the parent without an agent.
+inline std::string tributary_stream_request(const std::string& key, const std::string& machine_guid,
+                                            const std::string& caps = "ack",
+                                            const std::string& hostname = "raw-host") {
+  std::string encoded_caps;
+  for (char c : caps) encoded_caps += c == ',' ? std::string("%2C") : std::string(1, c);
+  return "STREAM key=" + key + "&hostname=" + hostname + "&registry_hostname=" + hostname +
+         "&machine_guid=" + machine_guid + "&update_every=1&os=linux&timezone=UTC&hops=1" +
+         "&ver=960&tributary=1&caps=" + encoded_caps +
+         " HTTP/1.1\r\nUser-Agent: tributary/test\r\nAccept: */*\r\n\r\n";
+}
+
 class Cluster {
  public:
   Cluster() : port_(free_port()) {}
@@ -36,6 +49,14 @@ class Cluster {
         dir_ / "parent.log");
     eventually([&] { return http_get(port_, "/api/v1/info").status == 200; });
   }
+  // Starts the parent with `stream_conf` as its whole stream.conf (no API key section added).
+  void start_parent_with_stream_conf(const std::string& stream_conf) {
+    write_parent_stream_conf(stream_conf);
+    restart_parent();
+  }
+  void write_parent_stream_conf(const std::string& stream_conf) {
+    write_file_atomically(dir_ / "parent/etc/stream.conf", stream_conf);
+  }
   Process& parent() { return *parent_; }
   void stop_parent() { parent_.reset(); }
 
@@ -52,6 +73,13 @@ class Cluster {
         std::vector<std::string>{"--config-dir", dir_ / (name + "/etc"), "--data-dir",
                                  dir_ / (name + "/data")},
         dir_ / (name + ".log"));
+  }
+  // Gives agent `name` this machine GUID before it starts (Netdata's machine.guid file).
+  void set_agent_guid(const std::string& name, const std::string& guid) {
+    write_file(dir_ / (name + "/data/machine.guid"), guid + "\n");
+  }
+  void write_agent_yaml(const std::string& name, const std::string& agent_yaml) {
+    write_file_atomically(dir_ / (name + "/etc/agent.yaml"), agent_yaml);
   }
   std::string agent_guid(const std::string& name) const {
     std::string guid = read_file(dir_ / (name + "/data/machine.guid"));

@@ -73,7 +73,9 @@ TEST(EndToEnd, AgentStreamsToParentAndIsServedUnderHost) {
   ASSERT_TRUE(info);
   bool self_listed = false;
   for (const auto& h : (*info)["mirrored_hosts_status"]) {
-    if (h["guid"] == guid) EXPECT_EQ(h["hops"], 1);
+    if (h["guid"] == guid) {
+      EXPECT_EQ(h["hops"], 1);
+    }
     if (h["guid"] == (*info)["uid"]) {
       self_listed = true;
       EXPECT_EQ(h["hops"], 0);
@@ -106,7 +108,9 @@ TEST(EndToEnd, AgentStreamsToParentAndIsServedUnderHost) {
     EXPECT_TRUE(ids.count(id)) << "missing chart " << id;
   }
   // Like Netdata, swap is charted only on a machine that has swap.
-  if (proc_value("/proc/meminfo", "SwapTotal:") > 0) EXPECT_TRUE(ids.count("system.swap"));
+  if (proc_value("/proc/meminfo", "SwapTotal:") > 0) {
+    EXPECT_TRUE(ids.count("system.swap"));
+  }
   bool any_disk = false, any_net = false, any_space = false, any_app = false;
   for (const auto& id : ids) {
     any_disk |= id.rfind("disk.", 0) == 0;

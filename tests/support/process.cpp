@@ -104,6 +104,10 @@ int Process::stop(int signum, std::chrono::milliseconds grace) {
   return code;
 }
 
+void Process::signal(int signum) {
+  if (running()) ::kill(pid_, signum);
+}
+
 void Process::kill_hard() {
   if (!running()) return;
   ::kill(pid_, SIGKILL);
@@ -196,6 +200,38 @@ std::string raw_exchange(uint16_t port, const std::string& bytes,
   std::string out = read_all(fd, timeout);
   ::close(fd);
   return out;
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  const std::string temporary = path + ".writing";
+  write_file(temporary, content);
+  std::filesystem::rename(temporary, path);
+}
+
+size_t count_of(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + needle.size())) {
+    ++count;
+  }
+  return count;
+}
+
+RunResult run_to_exit(const std::string& binary, const std::vector<std::string>& args,
+                      std::chrono::milliseconds limit) {
+  TempDir scratch;
+  const std::string output_path = scratch / "output";
+  const auto started = std::chrono::steady_clock::now();
+  RunResult result;
+  {
+    Process process(binary, args, output_path);
+    result.exit_code = process.wait_exit(limit);
+    result.took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
+    if (result.exit_code == -1) process.kill_hard();
+  }
+  result.output = read_file(output_path);
+  return result;
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {

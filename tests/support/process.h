@@ -41,6 +41,8 @@ class Process {
 
   pid_t pid() const { return pid_; }
   bool running();
+  // Sends `signum` (SIGHUP for a reload, ...) and returns at once.
+  void signal(int signum);
   // Sends a signal; for SIGTERM/SIGINT waits up to `grace` and returns the exit code (-1 if it
   // had to be killed).
   int stop(int signum = 15, std::chrono::milliseconds grace = std::chrono::seconds(10));
@@ -68,6 +70,23 @@ HttpResult http_get(uint16_t port, const std::string& path,
 // timeout passes.
 std::string raw_exchange(uint16_t port, const std::string& bytes,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Writes to a temporary file beside `path`, then renames it over `path`: a reader polling the
+// file never sees it half written.
+void write_file_atomically(const std::string& path, const std::string& content);
+
+// How many times `needle` occurs in `text`.
+size_t count_of(const std::string& text, const std::string& needle);
+
+// A binary run to its end: its exit code (-1: still running after the limit, then killed), its
+// stdout and stderr together, and how long it took.
+struct RunResult {
+  int exit_code = -1;
+  std::string output;
+  std::chrono::milliseconds took{0};
+};
+RunResult run_to_exit(const std::string& binary, const std::vector<std::string>& args,
+                      std::chrono::milliseconds limit = std::chrono::seconds(5));
 
 // Polls `condition` every 100 ms until it holds or `limit` passes.
 bool eventually(const std::function<bool()>& condition,

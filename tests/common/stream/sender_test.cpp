@@ -387,12 +387,12 @@ TEST_P(SenderRefusalTest, PostponesTheDestinationForTheRefusalsBackoffAndLogsWhy
   run_for(300ms);
   EXPECT_EQ(receiver.links.size(), 1u);  // not retried at once
   EXPECT_FALSE(sender.stats().connected);
-  EXPECT_TRUE(log.contains("refused the stream (" + std::string(refusal_code(refusal)) +
-                           "): the detail of this refusal"))
+  EXPECT_TRUE(log.contains("refused the stream: the detail of this refusal (" +
+                           std::string(refusal_code(refusal)) + ")"))
       << log.dump();
-  EXPECT_TRUE(
-      log.contains("retrying in " + std::to_string(refusal_backoff(refusal).count()) + " s"))
-      << log.dump();
+  // The first retry comes after the reconnect delay (1 s here); later ones double up to the
+  // refusal's Netdata back-off (RetryDelayTest).
+  EXPECT_TRUE(log.contains("retrying in 1 s")) << log.dump();
   stop(sender);
 }
 
@@ -415,8 +415,30 @@ TEST_F(SenderTest, NetdataRefusalStringIsARefusalToo) {
   test::LogCapture log(log::Channel::stream);
   sender.start();
   run_until([&] { return sender.stats().connect_failures == 1; });
-  EXPECT_TRUE(log.contains("retrying in 3600 s")) << log.dump();
+  EXPECT_TRUE(log.contains("refused the stream: ")) << log.dump();
+  EXPECT_TRUE(log.contains("(localhost)")) << log.dump();
   stop(sender);
+}
+
+TEST(RetryDelayTest, DoublesFromTheReconnectDelayUpToTheCap) {
+  const auto cap = std::chrono::duration_cast<std::chrono::milliseconds>(
+      refusal_backoff(Refusal::denied));  // 1 min
+  EXPECT_EQ(retry_delay(1s, 0, cap), 1s);
+  EXPECT_EQ(retry_delay(1s, 1, cap), 2s);
+  EXPECT_EQ(retry_delay(1s, 5, cap), 32s);
+  EXPECT_EQ(retry_delay(1s, 6, cap), 60s);
+  EXPECT_EQ(retry_delay(1s, 1000, cap), 60s);
+  // The already-streaming refusal waits up to 2 min, "my own GUID" up to 1 h.
+  EXPECT_EQ(retry_delay(5s, 30,
+                        std::chrono::duration_cast<std::chrono::milliseconds>(
+                            refusal_backoff(Refusal::already_streaming))),
+            120s);
+  EXPECT_EQ(retry_delay(5s, 30,
+                        std::chrono::duration_cast<std::chrono::milliseconds>(
+                            refusal_backoff(Refusal::localhost))),
+            3600s);
+  // Never below the configured reconnect delay, whatever the cap.
+  EXPECT_EQ(retry_delay(90s, 0, 60s), 90s);
 }
 
 TEST_F(SenderTest, StockNetdataOkIsIncompatible) {
