@@ -19,7 +19,7 @@ void CollectorRunner::apply(const std::map<std::string, CollectorOptions>& optio
     auto current = running_.find(name);
     if (current != running_.end()) {
       const bool same = enabled && current->second->options == wanted->second &&
-                        current->second->processes == processes;
+                        (!info.watches_processes || current->second->processes == processes);
       if (same) continue;
       running_.erase(current);
       TRIB_LOG(collector, info, "[collector:{}] stopped{}", name,

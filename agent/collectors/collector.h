@@ -69,6 +69,8 @@ struct CollectorInfo {
   std::string_view name;
   std::string_view description;
   std::unique_ptr<Collector> (*create)(const CollectorContext&);
+  // Reads CollectorContext::processes: re-created when agent.yaml's `processes` change.
+  bool watches_processes = false;
 };
 
 // Every collector the agent knows, one row each (registry.cpp).

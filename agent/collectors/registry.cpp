@@ -31,7 +31,7 @@ constexpr std::array kRegistry = {
     CollectorInfo{"proc.uptime", "system uptime", &make_proc_uptime},
     CollectorInfo{"proc.entropy", "available kernel entropy", &make_proc_entropy},
     CollectorInfo{"process", "CPU, memory, threads, fds and I/O of the agent and matched processes",
-                  &make_process},
+                  &make_process, /*watches_processes=*/true},
 };
 }  // namespace
 

@@ -235,6 +235,15 @@ struct TcpConnect::Shared : std::enable_shared_from_this<TcpConnect::Shared> {
     finish(error);
   }
 
+  // For failures found before start() returns: the callback always comes from a later loop
+  // turn, so a caller never sees it while it is still storing the attempt.
+  void fail_later(Error error) {
+    close_socket();
+    loop->post([weak = weak_from_this(), error = std::move(error)] {
+      if (auto self = weak.lock()) self->finish(error);
+    });
+  }
+
   void close_socket() {
     if (!tcp) return;
     uv_close(reinterpret_cast<uv_handle_t*>(tcp),
@@ -263,7 +272,7 @@ struct TcpConnect::Shared : std::enable_shared_from_this<TcpConnect::Shared> {
     if (rc != 0) {
       delete static_cast<std::shared_ptr<Shared>*>(req->data);
       delete req;
-      fail(Error(uv_error(rc), "cannot connect to " + target()));
+      fail_later(Error(uv_error(rc), "cannot connect to " + target()));
     }
   }
 
@@ -318,7 +327,7 @@ std::unique_ptr<TcpConnect> TcpConnect::start(event::Loop& loop, const std::stri
   if (rc != 0) {
     delete static_cast<std::shared_ptr<Shared>*>(req->data);
     delete req;
-    shared->fail(Error(uv_error(rc), "cannot resolve " + host));
+    shared->fail_later(Error(uv_error(rc), "cannot resolve " + host));
   }
   return attempt;
 }

@@ -76,7 +76,8 @@ class TcpListener {
 };
 
 // An outgoing connection in progress: resolves `host`, connects, and calls back once with the
-// connection or an error. Destroying it cancels (no callback).
+// connection or an error, always from a later loop turn (never inside start()). Destroying it
+// cancels (no callback).
 class TcpConnect {
  public:
   using Callback = std::function<void(Result<std::unique_ptr<TcpConnection>>)>;

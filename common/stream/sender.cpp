@@ -132,11 +132,8 @@ void Sender::on_connect_result(Result<std::unique_ptr<net::TcpConnection>> resul
     on_connected(std::move(result).value(), index);
     return;
   }
-  // Handled on the next loop turn: an attempt that fails at once (say ENETUNREACH) calls back
-  // from inside TcpConnect::start(), before connect_next() has stored the attempt, and a new
-  // attempt started from here would then be overwritten, leaving the sender stuck.
-  retry_timer_.start(milliseconds(0), milliseconds(0),
-                     [this, why = result.error().describe()] { drop_connection(why, true); });
+  connect_.reset();
+  drop_connection(result.error().describe(), true);
 }
 
 void Sender::schedule_retry(milliseconds delay, const std::string& why) {

@@ -27,11 +27,14 @@ Session::~Session() = default;
 
 void Session::start(std::string_view leftover) {
   last_receive_ms_ = last_send_ms_ = loop_.now_ms();
-  connection_->start_reading(
-      [this](std::string_view bytes) { on_bytes(bytes); },
-      [this](const Error& why) {
-        end(why.is(Errc::closed) ? "connection closed by the sender" : why.describe());
-      });
+  connection_->start_reading([this](std::string_view bytes) { on_bytes(bytes); },
+                             [this](const Error& why) {
+                               if (why.is(Errc::closed)) {
+                                 end("connection closed by the sender");
+                               } else {
+                                 end(why.describe(), spdlog::level::warn);
+                               }
+                             });
   tick_.start(std::chrono::seconds(1), std::chrono::seconds(1), [this] { on_tick(); });
   if (!leftover.empty()) on_bytes(leftover);
 }
@@ -43,7 +46,7 @@ void Session::on_bytes(std::string_view bytes) {
   while (!ended_) {
     auto next = decoder_.next();
     if (!next.ok()) {
-      end("bad frame: " + next.error().describe());
+      end("bad frame: " + next.error().describe(), spdlog::level::warn);
       return;
     }
     if (!next->has_value()) break;
@@ -52,7 +55,7 @@ void Session::on_bytes(std::string_view bytes) {
     if (std::holds_alternative<stream::KeepaliveMsg>(**next)) send(stream::KeepaliveMsg{});
     auto reply = dispatcher_.dispatch(**next);
     if (!reply.ok()) {
-      end(reply.error().describe());
+      end(reply.error().describe(), spdlog::level::warn);
       return;
     }
     // Acks and resume points go only to a sender that asked for them.
@@ -131,7 +134,8 @@ void Session::on_tick() {
   const uint64_t now = loop_.now_ms();
   const auto timeout_ms = static_cast<uint64_t>(context_.idle_timeout.count()) * 1000;
   if (now - last_receive_ms_ > timeout_ms) {
-    end("nothing received for " + std::to_string(context_.idle_timeout.count()) + " s");
+    end("nothing received for " + std::to_string(context_.idle_timeout.count()) + " s",
+        spdlog::level::warn);
     return;
   }
   const auto keepalive_ms =
@@ -144,13 +148,14 @@ void Session::close(const std::string& why) {
   end(why);
 }
 
-void Session::end(const std::string& why) {
+void Session::end(const std::string& why, spdlog::level::level_enum level) {
   if (ended_) return;
   ended_ = true;
   tick_.stop();
   const int64_t now = context_.clock.now_s();
   for (const auto& [slot, host] : hosts_) context_.registry.disconnect(host->machine_guid(), now);
-  TRIB_LOG(stream, info, "{} {} from {}: {} ({} bytes received)", instance_,
+  log::get(log::Channel::stream)
+      .log(level, "{} {} from {}: {} ({} bytes received)", instance_,
            said_goodbye_ ? "stopped" : "disconnected", peer_, why, bytes_received_);
   auto on_end = std::move(on_end_);
   if (on_end) on_end(*this, why);  // may destroy this

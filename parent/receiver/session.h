@@ -13,6 +13,7 @@
 
 #include "common/event/loop.h"
 #include "common/event/timer.h"
+#include "common/log/log.h"
 #include "common/net/tcp.h"
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
@@ -74,7 +75,8 @@ class Session final : public stream::IngestSink {
   void send(const stream::Message& message);
   void flush_acks();
   void on_tick();
-  void end(const std::string& why);
+  // Ends once: a clean end (goodbye, EOF, close) logs at info, a broken stream at warn.
+  void end(const std::string& why, spdlog::level::level_enum level = spdlog::level::info);
   store::Host* host_of(uint32_t host_slot);
 
   event::Loop& loop_;

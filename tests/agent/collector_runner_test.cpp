@@ -118,6 +118,20 @@ TEST_F(CollectorRunnerTest, UnchangedCollectorKeepsRunningPrimedAndChangedOneRes
   EXPECT_FALSE(has_samples_of(next_cpu_batch(batches_.size()), "system.cpu"));
 }
 
+TEST_F(CollectorRunnerTest, ANewProcessListRecreatesOnlyTheProcessCollector) {
+  test::LogCapture log(log::Channel::collector);
+  const auto options = enabled({kRate, "process"});
+  runner_->apply(options, {});
+  run_until([&] {
+    return std::any_of(batches_.begin(), batches_.end(),
+                       [](const auto& b) { return has_samples_of(b, "system.cpu"); });
+  });
+  runner_->apply(options, {ProcessMatch{"shells", "bash", "", ""}});
+  EXPECT_TRUE(log.contains("[collector:process] stopped for new settings")) << log.dump();
+  EXPECT_FALSE(log.contains("[collector:proc.stat] stopped")) << log.dump();
+  EXPECT_TRUE(has_samples_of(next_cpu_batch(batches_.size()), "system.cpu"));  // still primed
+}
+
 TEST_F(CollectorRunnerTest, DisabledCollectorsAreStopped) {
   test::LogCapture log(log::Channel::collector);
   runner_->apply(enabled({kRate, kPlain}), {});

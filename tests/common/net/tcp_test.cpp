@@ -51,6 +51,19 @@ TEST_F(LoopTest, ConnectRefusedReportsError) {
   run_until([&] { return failed; });
 }
 
+TEST_F(LoopTest, AConnectThatFailsAtOnceStillCallsBackLater) {
+  // connect() to the broadcast address fails inside the system call (no packet is sent).
+  bool called = false;
+  bool returned = false;
+  auto attempt = TcpConnect::start(loop_, "255.255.255.255", 9, 5s, [&](auto result) {
+    EXPECT_FALSE(result.ok());
+    EXPECT_TRUE(returned) << "callback ran inside start()";
+    called = true;
+  });
+  returned = true;
+  run_until([&] { return called; });
+}
+
 TEST_F(LoopTest, CancelledConnectNeverCallsBack) {
   auto attempt = TcpConnect::start(loop_, "localhost", 9, 5s,
                                    [&](auto) { ADD_FAILURE() << "callback after cancel"; });
