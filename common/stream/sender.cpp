@@ -164,8 +164,9 @@ void Sender::on_handshake_bytes(std::string_view bytes) {
   handshake_buffer_.append(bytes);
   auto parsed = parse_handshake_reply(handshake_buffer_);
   if (!parsed.ok()) {
-    // Not a reply this sender knows: Netdata's child waits 1 min after a bad handshake.
-    drop_connection("bad handshake reply: " + parsed.error().describe(), true,
+    // Not a reply this sender knows: the doubling back-off, at most the minute Netdata's child
+    // waits after a bad handshake.
+    drop_connection("bad handshake reply: " + parsed.error().describe(), true, milliseconds(0),
                     milliseconds(60'000));
     return;
   }
@@ -448,9 +449,9 @@ void Sender::on_tick() {
   const auto timeout_ms =
       static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(options_.timeout).count());
   if (phase_ == Phase::handshaking && now - last_receive_ms_ > timeout_ms) {
-    // docs/protocol.md §2.2: no reply within the timeout, retry after 30 s.
+    // docs/protocol.md §2.2: a failed attempt, retried after the doubling back-off.
     drop_connection("no handshake reply within " + std::to_string(options_.timeout.count()) + " s",
-                    true, milliseconds(30'000));
+                    true);
     return;
   }
   if (phase_ != Phase::streaming) return;
