@@ -4,13 +4,21 @@
 JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := $(shell sed -e 's/\#.*//' -e '/^\s*$$/d' packaging/build-deps.txt)
+# The fuzz build also needs clang and its libFuzzer/sanitizer runtimes.
+FUZZ_DEPS := clang libclang-rt-14-dev
 
-.PHONY: all deps build build-sanitize run stop test test-sanitize fuzz bench clean format
+.PHONY: all deps fuzz-deps install-packages build build-sanitize run stop test test-sanitize fuzz bench clean format
 
 all: build
 
 deps:
-	@missing=""; for p in $(DEPS); do \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEPS)"
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(FUZZ_DEPS)"
+
+install-packages:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -39,7 +47,7 @@ test: build
 test-sanitize: build-sanitize
 	ctest --preset debug-sanitize
 
-fuzz: deps
+fuzz: deps fuzz-deps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz -j $(JOBS) --target fuzzers
 	tests/fuzz/run-all.sh build/fuzz 20
