@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "agent/agent_config.h"
-#include "common/config/machine_guid.h"
+#include "common/config/local_host.h"
 #include "common/log/log.h"
 #include "trib_version.h"
 
@@ -17,28 +17,6 @@ std::vector<std::string_view> collector_names() {
   std::vector<std::string_view> names;
   for (const auto& info : collectors::registry()) names.push_back(info.name);
   return names;
-}
-
-std::string os_hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
-  return buf;
-}
-
-// The IANA zone name: TZ, else /etc/timezone, else the /etc/localtime link, else UTC.
-std::string local_timezone() {
-  if (const char* tz = std::getenv("TZ"); tz != nullptr && *tz != '\0') {
-    return *tz == ':' ? tz + 1 : tz;
-  }
-  std::error_code ec;
-  const auto target = std::filesystem::read_symlink("/etc/localtime", ec);
-  if (!ec) {
-    const std::string text = target.string();
-    if (const auto pos = text.find("zoneinfo/"); pos != std::string::npos) {
-      return text.substr(pos + 9);
-    }
-  }
-  return "UTC";
 }
 
 }  // namespace
@@ -71,20 +49,12 @@ int Agent::run() {
   log::init_logging(config_.options.log);
   for (const auto& warning : config_.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
 
-  std::error_code ec;
-  std::filesystem::create_directories(paths_.data_dir, ec);
-  auto guid = config::load_or_create_machine_guid(paths_.data_dir);
-  if (!guid.ok()) {
-    TRIB_LOG(main, critical, "{}", guid.error().describe());
+  auto host = config::local_host_info(paths_.data_dir, config_.options.hostname);
+  if (!host.ok()) {
+    TRIB_LOG(main, critical, "{}", host.error().describe());
     return 1;
   }
-  host_.machine_guid = *guid;
-  host_.hostname = config_.options.hostname.empty() ? os_hostname() : config_.options.hostname;
-  host_.timezone = local_timezone();
-  host_.program_name = "tributary";
-  host_.program_version = kVersion;
-  host_.update_every = 1;
-  host_.hops = 0;
+  host_ = std::move(host).value();
   TRIB_LOG(main, info, "tributary-agent {} starting: host '{}', machine GUID {}, config {}",
            kVersion, host_.hostname, host_.machine_guid, paths_.config_dir);
 

@@ -3,28 +3,12 @@
 
 #include "agent/agent.h"
 #include "common/base/cli.h"
-#include "trib_version.h"
 
 int main(int argc, char** argv) {
   trib::CommandLine cli("tributary-agent",
                         "Collects system and process metrics and streams them to a parent.");
-  cli.add_option("config-dir", "DIR", "holds stream.conf, agent.yaml, agent.d/ (/etc/tributary)");
-  cli.add_option("data-dir", "DIR", "holds machine.guid and state (/var/lib/tributary)");
-  cli.add_switch("check-config", "validate the configuration, print the result and exit");
-  cli.add_switch("version", "print the version and exit");
-  cli.add_switch("help", "print this help and exit");
-  if (const auto parsed = cli.parse(argc, argv); !parsed.ok()) {
-    std::fprintf(stderr, "tributary-agent: %s\n", parsed.error().describe().c_str());
-    return 2;
-  }
-  if (cli.has("help")) {
-    std::fputs(cli.help().c_str(), stdout);
-    return 0;
-  }
-  if (cli.has("version")) {
-    std::printf("tributary-agent %s\n", trib::kVersion);
-    return 0;
-  }
+  cli.add_standard_flags("stream.conf, agent.yaml, agent.d/", "/var/lib/tributary");
+  if (const auto exit_code = cli.parse_or_exit(argc, argv)) return *exit_code;
   trib::agent::AgentPaths paths;
   if (auto dir = cli.value("config-dir")) paths.config_dir = *dir;
   if (auto dir = cli.value("data-dir")) paths.data_dir = *dir;

@@ -7,7 +7,6 @@
 
 #include "common/base/cli.h"
 #include "parent/parent.h"
-#include "trib_version.h"
 
 namespace {
 
@@ -25,24 +24,9 @@ std::string dotenv_beside_binary() {
 int main(int argc, char** argv) {
   trib::CommandLine cli("tributary-parent",
                         "Receives metric streams from agents, stores them and serves the API.");
-  cli.add_option("config-dir", "DIR", "holds stream.conf, parent.yaml, parent.d/ (/etc/tributary)");
-  cli.add_option("data-dir", "DIR", "holds machine.guid and data (/var/lib/tributary-parent)");
+  cli.add_standard_flags("stream.conf, parent.yaml, parent.d/", "/var/lib/tributary-parent");
   cli.add_option("port", "PORT", "API and stream port (19999; environment PORT)");
-  cli.add_switch("check-config", "validate the configuration, print the result and exit");
-  cli.add_switch("version", "print the version and exit");
-  cli.add_switch("help", "print this help and exit");
-  if (const auto parsed = cli.parse(argc, argv); !parsed.ok()) {
-    std::fprintf(stderr, "tributary-parent: %s\n", parsed.error().describe().c_str());
-    return 2;
-  }
-  if (cli.has("help")) {
-    std::fputs(cli.help().c_str(), stdout);
-    return 0;
-  }
-  if (cli.has("version")) {
-    std::printf("tributary-parent %s\n", trib::kVersion);
-    return 0;
-  }
+  if (const auto exit_code = cli.parse_or_exit(argc, argv)) return *exit_code;
   trib::parent::ParentPaths paths;
   if (auto dir = cli.value("config-dir")) paths.config_dir = *dir;
   if (auto dir = cli.value("data-dir")) paths.data_dir = *dir;

@@ -5,7 +5,7 @@
 #include <csignal>
 #include <filesystem>
 
-#include "common/config/machine_guid.h"
+#include "common/config/local_host.h"
 #include "common/log/log.h"
 #include "common/time/clock.h"
 #include "parent/parent_config.h"
@@ -15,12 +15,6 @@
 
 namespace trib::parent {
 namespace {
-
-std::string os_hostname() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
-  return buf;
-}
 
 Result<store::StorageConfig> own_storage(const StorageOptions& options) {
   store::StorageConfig storage;
@@ -53,24 +47,17 @@ Parent::~Parent() = default;
 int Parent::run() {
   log::init_logging(config_.options.log);
   for (const auto& warning : config_.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
-  std::error_code ec;
-  std::filesystem::create_directories(paths_.data_dir, ec);
-  auto guid = config::load_or_create_machine_guid(paths_.data_dir);
-  if (!guid.ok()) {
-    TRIB_LOG(main, critical, "{}", guid.error().describe());
+  auto host = config::local_host_info(paths_.data_dir, config_.options.hostname);
+  if (!host.ok()) {
+    TRIB_LOG(main, critical, "{}", host.error().describe());
     return 1;
   }
+  const model::HostInfo self = std::move(host).value();
   auto storage = own_storage(config_.options.storage);
   if (!storage.ok()) {
     TRIB_LOG(main, critical, "{}", storage.error().describe());
     return 1;
   }
-  model::HostInfo self;
-  self.machine_guid = *guid;
-  self.hostname = config_.options.hostname.empty() ? os_hostname() : config_.options.hostname;
-  self.program_name = "tributary";
-  self.program_version = kVersion;
-  self.hops = 0;
 
   const auto& clock = time::SystemClock::instance();
   registry_ = std::make_unique<store::HostRegistry>(self, *storage, clock.now_s());

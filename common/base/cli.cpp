@@ -1,6 +1,9 @@
 #include "common/base/cli.h"
 
 #include <algorithm>
+#include <cstdio>
+
+#include "trib_version.h"
 
 namespace trib {
 
@@ -54,6 +57,31 @@ Status CommandLine::parse(int argc, const char* const* argv) {
     values_[name] = *inline_value;
   }
   return {};
+}
+
+void CommandLine::add_standard_flags(const std::string& config_files,
+                                     const std::string& default_data_dir) {
+  add_option("config-dir", "DIR", "holds " + config_files + " (/etc/tributary)");
+  add_option("data-dir", "DIR", "holds machine.guid and state (" + default_data_dir + ")");
+  add_switch("check-config", "validate the configuration, print the result and exit");
+  add_switch("version", "print the version and exit");
+  add_switch("help", "print this help and exit");
+}
+
+std::optional<int> CommandLine::parse_or_exit(int argc, const char* const* argv) {
+  if (const auto parsed = parse(argc, argv); !parsed.ok()) {
+    std::fprintf(stderr, "%s: %s\n", program_.c_str(), parsed.error().describe().c_str());
+    return 2;
+  }
+  if (has("help")) {
+    std::fputs(help().c_str(), stdout);
+    return 0;
+  }
+  if (has("version")) {
+    std::printf("%s %s\n", program_.c_str(), kVersion);
+    return 0;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> CommandLine::value(const std::string& name) const {

@@ -23,6 +23,13 @@ class CommandLine {
   // Unknown flags, missing values and stray arguments are errors naming the flag.
   Status parse(int argc, const char* const* argv);
 
+  // The flags both binaries take: --config-dir (holding `config_files`), --data-dir (default
+  // `default_data_dir`), --check-config, --version and --help.
+  void add_standard_flags(const std::string& config_files, const std::string& default_data_dir);
+  // Parses, and answers --help and --version itself. Returns the exit code when the process is
+  // to exit now (0 after --help/--version, 2 for a bad command line), nullopt to go on.
+  std::optional<int> parse_or_exit(int argc, const char* const* argv);
+
   std::optional<std::string> value(const std::string& name) const;
   bool has(const std::string& name) const;
   std::string help() const;
