@@ -30,9 +30,10 @@ build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
 
-build-sanitize: deps
-	cmake --preset debug-sanitize >/dev/null
-	cmake --build --preset debug-sanitize -j $(JOBS)
+# clang with ASan+UBSan and libFuzzer instrumentation: builds the whole suite and the fuzzers.
+build-sanitize: deps fuzz-deps
+	cmake --preset sanitize >/dev/null
+	cmake --build --preset sanitize -j $(JOBS)
 
 # Starts a parent and an agent on 127.0.0.1 with the embedded defaults (see packaging/dev-run.sh).
 run: build
@@ -44,13 +45,14 @@ stop:
 test: build
 	ctest --preset release
 
+# The whole suite again under ASan+UBSan, then every fuzz target for 10 s over its seeds.
 test-sanitize: build-sanitize
-	ctest --preset debug-sanitize
+	ctest --preset sanitize
+	tests/fuzz/run-all.sh build/sanitize 10
 
-fuzz: deps fuzz-deps
-	cmake --preset fuzz >/dev/null
-	cmake --build --preset fuzz -j $(JOBS) --target fuzzers
-	tests/fuzz/run-all.sh build/fuzz 20
+# Longer fuzz runs (FUZZ_SECONDS each, default 120).
+fuzz: build-sanitize
+	tests/fuzz/run-all.sh build/sanitize $(or $(FUZZ_SECONDS),120)
 
 bench: build
 	tests/bench/run-all.sh build/release
