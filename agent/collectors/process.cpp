@@ -142,41 +142,80 @@ std::vector<int> ProcessCollector::list_pids() {
   return pids;
 }
 
-std::vector<int> ProcessCollector::pids_matching(const Group& group,
-                                                 const std::vector<int>& all_pids) {
-  std::vector<int> found;
-  if (group.fixed_pid > 0) {
-    found.push_back(group.fixed_pid);
-  } else if (!group.pidfile.empty()) {
-    auto text = reader_.read(group.pidfile);
-    int pid = 0;
-    if (text.ok() && parse_pid(trim_newline(*text), pid)) found.push_back(pid);
-  } else if (!group.comm.empty()) {
-    for (int pid : all_pids) {
-      auto text = reader_.read(context_.paths.proc + "/" + std::to_string(pid) + "/comm");
-      if (text.ok() && trim_newline(*text) == group.comm) found.push_back(pid);
-    }
-  } else if (group.cmdline) {
-    std::string joined;
-    for (int pid : all_pids) {
-      auto text = reader_.read(context_.paths.proc + "/" + std::to_string(pid) + "/cmdline");
-      if (!text.ok()) continue;
-      joined.assign(trim_newline(*text));
-      std::replace(joined.begin(), joined.end(), '\0', ' ');
-      if (!joined.empty() && std::regex_search(joined, *group.cmdline)) found.push_back(pid);
+std::vector<bool> ProcessCollector::groups_of(const std::string& comm,
+                                              const std::string& cmdline) const {
+  std::vector<bool> member(groups_.size(), false);
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    const Group& group = groups_[g];
+    if (!group.comm.empty()) {
+      member[g] = comm == group.comm;
+    } else if (group.cmdline) {
+      member[g] = !cmdline.empty() && std::regex_search(cmdline, *group.cmdline);
     }
   }
-  return found;
+  return member;
+}
+
+std::vector<std::vector<int>> ProcessCollector::match_by_name(const std::vector<int>& all_pids) {
+  const bool wants_comm =
+      std::any_of(groups_.begin(), groups_.end(), [](const Group& g) { return !g.comm.empty(); });
+  const bool wants_cmdline = std::any_of(groups_.begin(), groups_.end(),
+                                         [](const Group& g) { return g.cmdline.has_value(); });
+  std::vector<std::vector<int>> matches(groups_.size());
+  std::unordered_map<int, SeenProcess> seen;
+  seen.reserve(all_pids.size());
+  for (int pid : all_pids) {
+    const std::string base = context_.paths.proc + "/" + std::to_string(pid);
+    SeenProcess process;
+    if (wants_comm) {
+      auto text = reader_.read(base + "/comm");
+      if (!text.ok()) continue;  // exited meanwhile
+      process.comm.assign(trim_newline(*text));
+    }
+    if (wants_cmdline) {
+      auto text = reader_.read(base + "/cmdline");
+      if (!text.ok()) continue;
+      process.cmdline.assign(trim_newline(*text));
+      std::replace(process.cmdline.begin(), process.cmdline.end(), '\0', ' ');
+    }
+    const auto known = seen_.find(pid);
+    if (known != seen_.end() && known->second.comm == process.comm &&
+        known->second.cmdline == process.cmdline) {
+      process.member = std::move(known->second.member);
+    } else {
+      process.member = groups_of(process.comm, process.cmdline);
+    }
+    for (size_t g = 0; g < groups_.size(); ++g) {
+      if (process.member[g]) matches[g].push_back(pid);
+    }
+    seen.emplace(pid, std::move(process));
+  }
+  seen_ = std::move(seen);
+  return matches;
+}
+
+std::vector<int> ProcessCollector::pids_of(const Group& group,
+                                           const std::vector<int>& named_matches) {
+  if (group.fixed_pid > 0) return {group.fixed_pid};
+  if (!group.pidfile.empty()) {
+    auto text = reader_.read(group.pidfile);
+    int pid = 0;
+    if (text.ok() && parse_pid(trim_newline(*text), pid)) return {pid};
+    return {};
+  }
+  return named_matches;
 }
 
 void ProcessCollector::rescan() {
-  bool needs_list = std::any_of(groups_.begin(), groups_.end(), [](const Group& g) {
+  const bool needs_list = std::any_of(groups_.begin(), groups_.end(), [](const Group& g) {
     return !g.comm.empty() || g.cmdline.has_value();
   });
-  std::vector<int> all_pids = needs_list ? list_pids() : std::vector<int>{};
-  for (Group& group : groups_) {
+  const auto named =
+      needs_list ? match_by_name(list_pids()) : std::vector<std::vector<int>>(groups_.size());
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    Group& group = groups_[g];
     std::vector<PidState> next;
-    for (int pid : pids_matching(group, all_pids)) {
+    for (int pid : pids_of(group, named[g])) {
       auto known = std::find_if(group.pids.begin(), group.pids.end(),
                                 [pid](const PidState& s) { return s.pid == pid; });
       if (known != group.pids.end()) {

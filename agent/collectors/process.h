@@ -18,6 +18,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/collectors/chart_util.h"
@@ -59,8 +60,19 @@ class ProcessCollector final : public Collector {
     bool cpu_went_back = false, io_went_back = false;
   };
 
+  // What a rescan learnt of one process: its names and which groups it belongs to. Kept
+  // between rescans, so the regular expressions run only for new or renamed processes.
+  struct SeenProcess {
+    std::string comm;
+    std::string cmdline;       // NUL bytes as spaces
+    std::vector<bool> member;  // by group index
+  };
+
   void rescan();
-  std::vector<int> pids_matching(const Group& group, const std::vector<int>& all_pids);
+  // Per group, the pids whose comm or command line matches, from one read of each process.
+  std::vector<std::vector<int>> match_by_name(const std::vector<int>& all_pids);
+  std::vector<bool> groups_of(const std::string& comm, const std::string& cmdline) const;
+  std::vector<int> pids_of(const Group& group, const std::vector<int>& named_matches);
   std::vector<int> list_pids();
   bool read_pid(PidState& state, GroupSample& sample);
   void define_charts(MetricSink& sink);
@@ -71,6 +83,7 @@ class ProcessCollector final : public Collector {
   std::vector<Group> groups_;
   EmittedChart cpu_, mem_, threads_, processes_, files_, preads_, pwrites_;
   int64_t next_rescan_us_ = 0;
+  std::unordered_map<int, SeenProcess> seen_;  // by pid, from the last rescan
 };
 
 std::unique_ptr<Collector> make_process(const CollectorContext& context);

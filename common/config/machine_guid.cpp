@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <array>
@@ -115,9 +115,15 @@ bool same_guid(std::string_view a, std::string_view b) {
 }
 
 Result<std::string> generate_guid() {
+  // The kernel's CSPRNG: blocks only until it is seeded at boot, never fails short for 16 bytes.
   std::array<unsigned char, 16> b{};
-  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) {
-    return Error(Errc::io_error, "cannot generate a GUID: the OpenSSL random generator failed");
+  ssize_t got = -1;
+  do {
+    got = ::getrandom(b.data(), b.size(), 0);
+  } while (got < 0 && errno == EINTR);
+  if (got != static_cast<ssize_t>(b.size())) {
+    return Error(std::error_code(errno, std::generic_category()),
+                 "cannot generate a GUID: getrandom() failed");
   }
   b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
   b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant

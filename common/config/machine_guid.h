@@ -15,7 +15,7 @@ bool is_guid(std::string_view text);
 // True when both are GUIDs naming the same UUID (hex digits compared case-insensitively).
 bool same_guid(std::string_view a, std::string_view b);
 
-// A random (version 4) UUID in lower case, from OpenSSL's CSPRNG.
+// A random (version 4) UUID in lower case, from the kernel's CSPRNG (getrandom).
 Result<std::string> generate_guid();
 
 // The GUID stored in <data_dir>/machine.guid (lower-cased, surrounding whitespace ignored);
