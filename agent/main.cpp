@@ -1,5 +1,7 @@
 // tributary-agent: collects this host's metrics and streams them to a parent.
-#include <cstdio>
+
+#include <string>
+#include <vector>
 
 #include "agent/agent.h"
 #include "common/base/cli.h"
@@ -15,17 +17,11 @@ int main(int argc, char** argv) {
 
   auto env = trib::config::process_environment();
   auto config = trib::agent::load_config(paths, env);
-  if (!config.ok()) {
-    std::fprintf(stderr, "tributary-agent: configuration error: %s\n",
-                 config.error().describe().c_str());
-    return 1;
-  }
-  if (cli.has("check-config")) {
-    for (const auto& warning : config->stream.warnings) {
-      std::fprintf(stderr, "warning: %s\n", warning.c_str());
-    }
-    std::printf("configuration in %s is valid\n", paths.config_dir.c_str());
-    return 0;
+  const std::vector<std::string> no_warnings;
+  if (const auto exit_code = cli.config_outcome(config.ok() ? nullptr : &config.error(),
+                                                config.ok() ? config->stream.warnings : no_warnings,
+                                                paths.config_dir)) {
+    return *exit_code;
   }
   trib::agent::Agent agent(paths, std::move(env), std::move(config).value());
   return agent.run();

@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <climits>
-#include <cstdio>
 #include <filesystem>
 
 #include "common/base/cli.h"
@@ -36,17 +35,11 @@ int main(int argc, char** argv) {
   sources.env = trib::config::process_environment();
   if (auto port = cli.value("port")) sources.overrides.push_back({"port", *port, "--port"});
   auto config = trib::parent::load_config(sources);
-  if (!config.ok()) {
-    std::fprintf(stderr, "tributary-parent: configuration error: %s\n",
-                 config.error().describe().c_str());
-    return 1;
-  }
-  if (cli.has("check-config")) {
-    for (const auto& warning : config->stream.warnings) {
-      std::fprintf(stderr, "warning: %s\n", warning.c_str());
-    }
-    std::printf("configuration in %s is valid\n", paths.config_dir.c_str());
-    return 0;
+  const std::vector<std::string> no_warnings;
+  if (const auto exit_code = cli.config_outcome(config.ok() ? nullptr : &config.error(),
+                                                config.ok() ? config->stream.warnings : no_warnings,
+                                                paths.config_dir)) {
+    return *exit_code;
   }
   trib::parent::Parent parent(paths, std::move(sources), std::move(config).value());
   return parent.run();

@@ -84,6 +84,20 @@ std::optional<int> CommandLine::parse_or_exit(int argc, const char* const* argv)
   return std::nullopt;
 }
 
+std::optional<int> CommandLine::config_outcome(const Error* error,
+                                               const std::vector<std::string>& warnings,
+                                               const std::string& config_dir) const {
+  if (error != nullptr) {
+    std::fprintf(stderr, "%s: configuration error: %s\n", program_.c_str(),
+                 error->describe().c_str());
+    return 1;
+  }
+  if (!has("check-config")) return std::nullopt;
+  for (const auto& warning : warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  std::printf("configuration in %s is valid\n", config_dir.c_str());
+  return 0;
+}
+
 std::optional<std::string> CommandLine::value(const std::string& name) const {
   const auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;

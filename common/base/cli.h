@@ -30,6 +30,12 @@ class CommandLine {
   // to exit now (0 after --help/--version, 2 for a bad command line), nullopt to go on.
   std::optional<int> parse_or_exit(int argc, const char* const* argv);
 
+  // After the configuration was loaded: a load error (`error` not null) is printed and the
+  // process is to exit with 1; under --check-config the warnings and the verdict are printed
+  // and the process is to exit with 0. nullopt: go on and run.
+  std::optional<int> config_outcome(const Error* error, const std::vector<std::string>& warnings,
+                                    const std::string& config_dir) const;
+
   std::optional<std::string> value(const std::string& name) const;
   bool has(const std::string& name) const;
   std::string help() const;
