@@ -109,4 +109,22 @@ class FixtureSteps {
 inline constexpr int64_t kT0 = 1'700'000'000'000'000;  // µs
 inline constexpr int64_t kSecond = 1'000'000;
 
+// A test that drives collectors through the steps of one fixture scenario, recording what they
+// emit.
+class CollectorFixtureTest : public ::testing::Test {
+ protected:
+  explicit CollectorFixtureTest(const std::string& scenario) : steps_(scenario) {}
+
+  // Moves the tree to `step` and collects at T0 + `second`s.
+  void collect(Collector& collector, int step, int64_t second) {
+    steps_.use_step(step);
+    sink_.clear_step();
+    Status status = collector.collect(kT0 + second * kSecond, sink_);
+    ASSERT_TRUE(status.ok()) << status.error().describe();
+  }
+
+  FixtureSteps steps_;
+  RecordingSink sink_;
+};
+
 }  // namespace trib::agent::collectors::test

@@ -12,22 +12,14 @@ namespace trib::agent::collectors::test {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-class DeviceCollectorsTest : public ::testing::Test {
+class DeviceCollectorsTest : public CollectorFixtureTest {
  protected:
-  void collect(Collector& collector, int step, int64_t second) {
-    steps_.use_step(step);
-    sink_.clear_step();
-    Status status = collector.collect(kT0 + second * kSecond, sink_);
-    ASSERT_TRUE(status.ok()) << status.error().describe();
-  }
+  DeviceCollectorsTest() : CollectorFixtureTest("basic") {}
   CollectorContext context() const {
     CollectorContext c;
     c.paths = steps_.paths();
     return c;
   }
-
-  FixtureSteps steps_{"basic"};
-  RecordingSink sink_;
 };
 
 TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {

@@ -15,9 +15,9 @@ struct FakeFs {
   uint64_t frsize, bsize, blocks, bfree, bavail;
 };
 
-class DiskSpaceTest : public ::testing::Test {
+class DiskSpaceTest : public CollectorFixtureTest {
  protected:
-  DiskSpaceTest() {
+  DiskSpaceTest() : CollectorFixtureTest("basic") {
     filesystems_["/"] = {4096, 4096, 262144, 131072, 65536};
     filesystems_["/dev"] = {0, 1024, 1048576, 1048576, 1048576};
     filesystems_["/dev/shm"] = {4096, 4096, 524288, 524288, 524288};
@@ -50,15 +50,7 @@ class DiskSpaceTest : public ::testing::Test {
     };
     return c;
   }
-  void collect(Collector& collector, int step, int64_t second) {
-    steps_.use_step(step);
-    sink_.clear_step();
-    Status status = collector.collect(kT0 + second * kSecond, sink_);
-    ASSERT_TRUE(status.ok()) << status.error().describe();
-  }
 
-  FixtureSteps steps_{"basic"};
-  RecordingSink sink_;
   std::map<std::string, FakeFs> filesystems_;
   std::vector<std::string> statvfs_calls_;
 };

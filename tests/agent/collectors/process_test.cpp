@@ -16,8 +16,9 @@ ProcessMatch match(std::string name, std::string comm, std::string cmdline, std:
   return ProcessMatch{std::move(name), std::move(comm), std::move(cmdline), std::move(pidfile)};
 }
 
-class ProcessCollectorTest : public ::testing::Test {
+class ProcessCollectorTest : public CollectorFixtureTest {
  protected:
+  ProcessCollectorTest() : CollectorFixtureTest("process") {}
   CollectorContext context() const {
     CollectorContext c;
     c.paths = steps_.paths();
@@ -31,15 +32,6 @@ class ProcessCollectorTest : public ::testing::Test {
     };
     return c;
   }
-  void collect(Collector& collector, int step, int64_t second) {
-    steps_.use_step(step);
-    sink_.clear_step();
-    Status status = collector.collect(kT0 + second * kSecond, sink_);
-    ASSERT_TRUE(status.ok()) << status.error().describe();
-  }
-
-  FixtureSteps steps_{"process"};
-  RecordingSink sink_;
 };
 
 TEST_F(ProcessCollectorTest, GroupsSumTheirProcesses) {

@@ -17,24 +17,15 @@ namespace trib::agent::collectors::test {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-class SystemCollectorsTest : public ::testing::Test {
+class SystemCollectorsTest : public CollectorFixtureTest {
  protected:
+  SystemCollectorsTest() : CollectorFixtureTest("basic") {}
   CollectorContext context() const {
     CollectorContext c;
     c.paths = steps_.paths();
     c.page_size = 4096;
     return c;
   }
-  // Moves the tree to `step` and collects at T0 + `second`s.
-  void collect(Collector& collector, int step, int64_t second) {
-    steps_.use_step(step);
-    sink_.clear_step();
-    Status status = collector.collect(kT0 + second * kSecond, sink_);
-    ASSERT_TRUE(status.ok()) << status.error().describe();
-  }
-
-  FixtureSteps steps_{"basic"};
-  RecordingSink sink_;
 };
 
 model::ChartDef expected_cpu_chart(std::string id, std::string title, std::string family,
