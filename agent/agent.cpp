@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "agent/agent_config.h"
+#include "common/base/limits.h"
 #include "common/config/local_host.h"
 #include "common/log/log.h"
 #include "trib_version.h"
@@ -57,6 +58,9 @@ int Agent::run() {
   host_ = std::move(host).value();
   TRIB_LOG(main, info, "tributary-agent {} starting: host '{}', machine GUID {}, config {}",
            kVersion, host_.hostname, host_.machine_guid, paths_.config_dir);
+  if (auto files = raise_open_files_limit(); !files.ok()) {
+    TRIB_LOG(main, warn, "{}; watched processes may go uncounted", files.error().describe());
+  }
 
   auto on_term =
       std::make_unique<event::SignalWatch>(network_loop_, SIGTERM, [this] { shutdown(); });

@@ -1,8 +1,7 @@
 #include "agent/agent_config.h"
 
 #include <fmt/format.h>
-
-#include <regex>
+#include <re2/re2.h>
 
 namespace trib::agent {
 namespace {
@@ -44,13 +43,12 @@ Status check_process(const ProcessMatch& p, const config::Node& node, const Path
         fmt::format("give exactly one of 'comm', 'cmdline', 'pidfile' (found {})", matchers));
   }
   if (!p.cmdline.empty()) {
-    try {
-      std::regex re(p.cmdline, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
+    const re2::RE2 re(p.cmdline, re2::RE2::Quiet);
+    if (!re.ok()) {
       const config::Node* at = node.find("cmdline");
       return config::detail::value_error(
           at != nullptr ? *at : node, config::detail::child(path, "cmdline"),
-          fmt::format("'{}' is not a valid regular expression: {}", p.cmdline, e.what()));
+          fmt::format("'{}' is not a valid RE2 regular expression: {}", p.cmdline, re.error()));
     }
   }
   return ok_status();
@@ -61,7 +59,8 @@ Schema<ProcessMatch> process_schema() {
   s.text("name", &ProcessMatch::name, "Name shown on the charts (required).")
       .text("comm", &ProcessMatch::comm, "Exact process name, as in /proc/<pid>/comm.")
       .text("cmdline", &ProcessMatch::cmdline,
-            "Regular expression (ECMAScript) searched in the space-joined command line.")
+            "RE2 regular expression (linear time, no backreferences) searched in the space-joined "
+            "command line.")
       .text("pidfile", &ProcessMatch::pidfile, "File holding the process id.")
       .check(check_process);
   return s;

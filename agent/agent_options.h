@@ -17,7 +17,7 @@ namespace trib::agent {
 struct ProcessMatch {
   std::string name;     // the dimension / chart name shown to users
   std::string comm;     // exact /proc/<pid>/comm
-  std::string cmdline;  // regular expression over the space-joined command line
+  std::string cmdline;  // RE2 regular expression searched in the space-joined command line
   std::string pidfile;  // path to a file holding the pid
 
   bool operator==(const ProcessMatch&) const = default;

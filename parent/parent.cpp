@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 
+#include "common/base/limits.h"
 #include "common/config/local_host.h"
 #include "common/log/log.h"
 #include "common/time/clock.h"
@@ -53,6 +54,9 @@ int Parent::run() {
     return 1;
   }
   const model::HostInfo self = std::move(host).value();
+  if (auto files = raise_open_files_limit(); !files.ok()) {
+    TRIB_LOG(main, warn, "{}; fewer streams and API clients fit", files.error().describe());
+  }
   auto storage = own_storage(config_.options.storage);
   if (!storage.ok()) {
     TRIB_LOG(main, critical, "{}", storage.error().describe());

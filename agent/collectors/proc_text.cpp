@@ -18,30 +18,38 @@ constexpr size_t kMaxFileSize = 8 * 1024 * 1024;
 bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 }  // namespace
 
-FileReader::~FileReader() { close_file(); }
-
-void FileReader::close_file() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  open_path_.clear();
+KeptFile& KeptFile::operator=(KeptFile&& other) noexcept {
+  if (this != &other) {
+    close();
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+    keep_ = other.keep_;
+  }
+  return *this;
 }
 
-Status FileReader::open_file(const std::string& path) {
-  close_file();
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+void KeptFile::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+Status KeptFile::open() {
+  close();
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) {
-    return Error(std::error_code(errno, std::generic_category()), "cannot open " + path);
+    return Error(std::error_code(errno, std::generic_category()), "cannot open " + path_);
   }
-  // Only kernel files regenerate on every read; a regular file (a pid file, a test fixture)
-  // deleted or replaced would keep showing its old text through a kept descriptor.
   struct statfs fs {};
-  const bool regenerates =
-      ::fstatfs(fd_, &fs) == 0 && (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC);
-  open_path_ = regenerates ? path : std::string();
+  keep_ = ::fstatfs(fd_, &fs) == 0 && (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC);
   return {};
 }
 
-bool FileReader::read_all(size_t& used) {
+Result<int> KeptFile::acquire() {
+  if (fd_ < 0) TRIB_TRY(open());
+  return fd_;
+}
+
+bool FileReader::read_all(int fd, size_t& used) {
   used = 0;
   while (true) {
     if (used == buffer_.size()) {
@@ -52,7 +60,7 @@ bool FileReader::read_all(size_t& used) {
       buffer_.resize(buffer_.size() * 2);
     }
     const ssize_t n =
-        ::pread(fd_, buffer_.data() + used, buffer_.size() - used, static_cast<off_t>(used));
+        ::pread(fd, buffer_.data() + used, buffer_.size() - used, static_cast<off_t>(used));
     if (n < 0) {
       if (errno == EINTR) continue;
       return false;
@@ -63,26 +71,31 @@ bool FileReader::read_all(size_t& used) {
 }
 
 Result<std::string_view> FileReader::read(const std::string& path) {
-  const bool reused = fd_ >= 0 && open_path_ == path;
-  if (!reused) TRIB_TRY(open_file(path));
+  if (last_.path() != path) last_ = KeptFile(path);
+  return read(last_);
+}
+
+Result<std::string_view> FileReader::read(KeptFile& file) {
+  const bool reused = file.is_open();
+  TRIB_ASSIGN_OR_RETURN(int fd, file.acquire());
   size_t used = 0;
-  bool ok = read_all(used);
+  bool ok = read_all(fd, used);
   if (!ok && reused && errno != EFBIG) {
     // The kept descriptor went stale (its process is gone, the file was replaced): reopen once.
-    TRIB_TRY(open_file(path));
-    ok = read_all(used);
+    TRIB_TRY(file.reopen());
+    ok = read_all(*file.acquire(), used);
   }
   if (ok) {
-    if (open_path_.empty()) close_file();  // not kept: see open_file()
+    file.release();
     return std::string_view(buffer_.data(), used);
   }
   const int saved = errno;
-  close_file();
+  file.close();
   if (saved == EFBIG) {
     return Error(Errc::limit_exceeded,
-                 path + " is larger than " + std::to_string(kMaxFileSize) + " bytes");
+                 file.path() + " is larger than " + std::to_string(kMaxFileSize) + " bytes");
   }
-  return Error(std::error_code(saved, std::generic_category()), "cannot read " + path);
+  return Error(std::error_code(saved, std::generic_category()), "cannot read " + file.path());
 }
 
 std::string_view Tokenizer::next_line() {

@@ -5,37 +5,68 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/base/result.h"
 
 namespace trib::agent::collectors {
 
+// A file read again and again, e.g. /proc/<pid>/stat of a watched process. A /proc or /sys file
+// stays open between reads and is re-read from offset 0 with pread(), as Netdata's procfile
+// does, since those files regenerate their text on every read from the start: one system call
+// per read instead of three. Other files (a pid file, a test fixture) are opened for each read,
+// since a deleted or replaced one would keep showing its old text through a kept descriptor.
+class KeptFile {
+ public:
+  KeptFile() = default;
+  explicit KeptFile(std::string path) : path_(std::move(path)) {}
+  KeptFile(KeptFile&& other) noexcept
+      : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)), keep_(other.keep_) {}
+  KeptFile& operator=(KeptFile&& other) noexcept;
+  KeptFile(const KeptFile&) = delete;
+  KeptFile& operator=(const KeptFile&) = delete;
+  ~KeptFile() { close(); }
+
+  const std::string& path() const { return path_; }
+  bool is_open() const { return fd_ >= 0; }
+  // The open descriptor, opening the file first when it is not open.
+  Result<int> acquire();
+  // After a use: closes the descriptor unless the file is kept.
+  void release() {
+    if (!keep_) close();
+  }
+  // Opens the file again (its kept descriptor went stale: the process is gone, say).
+  Status reopen() { return open(); }
+  void close();
+
+ private:
+  Status open();
+
+  std::string path_;
+  int fd_ = -1;
+  bool keep_ = false;  // a regenerating kernel file: keep fd_ open between reads
+};
+
 // Reads whole small files into a buffer it keeps between calls. A view it returns is valid
 // until the next read. Not thread-safe: one per collector.
-//
-// The /proc or /sys file read last stays open: reading the same path again re-reads it from
-// offset 0 with pread(), as Netdata's procfile does, since those files regenerate their text on
-// every read from the start. A collector that polls one file every second thus costs one
-// system call per round instead of three. Other files are closed after each read.
 class FileReader {
  public:
   explicit FileReader(size_t initial_capacity = 4096) { buffer_.resize(initial_capacity); }
-  ~FileReader();
   FileReader(const FileReader&) = delete;
   FileReader& operator=(const FileReader&) = delete;
 
-  // The whole file, or an io_error naming the path (errno text included).
+  // The whole file, or an io_error naming the path (errno text included). The file read last
+  // by path is kept open (see KeptFile), so a collector polling one file pays one call a round.
   Result<std::string_view> read(const std::string& path);
+  // The whole file, keeping it open in `file` where KeptFile says so.
+  Result<std::string_view> read(KeptFile& file);
 
  private:
-  Status open_file(const std::string& path);
-  void close_file();
   // Reads from offset 0 to the end into buffer_; false with errno set on failure.
-  bool read_all(size_t& used);
+  bool read_all(int fd, size_t& used);
 
   std::string buffer_;
-  std::string open_path_;  // the kept file; empty when fd_ is not to be kept
-  int fd_ = -1;
+  KeptFile last_;
 };
 
 // Splits text into lines and lines into whitespace-separated words, without copying.

@@ -1,6 +1,9 @@
 #include "agent/collectors/process.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -48,16 +51,30 @@ bool parse_io(std::string_view text, uint64_t& read_bytes, uint64_t& write_bytes
   return have_read && have_write;
 }
 
-// Entries of /proc/<pid>/fd, or -1 when it cannot be listed.
-int64_t count_fds(const std::string& path) {
-  DIR* dir = ::opendir(path.c_str());
-  if (dir == nullptr) return -1;
+// Entries of a directory open as `fd`, listed from the start, or -1 when it cannot be read.
+int64_t list_entries(int fd) {
+  // fdopendir takes the descriptor over; list a duplicate so `fd` stays open.
+  int copy = ::dup(fd);
+  if (copy < 0) return -1;
+  DIR* dir = ::fdopendir(copy);
+  if (dir == nullptr) {
+    ::close(copy);
+    return -1;
+  }
+  ::rewinddir(dir);
   int64_t count = 0;
   while (dirent* entry = ::readdir(dir)) {
     if (entry->d_name[0] != '.') ++count;
   }
   ::closedir(dir);
   return count;
+}
+
+// Since Linux 6.2 the size of /proc/<pid>/fd is the number of open descriptors. The agent
+// always has some open, so a size of 0 for its own directory means an older kernel.
+bool fd_directory_size_is_count(const std::string& proc) {
+  struct stat st {};
+  return ::stat((proc + "/self/fd").c_str(), &st) == 0 && st.st_size > 0;
 }
 
 std::string_view trim_newline(std::string_view text) {
@@ -85,17 +102,17 @@ ProcessCollector::ProcessCollector(const CollectorContext& context) : context_(c
     group.name = match.name;
     group.comm = match.comm;
     group.pidfile = match.pidfile;
-    if (!match.cmdline.empty()) {
-      try {
-        group.cmdline.emplace(match.cmdline, std::regex::ECMAScript | std::regex::optimize);
-      } catch (const std::regex_error& e) {
-        // The config loader validates these; a pattern that still fails matches nothing.
-        TRIB_LOG(collector, error, "[collector:process] group {}: invalid cmdline regex '{}': {}",
-                 match.name, match.cmdline, e.what());
-      }
-    }
+    if (!match.cmdline.empty()) add_cmdline_pattern(match, groups_.size());
+    group.by_cmdline = !match.cmdline.empty();
     groups_.push_back(std::move(group));
   }
+  if (cmdline_set_ && !cmdline_set_->Compile()) {
+    TRIB_LOG(collector, error,
+             "[collector:process] the cmdline patterns do not compile together "
+             "(out of memory); no group matches by cmdline");
+    cmdline_set_.reset();
+  }
+  fd_size_is_count_ = fd_directory_size_is_count(context.paths.proc);
 
   int32_t every = context.update_every;
   auto spec = [](std::string id, std::string title, std::string units, std::string family,
@@ -129,6 +146,44 @@ ProcessCollector::ProcessCollector(const CollectorContext& context) : context_(c
       make_chart(spec("apps.pwrites", "Apps Disk Writes", "KiB/s", "disk", 20002), every, dims);
 }
 
+void ProcessCollector::add_cmdline_pattern(const ProcessMatch& match, size_t group) {
+  if (!cmdline_set_) {
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    cmdline_set_ = std::make_unique<re2::RE2::Set>(options, re2::RE2::UNANCHORED);
+  }
+  std::string error;
+  if (cmdline_set_->Add(match.cmdline, &error) < 0) {
+    // The config loader validates these; a pattern that still fails matches nothing.
+    TRIB_LOG(collector, error, "[collector:process] group {}: invalid cmdline pattern '{}': {}",
+             match.name, match.cmdline, error);
+    return;
+  }
+  group_of_pattern_.push_back(group);
+}
+
+int64_t ProcessCollector::FdDirectory::count(bool size_is_count) {
+  auto fd = dir.acquire();
+  if (!fd.ok()) return -1;
+  int64_t count = -1;
+  struct stat st {};
+  if (!size_is_count) {
+    count = list_entries(*fd);
+  } else if (::fstat(*fd, &st) == 0) {
+    count = static_cast<int64_t>(st.st_size);
+  }
+  if (count < 0) {
+    dir.close();  // gone or stale: the next round opens it again
+  } else {
+    dir.release();
+  }
+  return count;
+}
+
+std::string ProcessCollector::pid_dir(int pid) const {
+  return context_.paths.proc + "/" + std::to_string(pid);
+}
+
 std::vector<int> ProcessCollector::list_pids() {
   std::vector<int> pids;
   DIR* dir = ::opendir(context_.paths.proc.c_str());
@@ -142,16 +197,15 @@ std::vector<int> ProcessCollector::list_pids() {
   return pids;
 }
 
-std::vector<bool> ProcessCollector::groups_of(const std::string& comm,
-                                              const std::string& cmdline) const {
+std::vector<bool> ProcessCollector::groups_of(const std::string& comm, const std::string& cmdline) {
   std::vector<bool> member(groups_.size(), false);
   for (size_t g = 0; g < groups_.size(); ++g) {
-    const Group& group = groups_[g];
-    if (!group.comm.empty()) {
-      member[g] = comm == group.comm;
-    } else if (group.cmdline) {
-      member[g] = !cmdline.empty() && std::regex_search(cmdline, *group.cmdline);
-    }
+    if (!groups_[g].comm.empty()) member[g] = comm == groups_[g].comm;
+  }
+  if (cmdline_set_ && !cmdline.empty()) {
+    pattern_hits_.clear();
+    cmdline_set_->Match(cmdline, &pattern_hits_);
+    for (int hit : pattern_hits_) member[group_of_pattern_[static_cast<size_t>(hit)]] = true;
   }
   return member;
 }
@@ -159,13 +213,12 @@ std::vector<bool> ProcessCollector::groups_of(const std::string& comm,
 std::vector<std::vector<int>> ProcessCollector::match_by_name(const std::vector<int>& all_pids) {
   const bool wants_comm =
       std::any_of(groups_.begin(), groups_.end(), [](const Group& g) { return !g.comm.empty(); });
-  const bool wants_cmdline = std::any_of(groups_.begin(), groups_.end(),
-                                         [](const Group& g) { return g.cmdline.has_value(); });
+  const bool wants_cmdline = cmdline_set_ != nullptr;
   std::vector<std::vector<int>> matches(groups_.size());
   std::unordered_map<int, SeenProcess> seen;
   seen.reserve(all_pids.size());
   for (int pid : all_pids) {
-    const std::string base = context_.paths.proc + "/" + std::to_string(pid);
+    const std::string base = pid_dir(pid);
     SeenProcess process;
     if (wants_comm) {
       auto text = reader_.read(base + "/comm");
@@ -208,7 +261,7 @@ std::vector<int> ProcessCollector::pids_of(const Group& group,
 
 void ProcessCollector::rescan() {
   const bool needs_list = std::any_of(groups_.begin(), groups_.end(), [](const Group& g) {
-    return !g.comm.empty() || g.cmdline.has_value();
+    return !g.comm.empty() || g.by_cmdline;
   });
   const auto named =
       needs_list ? match_by_name(list_pids()) : std::vector<std::vector<int>>(groups_.size());
@@ -219,9 +272,9 @@ void ProcessCollector::rescan() {
       auto known = std::find_if(group.pids.begin(), group.pids.end(),
                                 [pid](const PidState& s) { return s.pid == pid; });
       if (known != group.pids.end()) {
-        next.push_back(*known);  // keeps its counters: no gap in its rates
+        next.push_back(std::move(*known));  // keeps its counters and open files
       } else {
-        next.push_back(PidState{.pid = pid});
+        next.emplace_back(pid, pid_dir(pid));
       }
     }
     group.pids = std::move(next);
@@ -229,8 +282,7 @@ void ProcessCollector::rescan() {
 }
 
 bool ProcessCollector::read_pid(PidState& state, GroupSample& sample) {
-  std::string base = context_.paths.proc + "/" + std::to_string(state.pid);
-  auto stat_text = reader_.read(base + "/stat");
+  auto stat_text = reader_.read(state.stat);
   StatFields stat;
   if (!stat_text.ok() || !parse_stat(*stat_text, stat)) return false;     // exited
   if (state.primed && stat.start_time != state.start_time) return false;  // pid reused
@@ -249,7 +301,7 @@ bool ProcessCollector::read_pid(PidState& state, GroupSample& sample) {
   sample.threads += static_cast<double>(stat.threads);
   sample.processes += 1;
 
-  auto statm_text = reader_.read(base + "/statm");
+  auto statm_text = reader_.read(state.statm);
   if (statm_text.ok()) {
     Tokenizer words(*statm_text);
     uint64_t size = 0, resident = 0, shared = 0;
@@ -259,13 +311,13 @@ bool ProcessCollector::read_pid(PidState& state, GroupSample& sample) {
     }
   }
 
-  int64_t fds = count_fds(base + "/fd");
+  int64_t fds = state.fds.count(fd_size_is_count_);
   if (fds >= 0) {
     sample.files += static_cast<double>(fds);
     ++sample.files_known;
   }
 
-  auto io_text = reader_.read(base + "/io");
+  auto io_text = reader_.read(state.io);
   uint64_t read_bytes = 0, write_bytes = 0;
   if (io_text.ok() && parse_io(*io_text, read_bytes, write_bytes)) {
     if (primed && state.io_known) {

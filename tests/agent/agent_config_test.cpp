@@ -132,7 +132,7 @@ TEST_F(AgentConfigTest, BadRegexIsReportedAtItsLine) {
   write("agent.yaml", "processes:\n  - name: a\n    cmdline: \"java (\"\n");
   const std::string e = error_of();
   EXPECT_EQ(e.rfind(file("agent.yaml") +
-                        ":3: 'processes.0.cmdline': 'java (' is not a valid regular expression",
+                        ":3: 'processes.0.cmdline': 'java (' is not a valid RE2 regular expression",
                     0),
             0u)
       << e;

@@ -67,7 +67,7 @@ TEST_F(ConfigErrors, AgentProcessesWithABadRegex) {
   const auto run = run_agent(
       "hostname: a\nprocesses:\n  - name: broken\n    cmdline: \"java ([a-z\"\n", kGoodStreamConf);
   expect_refused(run, etc() + "/agent.yaml:4",
-                 {"processes", "cmdline", "'java ([a-z' is not a valid regular expression"});
+                 {"processes", "cmdline", "'java ([a-z' is not a valid RE2 regular expression"});
 }
 
 TEST_F(ConfigErrors, StreamConfKeyNetdataDoesNotKnow) {

@@ -2,6 +2,9 @@
 // group (two nginx processes, one exits at step 3), a cmdline regex group (postgres, whose io is
 // unreadable) and a pidfile group (pid 300, reused by another process at step 3).
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <limits>
 
 #include "agent/collectors/chart_util.h"
@@ -94,6 +97,32 @@ TEST_F(ProcessCollectorTest, InvalidRegexMatchesNothing) {
   ProcessCollector collector(c);
   collect(collector, 1, 0);
   expect_values(sink_.values("apps.processes"), {1, 0}, "broken regex group is empty");
+}
+
+// On the real /proc, the descriptors kept open between rounds see the process as it is now:
+// files opened and closed, CPU used, threads started.
+TEST(ProcessCollectorOnProc, KeptDescriptorsFollowTheLiveProcess) {
+  CollectorContext c = host_context({}, 1);
+  ProcessCollector collector(c);
+  RecordingSink sink;
+  // The first round opens the descriptors it keeps; the second one counts them too.
+  ASSERT_TRUE(collector.collect(kT0, sink).ok());
+  sink.clear_step();
+  ASSERT_TRUE(collector.collect(kT0 + kSecond / 2, sink).ok());
+  const double files_before = sink.values("apps.files").at(0);
+  EXPECT_GE(files_before, 3) << "stdin, stdout, stderr at least";
+
+  std::vector<int> opened;
+  for (int i = 0; i < 10; ++i) opened.push_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  sink.clear_step();
+  ASSERT_TRUE(collector.collect(kT0 + kSecond, sink).ok());
+  EXPECT_EQ(sink.values("apps.files").at(0), files_before + 10);
+  EXPECT_EQ(sink.values("apps.processes").at(0), 1);
+
+  for (int fd : opened) ::close(fd);
+  sink.clear_step();
+  ASSERT_TRUE(collector.collect(kT0 + 2 * kSecond, sink).ok());
+  EXPECT_EQ(sink.values("apps.files").at(0), files_before);
 }
 
 }  // namespace
