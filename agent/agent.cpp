@@ -73,10 +73,15 @@ int Agent::run() {
   reload_timer_->start(every, every, [this] { reload("periodic check"); });
 
   apply_stream_config(config_.stream);
-  start_collector_thread();
+  collectors_ = std::make_unique<collectors::CollectorThread>(
+      collectors::host_context("tributary-agent", config_.options.processes, 1),
+      [this](collectors::CollectedBatch batch) {
+        network_loop_.post([this, b = std::move(batch)]() mutable { deliver(std::move(b)); });
+      });
+  collectors_->start(config_.options.collectors, config_.options.processes);
   network_loop_.run();
 
-  stop_collector_thread();
+  collectors_->stop();
   on_term.reset();
   on_int.reset();
   on_hup.reset();
@@ -91,31 +96,7 @@ int Agent::run() {
   return 0;
 }
 
-void Agent::start_collector_thread() {
-  auto context = collectors::host_context(config_.options.processes, 1);
-  runner_ = std::make_unique<CollectorRunner>(
-      collector_loop_, std::move(context), [this](CollectedBatch batch) {
-        // Collector loop -> network loop.
-        network_loop_.post([this, b = std::move(batch)]() mutable { deliver(std::move(b)); });
-      });
-  auto options = config_.options;
-  collector_loop_.post([this, options] { runner_->apply(options.collectors, options.processes); });
-  collector_thread_ = std::thread([this] {
-    collector_loop_.run();
-    runner_.reset();
-    const Status closed = collector_loop_.close();
-    if (!closed.ok()) TRIB_LOG(collector, error, "{}", closed.error().describe());
-  });
-}
-
-void Agent::stop_collector_thread() {
-  if (!collector_thread_.joinable()) return;
-  collector_loop_.post([this] { runner_->stop(); });
-  collector_loop_.stop();
-  collector_thread_.join();
-}
-
-void Agent::deliver(CollectedBatch batch) {
+void Agent::deliver(collectors::CollectedBatch batch) {
   // Collectors define a chart once; the agent remembers the definitions so that a sender
   // created later (streaming switched on by a reload) learns every chart.
   for (const auto& def : batch.definitions) charts_[def.id] = def;
@@ -172,9 +153,7 @@ void Agent::reload(const char* why) {
   }
   if (collectors_changed) {
     TRIB_LOG(config, info, "configuration changed ({}): applying collector settings", why);
-    auto options = next.options;
-    collector_loop_.post(
-        [this, options] { runner_->apply(options.collectors, options.processes); });
+    collectors_->apply(next.options.collectors, next.options.processes);
   }
   if (stream_changed) {
     TRIB_LOG(config, info, "configuration changed ({}): applying stream settings", why);

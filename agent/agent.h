@@ -6,11 +6,10 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "agent/agent_options.h"
-#include "agent/collector_runner.h"
 #include "common/base/result.h"
+#include "common/collectors/collector_thread.h"
 #include "common/config/dotenv.h"
 #include "common/config/stream_conf.h"
 #include "common/event/loop.h"
@@ -45,11 +44,9 @@ class Agent {
   int run();
 
  private:
-  void start_collector_thread();
-  void stop_collector_thread();
   void reload(const char* why);
   void apply_stream_config(const config::StreamConf& stream);
-  void deliver(CollectedBatch batch);
+  void deliver(collectors::CollectedBatch batch);
   void shutdown();
 
   AgentPaths paths_;
@@ -59,9 +56,7 @@ class Agent {
   std::string last_reload_error_;
 
   event::Loop network_loop_;  // main thread: sender, signals, reload
-  event::Loop collector_loop_;
-  std::thread collector_thread_;
-  std::unique_ptr<CollectorRunner> runner_;        // used on the collector loop only
+  std::unique_ptr<collectors::CollectorThread> collectors_;
   std::unique_ptr<stream::Sender> sender_;         // used on the network loop only
   std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;

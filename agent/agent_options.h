@@ -3,35 +3,17 @@
 // Loaded and validated by agent_config.{h,cpp}; read by the agent core and the collectors.
 
 #include <chrono>
-#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "common/collectors/collector_options.h"
 #include "common/log/log.h"
 
 namespace trib::agent {
 
-// Which processes the process collector watches, besides the agent itself. Exactly one of
-// comm, cmdline, pidfile is set.
-struct ProcessMatch {
-  std::string name;     // the dimension / chart name shown to users
-  std::string comm;     // exact /proc/<pid>/comm
-  std::string cmdline;  // RE2 regular expression searched in the space-joined command line
-  std::string pidfile;  // path to a file holding the pid
-
-  bool operator==(const ProcessMatch&) const = default;
-};
-
-// Per-collector settings: `collectors: {<name>: {...}}` in agent.yaml.
-struct CollectorOptions {
-  bool enabled = true;
-  std::chrono::seconds update_every{1};
-  uint32_t max_series = 5000;               // dimensions this collector may create
-  uint32_t max_values_per_second = 100000;  // values it may emit per second
-
-  bool operator==(const CollectorOptions&) const = default;
-};
+using collectors::CollectorOptions;
+using collectors::ProcessMatch;
 
 struct AgentOptions {
   std::string hostname;  // empty: the OS hostname

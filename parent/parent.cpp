@@ -97,8 +97,15 @@ int Parent::run() {
   auto on_term = std::make_unique<event::SignalWatch>(loop_, SIGTERM, [this] { shutdown(); });
   auto on_int = std::make_unique<event::SignalWatch>(loop_, SIGINT, [this] { shutdown(); });
   auto on_hup = std::make_unique<event::SignalWatch>(loop_, SIGHUP, [this] { reload(); });
+  collectors_ = std::make_unique<collectors::CollectorThread>(
+      collectors::host_context("tributary-parent", {}, 1),
+      [this](collectors::CollectedBatch batch) {
+        loop_.post([this, b = std::move(batch)]() mutable { store_own_metrics(std::move(b)); });
+      });
+  collectors_->start(collectors::default_collector_options(), {});
   loop_.run();
 
+  collectors_->stop();
   on_term.reset();
   on_int.reset();
   on_hup.reset();
@@ -154,6 +161,22 @@ void Parent::reload() {
   }
   TRIB_LOG(config, info, "configuration reloaded (SIGHUP): stream.conf rules apply to new streams");
   config_ = std::move(loaded).value();
+}
+
+void Parent::store_own_metrics(collectors::CollectedBatch batch) {
+  store::Host& self = registry_->localhost();
+  Status failed;
+  for (const auto& def : batch.definitions) {
+    if (Status defined = self.define_chart(def); !defined.ok()) failed = std::move(defined);
+  }
+  for (const auto& [chart_id, sample] : batch.samples) {
+    if (auto stored = self.store(chart_id, sample); !stored.ok()) failed = stored.take_error();
+  }
+  uint64_t suppressed = 0;
+  if (!failed.ok() && own_store_errors_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+    TRIB_LOG(store, warn, "own host: {}{}", failed.error().describe(),
+             suppressed ? fmt::format(" ({} more since last report)", suppressed) : "");
+  }
 }
 
 void Parent::shutdown() {

@@ -8,10 +8,12 @@
 #include <string>
 
 #include "common/base/result.h"
+#include "common/collectors/collector_thread.h"
 #include "common/config/dotenv.h"
 #include "common/config/stream_conf.h"
 #include "common/event/loop.h"
 #include "common/http/server.h"
+#include "common/log/log.h"
 #include "common/net/tcp.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
@@ -43,6 +45,8 @@ class Parent {
 
  private:
   void on_http_request(http::HttpRequest&& request, http::Responder responder);
+  // Stores what the parent's own collectors gathered, on the I/O loop.
+  void store_own_metrics(collectors::CollectedBatch batch);
   void reload();
   void shutdown();
 
@@ -54,6 +58,8 @@ class Parent {
   std::unique_ptr<receiver::Receiver> receiver_;
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<net::TcpListener> listener_;
+  std::unique_ptr<collectors::CollectorThread> collectors_;  // the parent's own host
+  log::RateLimitedLog own_store_errors_{std::chrono::seconds(60)};
 };
 
 }  // namespace trib::parent

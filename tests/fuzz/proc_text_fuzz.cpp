@@ -5,10 +5,10 @@
 #include <cstdint>
 #include <string_view>
 
-#include "agent/collectors/proc_text.h"
+#include "common/collectors/proc_text.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace trib::agent::collectors;
+  using namespace trib::collectors;
   std::string_view text(reinterpret_cast<const char*>(data), size);
   Tokenizer lines(text);
   while (!lines.done()) {

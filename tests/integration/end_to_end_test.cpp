@@ -126,6 +126,32 @@ TEST(EndToEnd, AgentStreamsToParentAndIsServedUnderHost) {
   }
 }
 
+// The parent collects its own host like an agent does, served at /api/v1/... and under its own
+// GUID, with its process group named after the parent binary.
+TEST(EndToEnd, ParentChartsItsOwnHost) {
+  Cluster cluster;
+  cluster.start_parent();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto data = cluster.get_json("/api/v1/data?chart=system.cpu&after=-10");
+        return data && (*data)["data"].size() >= 3;
+      },
+      10s))
+      << cluster.parent_log();
+  auto info = cluster.get_json("/api/v1/info");
+  ASSERT_TRUE(info);
+  const std::string self = (*info)["uid"];
+  auto charts = cluster.get_json("/host/" + self + "/api/v1/charts");
+  ASSERT_TRUE(charts);
+  const auto ids = chart_ids(*charts);
+  for (const char* id : {"system.cpu", "system.ram", "system.load", "cpu.cpu0", "apps.cpu"}) {
+    EXPECT_TRUE(ids.count(id)) << "missing chart " << id;
+  }
+  auto apps = cluster.get_json("/api/v1/chart?chart=apps.mem");
+  ASSERT_TRUE(apps);
+  EXPECT_TRUE((*apps)["dimensions"].contains("tributary-parent")) << apps->dump();
+}
+
 TEST(EndToEnd, ValuesAgreeWithProc) {
   Cluster cluster;
   cluster.start_parent();

@@ -1,0 +1,210 @@
+#include "common/collectors/proc_diskstats.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace trib::collectors {
+namespace {
+constexpr const char* kModule = "/proc/diskstats";
+// The kernel counts diskstats sectors in 512-byte units whatever the device's sector size.
+constexpr double kKibPerSector = 512.0 / 1024.0;
+constexpr std::string_view kExcludedDisks[] = {"loop*", "ram*"};
+
+bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+bool has_entries(const std::string& dir_path) {
+  DIR* dir = ::opendir(dir_path.c_str());
+  if (dir == nullptr) return false;
+  bool found = false;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") {
+      found = true;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return found;
+}
+
+std::string_view basename_of(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+}  // namespace
+
+ProcDiskstatsCollector::ProcDiskstatsCollector(const CollectorContext& context)
+    : paths_(context.paths), update_every_(context.update_every) {
+  system_io_.def = make_chart({.id = "system.io",
+                               .title = "Disk I/O",
+                               .units = "KiB/s",
+                               .family = "disk",
+                               .context = "system.io",
+                               .type = model::ChartType::area,
+                               .priority = 150,
+                               .module = kModule},
+                              update_every_, {dimension("in"), dimension("out")});
+}
+
+ProcDiskstatsCollector::DiskKind ProcDiskstatsCollector::classify(const std::string& device,
+                                                                  uint64_t major,
+                                                                  uint64_t minor) const {
+  for (std::string_view pattern : kExcludedDisks) {
+    if (matches_pattern(pattern, device)) return DiskKind::excluded;
+  }
+  std::string dev_block =
+      paths_.sys + "/dev/block/" + std::to_string(major) + ":" + std::to_string(minor);
+  if (readable(dev_block + "/partition")) return DiskKind::partition;
+  if (readable(paths_.sys + "/devices/virtual/block/" + device)) return DiskKind::virtual_disk;
+  if (has_entries(dev_block + "/slaves")) return DiskKind::virtual_disk;
+  if (readable(paths_.sys + "/block/" + device)) return DiskKind::physical;
+  return DiskKind::unknown;
+}
+
+std::string ProcDiskstatsCollector::mount_point_of(const std::string& device, uint64_t major,
+                                                   uint64_t minor) {
+  // Netdata's family for a disk is where it is mounted: the mountinfo line with the same
+  // major:minor whose mount source is this device.
+  auto text = mountinfo_reader_.read(paths_.proc + "/self/mountinfo");
+  if (!text.ok()) return {};
+  std::string dev = std::to_string(major) + ":" + std::to_string(minor);
+  Tokenizer lines(*text);
+  while (!lines.done()) {
+    Tokenizer words(lines.next_line());
+    words.next_word();  // mount id
+    words.next_word();  // parent id
+    if (words.next_word() != dev) continue;
+    words.next_word();  // root
+    std::string_view mount_point = words.next_word();
+    std::string_view word;
+    while (!(word = words.next_word()).empty() && word != "-") {
+    }
+    words.next_word();  // filesystem type
+    if (decode_octal_escapes(basename_of(words.next_word())) == device) {
+      return decode_octal_escapes(mount_point);
+    }
+  }
+  return {};
+}
+
+ProcDiskstatsCollector::Disk& ProcDiskstatsCollector::find_or_add(std::string_view device,
+                                                                  uint64_t major, uint64_t minor) {
+  for (auto& disk : disks_) {
+    if (disk->device == device && disk->major == major && disk->minor == minor) return *disk;
+  }
+  auto disk = std::make_unique<Disk>();
+  disk->device = std::string(device);
+  disk->major = major;
+  disk->minor = minor;
+  disk->kind = classify(disk->device, major, minor);
+  if (disk->kind != DiskKind::excluded && disk->kind != DiskKind::partition) {
+    std::string id = fix_chart_id(disk->device);
+    std::string family = mount_point_of(disk->device, major, minor);
+    if (family.empty()) family = disk->device;
+    auto spec = [&](std::string type, std::string title, std::string units, std::string context,
+                    model::ChartType chart_type, int32_t priority) {
+      return ChartSpec{.id = type + "." + id,
+                       .title = std::move(title),
+                       .units = std::move(units),
+                       .family = family,
+                       .context = std::move(context),
+                       .type = chart_type,
+                       .priority = priority,
+                       .module = kModule};
+    };
+    disk->io.def = make_chart(
+        spec("disk", "Disk I/O Bandwidth", "KiB/s", "disk.io", model::ChartType::area, 2000),
+        update_every_, {dimension("reads"), dimension("writes")});
+    disk->ops.def = make_chart(spec("disk_ops", "Disk Completed I/O Operations", "operations/s",
+                                    "disk.ops", model::ChartType::line, 2010),
+                               update_every_, {dimension("reads"), dimension("writes")});
+    disk->util.def = make_chart(spec("disk_util", "Disk Utilization Time", "% of time working",
+                                     "disk.util", model::ChartType::area, 2040),
+                                update_every_, {dimension("utilization")});
+  }
+  disks_.push_back(std::move(disk));
+  return *disks_.back();
+}
+
+ProcDiskstatsCollector::Bandwidth ProcDiskstatsCollector::emit_disk(Disk& disk, const Counters& c,
+                                                                    double elapsed,
+                                                                    int64_t timestamp,
+                                                                    MetricSink& sink) {
+  bool primed = disk.reads.primed();
+  double read_kib = disk.read_sectors.update(c.read_sectors, elapsed) * kKibPerSector;
+  double write_kib = disk.write_sectors.update(c.write_sectors, elapsed) * kKibPerSector;
+  double reads = disk.reads.update(c.reads, elapsed);
+  double writes = disk.writes.update(c.writes, elapsed);
+  // busy_ms per second / 10 = percent of the time the device had I/O in flight.
+  double util = std::min(disk.busy_ms.update(c.busy_ms, elapsed) / 10.0, 100.0);
+
+  // Writes are drawn below the axis in Netdata (multiplier -1): final values carry the sign.
+  if (disk.io.defined || c.read_sectors != 0 || c.write_sectors != 0) {
+    disk.io.ensure_defined(sink);
+    if (primed) disk.io.submit(sink, timestamp, {read_kib, -write_kib});
+  }
+  if (disk.ops.defined || c.reads != 0 || c.writes != 0) {
+    disk.ops.ensure_defined(sink);
+    if (primed) disk.ops.submit(sink, timestamp, {reads, -writes});
+  }
+  if (disk.util.defined || c.busy_ms != 0) {
+    disk.util.ensure_defined(sink);
+    if (primed) disk.util.submit(sink, timestamp, {util});
+  }
+  return primed ? Bandwidth{read_kib, write_kib} : Bandwidth{0, 0};
+}
+
+Status ProcDiskstatsCollector::collect(int64_t now_us, MetricSink& sink) {
+  TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(paths_.proc + "/diskstats"));
+  double elapsed = elapsed_.advance(now_us);
+  int64_t timestamp = timestamp_of(now_us);
+  // system.io adds up the disks' rates rather than rating the sum of their counters, so a disk
+  // that appears or disappears makes no spike; one disk's counter reset makes a gap.
+  Bandwidth system{0, 0};
+  bool system_defined_now = false;
+  for (auto& disk : disks_) disk->seen = false;
+
+  Tokenizer lines(text);
+  while (!lines.done()) {
+    Tokenizer words(lines.next_line());
+    // major minor name reads reads_merged read_sectors read_ms writes writes_merged
+    // write_sectors write_ms in_flight busy_ms weighted_ms [discards... flushes...]
+    uint64_t major = 0, minor = 0;
+    if (!parse_u64(words.next_word(), major) || !parse_u64(words.next_word(), minor)) continue;
+    std::string_view device = words.next_word();
+    uint64_t f[11];
+    bool complete = !device.empty();
+    for (uint64_t& field : f) complete = complete && parse_u64(words.next_word(), field);
+    if (!complete) continue;
+    Counters c{.reads = f[0],
+               .read_sectors = f[2],
+               .writes = f[4],
+               .write_sectors = f[6],
+               .busy_ms = f[9]};
+
+    Disk& disk = find_or_add(device, major, minor);
+    disk.seen = true;
+    if (disk.kind == DiskKind::excluded || disk.kind == DiskKind::partition) continue;
+    Bandwidth rates = emit_disk(disk, c, elapsed, timestamp, sink);
+    if (disk.kind == DiskKind::physical) {
+      system.read_kib += rates.read_kib;
+      system.write_kib += rates.write_kib;
+      system_defined_now = system_defined_now || c.read_sectors != 0 || c.write_sectors != 0;
+    }
+  }
+  std::erase_if(disks_, [](const auto& disk) { return !disk->seen; });
+
+  if (system_io_.defined || system_defined_now) {
+    system_io_.ensure_defined(sink);
+    if (elapsed > 0) system_io_.submit(sink, timestamp, {system.read_kib, -system.write_kib});
+  }
+  return ok_status();
+}
+
+std::unique_ptr<Collector> make_proc_diskstats(const CollectorContext& context) {
+  return std::make_unique<ProcDiskstatsCollector>(context);
+}
+
+}  // namespace trib::collectors

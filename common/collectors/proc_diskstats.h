@@ -1,0 +1,64 @@
+#pragma once
+// proc.diskstats: /proc/diskstats as Netdata 1.37 charts it by default: system.io (physical
+// disks), and per disk disk.<dev> (bandwidth), disk_ops.<dev> and disk_util.<dev>.
+//
+// Which devices get charts (Netdata's defaults):
+//  - names matching "loop*" or "ram*" are excluded;
+//  - partitions (/sys/dev/block/<major>:<minor>/partition exists) get no charts;
+//  - every other device (physical, virtual such as dm-*, md*, zram*, or unknown) gets each
+//    chart once its counters for that chart are non-zero ("auto"), so idle devices add nothing;
+//  - system.io sums physical disks only: /sys/block/<dev> exists and the device is neither a
+//    partition nor virtual (/sys/devices/virtual/block/<dev> exists, or it has slaves).
+// A disk that appears later gets its charts then; one that disappears is forgotten.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/collectors/chart_util.h"
+#include "common/collectors/collector.h"
+#include "common/collectors/proc_text.h"
+
+namespace trib::collectors {
+
+class ProcDiskstatsCollector final : public Collector {
+ public:
+  explicit ProcDiskstatsCollector(const CollectorContext& context);
+  Status collect(int64_t now_us, MetricSink& sink) override;
+
+ private:
+  enum class DiskKind { excluded, partition, physical, virtual_disk, unknown };
+  struct Counters {
+    uint64_t reads = 0, read_sectors = 0, writes = 0, write_sectors = 0, busy_ms = 0;
+  };
+  struct Disk {
+    std::string device;
+    uint64_t major = 0, minor = 0;
+    DiskKind kind = DiskKind::unknown;
+    bool seen = false;
+    EmittedChart io, ops, util;
+    CounterRate read_sectors, write_sectors, reads, writes, busy_ms;
+  };
+
+  Disk& find_or_add(std::string_view device, uint64_t major, uint64_t minor);
+  DiskKind classify(const std::string& device, uint64_t major, uint64_t minor) const;
+  std::string mount_point_of(const std::string& device, uint64_t major, uint64_t minor);
+  struct Bandwidth {
+    double read_kib, write_kib;  // per second
+  };
+  // Emits the disk's charts; returns its bandwidth (0 before it has a rate, NaN on a reset).
+  Bandwidth emit_disk(Disk& disk, const Counters& c, double elapsed, int64_t timestamp,
+                      MetricSink& sink);
+
+  Paths paths_;
+  int32_t update_every_;
+  FileReader reader_;
+  FileReader mountinfo_reader_;
+  Elapsed elapsed_;
+  std::vector<std::unique_ptr<Disk>> disks_;
+  EmittedChart system_io_;
+};
+
+std::unique_ptr<Collector> make_proc_diskstats(const CollectorContext& context);
+
+}  // namespace trib::collectors
