@@ -123,6 +123,34 @@ ProcDiskstatsCollector::Disk& ProcDiskstatsCollector::find_or_add(std::string_vi
     disk->util.def = make_chart(spec("disk_util", "Disk Utilization Time", "% of time working",
                                      "disk.util", model::ChartType::area, 2040),
                                 update_every_, {dimension("utilization")});
+    using model::ChartType;
+    auto reads_writes = [] { return std::vector{dimension("reads"), dimension("writes")}; };
+    disk->qops.def = make_chart(spec("disk_qops", "Disk Current I/O Operations", "operations",
+                                     "disk.qops", ChartType::line, 2015),
+                                update_every_, {dimension("operations")});
+    disk->backlog.def = make_chart(
+        spec("disk_backlog", "Disk Backlog", "milliseconds", "disk.backlog", ChartType::area, 2020),
+        update_every_, {dimension("backlog")});
+    disk->busy.def = make_chart(
+        spec("disk_busy", "Disk Busy Time", "milliseconds", "disk.busy", ChartType::area, 2030),
+        update_every_, {dimension("busy")});
+    disk->mops.def = make_chart(spec("disk_mops", "Disk Merged Operations", "merged operations/s",
+                                     "disk.mops", ChartType::line, 2080),
+                                update_every_, reads_writes());
+    disk->iotime.def = make_chart(spec("disk_iotime", "Disk Total I/O Time", "milliseconds/s",
+                                       "disk.iotime", ChartType::line, 2090),
+                                  update_every_, reads_writes());
+    disk->await.def =
+        make_chart(spec("disk_await", "Average Completed I/O Operation Time",
+                        "milliseconds/operation", "disk.await", ChartType::line, 2050),
+                   update_every_, reads_writes());
+    disk->avgsz.def = make_chart(spec("disk_avgsz", "Average Completed I/O Operation Bandwidth",
+                                      "KiB/operation", "disk.avgsz", ChartType::area, 2060),
+                                 update_every_, reads_writes());
+    disk->svctm.def =
+        make_chart(spec("disk_svctm", "Average Service Time", "milliseconds/operation",
+                        "disk.svctm", ChartType::line, 2070),
+                   update_every_, {dimension("svctm")});
   }
   disks_.push_back(std::move(disk));
   return *disks_.back();
@@ -138,7 +166,7 @@ ProcDiskstatsCollector::Bandwidth ProcDiskstatsCollector::emit_disk(Disk& disk, 
   double reads = disk.reads.update(c.reads, elapsed);
   double writes = disk.writes.update(c.writes, elapsed);
   // busy_ms per second / 10 = percent of the time the device had I/O in flight.
-  double util = std::min(disk.busy_ms.update(c.busy_ms, elapsed) / 10.0, 100.0);
+  double busy_ms = disk.busy_ms.update(c.busy_ms, elapsed);
 
   // Writes are drawn below the axis in Netdata (multiplier -1): final values carry the sign.
   if (disk.io.defined || c.read_sectors != 0 || c.write_sectors != 0) {
@@ -149,11 +177,49 @@ ProcDiskstatsCollector::Bandwidth ProcDiskstatsCollector::emit_disk(Disk& disk, 
     disk.ops.ensure_defined(sink);
     if (primed) disk.ops.submit(sink, timestamp, {reads, -writes});
   }
-  if (disk.util.defined || c.busy_ms != 0) {
-    disk.util.ensure_defined(sink);
-    if (primed) disk.util.submit(sink, timestamp, {util});
-  }
+  emit_performance(disk, c, {read_kib, write_kib}, reads, writes, busy_ms, elapsed, timestamp,
+                   sink);
   return primed ? Bandwidth{read_kib, write_kib} : Bandwidth{0, 0};
+}
+
+namespace {
+// `amount` per operation over the last interval; 0 without operations (as Netdata draws it).
+double per_operation(double amount, double operations) {
+  return operations == 0 ? 0.0 : amount / operations;
+}
+}  // namespace
+
+void ProcDiskstatsCollector::emit_performance(Disk& disk, const Counters& c, Bandwidth io,
+                                              double reads, double writes, double busy_ms,
+                                              double elapsed, int64_t timestamp, MetricSink& sink) {
+  bool primed = disk.reads_merged.primed();
+  double reads_merged = disk.reads_merged.update(c.reads_merged, elapsed);
+  double writes_merged = disk.writes_merged.update(c.writes_merged, elapsed);
+  double read_ms = disk.read_ms.update(c.read_ms, elapsed);
+  double write_ms = disk.write_ms.update(c.write_ms, elapsed);
+  double backlog_ms = disk.backlog_ms.update(c.backlog_ms, elapsed);
+
+  // Each chart appears once its counters are non-zero; primed or not, the gauge is current.
+  auto emit = [&](EmittedChart& chart, bool non_zero, bool rate,
+                  std::initializer_list<double> values) {
+    if (!chart.defined && !non_zero) return;
+    chart.ensure_defined(sink);
+    if (primed || !rate) chart.submit(sink, timestamp, values);
+  };
+  emit(disk.qops, c.in_flight != 0, false, {static_cast<double>(c.in_flight)});
+  emit(disk.backlog, c.backlog_ms != 0, true, {backlog_ms});
+  emit(disk.busy, c.busy_ms != 0, true, {busy_ms});
+  emit(disk.util, c.busy_ms != 0, true, {std::min(busy_ms / 10.0, 100.0)});
+  emit(disk.mops, c.reads_merged != 0 || c.writes_merged != 0, true,
+       {reads_merged, -writes_merged});
+  emit(disk.iotime, c.read_ms != 0 || c.write_ms != 0, true, {read_ms, -write_ms});
+  // Ratios of two rates over the same interval are ratios of the deltas.
+  emit(disk.await, disk.iotime.defined && disk.ops.defined, true,
+       {per_operation(read_ms, reads), -per_operation(write_ms, writes)});
+  emit(disk.avgsz, disk.io.defined && disk.ops.defined, true,
+       {per_operation(io.read_kib, reads), -per_operation(io.write_kib, writes)});
+  emit(disk.svctm, disk.util.defined && disk.ops.defined, true,
+       {per_operation(busy_ms, reads + writes)});
 }
 
 Status ProcDiskstatsCollector::collect(int64_t now_us, MetricSink& sink) {
@@ -179,10 +245,16 @@ Status ProcDiskstatsCollector::collect(int64_t now_us, MetricSink& sink) {
     for (uint64_t& field : f) complete = complete && parse_u64(words.next_word(), field);
     if (!complete) continue;
     Counters c{.reads = f[0],
+               .reads_merged = f[1],
                .read_sectors = f[2],
+               .read_ms = f[3],
                .writes = f[4],
+               .writes_merged = f[5],
                .write_sectors = f[6],
-               .busy_ms = f[9]};
+               .write_ms = f[7],
+               .in_flight = f[8],
+               .busy_ms = f[9],
+               .backlog_ms = f[10]};
 
     Disk& disk = find_or_add(device, major, minor);
     disk.seen = true;

@@ -1,12 +1,15 @@
 #pragma once
 // proc.diskstats: /proc/diskstats as Netdata 1.37 charts it by default: system.io (physical
-// disks), and per disk disk.<dev> (bandwidth), disk_ops.<dev> and disk_util.<dev>.
+// disks), and per disk disk.<dev> (bandwidth), disk_ops.<dev>, disk_qops.<dev>,
+// disk_backlog.<dev>, disk_busy.<dev>, disk_util.<dev>, disk_mops.<dev>, disk_iotime.<dev>,
+// disk_await.<dev>, disk_avgsz.<dev> and disk_svctm.<dev>.
 //
 // Which devices get charts (Netdata's defaults):
 //  - names matching "loop*" or "ram*" are excluded;
 //  - partitions (/sys/dev/block/<major>:<minor>/partition exists) get no charts;
 //  - every other device (physical, virtual such as dm-*, md*, zram*, or unknown) gets each
 //    chart once its counters for that chart are non-zero ("auto"), so idle devices add nothing;
+//    the per-operation averages (await, avgsz, svctm) once the charts they derive from exist;
 //  - system.io sums physical disks only: /sys/block/<dev> exists and the device is neither a
 //    partition nor virtual (/sys/devices/virtual/block/<dev> exists, or it has slaves).
 // A disk that appears later gets its charts then; one that disappears is forgotten.
@@ -29,15 +32,18 @@ class ProcDiskstatsCollector final : public Collector {
  private:
   enum class DiskKind { excluded, partition, physical, virtual_disk, unknown };
   struct Counters {
-    uint64_t reads = 0, read_sectors = 0, writes = 0, write_sectors = 0, busy_ms = 0;
+    uint64_t reads = 0, reads_merged = 0, read_sectors = 0, read_ms = 0;
+    uint64_t writes = 0, writes_merged = 0, write_sectors = 0, write_ms = 0;
+    uint64_t in_flight = 0, busy_ms = 0, backlog_ms = 0;
   };
   struct Disk {
     std::string device;
     uint64_t major = 0, minor = 0;
     DiskKind kind = DiskKind::unknown;
     bool seen = false;
-    EmittedChart io, ops, util;
+    EmittedChart io, ops, qops, backlog, busy, util, mops, iotime, await, avgsz, svctm;
     CounterRate read_sectors, write_sectors, reads, writes, busy_ms;
+    CounterRate reads_merged, writes_merged, read_ms, write_ms, backlog_ms;
   };
 
   Disk& find_or_add(std::string_view device, uint64_t major, uint64_t minor);
@@ -49,6 +55,10 @@ class ProcDiskstatsCollector final : public Collector {
   // Emits the disk's charts; returns its bandwidth (0 before it has a rate, NaN on a reset).
   Bandwidth emit_disk(Disk& disk, const Counters& c, double elapsed, int64_t timestamp,
                       MetricSink& sink);
+  // The performance charts (queue, backlog, busy time, merges, I/O time and per-operation
+  // averages); `io` and `ops` are this read's rates.
+  void emit_performance(Disk& disk, const Counters& c, Bandwidth io, double reads, double writes,
+                        double busy_ms, double elapsed, int64_t timestamp, MetricSink& sink);
 
   Paths paths_;
   int32_t update_every_;

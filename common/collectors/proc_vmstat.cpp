@@ -3,64 +3,57 @@
 namespace trib::collectors {
 namespace {
 constexpr const char* kModule = "/proc/vmstat";
+
+ChartSpec vmstat_chart(std::string id, std::string title, std::string units, std::string family,
+                       int32_t priority, model::ChartType type = model::ChartType::line) {
+  std::string context = id;
+  return {.id = std::move(id),
+          .title = std::move(title),
+          .units = std::move(units),
+          .family = std::move(family),
+          .context = std::move(context),
+          .type = type,
+          .priority = priority,
+          .module = kModule};
+}
+
+TableDim rate(std::string_view key, std::string_view id, double factor = 1) {
+  return {.key = key, .id = id, .factor = factor};
+}
+
+std::vector<TableChart> vmstat_charts(double page_kib) {
+  constexpr auto kArea = model::ChartType::area;
+  // Netdata draws out, swapped out and major faults below the axis: final values carry the sign.
+  return {
+      // pgpgin/pgpgout count KiB.
+      {.spec =
+           vmstat_chart("system.pgpgio", "Memory Paged from/to disk", "KiB/s", "disk", 151, kArea),
+       .dims = {rate("pgpgin", "in"), rate("pgpgout", "out", -1)},
+       .show_zero = true},
+      // Netdata's "auto": the swap chart appears once the host has swapped at all.
+      {.spec = vmstat_chart("system.swapio", "Swap I/O", "KiB/s", "swap", 250, kArea),
+       .dims = {rate("pswpin", "in", page_kib), rate("pswpout", "out", -page_kib)}},
+      {.spec = vmstat_chart("mem.pgfaults", "Memory Page Faults", "faults/s", "system", 1040),
+       .dims = {rate("pgfault", "minor"), rate("pgmajfault", "major", -1)},
+       .show_zero = true},
+      {.spec = vmstat_chart("mem.oom_kill", "Out of Memory Kills", "kills/s", "system", 1020),
+       .dims = {rate("oom_kill", "kills")},
+       .show_zero = true},
+  };
+}
 }  // namespace
 
 ProcVmstatCollector::ProcVmstatCollector(const CollectorContext& context)
     : path_(context.paths.proc + "/vmstat"),
-      page_kib_(static_cast<double>(context.page_size) / 1024.0) {
-  pgpgio_.def = make_chart({.id = "system.pgpgio",
-                            .title = "Memory Paged from/to disk",
-                            .units = "KiB/s",
-                            .family = "disk",
-                            .context = "system.pgpgio",
-                            .type = model::ChartType::area,
-                            .priority = 151,
-                            .module = kModule},
-                           context.update_every, {dimension("in"), dimension("out")});
-  swapio_.def = make_chart({.id = "system.swapio",
-                            .title = "Swap I/O",
-                            .units = "KiB/s",
-                            .family = "swap",
-                            .context = "system.swapio",
-                            .type = model::ChartType::area,
-                            .priority = 250,
-                            .module = kModule},
-                           context.update_every, {dimension("in"), dimension("out")});
+      reader_(8192),  // about 6 KiB on recent kernels
+      table_(vmstat_charts(static_cast<double>(context.page_size) / 1024.0), context.update_every) {
 }
 
 Status ProcVmstatCollector::collect(int64_t now_us, MetricSink& sink) {
   TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
-  uint64_t pgpgin = 0, pgpgout = 0, pswpin = 0, pswpout = 0;
-  int found = 0;
-  Tokenizer lines(text);
-  while (!lines.done() && found < 4) {
-    Tokenizer words(lines.next_line());
-    std::string_view key = words.next_word();
-    uint64_t* target = key == "pgpgin"    ? &pgpgin
-                       : key == "pgpgout" ? &pgpgout
-                       : key == "pswpin"  ? &pswpin
-                       : key == "pswpout" ? &pswpout
-                                          : nullptr;
-    if (target != nullptr && parse_u64(words.next_word(), *target)) ++found;
-  }
-  double elapsed = elapsed_.advance(now_us);
-  int64_t timestamp = timestamp_of(now_us);
-
-  // pgpgin/pgpgout count KiB; "out" is drawn below the axis, so its final value is negative.
-  bool primed = pgpgin_.primed();
-  double in = pgpgin_.update(pgpgin, elapsed);
-  double out = pgpgout_.update(pgpgout, elapsed);
-  pgpgio_.ensure_defined(sink);
-  if (primed) pgpgio_.submit(sink, timestamp, {in, -out});
-
-  // Netdata's "auto": the swap chart appears once the host has swapped at all.
-  primed = pswpin_.primed();
-  double swap_in = pswpin_.update(pswpin, elapsed) * page_kib_;
-  double swap_out = pswpout_.update(pswpout, elapsed) * page_kib_;
-  if (swapio_.defined || pswpin != 0 || pswpout != 0) {
-    swapio_.ensure_defined(sink);
-    if (primed) swapio_.submit(sink, timestamp, {swap_in, -swap_out});
-  }
+  table_.begin_read();
+  parser_.parse(text, table_);
+  table_.emit(elapsed_.advance(now_us), timestamp_of(now_us), sink);
   return ok_status();
 }
 

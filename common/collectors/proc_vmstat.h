@@ -1,10 +1,13 @@
 #pragma once
-// proc.vmstat: system.pgpgio and system.swapio from /proc/vmstat (Netdata 1.37).
+// proc.vmstat: /proc/vmstat as Netdata 1.37 charts it: system.pgpgio, system.swapio (once the
+// host has swapped), mem.pgfaults and mem.oom_kill (when the kernel counts OOM kills).
 
 #include <memory>
+#include <string>
 
 #include "common/collectors/chart_util.h"
 #include "common/collectors/collector.h"
+#include "common/collectors/counter_table.h"
 #include "common/collectors/proc_text.h"
 
 namespace trib::collectors {
@@ -16,11 +19,10 @@ class ProcVmstatCollector final : public Collector {
 
  private:
   std::string path_;
-  double page_kib_;
   FileReader reader_;
   Elapsed elapsed_;
-  EmittedChart pgpgio_, swapio_;
-  CounterRate pgpgin_, pgpgout_, pswpin_, pswpout_;
+  CounterTable table_;
+  KeyValueLines parser_;
 };
 
 std::unique_ptr<Collector> make_proc_vmstat(const CollectorContext& context);

@@ -8,9 +8,16 @@
 #include "common/collectors/disk_space.h"
 #include "common/collectors/proc_diskstats.h"
 #include "common/collectors/proc_entropy.h"
+#include "common/collectors/proc_interrupts.h"
 #include "common/collectors/proc_loadavg.h"
 #include "common/collectors/proc_meminfo.h"
 #include "common/collectors/proc_net_dev.h"
+#include "common/collectors/proc_net_netstat.h"
+#include "common/collectors/proc_net_snmp.h"
+#include "common/collectors/proc_net_sockstat.h"
+#include "common/collectors/proc_net_softnet_stat.h"
+#include "common/collectors/proc_pressure.h"
+#include "common/collectors/proc_softirqs.h"
 #include "common/collectors/proc_stat.h"
 #include "common/collectors/proc_uptime.h"
 #include "common/collectors/proc_vmstat.h"
@@ -30,6 +37,18 @@ constexpr std::array kRegistry = {
     CollectorInfo{"proc.net_dev", "network interface bandwidth and packets", &make_proc_net_dev},
     CollectorInfo{"proc.uptime", "system uptime", &make_proc_uptime},
     CollectorInfo{"proc.entropy", "available kernel entropy", &make_proc_entropy},
+    CollectorInfo{"proc.interrupts", "interrupts per line, total and per core",
+                  &make_proc_interrupts},
+    CollectorInfo{"proc.softirqs", "softirqs per kind, total and per core", &make_proc_softirqs},
+    CollectorInfo{"proc.net_snmp", "IPv4, ICMP, TCP and UDP counters", &make_proc_net_snmp},
+    CollectorInfo{"proc.net_netstat", "IP bandwidth and extended IP and TCP counters",
+                  &make_proc_net_netstat},
+    CollectorInfo{"proc.net_sockstat", "IPv4 sockets in use and their memory",
+                  &make_proc_net_sockstat},
+    CollectorInfo{"proc.net_softnet_stat", "network packet processing per core",
+                  &make_proc_net_softnet_stat},
+    CollectorInfo{"proc.pressure", "CPU, memory and I/O pressure stall information",
+                  &make_proc_pressure},
     CollectorInfo{"process", "CPU, memory, threads, fds and I/O of the agent and matched processes",
                   &make_process, /*watches_processes=*/true},
 };

@@ -28,9 +28,12 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   // loop0 is excluded, vda1 is a partition, zram0 has only zero counters so far.
   std::vector<std::string> defined;
   for (const auto& def : sink_.defines) defined.push_back(def.id);
-  EXPECT_EQ(defined,
-            (std::vector<std::string>{"disk.vda", "disk_ops.vda", "disk_util.vda", "system.io"}));
-  EXPECT_TRUE(sink_.submit_order.empty());
+  EXPECT_EQ(defined, (std::vector<std::string>{"disk.vda", "disk_ops.vda", "disk_qops.vda",
+                                               "disk_backlog.vda", "disk_busy.vda", "disk_util.vda",
+                                               "disk_mops.vda", "disk_iotime.vda", "disk_await.vda",
+                                               "disk_avgsz.vda", "disk_svctm.vda", "system.io"}));
+  // The in-flight gauge is current at once; the rates wait for the second read.
+  EXPECT_EQ(sink_.submit_order, std::vector<std::string>{"disk_qops.vda"});
 
   model::ChartDef io;
   io.id = "disk.vda";
@@ -56,6 +59,44 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   EXPECT_EQ(util.context, "disk.util");
   EXPECT_EQ(util.priority, 2040);
   EXPECT_EQ(dimension_ids(util), std::vector<std::string>{"utilization"});
+  struct Expected {
+    const char* id;
+    const char* title;
+    const char* units;
+    const char* context;
+    model::ChartType type;
+    int32_t priority;
+  };
+  const Expected performance[] = {
+      {"disk_qops.vda", "Disk Current I/O Operations", "operations", "disk.qops",
+       model::ChartType::line, 2015},
+      {"disk_backlog.vda", "Disk Backlog", "milliseconds", "disk.backlog", model::ChartType::area,
+       2020},
+      {"disk_busy.vda", "Disk Busy Time", "milliseconds", "disk.busy", model::ChartType::area,
+       2030},
+      {"disk_mops.vda", "Disk Merged Operations", "merged operations/s", "disk.mops",
+       model::ChartType::line, 2080},
+      {"disk_iotime.vda", "Disk Total I/O Time", "milliseconds/s", "disk.iotime",
+       model::ChartType::line, 2090},
+      {"disk_await.vda", "Average Completed I/O Operation Time", "milliseconds/operation",
+       "disk.await", model::ChartType::line, 2050},
+      {"disk_avgsz.vda", "Average Completed I/O Operation Bandwidth", "KiB/operation", "disk.avgsz",
+       model::ChartType::area, 2060},
+      {"disk_svctm.vda", "Average Service Time", "milliseconds/operation", "disk.svctm",
+       model::ChartType::line, 2070},
+  };
+  for (const Expected& e : performance) {
+    const model::ChartDef& def = *sink_.chart(e.id);
+    EXPECT_EQ(def.title, e.title) << e.id;
+    EXPECT_EQ(def.units, e.units) << e.id;
+    EXPECT_EQ(def.context, e.context) << e.id;
+    EXPECT_EQ(def.family, "/") << e.id;
+    EXPECT_EQ(def.chart_type, e.type) << e.id;
+    EXPECT_EQ(def.priority, e.priority) << e.id;
+  }
+  EXPECT_EQ(dimension_ids(*sink_.chart("disk_await.vda")),
+            (std::vector<std::string>{"reads", "writes"}));
+  EXPECT_EQ(dimension_ids(*sink_.chart("disk_svctm.vda")), std::vector<std::string>{"svctm"});
   const model::ChartDef& system = *sink_.chart("system.io");
   EXPECT_EQ(system.title, "Disk I/O");
   EXPECT_EQ(system.family, "disk");
@@ -65,18 +106,33 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   collect(collector, 2, 1);
   defined.clear();
   for (const auto& def : sink_.defines) defined.push_back(def.id);
-  EXPECT_EQ(defined, (std::vector<std::string>{"disk.sdb", "disk_ops.sdb", "disk_util.sdb"}));
+  EXPECT_EQ(defined,
+            (std::vector<std::string>{"disk.sdb", "disk_ops.sdb", "disk_busy.sdb", "disk_util.sdb",
+                                      "disk_avgsz.sdb", "disk_svctm.sdb"}));
   EXPECT_EQ(sink_.chart("disk.sdb")->family, "sdb");  // not mounted
   EXPECT_FALSE(sink_.submitted("disk.sdb"));          // new disk: primed only
   expect_values(sink_.values("disk.vda"), {1024, -512}, "vda io step2");
   expect_values(sink_.values("disk_ops.vda"), {100, -50}, "vda ops step2");
   expect_values(sink_.values("disk_util.vda"), {25}, "vda util step2");
   expect_values(sink_.values("system.io"), {1024, -512}, "system.io step2");
+  expect_values(sink_.values("disk_qops.vda"), {2}, "vda qops step2");
+  expect_values(sink_.values("disk_backlog.vda"), {400}, "vda backlog step2");
+  expect_values(sink_.values("disk_busy.vda"), {250}, "vda busy step2");
+  expect_values(sink_.values("disk_mops.vda"), {10, 0}, "vda mops step2");
+  expect_values(sink_.values("disk_iotime.vda"), {200, -100}, "vda iotime step2");
+  expect_values(sink_.values("disk_await.vda"), {2, -2}, "vda await step2");
+  expect_values(sink_.values("disk_avgsz.vda"), {10.24, -10.24}, "vda avgsz step2");
+  expect_values(sink_.values("disk_svctm.vda"), {250.0 / 150}, "vda svctm step2");
 
   collect(collector, 3, 3);  // two seconds later
   expect_values(sink_.values("disk.vda"), {1024, -512}, "vda io step3");
   expect_values(sink_.values("disk_ops.vda"), {100, -50}, "vda ops step3");
   expect_values(sink_.values("disk_util.vda"), {100}, "vda util capped at 100");
+  expect_values(sink_.values("disk_qops.vda"), {0}, "vda qops step3");
+  expect_values(sink_.values("disk_backlog.vda"), {200}, "vda backlog step3");
+  expect_values(sink_.values("disk_busy.vda"), {1200}, "vda busy step3");
+  expect_values(sink_.values("disk_svctm.vda"), {8}, "vda svctm step3");
+  expect_values(sink_.values("disk_avgsz.sdb"), {5, 0}, "sdb avgsz step3");
   expect_values(sink_.values("disk.sdb"), {50, 0}, "sdb io step3");
   expect_values(sink_.values("disk_ops.sdb"), {10, 0}, "sdb ops step3");
   expect_values(sink_.values("disk_util.sdb"), {1}, "sdb util step3");
@@ -91,6 +147,8 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   collect(collector, 1, 4);  // every counter goes back: gaps; sdb is gone
   expect_values(sink_.values("disk.vda"), {kNaN, kNaN}, "vda io reset");
   expect_values(sink_.values("disk_util.vda"), {kNaN}, "vda util reset");
+  expect_values(sink_.values("disk_qops.vda"), {1}, "vda qops after reset");
+  expect_values(sink_.values("disk_await.vda"), {kNaN, kNaN}, "vda await reset");
   EXPECT_FALSE(sink_.submitted("disk.sdb"));
   expect_values(sink_.values("system.io"), {kNaN, kNaN}, "system.io reset");
 }
@@ -101,8 +159,12 @@ TEST_F(DeviceCollectorsTest, NetDevChartsInterfacesAndPhysicalTotal) {
   std::vector<std::string> defined;
   for (const auto& def : sink_.defines) defined.push_back(def.id);
   // lo is disabled by default; ifb0 has only zero counters.
-  EXPECT_EQ(defined, (std::vector<std::string>{"net.eth0", "net_packets.eth0", "net.docker0",
-                                               "net_packets.docker0", "system.net"}));
+  // The /sys/class/net charts come from the files each interface has.
+  EXPECT_EQ(defined,
+            (std::vector<std::string>{"net.eth0", "net_packets.eth0", "net_speed.eth0",
+                                      "net_duplex.eth0", "net_operstate.eth0", "net_carrier.eth0",
+                                      "net_mtu.eth0", "net.docker0", "net_packets.docker0",
+                                      "net_operstate.docker0", "net_mtu.docker0", "system.net"}));
   model::ChartDef net;
   net.id = "net.eth0";
   net.title = "Bandwidth";
@@ -130,10 +192,48 @@ TEST_F(DeviceCollectorsTest, NetDevChartsInterfacesAndPhysicalTotal) {
   EXPECT_EQ(system.dimensions[0].name, "received");
   EXPECT_EQ(system.dimensions[1].id, "OutOctets");
   EXPECT_EQ(system.dimensions[1].name, "sent");
-  EXPECT_TRUE(sink_.submit_order.empty());
+  const model::ChartDef& speed = *sink_.chart("net_speed.eth0");
+  EXPECT_EQ(speed.title, "Interface Speed");
+  EXPECT_EQ(speed.units, "kilobits/s");
+  EXPECT_EQ(speed.context, "net.speed");
+  EXPECT_EQ(speed.family, "eth0");
+  EXPECT_EQ(speed.priority, 7007);
+  const model::ChartDef& operstate = *sink_.chart("net_operstate.eth0");
+  EXPECT_EQ(operstate.title, "Interface Operational State");
+  EXPECT_EQ(operstate.units, "state");
+  EXPECT_EQ(operstate.priority, 7009);
+  EXPECT_EQ(dimension_ids(operstate),
+            (std::vector<std::string>{"up", "down", "notpresent", "lowerlayerdown", "testing",
+                                      "dormant", "unknown"}));
+  EXPECT_EQ(dimension_ids(*sink_.chart("net_duplex.eth0")),
+            (std::vector<std::string>{"full", "half", "unknown"}));
+  EXPECT_EQ(dimension_ids(*sink_.chart("net_carrier.eth0")),
+            (std::vector<std::string>{"up", "down"}));
+  EXPECT_EQ(sink_.chart("net_mtu.eth0")->units, "octets");
+  // The /sys gauges are current at once; the counter charts wait for the second read.
+  EXPECT_FALSE(sink_.submitted("net.eth0"));
+  expect_values(sink_.values("net_speed.eth0"), {1'000'000}, "eth0 speed step1");
+  expect_values(sink_.values("net_duplex.eth0"), {1, 0, 0}, "eth0 duplex step1");
+  expect_values(sink_.values("net_operstate.eth0"), {1, 0, 0, 0, 0, 0, 0}, "eth0 oper step1");
+  expect_values(sink_.values("net_carrier.eth0"), {1, 0}, "eth0 carrier step1");
+  expect_values(sink_.values("net_mtu.eth0"), {1500}, "eth0 mtu step1");
 
   collect(collector, 2, 1);
   EXPECT_TRUE(sink_.defined_now("net.eth1"));
+  // eth0 counts receive errors and transmit drops now.
+  ASSERT_TRUE(sink_.defined_now("net_errors.eth0"));
+  const model::ChartDef& errors = *sink_.chart("net_errors.eth0");
+  EXPECT_EQ(errors.title, "Interface Errors");
+  EXPECT_EQ(errors.units, "errors/s");
+  EXPECT_EQ(errors.context, "net.errors");
+  EXPECT_EQ(errors.priority, 7002);
+  EXPECT_EQ(dimension_ids(errors), (std::vector<std::string>{"inbound", "outbound"}));
+  EXPECT_EQ(sink_.chart("net_drops.eth0")->priority, 7003);
+  EXPECT_FALSE(sink_.defined_now("net_fifo.eth0"));
+  expect_values(sink_.values("net_errors.eth0"), {2, 0}, "eth0 errors step2");
+  expect_values(sink_.values("net_drops.eth0"), {0, -1}, "eth0 drops step2");
+  // /sys is read every 10 s: the new MTU is not seen yet.
+  expect_values(sink_.values("net_mtu.eth0"), {1500}, "eth0 mtu cached");
   EXPECT_FALSE(sink_.submitted("net.eth1"));
   expect_values(sink_.values("net.eth0"), {1000, -500}, "eth0 step2");
   expect_values(sink_.values("net_packets.eth0"), {100, -50, 5}, "eth0 packets step2");
@@ -147,6 +247,13 @@ TEST_F(DeviceCollectorsTest, NetDevChartsInterfacesAndPhysicalTotal) {
   expect_values(sink_.values("net.eth1"), {100, 0}, "eth1 step3");
   expect_values(sink_.values("net_packets.eth1"), {10, 0, 0}, "eth1 packets step3");
   expect_values(sink_.values("system.net"), {kNaN, -500}, "system.net step3");
+  expect_values(sink_.values("net_errors.eth0"), {0, 0}, "eth0 errors step3");
+
+  collect(collector, 3, 11);  // ten seconds after the first /sys read
+  expect_values(sink_.values("net_mtu.eth0"), {9000}, "eth0 mtu re-read");
+  expect_values(sink_.values("net_operstate.eth0"), {0, 1, 0, 0, 0, 0, 0}, "eth0 down");
+  expect_values(sink_.values("net_carrier.eth0"), {kNaN, kNaN}, "eth0 carrier unreadable");
+  expect_values(sink_.values("net_speed.eth0"), {kNaN}, "eth0 speed unknown");
 }
 
 }  // namespace

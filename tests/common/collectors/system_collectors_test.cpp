@@ -133,7 +133,31 @@ TEST_F(SystemCollectorsTest, ProcLoadavgEmitsEveryFiveSeconds) {
 TEST_F(SystemCollectorsTest, ProcMeminfoChartsRamAvailableAndSwapOnceItExists) {
   ProcMeminfoCollector collector(context());
   collect(collector, 1, 0);
-  ASSERT_EQ(sink_.defines.size(), 2u);  // no swap yet
+  std::vector<std::string> defined;
+  for (const auto& def : sink_.defines) defined.push_back(def.id);
+  // No swap, no corrupted memory, no huge pages yet.
+  EXPECT_EQ(defined, (std::vector<std::string>{"system.ram", "mem.available", "mem.committed",
+                                               "mem.writeback", "mem.kernel", "mem.slab"}));
+  const model::ChartDef& committed = *sink_.chart("mem.committed");
+  EXPECT_EQ(committed.title, "Committed (Allocated) Memory");
+  EXPECT_EQ(committed.family, "system");
+  EXPECT_EQ(committed.priority, 1030);
+  EXPECT_EQ(committed.chart_type, model::ChartType::area);
+  EXPECT_EQ(dimension_ids(committed), std::vector<std::string>{"Committed_AS"});
+  EXPECT_EQ(
+      dimension_ids(*sink_.chart("mem.writeback")),
+      (std::vector<std::string>{"Dirty", "Writeback", "FuseWriteback", "NfsWriteback", "Bounce"}));
+  const model::ChartDef& kernel = *sink_.chart("mem.kernel");
+  EXPECT_EQ(kernel.title, "Memory Used by Kernel");
+  EXPECT_EQ(kernel.family, "kernel");
+  EXPECT_EQ(kernel.priority, 1101);
+  EXPECT_EQ(kernel.chart_type, model::ChartType::stacked);
+  EXPECT_EQ(dimension_ids(*sink_.chart("mem.slab")),
+            (std::vector<std::string>{"reclaimable", "unreclaimable"}));
+  expect_values(sink_.values("mem.committed"), {3072}, "committed step1");
+  expect_values(sink_.values("mem.writeback"), {0, 1, 0, 0, 0}, "writeback step1");
+  expect_values(sink_.values("mem.kernel"), {100, 8, 20, 40, 2}, "kernel step1");
+  expect_values(sink_.values("mem.slab"), {30000.0 / 1024, 72400.0 / 1024}, "slab step1");
   const model::ChartDef& ram = *sink_.chart("system.ram");
   EXPECT_EQ(ram.title, "System RAM");
   EXPECT_EQ(ram.units, "MiB");
@@ -160,12 +184,20 @@ TEST_F(SystemCollectorsTest, ProcMeminfoChartsRamAvailableAndSwapOnceItExists) {
 
   collect(collector, 3, 3);
   expect_values(sink_.values("system.ram"), {3998, 2970, 1124, 100}, "ram step3");
+  // Huge pages reserved: 4 pages of 2 MiB, 2 free, 1 reserved.
+  ASSERT_TRUE(sink_.defined_now("mem.hugepages"));
+  const model::ChartDef& huge = *sink_.chart("mem.hugepages");
+  EXPECT_EQ(huge.title, "Dedicated HugePages Memory");
+  EXPECT_EQ(huge.priority, 1251);
+  EXPECT_EQ(dimension_ids(huge), (std::vector<std::string>{"free", "used", "surplus", "reserved"}));
+  expect_values(sink_.values("mem.hugepages"), {4, 2, 0, 2}, "hugepages step3");
 }
 
 TEST_F(SystemCollectorsTest, ProcVmstatRatesWithNegativeOutAndResetGap) {
   ProcVmstatCollector collector(context());
   collect(collector, 1, 0);
-  ASSERT_EQ(sink_.defines.size(), 1u);  // the host has not swapped yet: no swapio
+  // The host has not swapped yet: no swapio.
+  ASSERT_EQ(sink_.defines.size(), 3u);
   const model::ChartDef& pgpgio = sink_.defines[0];
   EXPECT_EQ(pgpgio.id, "system.pgpgio");
   EXPECT_EQ(pgpgio.title, "Memory Paged from/to disk");
@@ -173,6 +205,19 @@ TEST_F(SystemCollectorsTest, ProcVmstatRatesWithNegativeOutAndResetGap) {
   EXPECT_EQ(pgpgio.family, "disk");
   EXPECT_EQ(pgpgio.priority, 151);
   EXPECT_EQ(pgpgio.chart_type, model::ChartType::area);
+  const model::ChartDef& pgfaults = sink_.defines[1];
+  EXPECT_EQ(pgfaults.id, "mem.pgfaults");
+  EXPECT_EQ(pgfaults.title, "Memory Page Faults");
+  EXPECT_EQ(pgfaults.units, "faults/s");
+  EXPECT_EQ(pgfaults.family, "system");
+  EXPECT_EQ(pgfaults.priority, 1040);
+  EXPECT_EQ(dimension_ids(pgfaults), (std::vector<std::string>{"minor", "major"}));
+  const model::ChartDef& oom = sink_.defines[2];
+  EXPECT_EQ(oom.id, "mem.oom_kill");
+  EXPECT_EQ(oom.title, "Out of Memory Kills");
+  EXPECT_EQ(oom.units, "kills/s");
+  EXPECT_EQ(oom.priority, 1020);
+  EXPECT_EQ(dimension_ids(oom), std::vector<std::string>{"kills"});
   EXPECT_TRUE(sink_.submit_order.empty());
 
   collect(collector, 2, 1);
@@ -180,10 +225,14 @@ TEST_F(SystemCollectorsTest, ProcVmstatRatesWithNegativeOutAndResetGap) {
   ASSERT_TRUE(sink_.defined_now("system.swapio"));
   EXPECT_EQ(sink_.chart("system.swapio")->priority, 250);
   expect_values(sink_.values("system.swapio"), {0, -40}, "swapio step2");  // 10 pages of 4 KiB
+  expect_values(sink_.values("mem.pgfaults"), {0, -2}, "pgfaults step2");
+  expect_values(sink_.values("mem.oom_kill"), {1}, "oom_kill step2");
 
   collect(collector, 3, 3);
   expect_values(sink_.values("system.pgpgio"), {kNaN, -100}, "pgpgio step3 (pgpgin reset)");
   expect_values(sink_.values("system.swapio"), {0, -40}, "swapio step3");
+  expect_values(sink_.values("mem.pgfaults"), {0, 0}, "pgfaults step3");
+  expect_values(sink_.values("mem.oom_kill"), {0}, "oom_kill step3");
 }
 
 TEST_F(SystemCollectorsTest, ProcUptimeAndEntropy) {
