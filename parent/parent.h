@@ -13,6 +13,9 @@
 #include "common/event/loop.h"
 #include "common/http/server.h"
 #include "common/net/tcp.h"
+#include "parent/fleet/fleet_api.h"
+#include "parent/fleet/fleet_service.h"
+#include "parent/fleet/heartbeat_server.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/receiver/receiver.h"
@@ -45,6 +48,8 @@ class Parent {
   void on_http_request(http::HttpRequest&& request, http::Responder responder);
   void reload();
   void shutdown();
+  Status start_fleet();
+  void stop_fleet();
 
   ParentPaths paths_;
   ParentConfigSources sources_;
@@ -54,6 +59,10 @@ class Parent {
   std::unique_ptr<receiver::Receiver> receiver_;
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<net::TcpListener> listener_;
+  // Destroyed in reverse: the API and the heartbeat server before the fleet thread they use.
+  std::unique_ptr<fleet::FleetService> fleet_;
+  std::unique_ptr<fleet::HeartbeatServer> heartbeat_;
+  std::unique_ptr<fleet::FleetApi> fleet_api_;
 };
 
 }  // namespace trib::parent
