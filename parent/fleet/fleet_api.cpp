@@ -415,7 +415,8 @@ HttpResponse render_toml(const TelegrafConfig& config, const HttpRequest& reques
         std::optional<std::string> joined;
         for (const auto& [key, value] : request.query) {
           if (key != name) continue;
-          joined = joined ? *joined + ", " + value : value;
+          // The Controller's 4-character separator: `["&{urls}"]` becomes a list of strings.
+          joined = joined ? *joined + "\", \"" + value : value;
           bad_value = bad_value || value.find_first_of("\r\n") != std::string::npos;
         }
         return joined;

@@ -16,8 +16,15 @@ namespace trib::parent::fleet {
 // Lives on the heartbeat loop: validates requests, queues heartbeats, answers after commit.
 class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> {
  public:
-  Endpoint(event::Loop& loop, FleetService& fleet, HeartbeatServerOptions options)
-      : fleet_(fleet),
+  struct Counters {
+    std::atomic<uint64_t> stored{0};
+    std::atomic<uint64_t> commits{0};
+  };
+
+  Endpoint(event::Loop& loop, FleetService& fleet, HeartbeatServerOptions options,
+           Counters& counters)
+      : counters_(counters),
+        fleet_(fleet),
         options_(std::move(options)),
         way_back_(std::make_shared<ReturnPath>(loop)) {}
   ~Endpoint() { way_back_->detach(); }
@@ -88,6 +95,10 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
                  committing_responders_.size(), suppressed, failure);
       }
     }
+    if (failure.empty()) {
+      counters_.commits.fetch_add(1, std::memory_order_relaxed);
+      counters_.stored.fetch_add(committing_responders_.size(), std::memory_order_relaxed);
+    }
     for (auto& responder : committing_responders_) {
       responder.respond(failure.empty()
                             ? http::HttpResponse::json(200, R"({"status":"ok"})")
@@ -98,6 +109,7 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
     if (!waiting_.empty()) commit_waiting();
   }
 
+  Counters& counters_;
   FleetService& fleet_;
   HeartbeatServerOptions options_;
   std::shared_ptr<ReturnPath> way_back_;
@@ -109,6 +121,7 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
 };
 
 struct HeartbeatServer::Thread {
+  Endpoint::Counters counters;
   event::Loop loop;
   std::thread thread;
 };
@@ -122,7 +135,7 @@ Result<std::unique_ptr<HeartbeatServer>> HeartbeatServer::start(
   auto listening_future = listening.get_future();
   t.thread = std::thread([&t, &fleet, options, &listening] {
     {
-      auto endpoint = std::make_shared<Endpoint>(t.loop, fleet, options);
+      auto endpoint = std::make_shared<Endpoint>(t.loop, fleet, options, t.counters);
       http::HttpServer http(t.loop);
       http.set_handler([&endpoint](http::HttpRequest&& request, http::Responder responder) {
         endpoint->handle(std::move(request), std::move(responder));
@@ -155,6 +168,11 @@ Result<std::unique_ptr<HeartbeatServer>> HeartbeatServer::start(
 }
 
 HeartbeatServer::~HeartbeatServer() { stop(); }
+
+HeartbeatServer::Stats HeartbeatServer::stats() const {
+  return Stats{thread_->counters.stored.load(std::memory_order_relaxed),
+               thread_->counters.commits.load(std::memory_order_relaxed)};
+}
 
 void HeartbeatServer::stop() {
   if (!thread_ || !thread_->thread.joinable()) return;

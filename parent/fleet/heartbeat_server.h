@@ -14,6 +14,7 @@
 // Connections take the same path as the main port (TcpListener -> HttpServer::adopt), so TLS
 // wraps both the same way.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,6 +44,13 @@ class HeartbeatServer {
   HeartbeatServer& operator=(const HeartbeatServer&) = delete;
 
   uint16_t port() const { return port_; }
+
+  // Counters since start; any thread.
+  struct Stats {
+    uint64_t stored = 0;   // heartbeats answered 2xx
+    uint64_t commits = 0;  // transactions that stored them
+  };
+  Stats stats() const;
   // Closes the listener and every connection, ends the thread. Idempotent.
   void stop();
 
