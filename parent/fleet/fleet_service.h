@@ -12,6 +12,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -60,7 +61,7 @@ class FleetService {
   std::string description_;
   event::Loop loop_;
   std::thread thread_;
-  bool was_leader_ = false;  // fleet thread only: log leadership changes once
+  std::optional<bool> was_leader_;  // fleet thread only: log leadership changes once
 };
 
 }  // namespace trib::parent::fleet
