@@ -10,6 +10,7 @@
 
 #include "agent/agent_options.h"
 #include "agent/collector_runner.h"
+#include "agent/heartbeat/heartbeat_sender.h"
 #include "common/base/result.h"
 #include "common/config/dotenv.h"
 #include "common/config/stream_conf.h"
@@ -50,6 +51,7 @@ class Agent {
   void reload(const char* why);
   void apply_stream_config(const config::StreamConf& stream);
   void deliver(CollectedBatch batch);
+  void start_heartbeat();
   void shutdown();
 
   AgentPaths paths_;
@@ -65,6 +67,7 @@ class Agent {
   std::unique_ptr<stream::Sender> sender_;         // used on the network loop only
   std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
+  std::unique_ptr<HeartbeatSender> heartbeat_;  // network loop only
   bool stopping_ = false;
 };
 
