@@ -69,9 +69,13 @@ std::vector<TemplateParameter> template_parameters(std::string_view text) {
   scan(
       text, [](std::string_view) {},
       [&](const Occurrence& o) {
-        const bool seen = std::any_of(found.begin(), found.end(),
-                                      [&](const auto& p) { return p.name == o.parameter.name; });
-        if (!seen) found.push_back(o.parameter);
+        const auto seen = std::find_if(found.begin(), found.end(),
+                                       [&](const auto& p) { return p.name == o.parameter.name; });
+        if (seen == found.end()) {
+          found.push_back(o.parameter);
+        } else if (!o.parameter.default_value) {
+          seen->default_value.reset();  // one use without a default makes it required
+        }
       });
   return found;
 }

@@ -25,7 +25,8 @@ struct TemplateParameter {
   bool operator==(const TemplateParameter&) const = default;
 };
 
-// Every parameter, once, in order of first appearance (the first default seen wins).
+// Every parameter, once, in order of first appearance, with the first default seen; a name
+// used anywhere without a default is required (render_template reports it missing).
 std::vector<TemplateParameter> template_parameters(std::string_view text);
 
 struct RenderedTemplate {
