@@ -73,6 +73,7 @@ int Agent::run() {
   reload_timer_->start(every, every, [this] { reload("periodic check"); });
 
   apply_stream_config(config_.stream);
+  start_heartbeat();
   collectors_ = std::make_unique<collectors::CollectorThread>(
       collectors::host_context("tributary-agent", config_.options.processes, 1),
       [this](collectors::CollectedBatch batch) {
@@ -86,6 +87,7 @@ int Agent::run() {
   on_int.reset();
   on_hup.reset();
   reload_timer_.reset();
+  heartbeat_.reset();
   sender_.reset();
   const Status closed = network_loop_.close();
   if (!closed.ok()) {
@@ -102,7 +104,26 @@ void Agent::deliver(collectors::CollectedBatch batch) {
   for (const auto& def : batch.definitions) charts_[def.id] = def;
   if (!sender_ || stopping_) return;
   for (const auto& def : batch.definitions) sender_->define_chart(def);
+  if (heartbeat_) heartbeat_->count_metrics(batch.samples.size());
   for (auto& [chart_id, sample] : batch.samples) sender_->submit(chart_id, std::move(sample));
+}
+
+void Agent::start_heartbeat() {
+  const HeartbeatOptions& options = config_.options.heartbeat;
+  if (!options.enabled) return;
+  HeartbeatTarget target;
+  target.url =
+      options.url.empty() ? default_heartbeat_url(config_.stream.stream.destinations) : options.url;
+  if (target.url.empty()) return;  // nowhere to send: no parent configured
+  target.interval = std::chrono::duration_cast<std::chrono::milliseconds>(options.interval);
+  target.token = options.token;
+  target.id = host_.machine_guid;
+  target.hostname = host_.hostname;
+  target.version = std::string("Tributary ") + kVersion;
+  TRIB_LOG(heartbeat, info, "heartbeats every {}s to {}", options.interval.count(),
+           log::mask_url(target.url));
+  heartbeat_ = std::make_unique<HeartbeatSender>(network_loop_, std::move(target));
+  heartbeat_->start();
 }
 
 void Agent::apply_stream_config(const config::StreamConf& stream) {
@@ -173,6 +194,7 @@ void Agent::shutdown() {
   stopping_ = true;
   TRIB_LOG(main, info, "stopping");
   reload_timer_->stop();
+  heartbeat_.reset();
   if (!sender_) {
     network_loop_.stop();
     return;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "agent/agent_options.h"
+#include "agent/heartbeat/heartbeat_sender.h"
 #include "common/base/result.h"
 #include "common/collectors/collector_thread.h"
 #include "common/config/dotenv.h"
@@ -47,6 +48,7 @@ class Agent {
   void reload(const char* why);
   void apply_stream_config(const config::StreamConf& stream);
   void deliver(collectors::CollectedBatch batch);
+  void start_heartbeat();
   void shutdown();
 
   AgentPaths paths_;
@@ -60,6 +62,7 @@ class Agent {
   std::unique_ptr<stream::Sender> sender_;         // used on the network loop only
   std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
+  std::unique_ptr<HeartbeatSender> heartbeat_;  // network loop only
   bool stopping_ = false;
 };
 

@@ -68,6 +68,20 @@ Schema<ProcessMatch> process_schema() {
 
 }  // namespace
 
+Schema<HeartbeatOptions> heartbeat_schema() {
+  Schema<HeartbeatOptions> s;
+  s.flag("enabled", &HeartbeatOptions::enabled, "Send heartbeats to the parent.", Reload::restart)
+      .text("url", &HeartbeatOptions::url,
+            "Heartbeat URL; empty: port 8000 of the first stream destination's host, path "
+            "/agents/heartbeat.",
+            Reload::restart)
+      .duration("interval", &HeartbeatOptions::interval, 1s, 24h, "Time between heartbeats.",
+                Reload::restart)
+      .text("token", &HeartbeatOptions::token,
+            "Token sent as 'Authorization: Bearer'; empty: none.", Reload::restart);
+  return s;
+}
+
 Schema<AgentOptions> agent_schema(std::span<const std::string_view> collector_names) {
   std::vector<std::string> names(collector_names.begin(), collector_names.end());
   Schema<AgentOptions> s;
@@ -76,6 +90,9 @@ Schema<AgentOptions> agent_schema(std::span<const std::string_view> collector_na
       .object("log", &AgentOptions::log, log_schema(), "Logging.")
       .duration("config_check_interval", &AgentOptions::config_check_interval, 1s, 24h,
                 "How often the configuration files are checked for changes (also on SIGHUP).")
+      .object("heartbeat", &AgentOptions::heartbeat, heartbeat_schema(),
+              "Heartbeats to the parent's heartbeat server (Telegraf's format), so the agent "
+              "appears in the fleet.")
       .object_map("collectors", &AgentOptions::collectors, collector_schema(), std::move(names),
                   "Per-collector settings, by collector name. Collectors not listed run with "
                   "the defaults.",

@@ -15,6 +15,16 @@ namespace trib::agent {
 using collectors::CollectorOptions;
 using collectors::ProcessMatch;
 
+// The Telegraf-compatible heartbeat to the parent's heartbeat server.
+struct HeartbeatOptions {
+  bool enabled = true;
+  std::string url;  // empty: http://<first stream destination's host>:8000/agents/heartbeat
+  std::chrono::seconds interval{60};
+  std::string token;  // sent as Authorization: Bearer; empty: none
+
+  bool operator==(const HeartbeatOptions&) const = default;
+};
+
 struct AgentOptions {
   std::string hostname;  // empty: the OS hostname
   log::LogOptions log;
@@ -23,6 +33,7 @@ struct AgentOptions {
   std::vector<ProcessMatch> processes;
   // How often the config files are re-read for changes (also on SIGHUP).
   std::chrono::seconds config_check_interval{30};
+  HeartbeatOptions heartbeat;
 };
 
 }  // namespace trib::agent

@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
                         "Receives metric streams from agents, stores them and serves the API.");
   cli.add_standard_flags("stream.conf, parent.yaml, parent.d/", "/var/lib/tributary-parent");
   cli.add_option("port", "PORT", "API and stream port (19999; environment PORT)");
+  cli.add_option("heartbeat-port", "PORT", "heartbeat server port (8000; HEARTBEAT_PORT)");
+  cli.add_option("database", "URL", "fleet registry: SQLite path or postgresql://... (DATABASE)");
+  cli.add_option("admin-token", "TOKEN", "token for fleet API changes (ADMIN_TOKEN)");
   if (const auto exit_code = cli.parse_or_exit(argc, argv)) return *exit_code;
   trib::parent::ParentPaths paths;
   if (auto dir = cli.value("config-dir")) paths.config_dir = *dir;
@@ -34,6 +37,12 @@ int main(int argc, char** argv) {
   sources.dotenv_path = dotenv_beside_binary();
   sources.env = trib::config::process_environment();
   if (auto port = cli.value("port")) sources.overrides.push_back({"port", *port, "--port"});
+  for (const auto& [flag, path] :
+       {std::pair{"heartbeat-port", "fleet.heartbeat_port"},
+        std::pair{"database", "fleet.database"}, std::pair{"admin-token", "fleet.admin_token"}}) {
+    if (auto value = cli.value(flag))
+      sources.overrides.push_back({path, *value, "--" + std::string(flag)});
+  }
   auto config = trib::parent::load_config(sources);
   const std::vector<std::string> no_warnings;
   if (const auto exit_code = cli.config_outcome(config.ok() ? nullptr : &config.error(),

@@ -1,5 +1,6 @@
 #include "parent/parent.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -90,6 +91,14 @@ int Parent::run() {
     return 1;
   }
   listener_ = std::move(listener).value();
+  if (Status fleet = start_fleet(); !fleet.ok()) {
+    TRIB_LOG(main, critical, "{}", fleet.error().describe());
+    listener_.reset();
+    receiver_.reset();
+    http_.reset();
+    (void)loop_.close();
+    return 1;
+  }
   TRIB_LOG(main, info,
            "tributary-parent {} listening on {}:{} (API and streams): host '{}', machine GUID {}",
            kVersion, config_.options.bind, listener_->port(), self.hostname, self.machine_guid);
@@ -112,6 +121,7 @@ int Parent::run() {
   listener_.reset();
   receiver_.reset();
   http_.reset();
+  stop_fleet();
   const Status closed = loop_.close();
   if (!closed.ok()) {
     TRIB_LOG(main, error, "{}", closed.error().describe());
@@ -121,7 +131,44 @@ int Parent::run() {
   return 0;
 }
 
+Status Parent::start_fleet() {
+  const FleetOptions& options = config_.options.fleet;
+  if (!options.enabled) return ok_status();
+  fleet::FleetServiceOptions service;
+  service.database = options.database;
+  service.data_dir = paths_.data_dir;
+  service.scheduler_interval = options.scheduler_interval;
+  TRIB_ASSIGN_OR_RETURN(fleet_, fleet::FleetService::start(service, time::SystemClock::instance()));
+  fleet::HeartbeatServerOptions heartbeat;
+  heartbeat.bind = config_.options.bind;
+  heartbeat.port = options.heartbeat_port;
+  heartbeat.token = options.heartbeat_token;
+  auto server = fleet::HeartbeatServer::start(heartbeat, *fleet_);
+  if (!server.ok()) {
+    stop_fleet();
+    return Error(server.error().code, fmt::format("heartbeat server on {}:{}: {}", heartbeat.bind,
+                                                  heartbeat.port, server.error().describe()));
+  }
+  heartbeat_ = std::move(server).value();
+  fleet_api_ = std::make_unique<fleet::FleetApi>(
+      loop_, *fleet_, fleet::FleetApiOptions{options.admin_token, options.read_token});
+  TRIB_LOG(main, info, "heartbeat server listening on {}:{}; fleet registry: {}", heartbeat.bind,
+           heartbeat_->port(), fleet_->description());
+  return ok_status();
+}
+
+void Parent::stop_fleet() {
+  if (fleet_) fleet_->stop();  // no job runs or answers after this
+  heartbeat_.reset();
+  fleet_api_.reset();
+  fleet_.reset();
+}
+
 void Parent::on_http_request(http::HttpRequest&& request, http::Responder responder) {
+  if (fleet_api_ && fleet::is_fleet_path(request.path)) {
+    fleet_api_->handle(std::move(request), std::move(responder));
+    return;
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     auto response = http::HttpResponse::text(405, "Only GET and HEAD are supported here.\n");
     response.headers.set("Allow", "GET, HEAD");

@@ -15,6 +15,9 @@
 #include "common/http/server.h"
 #include "common/log/log.h"
 #include "common/net/tcp.h"
+#include "parent/fleet/fleet_api.h"
+#include "parent/fleet/fleet_service.h"
+#include "parent/fleet/heartbeat_server.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/receiver/receiver.h"
@@ -49,6 +52,8 @@ class Parent {
   void store_own_metrics(collectors::CollectedBatch batch);
   void reload();
   void shutdown();
+  Status start_fleet();
+  void stop_fleet();
 
   ParentPaths paths_;
   ParentConfigSources sources_;
@@ -60,6 +65,10 @@ class Parent {
   std::unique_ptr<net::TcpListener> listener_;
   std::unique_ptr<collectors::CollectorThread> collectors_;  // the parent's own host
   log::RateLimitedLog own_store_errors_{std::chrono::seconds(60)};
+  // Destroyed in reverse: the API and the heartbeat server before the fleet thread they use.
+  std::unique_ptr<fleet::FleetService> fleet_;
+  std::unique_ptr<fleet::HeartbeatServer> heartbeat_;
+  std::unique_ptr<fleet::FleetApi> fleet_api_;
 };
 
 }  // namespace trib::parent

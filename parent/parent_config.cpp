@@ -8,14 +8,51 @@ namespace {
 using config::Reload;
 using config::Schema;
 
-// The Telegraf-Controller variables for the listen port, weakest first.
-constexpr const char* kPortVariables[] = {"PORT", "APP_PORT"};
+// The Telegraf-Controller variables, weakest first.
+struct CompatibilityVariable {
+  const char* name;
+  const char* path;
+};
+constexpr CompatibilityVariable kCompatibilityVariables[] = {
+    {"PORT", "port"},
+    {"APP_PORT", "port"},
+    {"HEARTBEAT_PORT", "fleet.heartbeat_port"},
+    {"DATABASE_URL", "fleet.database"},
+    {"DATABASE", "fleet.database"},
+    {"ADMIN_TOKEN", "fleet.admin_token"},
+};
 
 Schema<log::LogOptions> log_schema() {
   Schema<log::LogOptions> s;
   s.choice("level", &log::LogOptions::level,
            {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Minimum level logged.")
       .text("file", &log::LogOptions::file, "Log file; empty: standard error.", Reload::live);
+  return s;
+}
+
+Schema<FleetOptions> fleet_schema() {
+  Schema<FleetOptions> s;
+  s.flag("enabled", &FleetOptions::enabled,
+         "Run the heartbeat server, the fleet registry and the fleet/config API.", Reload::restart)
+      .integer("heartbeat_port", &FleetOptions::heartbeat_port, 1, 65535,
+               "Listen port of the heartbeat server (also HEARTBEAT_PORT / --heartbeat-port).",
+               Reload::restart)
+      .text("database", &FleetOptions::database,
+            "Registry database: empty for fleet.db in the data dir, a SQLite file path, or "
+            "postgresql://user:pass@host/db (also DATABASE / DATABASE_URL / --database).",
+            Reload::restart)
+      .text("admin_token", &FleetOptions::admin_token,
+            "Token for changes through the fleet API (Authorization: Bearer or Token); empty: "
+            "changes are refused (also ADMIN_TOKEN / --admin-token).",
+            Reload::restart)
+      .text("read_token", &FleetOptions::read_token,
+            "Token for reading the fleet API and config TOML; empty: reads are open.",
+            Reload::restart)
+      .text("heartbeat_token", &FleetOptions::heartbeat_token,
+            "Token heartbeats must carry; empty: heartbeats are open.", Reload::restart)
+      .duration("scheduler_interval", &FleetOptions::scheduler_interval,
+                std::chrono::milliseconds(100), std::chrono::hours(24),
+                "How often agents are checked against their reporting rule.", Reload::restart);
   return s;
 }
 
@@ -40,14 +77,14 @@ config::Path split_path(const std::string& dotted) {
   }
 }
 
-void apply_port_variables(config::Node& tree, const config::Environment& env) {
-  for (const char* name : kPortVariables) {
-    const auto it = env.find(name);
+void apply_compatibility_variables(config::Node& tree, const config::Environment& env) {
+  for (const auto& variable : kCompatibilityVariables) {
+    const auto it = env.find(variable.name);
     if (it == env.end()) continue;
-    config::set_path(
-        tree, {"port"}, it->second,
-        config::Origin{
-            std::make_shared<const std::string>(fmt::format("environment variable {}", name)), 0});
+    config::set_path(tree, split_path(variable.path), it->second,
+                     config::Origin{std::make_shared<const std::string>(
+                                        fmt::format("environment variable {}", variable.name)),
+                                    0});
   }
 }
 
@@ -64,7 +101,9 @@ Schema<ParentOptions> parent_schema() {
                Reload::restart)
       .object("log", &ParentOptions::log, log_schema(), "Logging.")
       .object("storage", &ParentOptions::storage, storage_schema(),
-              "Storage of the parent's own host (received hosts follow stream.conf).");
+              "Storage of the parent's own host (received hosts follow stream.conf).")
+      .object("fleet", &ParentOptions::fleet, fleet_schema(),
+              "Fleet control plane: heartbeats, agent registry, Telegraf configs.");
   return s;
 }
 
@@ -78,7 +117,7 @@ Result<ParentOptions> load_parent_config(const ParentConfigSources& sources) {
                           config::load_dotenv(sources.dotenv_path));
     env = config::with_dotenv(std::move(env), dotenv);
   }
-  apply_port_variables(tree, env);
+  apply_compatibility_variables(tree, env);
   config::merge_into(tree,
                      config::environment_overlay(schema.env_options(), config::lookup_in(env)));
   for (const Override& o : sources.overrides) {
@@ -92,7 +131,8 @@ std::string parent_config_sample() {
   return "# Tributary parent configuration (generated from the option declarations; see\n"
          "# common/config/README.md). Files in parent.d/*.yaml are merged over this one in name\n"
          "# order. Environment variables (also read from a .env file) override single values:\n"
-         "# TRIBUTARY_<PATH>, e.g. TRIBUTARY_STORAGE_HISTORY=7200, and PORT / APP_PORT;\n"
+         "# TRIBUTARY_<PATH>, e.g. TRIBUTARY_STORAGE_HISTORY=7200, and PORT / APP_PORT,\n"
+         "# HEARTBEAT_PORT, DATABASE / DATABASE_URL, ADMIN_TOKEN;\n"
          "# command-line flags such as --port beat them all. API keys and per-host policies\n"
          "# are in stream.conf.\n\n" +
          parent_schema().sample();

@@ -29,9 +29,10 @@ inline std::string tributary_stream_request(const std::string& key, const std::s
 
 class Cluster {
  public:
-  Cluster() : port_(free_port()) {}
+  Cluster() : port_(free_port()), heartbeat_port_(free_port()) {}
 
   uint16_t port() const { return port_; }
+  uint16_t heartbeat_port() const { return heartbeat_port_; }
   const TempDir& dir() const { return dir_; }
 
   // Writes the parent's stream.conf (the API key section and anything extra) and starts it.
@@ -45,7 +46,8 @@ class Cluster {
     parent_ = std::make_unique<Process>(
         parent_binary(),
         std::vector<std::string>{"--config-dir", dir_ / "parent/etc", "--data-dir",
-                                 dir_ / "parent/data", "--port", std::to_string(port_)},
+                                 dir_ / "parent/data", "--port", std::to_string(port_),
+                                 "--heartbeat-port", std::to_string(heartbeat_port_)},
         dir_ / "parent.log");
     eventually([&] { return http_get(port_, "/api/v1/info").status == 200; });
   }
@@ -114,6 +116,7 @@ class Cluster {
  private:
   TempDir dir_;
   uint16_t port_;
+  uint16_t heartbeat_port_;
   std::unique_ptr<Process> parent_;
 };
 

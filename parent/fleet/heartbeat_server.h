@@ -1,0 +1,66 @@
+#pragma once
+// The heartbeat server: its own port (default 8000), its own thread and libuv loop, so a storm
+// of heartbeats never slows the API (the Telegraf Controller splits the two for that reason).
+//
+//   POST /agents/heartbeat, POST /heartbeat   Telegraf's heartbeat JSON (see heartbeat.h)
+//   GET  /health                              {"status":"ok"}
+//
+// Group commit: heartbeats that arrive while the fleet thread is committing wait, and the next
+// commit writes all of them in one transaction (one fsync). Each request is answered 200
+// {"status":"ok"} only after the transaction holding it committed, 503 when it failed (Telegraf
+// then keeps its counters and sends them again), 400 {"error":"invalid heartbeat","detail":...}
+// for a message parse_heartbeat() refuses, 401 for a missing or wrong token.
+//
+// Connections take the same path as the main port (TcpListener -> HttpServer::adopt), so TLS
+// wraps both the same way.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "common/base/result.h"
+#include "parent/fleet/fleet_service.h"
+
+namespace trib::parent::fleet {
+
+struct HeartbeatServerOptions {
+  std::string bind = "0.0.0.0";
+  uint16_t port = 8000;     // 0: any free port (tests)
+  std::string token;        // empty: heartbeats are open
+  size_t max_batch = 2000;  // heartbeats per transaction at most
+};
+
+class HeartbeatServer {
+ public:
+  // Listens (errors, e.g. the port is taken, are returned here) and starts the thread.
+  // `fleet` must outlive the server's jobs: stop the fleet service first, or destroy the
+  // server first and the fleet service later; both orders are safe.
+  static Result<std::unique_ptr<HeartbeatServer>> start(const HeartbeatServerOptions& options,
+                                                        FleetService& fleet);
+  ~HeartbeatServer();
+  HeartbeatServer(const HeartbeatServer&) = delete;
+  HeartbeatServer& operator=(const HeartbeatServer&) = delete;
+
+  uint16_t port() const { return port_; }
+
+  // Counters since start; any thread.
+  struct Stats {
+    uint64_t stored = 0;   // heartbeats answered 2xx
+    uint64_t commits = 0;  // transactions that stored them
+  };
+  Stats stats() const;
+  // Closes the listener and every connection, ends the thread. Idempotent.
+  void stop();
+
+  class Endpoint;
+
+ private:
+  HeartbeatServer() = default;
+  struct Thread;
+  std::unique_ptr<Thread> thread_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace trib::parent::fleet
