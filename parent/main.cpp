@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
                         "Receives metric streams from agents, stores them and serves the API.");
   cli.add_standard_flags("stream.conf, parent.yaml, parent.d/", "/var/lib/tributary-parent");
   cli.add_option("port", "PORT", "API and stream port (19999; environment PORT)");
+  cli.add_option("ssl-cert", "FILE", "TLS certificate chain, PEM (environment SSL_CERT)");
+  cli.add_option("ssl-key", "FILE", "TLS private key, PEM (environment SSL_KEY)");
   if (const auto exit_code = cli.parse_or_exit(argc, argv)) return *exit_code;
   trib::parent::ParentPaths paths;
   if (auto dir = cli.value("config-dir")) paths.config_dir = *dir;
@@ -34,6 +36,10 @@ int main(int argc, char** argv) {
   sources.dotenv_path = dotenv_beside_binary();
   sources.env = trib::config::process_environment();
   if (auto port = cli.value("port")) sources.overrides.push_back({"port", *port, "--port"});
+  if (auto cert = cli.value("ssl-cert")) {
+    sources.overrides.push_back({"tls.certificate", *cert, "--ssl-cert"});
+  }
+  if (auto key = cli.value("ssl-key")) sources.overrides.push_back({"tls.key", *key, "--ssl-key"});
   auto config = trib::parent::load_config(sources);
   const std::vector<std::string> no_warnings;
   if (const auto exit_code = cli.config_outcome(config.ok() ? nullptr : &config.error(),

@@ -13,6 +13,7 @@
 #include "common/event/loop.h"
 #include "common/http/server.h"
 #include "common/net/tcp.h"
+#include "common/net/tls_acceptor.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/receiver/receiver.h"
@@ -44,6 +45,8 @@ class Parent {
  private:
   void on_http_request(http::HttpRequest&& request, http::Responder responder);
   void reload();
+  Status start_listening();
+  void reload_certificates(const TlsOptions& tls);
   void shutdown();
 
   ParentPaths paths_;
@@ -53,6 +56,7 @@ class Parent {
   std::unique_ptr<store::HostRegistry> registry_;
   std::unique_ptr<receiver::Receiver> receiver_;
   std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<net::TlsAcceptor> acceptor_;
   std::unique_ptr<net::TcpListener> listener_;
 };
 

@@ -29,6 +29,33 @@ Schema<StorageOptions> storage_schema() {
   return s;
 }
 
+Schema<TlsOptions> tls_schema() {
+  Schema<TlsOptions> s;
+  s.text("certificate", &TlsOptions::certificate,
+         "Certificate chain (PEM, leaf first) for TLS on the port (also SSL_CERT / --ssl-cert).")
+      .text("key", &TlsOptions::key, "Its private key (PEM; also SSL_KEY / --ssl-key).")
+      .text("client_ca", &TlsOptions::client_ca,
+            "CA certificates (PEM); when set, TLS clients must present a certificate they "
+            "signed (mutual TLS).")
+      .choice("mode", &TlsOptions::mode, {"auto", "optional", "force", "off"},
+              "TLS on the port: optional (TLS and plaintext, told apart by the first byte), "
+              "force (TLS only), off; auto is optional with a certificate, off without.",
+              Reload::restart);
+  return s;
+}
+
+// The Telegraf-Controller variables for the certificate and key.
+void apply_tls_variables(config::Node& tree, const config::Environment& env) {
+  for (const auto& [name, option] : {std::pair{"SSL_CERT", "certificate"}, {"SSL_KEY", "key"}}) {
+    const auto it = env.find(name);
+    if (it == env.end()) continue;
+    config::set_path(
+        tree, {"tls", option}, it->second,
+        config::Origin{
+            std::make_shared<const std::string>(fmt::format("environment variable {}", name)), 0});
+  }
+}
+
 config::Path split_path(const std::string& dotted) {
   config::Path path;
   size_t start = 0;
@@ -64,7 +91,10 @@ Schema<ParentOptions> parent_schema() {
                Reload::restart)
       .object("log", &ParentOptions::log, log_schema(), "Logging.")
       .object("storage", &ParentOptions::storage, storage_schema(),
-              "Storage of the parent's own host (received hosts follow stream.conf).");
+              "Storage of the parent's own host (received hosts follow stream.conf).")
+      .object("tls", &ParentOptions::tls, tls_schema(),
+              "TLS for the API and streams on the port (docs/operations.md, TLS set-up). "
+              "Certificates are re-read on SIGHUP.");
   return s;
 }
 
@@ -79,6 +109,7 @@ Result<ParentOptions> load_parent_config(const ParentConfigSources& sources) {
     env = config::with_dotenv(std::move(env), dotenv);
   }
   apply_port_variables(tree, env);
+  apply_tls_variables(tree, env);
   config::merge_into(tree,
                      config::environment_overlay(schema.env_options(), config::lookup_in(env)));
   for (const Override& o : sources.overrides) {

@@ -14,12 +14,22 @@ struct StorageOptions {
   uint32_t history = 3600;          // entries per dimension in ram mode (Netdata's [db] history)
 };
 
+// TLS on the web/stream port (docs/operations.md, "TLS set-up").
+struct TlsOptions {
+  std::string certificate;  // PEM chain, leaf first (also SSL_CERT / --ssl-cert)
+  std::string key;          // PEM private key (also SSL_KEY / --ssl-key)
+  std::string client_ca;    // set: every TLS client must present a certificate it signed
+  // auto: optional with a certificate, off without; force: TLS only; off: plaintext only.
+  std::string mode = "auto";
+};
+
 struct ParentOptions {
   std::string hostname;          // empty: the OS hostname
   std::string bind = "0.0.0.0";  // listen address for the web/stream port
   uint16_t port = 19999;         // web API and streaming (PORT / --port)
   log::LogOptions log;
   StorageOptions storage;
+  TlsOptions tls;
 };
 
 }  // namespace trib::parent

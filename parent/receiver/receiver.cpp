@@ -57,7 +57,7 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
   const std::string buffer = std::move(pending->buffer);
   pending_.erase(pending);
   connection->pause_reading();
-  const std::string peer = connection->peer();
+  const std::string peer = connection->peer() + (connection->tls() != nullptr ? " (TLS)" : "");
 
   auto parsed = stream::parse_handshake_request(std::string_view(buffer).substr(0, request_end));
   if (!parsed.ok()) {
@@ -133,6 +133,26 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
   start_session(std::move(connection), std::move(request), admitted.storage,
                 SessionFeatures{.compression = compression, .acks = acks},
                 std::string_view(buffer).substr(request_end));
+}
+
+void Receiver::refuse_plaintext(std::unique_ptr<net::TcpConnection> connection,
+                                std::string_view already_read) {
+  if (already_read.starts_with("STREAM ")) {
+    // The first read holds the request line in practice; a name cut short is only a log detail.
+    std::string hostname = "unknown";
+    if (const size_t at = already_read.find("hostname="); at != std::string_view::npos) {
+      const auto value = already_read.substr(at + 9);
+      hostname = std::string(value.substr(0, std::min<size_t>(value.find_first_of("& \r\n"), 100)));
+    }
+    TRIB_LOG(stream, error,
+             "[receiver] {}: The server is configured to always use encrypted connections, "
+             "please enable the SSL on child with hostname '{}'",
+             connection->peer(), hostname);
+  } else {
+    TRIB_LOG(http, info, "[http] {}: plaintext request on a TLS-only port refused",
+             connection->peer());
+  }
+  refuse(std::move(connection), std::string(stream::netdata_reply(stream::Refusal::bad_request)));
 }
 
 void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,

@@ -41,6 +41,10 @@ class Receiver {
 
   // A connection whose first bytes (`buffered`) start a STREAM request.
   void accept(std::unique_ptr<net::TcpConnection> connection, std::string buffered);
+  // A plaintext connection on a port that only takes TLS: logged (naming the child when it is
+  // a STREAM request) and answered with Netdata's HTTP 400, as a `^SSL=force` port does.
+  void refuse_plaintext(std::unique_ptr<net::TcpConnection> connection,
+                        std::string_view already_read);
   // New stream.conf rules apply to the next handshakes; established streams keep running.
   void set_stream_conf(config::StreamConf conf) { conf_ = std::move(conf); }
   // Ends every stream (with a goodbye) and every pending handshake.
