@@ -61,6 +61,7 @@ Result<std::shared_ptr<const net::TlsContext>> port_tls_context(const TlsOptions
 Result<ParentConfig> load_config(const ParentConfigSources& sources) {
   ParentConfig config;
   TRIB_ASSIGN_OR_RETURN(config.options, load_parent_config(sources));
+  TRIB_TRY(port_tls_mode(config.options.tls));  // a mode without a certificate is refused early
   TRIB_ASSIGN_OR_RETURN(config.stream,
                         config::load_stream_conf(sources.config_dir + "/stream.conf"));
   return config;

@@ -87,9 +87,14 @@ void TlsAcceptor::hand_off(PendingList::iterator it, const Handoff& to, std::str
 }
 
 void TlsAcceptor::log_failure(const std::string& peer, const Error& why) {
+  constexpr size_t kMaxReasons = 64;
   uint64_t suppressed = 0;
   // A port scanner or a storm of bad clients must not flood the log.
-  if (!failure_log_.should_log(std::chrono::steady_clock::now(), suppressed)) return;
+  if (failure_logs_.size() >= kMaxReasons && !failure_logs_.contains(why.message)) {
+    failure_logs_.clear();
+  }
+  auto& limiter = failure_logs_.try_emplace(why.message, std::chrono::seconds(10)).first->second;
+  if (!limiter.should_log(std::chrono::steady_clock::now(), suppressed)) return;
   TRIB_LOG(stream, warn, "[tls] {}: {}{}", peer, why.describe(),
            suppressed > 0 ? " (" + std::to_string(suppressed) + " similar failures not logged)"
                           : std::string());

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -77,7 +78,8 @@ class TlsAcceptor {
   Handlers handlers_;
   PendingList pending_;
   uint64_t handshakes_failed_ = 0;
-  log::RateLimitedLog failure_log_{std::chrono::seconds(10)};
+  // Per reason (OpenSSL's texts: a bounded set), so one noisy client does not hide another.
+  std::map<std::string, log::RateLimitedLog> failure_logs_;
 };
 
 }  // namespace trib::net
