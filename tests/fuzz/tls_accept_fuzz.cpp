@@ -16,8 +16,8 @@ namespace {
 std::shared_ptr<const trib::net::TlsContext> server_context() {
   static trib::test::TempDir dir;
   static const trib::test::TestCerts certs(dir.path());
-  static auto context = trib::net::TlsContext::server({certs.server.cert, certs.server.key,
-                                                       certs.ca_file});
+  static auto context =
+      trib::net::TlsContext::server({certs.server.cert, certs.server.key, certs.ca_file});
   return context.ok() ? *context : nullptr;
 }
 
