@@ -47,6 +47,8 @@ struct TcpConnection::State {
   EndCallback on_end;
   bool alive = true;
   bool reading = false;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
   std::unique_ptr<TlsEngine> tls;  // set by start_tls; reads and writes then go through it
   TlsDone tls_done;                // set while the TLS handshake runs
   std::array<char, kReadBufferSize> buffer{};
@@ -63,6 +65,7 @@ struct WriteRequest {
 TcpConnection::TcpConnection(uv_tcp_t* tcp) : tcp_(tcp) {
   tcp_->data = new State;
   fill_peer(tcp_, peer_address_, peer_port_);
+  opened_ms_ = uv_now(tcp_->loop);
   uv_tcp_nodelay(tcp_, 1);
 }
 
@@ -97,6 +100,7 @@ void TcpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   auto* state = static_cast<State*>(s->data);
   if (!state->alive) return;
   if (n > 0) {
+    state->bytes_received += static_cast<uint64_t>(n);
     const std::string_view bytes(buf->base, static_cast<size_t>(n));
     if (state->tls) {
       on_ciphertext(reinterpret_cast<uv_tcp_t*>(s), bytes);
@@ -172,6 +176,12 @@ void TcpConnection::on_ciphertext(uv_tcp_t* tcp, std::string_view bytes) {
   if (cb) cb(plaintext);
 }
 
+uint64_t TcpConnection::bytes_received() const {
+  return static_cast<State*>(tcp_->data)->bytes_received;
+}
+
+uint64_t TcpConnection::bytes_sent() const { return static_cast<State*>(tcp_->data)->bytes_sent; }
+
 const TlsEngine* TcpConnection::tls() const { return static_cast<State*>(tcp_->data)->tls.get(); }
 
 void TcpConnection::start_tls(std::unique_ptr<TlsEngine> engine, std::string initial,
@@ -240,6 +250,7 @@ void TcpConnection::write(std::string bytes, WriteDone done) {
 }
 
 void TcpConnection::write_raw(uv_tcp_t* tcp, std::string bytes, WriteDone done) {
+  static_cast<State*>(tcp->data)->bytes_sent += bytes.size();
   auto* request = new WriteRequest;
   request->bytes = std::move(bytes);
   request->done = std::move(done);

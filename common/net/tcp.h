@@ -52,6 +52,12 @@ class TcpConnection {
   // Bytes queued in libuv not yet handed to the kernel: the sender's back-pressure signal.
   size_t queued_bytes();
 
+  // Bytes on the wire (TLS records included) so far, and the loop time (ms) the connection
+  // was accepted or connected: for access logs.
+  uint64_t bytes_received() const;
+  uint64_t bytes_sent() const;
+  uint64_t opened_ms() const { return opened_ms_; }
+
   // Peer address as text ("127.0.0.1", "::1") and port; empty/0 when unknown.
   const std::string& peer_address() const { return peer_address_; }
   uint16_t peer_port() const { return peer_port_; }
@@ -73,6 +79,7 @@ class TcpConnection {
   uv_tcp_t* tcp_;  // freed in its close callback
   std::string peer_address_;
   uint16_t peer_port_ = 0;
+  uint64_t opened_ms_ = 0;
 };
 
 // Accepts connections on host:port (port 0 picks a free one; see port()).

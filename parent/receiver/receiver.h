@@ -62,7 +62,18 @@ class Receiver {
 
   void on_handshake_bytes(PendingList::iterator pending, std::string_view bytes);
   void handle_request(PendingList::iterator pending, size_t request_end);
-  void refuse(std::unique_ptr<net::TcpConnection> connection, const std::string& reply);
+  // Who a connection said it was, for the access log ("-" until the request is parsed).
+  struct AccessWho {
+    std::string hostname = "-";
+    std::string guid = "-";
+    std::string key = "-";  // masked
+  };
+  // Writes `reply`, then logs the access line and closes.
+  void refuse(std::unique_ptr<net::TcpConnection> connection, const std::string& reply,
+              AccessWho who, std::string why);
+  // The stream access log: one line per STREAM connection when it ends (Netdata's access.log).
+  void log_access(const net::TcpConnection& connection, const AccessWho& who,
+                  std::string_view outcome, std::string_view why) const;
   void start_session(std::unique_ptr<net::TcpConnection> connection,
                      stream::HandshakeRequest request, const store::StorageConfig& storage,
                      SessionFeatures features, std::string_view leftover);
