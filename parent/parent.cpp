@@ -31,6 +31,8 @@ Result<store::StorageConfig> own_storage(const StorageOptions& options) {
 
 // Within this, a new connection has sent its first bytes and finished any TLS handshake.
 constexpr std::chrono::seconds kFirstBytesDeadline{10};
+// Connections that have not sent their first bytes yet, at most; beyond, the oldest is closed.
+constexpr size_t kMaxWaitingConnections = 512;
 
 Result<net::TlsMode> port_tls_mode(const TlsOptions& tls) {
   const bool has_certificate = !tls.certificate.empty() || !tls.key.empty();
@@ -148,8 +150,9 @@ Status Parent::start_listening() {
                                       std::string read) {
     receiver_->refuse_plaintext(std::move(connection), read);
   };
-  acceptor_ = std::make_unique<net::TlsAcceptor>(loop_, mode, std::move(context),
-                                                 kFirstBytesDeadline, std::move(handlers));
+  acceptor_ =
+      std::make_unique<net::TlsAcceptor>(loop_, mode, std::move(context), kFirstBytesDeadline,
+                                         kMaxWaitingConnections, std::move(handlers));
   TRIB_ASSIGN_OR_RETURN(listener_,
                         net::TcpListener::listen(loop_, config_.options.bind, config_.options.port,
                                                  [this](std::unique_ptr<net::TcpConnection> c) {

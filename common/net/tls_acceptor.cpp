@@ -1,5 +1,7 @@
 #include "common/net/tls_acceptor.h"
 
+#include <algorithm>
+
 namespace trib::net {
 
 Result<TlsMode> parse_tls_mode(std::string_view text) {
@@ -23,19 +25,28 @@ std::string_view to_string(TlsMode mode) {
 }
 
 TlsAcceptor::TlsAcceptor(event::Loop& loop, TlsMode mode, std::shared_ptr<const TlsContext> context,
-                         std::chrono::milliseconds deadline, Handlers handlers)
+                         std::chrono::milliseconds deadline, size_t max_waiting, Handlers handlers)
     : loop_(loop),
       mode_(mode),
       context_(std::move(context)),
       deadline_(deadline),
+      max_waiting_(std::max<size_t>(1, max_waiting)),
       handlers_(std::move(handlers)) {}
 
 TlsAcceptor::~TlsAcceptor() = default;
 
 void TlsAcceptor::adopt(std::unique_ptr<TcpConnection> connection) {
-  if (mode_ == TlsMode::off || !context_) {
-    handlers_.ready(std::move(connection), {});
-    return;
+  if (pending_.size() >= max_waiting_) {
+    // The oldest silent connection goes: a real client speaks at once, a flood does not.
+    ++evicted_;
+    uint64_t suppressed = 0;
+    if (eviction_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+      TRIB_LOG(stream, warn,
+               "[tls] {} connections have sent nothing yet; closing the oldest, from {} ({} "
+               "closed so far)",
+               pending_.size(), pending_.front().connection->peer(), evicted_);
+    }
+    pending_.pop_front();
   }
   auto it = pending_.insert(pending_.end(), Pending{std::move(connection), nullptr});
   it->deadline = std::make_unique<event::Timer>(loop_);
@@ -53,7 +64,8 @@ void TlsAcceptor::adopt(std::unique_ptr<TcpConnection> connection) {
 void TlsAcceptor::on_first_bytes(PendingList::iterator it, std::string_view bytes) {
   it->connection->pause_reading();
   std::string first(bytes);
-  if (looks_like_tls(static_cast<unsigned char>(first.front()))) {
+  if (mode_ != TlsMode::off && context_ &&
+      looks_like_tls(static_cast<unsigned char>(first.front()))) {
     start_handshake(it, std::move(first));
     return;
   }

@@ -1,9 +1,11 @@
 #pragma once
-// The TLS side of a listening port that serves both plaintext and TLS (Netdata's `^SSL=`
-// modes): it reads each new connection's first bytes, runs the TLS handshake for the ones that
-// start with a TLS record, and hands every connection on as a plaintext-speaking
-// TcpConnection plus the bytes already read, so the HTTP server and the stream receiver never
-// know which it was (TcpConnection::tls() tells, for logs).
+// The front of a listening port that serves both plaintext and TLS (Netdata's `^SSL=` modes):
+// it reads each new connection's first bytes, runs the TLS handshake for the ones that start
+// with a TLS record, and hands every connection on as a plaintext-speaking TcpConnection plus
+// the bytes already read, so the HTTP server and the stream receiver never know which it was
+// (TcpConnection::tls() tells, for logs). Connections that have not said anything yet are
+// bounded in time (`deadline`) and in number (`max_waiting`: beyond it the oldest is closed),
+// so a flood of idle connections cannot keep a real client out.
 //
 // Lives on one event::Loop (the parent's I/O loop); destroying it closes what it still holds.
 
@@ -44,7 +46,7 @@ class TlsAcceptor {
   // `context` may be null only with mode off. `deadline` bounds the wait for the first bytes
   // and the whole TLS handshake (slow or silent peers are closed).
   TlsAcceptor(event::Loop& loop, TlsMode mode, std::shared_ptr<const TlsContext> context,
-              std::chrono::milliseconds deadline, Handlers handlers);
+              std::chrono::milliseconds deadline, size_t max_waiting, Handlers handlers);
   ~TlsAcceptor();
   TlsAcceptor(const TlsAcceptor&) = delete;
   TlsAcceptor& operator=(const TlsAcceptor&) = delete;
@@ -58,6 +60,7 @@ class TlsAcceptor {
   TlsMode mode() const { return mode_; }
   size_t pending() const { return pending_.size(); }
   uint64_t handshakes_failed() const { return handshakes_failed_; }
+  uint64_t evicted() const { return evicted_; }
 
  private:
   struct Pending {
@@ -75,9 +78,12 @@ class TlsAcceptor {
   TlsMode mode_;
   std::shared_ptr<const TlsContext> context_;
   std::chrono::milliseconds deadline_;
+  size_t max_waiting_;
   Handlers handlers_;
   PendingList pending_;
   uint64_t handshakes_failed_ = 0;
+  uint64_t evicted_ = 0;
+  log::RateLimitedLog eviction_log_{std::chrono::seconds(10)};
   // Per reason (OpenSSL's texts: a bounded set), so one noisy client does not hide another.
   std::map<std::string, log::RateLimitedLog> failure_logs_;
 };

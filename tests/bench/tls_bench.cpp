@@ -58,7 +58,7 @@ class Server {
     };
     handlers.plaintext_refused = [](auto, std::string) {};
     acceptor_ = std::make_unique<net::TlsAcceptor>(loop_, net::TlsMode::optional, *context, 10s,
-                                                   std::move(handlers));
+                                                   1024, std::move(handlers));
     auto listener = net::TcpListener::listen(loop_, "127.0.0.1", 0, [this](auto connection) {
       acceptor_->adopt(std::move(connection));
     });
