@@ -94,6 +94,7 @@ int Parent::run() {
   registry_->localhost().set_system_info(store::local_system_info());
   receiver::ReceiverOptions receiver_options;
   receiver_options.compression = config_.stream.stream.enable_compression;
+  receiver_options.accept_every = std::chrono::seconds(config_.options.stream_accept_every);
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
                                                    receiver_options, config_.stream);
   http_ = std::make_unique<http::HttpServer>(loop_);

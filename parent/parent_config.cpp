@@ -89,6 +89,10 @@ Schema<ParentOptions> parent_schema() {
       .integer("port", &ParentOptions::port, 1, 65535,
                "Listen port for the web API and streaming (also PORT / APP_PORT / --port).",
                Reload::restart)
+      .integer("stream_accept_every", &ParentOptions::stream_accept_every, 0, 86400,
+               "At most one stream accepted per this many seconds; others are told to try later "
+               "(Netdata's 'accept a streaming request every seconds'). 0: no limit.",
+               Reload::restart)
       .object("log", &ParentOptions::log, log_schema(), "Logging.")
       .object("storage", &ParentOptions::storage, storage_schema(),
               "Storage of the parent's own host (received hosts follow stream.conf).")

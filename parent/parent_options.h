@@ -24,9 +24,10 @@ struct TlsOptions {
 };
 
 struct ParentOptions {
-  std::string hostname;          // empty: the OS hostname
-  std::string bind = "0.0.0.0";  // listen address for the web/stream port
-  uint16_t port = 19999;         // web API and streaming (PORT / --port)
+  std::string hostname;              // empty: the OS hostname
+  std::string bind = "0.0.0.0";      // listen address for the web/stream port
+  uint16_t port = 19999;             // web API and streaming (PORT / --port)
+  uint32_t stream_accept_every = 0;  // seconds between accepted streams; 0: no limit
   log::LogOptions log;
   StorageOptions storage;
   TlsOptions tls;

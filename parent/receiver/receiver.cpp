@@ -102,6 +102,16 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
            access, "REJECTED - NETDATA PROTOCOL");
     return;
   }
+  const auto accept_every_ms = static_cast<uint64_t>(options_.accept_every.count()) * 1000;
+  if (last_accepted_ms_.has_value() && loop_.now_ms() - *last_accepted_ms_ < accept_every_ms) {
+    const std::string reason = "a stream was accepted less than " +
+                               std::to_string(options_.accept_every.count()) +
+                               " s ago (stream_accept_every); try later";
+    TRIB_LOG(stream, error, "[receiver] STREAM {} 'RATE LIMIT TRY LATER': {}", who, reason);
+    refuse(std::move(connection), reply_refusal(stream::Refusal::busy, reason), access,
+           "RATE LIMIT TRY LATER: " + reason);
+    return;
+  }
   if (Session* existing = find_session(request.host.machine_guid)) {
     const uint64_t silent_ms = loop_.now_ms() - existing->last_receive_ms();
     const auto takeover_ms =
@@ -139,6 +149,7 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
   const auto granted = stream::grant_tributary_caps(request.tributary_caps, supported);
   const bool compression =
       std::find(granted.begin(), granted.end(), stream::tributary_cap::kZstd) != granted.end();
+  last_accepted_ms_ = loop_.now_ms();
   const uint64_t resume = progress_[request.host.machine_guid].last_stored_seq;
   connection->write(stream::tributary_ok_reply(granted, resume));
   TRIB_LOG(stream, info,

@@ -10,6 +10,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/config/stream_conf.h"
@@ -31,6 +32,9 @@ struct ReceiverOptions {
   // A live duplicate is refused; one silent for longer than this is replaced (Netdata: 30 s).
   std::chrono::seconds duplicate_takeover_after{30};
   bool compression = true;  // grant zstd when offered ([stream] enable compression)
+  // At most one stream accepted per this interval; others are told to try later (Netdata's
+  // `accept a streaming request every seconds`). 0: no limit.
+  std::chrono::seconds accept_every{0};
 };
 
 class Receiver {
@@ -91,6 +95,7 @@ class Receiver {
   std::list<std::unique_ptr<net::TcpConnection>> closing_;  // refused, reply being written
   std::list<std::unique_ptr<Session>> sessions_;
   std::map<std::string, HostProgress> progress_;
+  std::optional<uint64_t> last_accepted_ms_;  // loop time of the last admitted stream
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
