@@ -38,6 +38,7 @@ stream::SenderOptions sender_options(const config::StreamSender& stream) {
   options.reconnect_delay = stream.reconnect_delay;
   options.buffer_size_bytes = stream.buffer_size_bytes;
   options.compression = stream.enable_compression;
+  options.tls = stream.tls;
   return options;
 }
 

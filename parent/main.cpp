@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   cli.add_option("heartbeat-port", "PORT", "heartbeat server port (8000; HEARTBEAT_PORT)");
   cli.add_option("database", "URL", "fleet registry: SQLite path or postgresql://... (DATABASE)");
   cli.add_option("admin-token", "TOKEN", "token for fleet API changes (ADMIN_TOKEN)");
+  cli.add_option("ssl-cert", "FILE", "TLS certificate chain, PEM (environment SSL_CERT)");
+  cli.add_option("ssl-key", "FILE", "TLS private key, PEM (environment SSL_KEY)");
   if (const auto exit_code = cli.parse_or_exit(argc, argv)) return *exit_code;
   trib::parent::ParentPaths paths;
   if (auto dir = cli.value("config-dir")) paths.config_dir = *dir;
@@ -43,6 +45,10 @@ int main(int argc, char** argv) {
     if (auto value = cli.value(flag))
       sources.overrides.push_back({path, *value, "--" + std::string(flag)});
   }
+  if (auto cert = cli.value("ssl-cert")) {
+    sources.overrides.push_back({"tls.certificate", *cert, "--ssl-cert"});
+  }
+  if (auto key = cli.value("ssl-key")) sources.overrides.push_back({"tls.key", *key, "--ssl-key"});
   auto config = trib::parent::load_config(sources);
   const std::vector<std::string> no_warnings;
   if (const auto exit_code = cli.config_outcome(config.ok() ? nullptr : &config.error(),

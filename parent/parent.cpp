@@ -31,11 +31,41 @@ Result<store::StorageConfig> own_storage(const StorageOptions& options) {
   return storage;
 }
 
+// Within this, a new connection has sent its first bytes and finished any TLS handshake.
+constexpr std::chrono::seconds kFirstBytesDeadline{10};
+// Connections that have not sent their first bytes yet, at most; beyond, the oldest is closed.
+constexpr size_t kMaxWaitingConnections = 512;
+
+Result<net::TlsMode> port_tls_mode(const TlsOptions& tls) {
+  const bool has_certificate = !tls.certificate.empty() || !tls.key.empty();
+  if (tls.mode == "auto") return has_certificate ? net::TlsMode::optional : net::TlsMode::off;
+  TRIB_ASSIGN_OR_RETURN(const net::TlsMode mode, net::parse_tls_mode(tls.mode));
+  if (mode != net::TlsMode::off && !has_certificate) {
+    return Error(Errc::config_error, "tls.mode is " + tls.mode +
+                                         " but no certificate is configured (tls.certificate "
+                                         "and tls.key, SSL_CERT/SSL_KEY or --ssl-cert/--ssl-key)");
+  }
+  return mode;
+}
+
+Result<std::shared_ptr<const net::TlsContext>> port_tls_context(const TlsOptions& tls) {
+  if (tls.certificate.empty() && tls.key.empty()) {
+    return std::shared_ptr<const net::TlsContext>();
+  }
+  if (tls.certificate.empty() || tls.key.empty()) {
+    return Error(Errc::config_error, "TLS needs both tls.certificate and tls.key");
+  }
+  TRIB_ASSIGN_OR_RETURN(auto context,
+                        net::TlsContext::server({tls.certificate, tls.key, tls.client_ca}));
+  return std::shared_ptr<const net::TlsContext>(std::move(context));
+}
+
 }  // namespace
 
 Result<ParentConfig> load_config(const ParentConfigSources& sources) {
   ParentConfig config;
   TRIB_ASSIGN_OR_RETURN(config.options, load_parent_config(sources));
+  TRIB_TRY(port_tls_mode(config.options.tls));  // a mode without a certificate is refused early
   TRIB_ASSIGN_OR_RETURN(config.stream,
                         config::load_stream_conf(sources.config_dir + "/stream.conf"));
   return config;
@@ -69,6 +99,7 @@ int Parent::run() {
   registry_->localhost().set_system_info(store::local_system_info());
   receiver::ReceiverOptions receiver_options;
   receiver_options.compression = config_.stream.stream.enable_compression;
+  receiver_options.accept_every = std::chrono::seconds(config_.options.stream_accept_every);
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
                                                    receiver_options, config_.stream);
   http_ = std::make_unique<http::HttpServer>(loop_);
@@ -79,29 +110,28 @@ int Parent::run() {
                       [this](std::unique_ptr<net::TcpConnection> connection, std::string buffered) {
                         receiver_->accept(std::move(connection), std::move(buffered));
                       });
-  auto listener = net::TcpListener::listen(loop_, config_.options.bind, config_.options.port,
-                                           [this](std::unique_ptr<net::TcpConnection> connection) {
-                                             http_->adopt(std::move(connection));
-                                           });
-  if (!listener.ok()) {
-    TRIB_LOG(main, critical, "{}", listener.error().describe());
+  if (const Status listening = start_listening(); !listening.ok()) {
+    TRIB_LOG(main, critical, "{}", listening.error().describe());
+    acceptor_.reset();
     receiver_.reset();
     http_.reset();
     (void)loop_.close();
     return 1;
   }
-  listener_ = std::move(listener).value();
   if (Status fleet = start_fleet(); !fleet.ok()) {
     TRIB_LOG(main, critical, "{}", fleet.error().describe());
     listener_.reset();
+    acceptor_.reset();
     receiver_.reset();
     http_.reset();
     (void)loop_.close();
     return 1;
   }
   TRIB_LOG(main, info,
-           "tributary-parent {} listening on {}:{} (API and streams): host '{}', machine GUID {}",
-           kVersion, config_.options.bind, listener_->port(), self.hostname, self.machine_guid);
+           "tributary-parent {} listening on {}:{} (API and streams, TLS {}): host '{}', machine "
+           "GUID {}",
+           kVersion, config_.options.bind, listener_->port(), net::to_string(acceptor_->mode()),
+           self.hostname, self.machine_guid);
 
   auto on_term = std::make_unique<event::SignalWatch>(loop_, SIGTERM, [this] { shutdown(); });
   auto on_int = std::make_unique<event::SignalWatch>(loop_, SIGINT, [this] { shutdown(); });
@@ -119,6 +149,7 @@ int Parent::run() {
   on_int.reset();
   on_hup.reset();
   listener_.reset();
+  acceptor_.reset();
   receiver_.reset();
   http_.reset();
   stop_fleet();
@@ -164,6 +195,41 @@ void Parent::stop_fleet() {
   fleet_.reset();
 }
 
+Status Parent::start_listening() {
+  TRIB_ASSIGN_OR_RETURN(const net::TlsMode mode, port_tls_mode(config_.options.tls));
+  TRIB_ASSIGN_OR_RETURN(auto context, port_tls_context(config_.options.tls));
+  net::TlsAcceptor::Handlers handlers;
+  handlers.ready = [this](std::unique_ptr<net::TcpConnection> connection, std::string read) {
+    http_->adopt(std::move(connection), std::move(read));
+  };
+  handlers.plaintext_refused = [this](std::unique_ptr<net::TcpConnection> connection,
+                                      std::string read) {
+    receiver_->refuse_plaintext(std::move(connection), read);
+  };
+  acceptor_ =
+      std::make_unique<net::TlsAcceptor>(loop_, mode, std::move(context), kFirstBytesDeadline,
+                                         kMaxWaitingConnections, std::move(handlers));
+  TRIB_ASSIGN_OR_RETURN(listener_,
+                        net::TcpListener::listen(loop_, config_.options.bind, config_.options.port,
+                                                 [this](std::unique_ptr<net::TcpConnection> c) {
+                                                   acceptor_->adopt(std::move(c));
+                                                 }));
+  return ok_status();
+}
+
+// Certificates are renewed in place: SIGHUP re-reads them even when the paths are the same.
+void Parent::reload_certificates(const TlsOptions& tls) {
+  if (acceptor_->mode() == net::TlsMode::off) return;
+  auto context = port_tls_context(tls);
+  if (!context.ok() || *context == nullptr) {
+    TRIB_LOG(config, error, "TLS certificates not reloaded (SIGHUP), keeping the running ones: {}",
+             context.ok() ? "no certificate configured any more" : context.error().describe());
+    return;
+  }
+  acceptor_->set_context(std::move(context).value());
+  TRIB_LOG(config, info, "TLS certificate '{}' reloaded: new connections use it", tls.certificate);
+}
+
 void Parent::on_http_request(http::HttpRequest&& request, http::Responder responder) {
   if (fleet_api_ && fleet::is_fleet_path(request.path)) {
     fleet_api_->handle(std::move(request), std::move(responder));
@@ -200,6 +266,7 @@ void Parent::reload() {
   }
   for (const auto& warning : loaded->stream.warnings) TRIB_LOG(config, warn, "{}", warning);
   receiver_->set_stream_conf(loaded->stream);
+  reload_certificates(loaded->options.tls);
   if (loaded->options.port != config_.options.port ||
       loaded->options.bind != config_.options.bind ||
       !(loaded->options.storage.memory_mode == config_.options.storage.memory_mode &&
@@ -229,6 +296,7 @@ void Parent::store_own_metrics(collectors::CollectedBatch batch) {
 void Parent::shutdown() {
   TRIB_LOG(main, info, "stopping");
   listener_.reset();
+  acceptor_->close_all();
   receiver_->close_all();
   http_->close_all();
   loop_.stop();

@@ -18,6 +18,7 @@
 #include "parent/fleet/fleet_api.h"
 #include "parent/fleet/fleet_service.h"
 #include "parent/fleet/heartbeat_server.h"
+#include "common/net/tls_acceptor.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/receiver/receiver.h"
@@ -51,6 +52,8 @@ class Parent {
   // Stores what the parent's own collectors gathered, on the I/O loop.
   void store_own_metrics(collectors::CollectedBatch batch);
   void reload();
+  Status start_listening();
+  void reload_certificates(const TlsOptions& tls);
   void shutdown();
   Status start_fleet();
   void stop_fleet();
@@ -62,6 +65,7 @@ class Parent {
   std::unique_ptr<store::HostRegistry> registry_;
   std::unique_ptr<receiver::Receiver> receiver_;
   std::unique_ptr<http::HttpServer> http_;
+  std::unique_ptr<net::TlsAcceptor> acceptor_;
   std::unique_ptr<net::TcpListener> listener_;
   std::unique_ptr<collectors::CollectorThread> collectors_;  // the parent's own host
   log::RateLimitedLog own_store_errors_{std::chrono::seconds(60)};

@@ -20,6 +20,8 @@ constexpr CompatibilityVariable kCompatibilityVariables[] = {
     {"DATABASE_URL", "fleet.database"},
     {"DATABASE", "fleet.database"},
     {"ADMIN_TOKEN", "fleet.admin_token"},
+    {"SSL_CERT", "tls.certificate"},
+    {"SSL_KEY", "tls.key"},
 };
 
 Schema<log::LogOptions> log_schema() {
@@ -66,6 +68,22 @@ Schema<StorageOptions> storage_schema() {
   return s;
 }
 
+Schema<TlsOptions> tls_schema() {
+  Schema<TlsOptions> s;
+  s.text("certificate", &TlsOptions::certificate,
+         "Certificate chain (PEM, leaf first) for TLS on the port (also SSL_CERT / --ssl-cert).")
+      .text("key", &TlsOptions::key, "Its private key (PEM; also SSL_KEY / --ssl-key).")
+      .text("client_ca", &TlsOptions::client_ca,
+            "CA certificates (PEM); when set, TLS clients must present a certificate they "
+            "signed (mutual TLS).")
+      .choice("mode", &TlsOptions::mode, {"auto", "optional", "force", "off"},
+              "TLS on the port: optional (TLS and plaintext, told apart by the first byte), "
+              "force (TLS only), off; auto is optional with a certificate, off without.",
+              Reload::restart);
+  return s;
+}
+
+// The Telegraf-Controller variables for the certificate and key.
 config::Path split_path(const std::string& dotted) {
   config::Path path;
   size_t start = 0;
@@ -99,11 +117,18 @@ Schema<ParentOptions> parent_schema() {
       .integer("port", &ParentOptions::port, 1, 65535,
                "Listen port for the web API and streaming (also PORT / APP_PORT / --port).",
                Reload::restart)
+      .integer("stream_accept_every", &ParentOptions::stream_accept_every, 0, 86400,
+               "At most one stream accepted per this many seconds; others are told to try later "
+               "(Netdata's 'accept a streaming request every seconds'). 0: no limit.",
+               Reload::restart)
       .object("log", &ParentOptions::log, log_schema(), "Logging.")
       .object("storage", &ParentOptions::storage, storage_schema(),
               "Storage of the parent's own host (received hosts follow stream.conf).")
       .object("fleet", &ParentOptions::fleet, fleet_schema(),
-              "Fleet control plane: heartbeats, agent registry, Telegraf configs.");
+              "Fleet control plane: heartbeats, agent registry, Telegraf configs.")
+      .object("tls", &ParentOptions::tls, tls_schema(),
+              "TLS for the API and streams on the port (docs/operations.md, TLS set-up). "
+              "Certificates are re-read on SIGHUP.");
   return s;
 }
 

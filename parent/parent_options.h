@@ -26,13 +26,24 @@ struct FleetOptions {
   std::chrono::milliseconds scheduler_interval{60'000};
 };
 
+// TLS on the web/stream port (docs/operations.md, "TLS set-up").
+struct TlsOptions {
+  std::string certificate;  // PEM chain, leaf first (also SSL_CERT / --ssl-cert)
+  std::string key;          // PEM private key (also SSL_KEY / --ssl-key)
+  std::string client_ca;    // set: every TLS client must present a certificate it signed
+  // auto: optional with a certificate, off without; force: TLS only; off: plaintext only.
+  std::string mode = "auto";
+};
+
 struct ParentOptions {
-  std::string hostname;          // empty: the OS hostname
-  std::string bind = "0.0.0.0";  // listen address for the web/stream port
-  uint16_t port = 19999;         // web API and streaming (PORT / --port)
+  std::string hostname;              // empty: the OS hostname
+  std::string bind = "0.0.0.0";      // listen address for the web/stream port
+  uint16_t port = 19999;             // web API and streaming (PORT / --port)
+  uint32_t stream_accept_every = 0;  // seconds between accepted streams; 0: no limit
   log::LogOptions log;
   StorageOptions storage;
   FleetOptions fleet;
+  TlsOptions tls;
 };
 
 }  // namespace trib::parent

@@ -28,7 +28,7 @@ struct KeyDef {
 };
 
 // Every key Netdata 1.37 reads from stream.conf (streaming/rrdpush.c, receiver.c, sender.c).
-constexpr std::array<KeyDef, 36> kKeys{{
+constexpr std::array<KeyDef, 38> kKeys{{
     // [stream]
     {"enabled", kStream | kApi | kMachine, Kind::boolean, kStream | kApi | kMachine},
     {"destination", kStream, Kind::text, kStream},
@@ -40,9 +40,12 @@ constexpr std::array<KeyDef, 36> kKeys{{
     {"enable compression", kStream | kApi | kMachine, Kind::boolean, kStream},
     {"send charts matching", kStream, Kind::pattern, 0},
     {"initial clock resync iterations", kStream, Kind::number, 0},
-    {"ssl skip certificate verification", kStream, Kind::boolean, 0},
-    {"CApath", kStream, Kind::text, 0},
-    {"CAfile", kStream, Kind::text, 0},
+    {"ssl skip certificate verification", kStream, Kind::boolean, kStream},
+    {"CApath", kStream, Kind::text, kStream},
+    {"CAfile", kStream, Kind::text, kStream},
+    // Tributary's own: the client certificate for mutual TLS (Netdata has none).
+    {"ssl certificate", kStream, Kind::text, kStream},
+    {"ssl key", kStream, Kind::text, kStream},
     // [API_KEY]
     {"type", kApi | kMachine, Kind::type, kApi | kMachine},
     {"allow from", kApi | kMachine, Kind::pattern, kApi | kMachine},
@@ -275,6 +278,13 @@ class Reader {
       if (k == "api key") s.api_key = o.value;
       if (k == "enable compression") s.enable_compression = *parse_bool(o.value, false);
       if (k == "send charts matching") s.send_charts_matching = o.value;
+      if (k == "ssl skip certificate verification") {
+        s.tls.verify = !*parse_bool(o.value, false);
+      }
+      if (k == "CAfile") s.tls.ca_file = o.value;
+      if (k == "CApath") s.tls.ca_path = o.value;
+      if (k == "ssl certificate") s.tls.cert_file = o.value;
+      if (k == "ssl key") s.tls.key_file = o.value;
       if (k == "timeout seconds") {
         TRIB_ASSIGN_OR_RETURN(const uint64_t v, bounded(section, o, 1, 86400));
         s.timeout = std::chrono::seconds(v);
@@ -300,6 +310,14 @@ class Reader {
                      fmt::format("[stream] destination: {}", parsed.error().message));
       }
       s.destinations = std::move(parsed).value();
+    }
+    if (s.tls.cert_file.empty() != s.tls.key_file.empty()) {
+      const RawOption* given = nullptr;
+      for (const RawOption& o : section.options) {
+        if (o.key == "ssl certificate" || o.key == "ssl key") given = &o;
+      }
+      return error(given->line,
+                   "[stream] a client certificate needs both 'ssl certificate' and 'ssl key'");
     }
     return ok_status();
   }

@@ -18,6 +18,7 @@
 
 #include "common/base/result.h"
 #include "common/config/simple_pattern.h"
+#include "common/net/tls.h"
 
 namespace trib::config {
 
@@ -43,6 +44,9 @@ struct StreamSender {
   uint16_t default_port = 19999;
   bool enable_compression = true;
   std::string send_charts_matching = "*";  // kept for later; warned as not implemented
+  // `ssl skip certificate verification`, `CAfile`, `CApath`, `ssl certificate`, `ssl key`:
+  // used for the destinations marked :SSL.
+  net::TlsClientOptions tls;
   bool operator==(const StreamSender&) const = default;
 };
 

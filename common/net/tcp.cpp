@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "common/event/timer.h"
+#include "common/net/tls.h"
 
 namespace trib::net {
 namespace {
@@ -46,6 +47,10 @@ struct TcpConnection::State {
   EndCallback on_end;
   bool alive = true;
   bool reading = false;
+  uint64_t bytes_received = 0;
+  uint64_t bytes_sent = 0;
+  std::unique_ptr<TlsEngine> tls;  // set by start_tls; reads and writes then go through it
+  TlsDone tls_done;                // set while the TLS handshake runs
   std::array<char, kReadBufferSize> buffer{};
 };
 
@@ -60,6 +65,7 @@ struct WriteRequest {
 TcpConnection::TcpConnection(uv_tcp_t* tcp) : tcp_(tcp) {
   tcp_->data = new State;
   fill_peer(tcp_, peer_address_, peer_port_);
+  opened_ms_ = uv_now(tcp_->loop);
   uv_tcp_nodelay(tcp_, 1);
 }
 
@@ -94,23 +100,112 @@ void TcpConnection::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   auto* state = static_cast<State*>(s->data);
   if (!state->alive) return;
   if (n > 0) {
+    state->bytes_received += static_cast<uint64_t>(n);
+    const std::string_view bytes(buf->base, static_cast<size_t>(n));
+    if (state->tls) {
+      on_ciphertext(reinterpret_cast<uv_tcp_t*>(s), bytes);
+      return;
+    }
     // Copy the callback: it may destroy the connection (and so reset state->on_data).
     auto cb = state->on_data;
-    if (cb) cb(std::string_view(buf->base, static_cast<size_t>(n)));
+    if (cb) cb(bytes);
     return;
   }
   if (n == 0) return;  // EAGAIN
-  uv_read_stop(s);
+  if (n == UV_EOF) {
+    end_stream(reinterpret_cast<uv_tcp_t*>(s), Error(Errc::closed, "connection closed by peer"));
+  } else {
+    end_stream(reinterpret_cast<uv_tcp_t*>(s), Error(uv_error(static_cast<int>(n)), "read failed"));
+  }
+}
+
+// The stream is over (EOF, a socket error, a broken TLS session): tells whoever waits, once.
+void TcpConnection::end_stream(uv_tcp_t* tcp, const Error& why) {
+  auto* state = static_cast<State*>(tcp->data);
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp));
   state->reading = false;
   auto end = std::move(state->on_end);
+  auto tls_done = std::move(state->tls_done);
   state->on_end = nullptr;
   state->on_data = nullptr;
-  if (!end) return;
-  if (n == UV_EOF) {
-    end(Error(Errc::closed, "connection closed by peer"));
-  } else {
-    end(Error(uv_error(static_cast<int>(n)), "read failed"));
+  state->tls_done = nullptr;
+  if (tls_done) {
+    tls_done(why.is(Errc::closed)
+                 ? Error(TlsErrc::handshake_failed,
+                         "TLS handshake: the peer closed the connection (" + why.message + ")")
+                 : why);
+  } else if (end) {
+    end(why);
   }
+}
+
+void TcpConnection::flush_tls(uv_tcp_t* tcp) {
+  auto* state = static_cast<State*>(tcp->data);
+  std::string out = state->tls->take_output();
+  if (!out.empty()) write_raw(tcp, std::move(out), {});
+}
+
+void TcpConnection::on_ciphertext(uv_tcp_t* tcp, std::string_view bytes) {
+  auto* state = static_cast<State*>(tcp->data);
+  const bool was_handshaking = !state->tls->handshake_done();
+  std::string plaintext;
+  const Status fed = state->tls->feed(bytes, plaintext);
+  // Handshake answers, session tickets, key updates, or the alert telling the peer why.
+  flush_tls(tcp);
+  if (!fed.ok()) {
+    // Data before a close_notify still belongs to the stream.
+    if (!was_handshaking && !plaintext.empty() && state->on_data) {
+      auto cb = state->on_data;
+      cb(plaintext);
+      if (!state->alive || !state->on_end) return;
+    }
+    end_stream(tcp, fed.error());
+    return;
+  }
+  if (was_handshaking) {
+    if (!state->tls->handshake_done()) return;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp));
+    state->reading = false;
+    auto done = std::move(state->tls_done);
+    state->tls_done = nullptr;
+    if (done) done(std::move(plaintext));
+    return;
+  }
+  if (plaintext.empty()) return;
+  auto cb = state->on_data;
+  if (cb) cb(plaintext);
+}
+
+uint64_t TcpConnection::bytes_received() const {
+  return static_cast<State*>(tcp_->data)->bytes_received;
+}
+
+uint64_t TcpConnection::bytes_sent() const { return static_cast<State*>(tcp_->data)->bytes_sent; }
+
+const TlsEngine* TcpConnection::tls() const { return static_cast<State*>(tcp_->data)->tls.get(); }
+
+void TcpConnection::start_tls(std::unique_ptr<TlsEngine> engine, std::string initial,
+                              TlsDone done) {
+  auto* state = static_cast<State*>(tcp_->data);
+  uv_tcp_t* tcp = tcp_;
+  state->on_data = nullptr;
+  state->on_end = nullptr;
+  state->tls = std::move(engine);
+  state->tls_done = std::move(done);
+  const Status begun = state->tls->begin();
+  flush_tls(tcp);
+  if (!begun.ok()) {
+    end_stream(tcp, begun.error());
+    return;
+  }
+  const int rc = uv_read_start(reinterpret_cast<uv_stream_t*>(tcp), &on_alloc, &on_read);
+  if (rc != 0) {
+    end_stream(tcp, Error(uv_error(rc), "cannot start reading"));
+    return;
+  }
+  state->reading = true;
+  // Last: the callback may destroy this object.
+  if (!initial.empty()) on_ciphertext(tcp, initial);
 }
 
 void TcpConnection::start_reading(DataCallback on_data, EndCallback on_end) {
@@ -141,12 +236,27 @@ void TcpConnection::resume_reading() {
 }
 
 void TcpConnection::write(std::string bytes, WriteDone done) {
+  auto* state = static_cast<State*>(tcp_->data);
+  if (!state->tls) {
+    write_raw(tcp_, std::move(bytes), std::move(done));
+    return;
+  }
+  const Status encrypted = state->tls->encrypt(bytes);
+  if (!encrypted.ok()) {
+    if (done) done(encrypted.error());
+    return;
+  }
+  write_raw(tcp_, state->tls->take_output(), std::move(done));
+}
+
+void TcpConnection::write_raw(uv_tcp_t* tcp, std::string bytes, WriteDone done) {
+  static_cast<State*>(tcp->data)->bytes_sent += bytes.size();
   auto* request = new WriteRequest;
   request->bytes = std::move(bytes);
   request->done = std::move(done);
   request->req.data = request;
   uv_buf_t buf = uv_buf_init(request->bytes.data(), static_cast<unsigned>(request->bytes.size()));
-  const int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(tcp_), &buf, 1,
+  const int rc = uv_write(&request->req, reinterpret_cast<uv_stream_t*>(tcp), &buf, 1,
                           [](uv_write_t* req, int status) {
                             auto* r = static_cast<WriteRequest*>(req->data);
                             auto* state = static_cast<State*>(req->handle->data);

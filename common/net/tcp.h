@@ -1,6 +1,8 @@
 #pragma once
 // TCP on libuv: a listener, a connection, and an outgoing connect. All live on one Loop.
 // Destroying any of them closes the socket and guarantees no callback runs afterwards.
+// A connection can be secured with TLS (start_tls): from then on it reads and writes plaintext
+// through the same interface, so its users do not know whether TLS is in between.
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +15,8 @@
 #include "common/event/loop.h"
 
 namespace trib::net {
+
+class TlsEngine;
 
 // One established TCP stream. Owned by whoever holds the unique_ptr (a session, a sender).
 class TcpConnection {
@@ -34,8 +38,25 @@ class TcpConnection {
 
   // Queues bytes; `done` (optional) runs when the kernel took them or the write failed.
   void write(std::string bytes, WriteDone done = {});
+
+  // Runs a TLS handshake over this connection with `engine` (client or server, by its
+  // context); `initial` holds ciphertext already read from the peer (a sniffed first flight).
+  // `done` gets the application data that arrived with the handshake's last flight, or the
+  // failure (OpenSSL's reason in the message). Reading is stopped when `done` runs; call
+  // start_reading() as for a fresh connection. `done` may destroy this object, and may run
+  // before start_tls returns when `initial` is already wrong.
+  using TlsDone = std::function<void(Result<std::string> early_plaintext)>;
+  void start_tls(std::unique_ptr<TlsEngine> engine, std::string initial, TlsDone done);
+  // The TLS session, once start_tls was called; nullptr for plaintext.
+  const TlsEngine* tls() const;
   // Bytes queued in libuv not yet handed to the kernel: the sender's back-pressure signal.
   size_t queued_bytes();
+
+  // Bytes on the wire (TLS records included) so far, and the loop time (ms) the connection
+  // was accepted or connected: for access logs.
+  uint64_t bytes_received() const;
+  uint64_t bytes_sent() const;
+  uint64_t opened_ms() const { return opened_ms_; }
 
   // Peer address as text ("127.0.0.1", "::1") and port; empty/0 when unknown.
   const std::string& peer_address() const { return peer_address_; }
@@ -50,10 +71,15 @@ class TcpConnection {
   explicit TcpConnection(uv_tcp_t* tcp);
   static void on_alloc(uv_handle_t* h, size_t suggested, uv_buf_t* buf);
   static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf);
+  static void on_ciphertext(uv_tcp_t* tcp, std::string_view bytes);
+  static void end_stream(uv_tcp_t* tcp, const Error& why);
+  static void write_raw(uv_tcp_t* tcp, std::string bytes, WriteDone done);
+  static void flush_tls(uv_tcp_t* tcp);
 
   uv_tcp_t* tcp_;  // freed in its close callback
   std::string peer_address_;
   uint16_t peer_port_ = 0;
+  uint64_t opened_ms_ = 0;
 };
 
 // Accepts connections on host:port (port 0 picks a free one; see port()).

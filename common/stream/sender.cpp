@@ -70,9 +70,10 @@ void Sender::start() {
 }
 
 void Sender::reconfigure(SenderOptions options) {
-  const bool link_changed = options.destinations != options_.destinations ||
-                            options.api_key != options_.api_key ||
-                            options.compression != options_.compression;
+  const bool link_changed =
+      options.destinations != options_.destinations || options.api_key != options_.api_key ||
+      options.compression != options_.compression || options.tls != options_.tls;
+  if (options.tls != options_.tls) tls_context_.reset();
   options_ = std::move(options);
   enforce_buffer_bound();
   if (!link_changed || phase_ == Phase::stopping) return;
@@ -98,14 +99,6 @@ void Sender::connect_next() {
       earliest = std::min(earliest, candidate.postponed_until_ms);
       continue;
     }
-    if (candidate.destination.ssl) {
-      TRIB_LOG(stream, warn,
-               "[sender] destination '{}' asks for TLS, which this build does not "
-               "support yet; skipping it",
-               candidate.destination.text);
-      candidate.postponed_until_ms = INT64_MAX;
-      continue;
-    }
     current_destination_ = index;
     stats_.destination = candidate.destination.text;
     phase_ = Phase::connecting;
@@ -127,13 +120,56 @@ void Sender::connect_next() {
 }
 
 void Sender::on_connect_result(Result<std::unique_ptr<net::TcpConnection>> result, size_t index) {
-  if (result.ok()) {
-    connect_.reset();
-    on_connected(std::move(result).value(), index);
+  connect_.reset();
+  if (!result.ok()) {
+    drop_connection(result.error().describe(), true);
     return;
   }
-  connect_.reset();
-  drop_connection(result.error().describe(), true);
+  if (destinations_[index].destination.ssl) {
+    secure(std::move(result).value(), index);
+    return;
+  }
+  on_connected(std::move(result).value(), index);
+}
+
+Result<std::shared_ptr<const net::TlsContext>> Sender::tls_context() {
+  if (!tls_context_) {
+    TRIB_ASSIGN_OR_RETURN(tls_context_, net::TlsContext::client(options_.tls));
+    if (!options_.tls.verify) {
+      TRIB_LOG(stream, warn,
+               "[sender] 'ssl skip certificate verification = yes': TLS destinations are not "
+               "authenticated");
+    }
+  }
+  return tls_context_;
+}
+
+void Sender::secure(std::unique_ptr<net::TcpConnection> connection, size_t index) {
+  // The handshake runs under the same deadline as the STREAM reply (on_tick).
+  phase_ = Phase::handshaking;
+  last_receive_ms_ = loop_.now_ms();
+  auto context = tls_context();
+  if (!context.ok()) {
+    drop_connection("TLS set-up: " + context.error().describe(), true, Sender::kMaxBackoff);
+    return;
+  }
+  auto engine = net::TlsEngine::create(*context, destinations_[index].destination.host);
+  if (!engine.ok()) {
+    drop_connection(engine.error().describe(), true, Sender::kMaxBackoff);
+    return;
+  }
+  connection_ = std::move(connection);
+  connection_->start_tls(std::move(engine).value(), {}, [this, index](Result<std::string> early) {
+    if (!early.ok()) {
+      drop_connection(early.error().describe(), true);
+      return;
+    }
+    TRIB_LOG(stream, info, "[sender] TLS to '{}': {}{}", destination_name(),
+             connection_->tls()->description(),
+             options_.tls.verify ? ", certificate verified" : ", certificate NOT verified");
+    auto secured = std::move(connection_);
+    on_connected(std::move(secured), index, *early);
+  });
 }
 
 void Sender::schedule_retry(milliseconds delay, const std::string& why) {
@@ -143,7 +179,8 @@ void Sender::schedule_retry(milliseconds delay, const std::string& why) {
   retry_timer_.start(delay, milliseconds(0), [this] { connect_next(); });
 }
 
-void Sender::on_connected(std::unique_ptr<net::TcpConnection> connection, size_t index) {
+void Sender::on_connected(std::unique_ptr<net::TcpConnection> connection, size_t index,
+                          std::string_view early) {
   connection_ = std::move(connection);
   next_destination_ = (index + 1) % destinations_.size();  // rotate, as Netdata's child does
   phase_ = Phase::handshaking;
@@ -157,6 +194,7 @@ void Sender::on_connected(std::unique_ptr<net::TcpConnection> connection, size_t
       [this](std::string_view bytes) { on_handshake_bytes(bytes); },
       [this](const Error& why) { drop_connection("handshake: " + why.describe(), true); });
   connection_->write(build_handshake_request(request));
+  if (!early.empty()) on_handshake_bytes(early);
 }
 
 void Sender::on_handshake_bytes(std::string_view bytes) {

@@ -21,6 +21,7 @@
 #include "common/log/log.h"
 #include "common/model/metrics.h"
 #include "common/net/tcp.h"
+#include "common/net/tls.h"
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
 #include "common/stream/messages.h"
@@ -34,6 +35,7 @@ struct SenderOptions {
   std::chrono::seconds reconnect_delay{5};      // first back-off step; doubles up to kMaxBackoff
   size_t buffer_size_bytes = 10 * 1024 * 1024;  // unacknowledged data kept for resending
   bool compression = true;
+  net::TlsClientOptions tls;  // for destinations marked :SSL
 
   bool operator==(const SenderOptions&) const = default;
 };
@@ -118,7 +120,11 @@ class Sender {
   void schedule_retry(std::chrono::milliseconds delay, const std::string& why);
   void on_connect_result(Result<std::unique_ptr<net::TcpConnection>> result,
                          size_t destination_index);
-  void on_connected(std::unique_ptr<net::TcpConnection> connection, size_t destination_index);
+  void secure(std::unique_ptr<net::TcpConnection> connection, size_t destination_index);
+  Result<std::shared_ptr<const net::TlsContext>> tls_context();
+  // `early` holds reply bytes that came with the TLS handshake (none in practice).
+  void on_connected(std::unique_ptr<net::TcpConnection> connection, size_t destination_index,
+                    std::string_view early = {});
   void on_handshake_bytes(std::string_view bytes);
   void on_handshake_refused(const HandshakeReply& reply);
   void on_stream_bytes(std::string_view bytes);
@@ -155,6 +161,7 @@ class Sender {
 
   std::unique_ptr<net::TcpConnect> connect_;
   std::unique_ptr<net::TcpConnection> connection_;
+  std::shared_ptr<const net::TlsContext> tls_context_;  // built when a :SSL destination is tried
   std::string handshake_buffer_;
   std::unique_ptr<FrameEncoder> encoder_;
   std::unique_ptr<FrameDecoder> decoder_;

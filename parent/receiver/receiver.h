@@ -10,6 +10,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/config/stream_conf.h"
@@ -31,6 +32,9 @@ struct ReceiverOptions {
   // A live duplicate is refused; one silent for longer than this is replaced (Netdata: 30 s).
   std::chrono::seconds duplicate_takeover_after{30};
   bool compression = true;  // grant zstd when offered ([stream] enable compression)
+  // At most one stream accepted per this interval; others are told to try later (Netdata's
+  // `accept a streaming request every seconds`). 0: no limit.
+  std::chrono::seconds accept_every{0};
 };
 
 class Receiver {
@@ -41,6 +45,10 @@ class Receiver {
 
   // A connection whose first bytes (`buffered`) start a STREAM request.
   void accept(std::unique_ptr<net::TcpConnection> connection, std::string buffered);
+  // A plaintext connection on a port that only takes TLS: logged (naming the child when it is
+  // a STREAM request) and answered with Netdata's HTTP 400, as a `^SSL=force` port does.
+  void refuse_plaintext(std::unique_ptr<net::TcpConnection> connection,
+                        std::string_view already_read);
   // New stream.conf rules apply to the next handshakes; established streams keep running.
   void set_stream_conf(config::StreamConf conf) { conf_ = std::move(conf); }
   // Ends every stream (with a goodbye) and every pending handshake.
@@ -58,7 +66,18 @@ class Receiver {
 
   void on_handshake_bytes(PendingList::iterator pending, std::string_view bytes);
   void handle_request(PendingList::iterator pending, size_t request_end);
-  void refuse(std::unique_ptr<net::TcpConnection> connection, const std::string& reply);
+  // Who a connection said it was, for the access log ("-" until the request is parsed).
+  struct AccessWho {
+    std::string hostname = "-";
+    std::string guid = "-";
+    std::string key = "-";  // masked
+  };
+  // Writes `reply`, then logs the access line and closes.
+  void refuse(std::unique_ptr<net::TcpConnection> connection, const std::string& reply,
+              AccessWho who, std::string why);
+  // The stream access log: one line per STREAM connection when it ends (Netdata's access.log).
+  void log_access(const net::TcpConnection& connection, const AccessWho& who,
+                  std::string_view outcome, std::string_view why) const;
   void start_session(std::unique_ptr<net::TcpConnection> connection,
                      stream::HandshakeRequest request, const store::StorageConfig& storage,
                      SessionFeatures features, std::string_view leftover);
@@ -76,6 +95,7 @@ class Receiver {
   std::list<std::unique_ptr<net::TcpConnection>> closing_;  // refused, reply being written
   std::list<std::unique_ptr<Session>> sessions_;
   std::map<std::string, HostProgress> progress_;
+  std::optional<uint64_t> last_accepted_ms_;  // loop time of the last admitted stream
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 

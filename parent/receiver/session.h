@@ -63,6 +63,8 @@ class Session final : public stream::IngestSink {
   // Loop time (ms) of the last bytes received: a session silent for long may be replaced.
   uint64_t last_receive_ms() const { return last_receive_ms_; }
   uint64_t bytes_received() const { return bytes_received_; }
+  const stream::HandshakeRequest& request() const { return request_; }
+  const net::TcpConnection& connection() const { return *connection_; }
 
   // stream::IngestSink
   Result<uint64_t> host(uint32_t host_slot, const model::HostInfo& info) override;

@@ -43,13 +43,16 @@ class Cluster {
     restart_parent();
   }
   void restart_parent() {
-    parent_ = std::make_unique<Process>(
-        parent_binary(),
-        std::vector<std::string>{"--config-dir", dir_ / "parent/etc", "--data-dir",
-                                 dir_ / "parent/data", "--port", std::to_string(port_),
-                                 "--heartbeat-port", std::to_string(heartbeat_port_)},
-        dir_ / "parent.log");
+    launch_parent();
     eventually([&] { return http_get(port_, "/api/v1/info").status == 200; });
+  }
+  // For a port plaintext HTTP cannot probe (TLS only): waits for the parent's start-up line.
+  void restart_parent_waiting_for_log() {
+    launch_parent();
+    eventually([&] { return parent_log().find(" listening on ") != std::string::npos; });
+  }
+  void write_parent_yaml(const std::string& yaml) {
+    write_file(dir_ / "parent/etc/parent.yaml", yaml);
   }
   // Starts the parent with `stream_conf` as its whole stream.conf (no API key section added).
   void start_parent_with_stream_conf(const std::string& stream_conf) {
@@ -70,6 +73,17 @@ class Cluster {
                    "\n  api key = " + key + "\n  reconnect delay seconds = 1\n");
     write_file(dir_ / (name + "/etc/agent.yaml"),
                agent_yaml.empty() ? "hostname: " + name + "\n" : agent_yaml);
+    return std::make_unique<Process>(
+        agent_binary(),
+        std::vector<std::string>{"--config-dir", dir_ / (name + "/etc"), "--data-dir",
+                                 dir_ / (name + "/data")},
+        dir_ / (name + ".log"));
+  }
+  // An agent whose stream.conf is `stream_conf` as given (TLS destinations and settings).
+  std::unique_ptr<Process> start_agent_with_stream_conf(const std::string& name,
+                                                        const std::string& stream_conf) {
+    write_file(dir_ / (name + "/etc/stream.conf"), stream_conf);
+    write_file(dir_ / (name + "/etc/agent.yaml"), "hostname: " + name + "\n");
     return std::make_unique<Process>(
         agent_binary(),
         std::vector<std::string>{"--config-dir", dir_ / (name + "/etc"), "--data-dir",
@@ -114,6 +128,15 @@ class Cluster {
   }
 
  private:
+  void launch_parent() {
+    parent_ = std::make_unique<Process>(
+        parent_binary(),
+        std::vector<std::string>{"--config-dir", dir_ / "parent/etc", "--data-dir",
+                                 dir_ / "parent/data", "--port", std::to_string(port_),
+                                 "--heartbeat-port", std::to_string(heartbeat_port_)},
+        dir_ / "parent.log");
+  }
+
   TempDir dir_;
   uint16_t port_;
   uint16_t heartbeat_port_;

@@ -76,6 +76,27 @@ TEST_F(ParentConfigTest, PrecedenceFlagsOverEnvOverDotenvOverFiles) {
   EXPECT_EQ(load()->port, 5000);  // the command line beats everything
 }
 
+TEST_F(ParentConfigTest, TlsFromFileSslCertVariablesAndFlags) {
+  EXPECT_EQ(load()->tls.mode, "auto");
+  write("parent.yaml",
+        "tls:\n  certificate: /f.crt\n  key: /f.key\n  client_ca: /ca.crt\n  mode: force\n");
+  auto r = load();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->tls.certificate, "/f.crt");
+  EXPECT_EQ(r->tls.key, "/f.key");
+  EXPECT_EQ(r->tls.client_ca, "/ca.crt");
+  EXPECT_EQ(r->tls.mode, "force");
+  sources_.env = {{"SSL_CERT", "/env.crt"}, {"SSL_KEY", "/env.key"}};
+  EXPECT_EQ(load()->tls.certificate, "/env.crt");  // Telegraf-Controller's names beat the file
+  EXPECT_EQ(load()->tls.key, "/env.key");
+  sources_.overrides.push_back({"tls.certificate", "/flag.crt", "--ssl-cert"});
+  sources_.overrides.push_back({"tls.key", "/flag.key", "--ssl-key"});
+  EXPECT_EQ(load()->tls.certificate, "/flag.crt");
+  EXPECT_EQ(load()->tls.key, "/flag.key");
+  write("parent.yaml", "tls:\n  mode: sometimes\n");
+  EXPECT_FALSE(load().ok());
+}
+
 TEST_F(ParentConfigTest, ErrorsNameTheirSource) {
   sources_.env = {{"PORT", "http"}};
   EXPECT_EQ(load().error().message, "environment variable PORT: 'port': 'http' is not an integer");

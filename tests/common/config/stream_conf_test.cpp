@@ -97,6 +97,22 @@ TEST(Destinations, EachKeepsItsOwnSslFlag) {
   EXPECT_EQ((*d)[2].host, "c");
 }
 
+TEST(StreamConf, TlsKeysAreImplementedAndVerificationIsOnByDefault) {
+  EXPECT_TRUE(parse_ok("[stream]\nenabled = yes\n").stream.tls.verify);
+  const StreamConf c = parse_ok(
+      "[stream]\nssl skip certificate verification = yes\nCAfile = /ca.pem\nCApath = /cas\n"
+      "ssl certificate = /client.pem\nssl key = /client.key\n");
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_FALSE(c.stream.tls.verify);
+  EXPECT_EQ(c.stream.tls.ca_file, "/ca.pem");
+  EXPECT_EQ(c.stream.tls.ca_path, "/cas");
+  EXPECT_EQ(c.stream.tls.cert_file, "/client.pem");
+  EXPECT_EQ(c.stream.tls.key_file, "/client.key");
+  EXPECT_EQ(parse_error("[stream]\nssl certificate = /client.pem\n"),
+            "stream.conf:2: [stream] a client certificate needs both 'ssl certificate' and "
+            "'ssl key'");
+}
+
 TEST(Destinations, Forms) {
   auto d = parse_destinations(" [::1] [::1]:1:SSL\t10.0.0.1:2,,host.example ", 5);
   ASSERT_TRUE(d.ok()) << d.error().message;
@@ -250,11 +266,11 @@ seconds per replication step = 600
 host tags = x
 )";
   const StreamConf c = parse_ok(text);
-  // [stream]: send charts matching, initial clock resync iterations, ssl skip..., CApath, CAfile
+  // [stream]: send charts matching, initial clock resync iterations
   // [API]: health..., postpone, 4 proxy keys, enable compression, 3 replication keys
   // [MACHINE]: update every, health, postpone, 4 proxy keys, enable compression, 3 replication,
   // host tags
-  EXPECT_EQ(c.warnings.size(), 5u + 10u + 12u);
+  EXPECT_EQ(c.warnings.size(), 2u + 10u + 12u);
   for (const std::string& w : c.warnings) {
     EXPECT_EQ(w.rfind("stream.conf:", 0), 0u) << w;
     EXPECT_NE(w.find("does not implement yet"), std::string::npos) << w;

@@ -187,6 +187,22 @@ TEST(Admission, AMachineSectionAllowingTheIpAdmits) {
   admitted(admit(request(), conf_with(enabled_key(), machine), kIp, kParentGuid));
 }
 
+TEST(Admission, AllowFromMatchesIpv6PeersOnBothSectionKinds) {
+  constexpr const char* kIpv6 = "2001:db8::5";
+  auto key = enabled_key();
+  key.allow_from = config::SimplePattern("2001:db8:* !*");
+  admitted(admit(request(), conf_with(key), kIpv6, kParentGuid));
+  EXPECT_EQ(refused(admit(request(), conf_with(key), "2001:db9::5", kParentGuid)).access_tag,
+            "ACCESS DENIED - KEY NOT ALLOWED FROM THIS IP");
+  config::MachinePolicy machine;
+  machine.allow_from = config::SimplePattern("!2001:db8::5 *");
+  const Refused r = refused(admit(request(), conf_with(key, machine), kIpv6, kParentGuid));
+  EXPECT_EQ(r.access_tag, "ACCESS DENIED - MACHINE GUID NOT ALLOWED FROM THIS IP");
+  EXPECT_NE(r.reason.find("'2001:db8::5'"), std::string::npos) << r.reason;
+  machine.allow_from = config::SimplePattern("::1 2001:db8::*");
+  admitted(admit(request(), conf_with(key, machine), kIpv6, kParentGuid));
+}
+
 TEST(Admission, DiskMemoryModesRunAsRamWithAWarning) {
   for (const char* mode : {"dbengine", "save", "map", "alloc"}) {
     SCOPED_TRACE(mode);

@@ -1,0 +1,270 @@
+#include "common/net/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <array>
+
+namespace trib::net {
+namespace {
+
+class TlsCategory : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "tls"; }
+  std::string message(int code) const override {
+    switch (static_cast<TlsErrc>(code)) {
+      case TlsErrc::bad_setup:
+        return "TLS set-up failed";
+      case TlsErrc::verify_failed:
+        return "certificate verification failed";
+      case TlsErrc::handshake_failed:
+        return "TLS handshake failed";
+    }
+    return "TLS error";
+  }
+};
+
+// OpenSSL's error queue as one line (and emptied, so the next operation starts clean).
+std::string drain_openssl_errors() {
+  std::string out;
+  while (const unsigned long code = ERR_get_error()) {
+    std::array<char, 256> text{};
+    const char* reason = ERR_reason_error_string(code);
+    if (reason == nullptr) {
+      ERR_error_string_n(code, text.data(), text.size());
+      reason = text.data();
+    }
+    if (!out.empty()) out += "; ";
+    out += reason;
+  }
+  return out.empty() ? "no detail from OpenSSL" : out;
+}
+
+Error setup_error(const std::string& what) {
+  return Error(TlsErrc::bad_setup, what + ": " + drain_openssl_errors());
+}
+
+struct CtxDeleter {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+using CtxPtr = std::unique_ptr<SSL_CTX, CtxDeleter>;
+
+Result<CtxPtr> new_context(bool server) {
+  ERR_clear_error();
+  CtxPtr ctx(SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()));
+  if (!ctx) return setup_error("cannot create a TLS context");
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  // Writes may be split and retried with a different buffer: the engine hands OpenSSL
+  // std::string memory that moves.
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_ENABLE_PARTIAL_WRITE);
+  return ctx;
+}
+
+Status use_certificate(SSL_CTX* ctx, const std::string& cert_file, const std::string& key_file) {
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
+    return setup_error("cannot load the certificate '" + cert_file + "'");
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return setup_error("cannot load the private key '" + key_file + "'");
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return setup_error("the key '" + key_file + "' does not belong to the certificate '" +
+                       cert_file + "'");
+  }
+  return ok_status();
+}
+
+bool is_ip_address(const std::string& host) {
+  return host.find(':') != std::string::npos ||
+         host.find_first_not_of("0123456789.") == std::string::npos;
+}
+
+}  // namespace
+
+const std::error_category& tls_category() noexcept {
+  static const TlsCategory category;
+  return category;
+}
+
+std::error_code make_error_code(TlsErrc e) noexcept {
+  return {static_cast<int>(e), tls_category()};
+}
+
+Result<std::shared_ptr<TlsContext>> TlsContext::client(const TlsClientOptions& options) {
+  TRIB_ASSIGN_OR_RETURN(CtxPtr ctx, new_context(false));
+  if (options.verify) {
+    if (options.ca_file.empty() && options.ca_path.empty()) {
+      if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
+        return setup_error("cannot load the system's CA certificates");
+      }
+    } else if (SSL_CTX_load_verify_locations(
+                   ctx.get(), options.ca_file.empty() ? nullptr : options.ca_file.c_str(),
+                   options.ca_path.empty() ? nullptr : options.ca_path.c_str()) != 1) {
+      return setup_error("cannot load CAfile '" + options.ca_file + "' / CApath '" +
+                         options.ca_path + "'");
+    }
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  }
+  if (!options.cert_file.empty() || !options.key_file.empty()) {
+    if (options.cert_file.empty() || options.key_file.empty()) {
+      return Error(TlsErrc::bad_setup,
+                   "a client certificate needs both 'ssl certificate' and 'ssl key'");
+    }
+    TRIB_TRY(use_certificate(ctx.get(), options.cert_file, options.key_file));
+  }
+  return std::shared_ptr<TlsContext>(new TlsContext(ctx.release(), false, options.verify));
+}
+
+Result<std::shared_ptr<TlsContext>> TlsContext::server(const TlsServerOptions& options) {
+  TRIB_ASSIGN_OR_RETURN(CtxPtr ctx, new_context(true));
+  TRIB_TRY(use_certificate(ctx.get(), options.cert_file, options.key_file));
+  const bool mutual = !options.client_ca.empty();
+  if (mutual) {
+    if (SSL_CTX_load_verify_locations(ctx.get(), options.client_ca.c_str(), nullptr) != 1) {
+      return setup_error("cannot load the client CA '" + options.client_ca + "'");
+    }
+    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(options.client_ca.c_str());
+    if (names != nullptr) SSL_CTX_set_client_CA_list(ctx.get(), names);
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return std::shared_ptr<TlsContext>(new TlsContext(ctx.release(), true, mutual));
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
+
+Result<std::unique_ptr<TlsEngine>> TlsEngine::create(std::shared_ptr<const TlsContext> context,
+                                                     const std::string& server_name) {
+  ERR_clear_error();
+  SSL* ssl = SSL_new(context->raw());
+  if (ssl == nullptr) return setup_error("cannot create a TLS connection");
+  std::unique_ptr<TlsEngine> engine(new TlsEngine(std::move(context), ssl));
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  if (in == nullptr || out == nullptr) {
+    BIO_free(in);
+    BIO_free(out);
+    return setup_error("cannot create TLS buffers");
+  }
+  // An empty memory BIO means "no data yet", not EOF.
+  BIO_set_mem_eof_return(in, -1);
+  SSL_set_bio(ssl, in, out);
+  if (engine->context_->is_server()) {
+    SSL_set_accept_state(ssl);
+    return engine;
+  }
+  SSL_set_connect_state(ssl);
+  if (!server_name.empty()) {
+    if (is_ip_address(server_name)) {
+      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name.c_str()) != 1) {
+        return setup_error("cannot check certificates against the address '" + server_name + "'");
+      }
+    } else {
+      SSL_set_tlsext_host_name(ssl, server_name.c_str());
+      if (SSL_set1_host(ssl, server_name.c_str()) != 1) {
+        return setup_error("cannot check certificates against the name '" + server_name + "'");
+      }
+    }
+  }
+  return engine;
+}
+
+TlsEngine::~TlsEngine() { SSL_free(ssl_); }
+
+Error TlsEngine::failure(int ssl_result, std::string_view doing) const {
+  const long verify = SSL_get_verify_result(ssl_);
+  if (verify != X509_V_OK && context_->verifies_peer()) {
+    ERR_clear_error();
+    return Error(TlsErrc::verify_failed, std::string(doing) + ": certificate verify failed: " +
+                                             X509_verify_cert_error_string(verify));
+  }
+  const int code = SSL_get_error(ssl_, ssl_result);
+  std::string detail = code == SSL_ERROR_SYSCALL && ERR_peek_error() == 0
+                           ? "unexpected end of the TLS stream"
+                           : drain_openssl_errors();
+  return Error(TlsErrc::handshake_failed, std::string(doing) + ": " + detail);
+}
+
+Status TlsEngine::begin() {
+  if (handshake_done_) return ok_status();
+  return advance_handshake();
+}
+
+Status TlsEngine::advance_handshake() {
+  ERR_clear_error();
+  const int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) {
+    handshake_done_ = true;
+    return ok_status();
+  }
+  const int code = SSL_get_error(ssl_, rc);
+  if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) return ok_status();
+  return failure(rc, "TLS handshake");
+}
+
+Status TlsEngine::read_plaintext(std::string& plaintext) {
+  std::array<char, 16 * 1024> chunk{};
+  for (;;) {
+    ERR_clear_error();
+    const int n = SSL_read(ssl_, chunk.data(), static_cast<int>(chunk.size()));
+    if (n > 0) {
+      plaintext.append(chunk.data(), static_cast<size_t>(n));
+      continue;
+    }
+    const int code = SSL_get_error(ssl_, n);
+    if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) return ok_status();
+    if (code == SSL_ERROR_ZERO_RETURN) {
+      return Error(Errc::closed, "the peer closed the TLS session");
+    }
+    return failure(n, "TLS read");
+  }
+}
+
+Status TlsEngine::feed(std::string_view ciphertext, std::string& plaintext) {
+  if (!ciphertext.empty()) {
+    BIO_write(SSL_get_rbio(ssl_), ciphertext.data(), static_cast<int>(ciphertext.size()));
+  }
+  if (!handshake_done_) {
+    TRIB_TRY(advance_handshake());
+    if (!handshake_done_) return ok_status();
+  }
+  // Application data that came with (or after) the handshake's last flight.
+  return read_plaintext(plaintext);
+}
+
+Status TlsEngine::encrypt(std::string_view plaintext) {
+  while (!plaintext.empty()) {
+    ERR_clear_error();
+    const int n = SSL_write(ssl_, plaintext.data(), static_cast<int>(plaintext.size()));
+    if (n <= 0) return failure(n, "TLS write");
+    plaintext.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok_status();
+}
+
+std::string TlsEngine::take_output() {
+  BIO* out = SSL_get_wbio(ssl_);
+  std::string bytes(static_cast<size_t>(BIO_ctrl_pending(out)), '\0');
+  if (!bytes.empty()) {
+    const int n = BIO_read(out, bytes.data(), static_cast<int>(bytes.size()));
+    bytes.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  }
+  return bytes;
+}
+
+std::string TlsEngine::description() const {
+  return std::string(SSL_get_version(ssl_)) + " " + SSL_get_cipher_name(ssl_);
+}
+
+std::string TlsEngine::peer_subject() const {
+  X509* cert = SSL_get1_peer_certificate(ssl_);
+  if (cert == nullptr) return {};
+  std::array<char, 256> name{};
+  X509_NAME_oneline(X509_get_subject_name(cert), name.data(), static_cast<int>(name.size()));
+  X509_free(cert);
+  return name.data();
+}
+
+}  // namespace trib::net
