@@ -24,11 +24,11 @@ struct LoadgenOptions {
   uint32_t agents = 1;
   uint32_t charts = 10;
   uint32_t dimensions = 10;
-  uint64_t rate = 0;               // samples per second over all agents; 0: flat out
-  double duration_s = 10;          // sending time; then up to 10 s more waiting for acks
-  uint32_t ticks_per_batch = 10;   // native: collections of every chart in one batch
+  uint64_t rate = 0;              // samples per second over all agents; 0: flat out
+  double duration_s = 10;         // sending time; then up to 10 s more waiting for acks
+  uint32_t ticks_per_batch = 10;  // native: collections of every chart in one batch
   Protocol protocol = Protocol::tributary;
-  int64_t start_time_s = 0;        // first sample timestamp; 0: one week ago
+  int64_t start_time_s = 0;                              // first sample timestamp; 0: one week ago
   std::string guid_prefix = "10ad0000-0000-4000-8000-";  // + 12 hex digits of the agent index
 };
 
@@ -37,7 +37,7 @@ struct AgentReport {
   uint64_t samples_sent = 0;
   uint64_t samples_acked = 0;  // native protocol only
   uint64_t bytes_sent = 0;
-  std::string error;           // why it stopped early, if it did
+  std::string error;  // why it stopped early, if it did
 };
 
 struct LoadgenReport {

@@ -67,18 +67,19 @@ class BitReader {
 }  // namespace
 
 void BlockEncoder::put_bits(uint64_t value, unsigned nbits) {
-  while (nbits > 0) {
-    if (bit_fill_ == 8) {
-      bits_.push_back('\0');
-      bit_fill_ = 0;
-    }
-    const unsigned room = 8 - bit_fill_;
-    const unsigned take = nbits < room ? nbits : room;
-    const auto chunk = static_cast<unsigned>((value >> (nbits - take)) & ((1u << take) - 1));
-    bits_.back() = static_cast<char>(static_cast<uint8_t>(bits_.back()) | (chunk << (room - take)));
-    bit_fill_ += take;
-    nbits -= take;
+  if (nbits > 32) {
+    put_bits(value >> 32, nbits - 32);
+    value &= 0xffff'ffffULL;
+    nbits = 32;
   }
+  // acc_ holds fewer than 8 pending bits before this, so 32 more always fit in 64.
+  acc_ = (acc_ << nbits) | (value & ((uint64_t{1} << nbits) - 1));
+  acc_bits_ += nbits;
+  while (acc_bits_ >= 8) {
+    acc_bits_ -= 8;
+    bits_.push_back(static_cast<char>(static_cast<uint8_t>(acc_ >> acc_bits_)));
+  }
+  acc_ &= (uint64_t{1} << acc_bits_) - 1;
 }
 
 void BlockEncoder::append(int64_t timestamp_s, double value) {
@@ -143,6 +144,9 @@ std::string BlockEncoder::serialize(bool try_zstd) const {
   std::string plain;
   stream::wire::put_zigzag(plain, first_s_);
   plain += bits_;
+  if (acc_bits_ != 0) {
+    plain.push_back(static_cast<char>(static_cast<uint8_t>(acc_ << (8 - acc_bits_))));
+  }
 
   std::string out;
   out.push_back(static_cast<char>(kBlockVersion));

@@ -44,7 +44,7 @@ class BlockEncoder {
   int64_t first_time_s() const { return first_s_; }
   int64_t last_time_s() const { return last_s_; }
   // Bytes the bitstream takes so far (what an open block costs in RAM).
-  size_t encoded_bytes() const { return bits_.size(); }
+  size_t encoded_bytes() const { return bits_.size() + (acc_bits_ != 0 ? 1 : 0); }
   size_t memory_bytes() const { return sizeof(*this) + bits_.capacity(); }
 
   // The block as stored: zstd-wrapped when `try_zstd` and that is smaller. The encoder keeps its
@@ -55,8 +55,9 @@ class BlockEncoder {
  private:
   void put_bits(uint64_t value, unsigned nbits);
 
-  std::string bits_;       // the bit stream after the header, last byte partly filled
-  unsigned bit_fill_ = 8;  // bits used in the last byte of bits_ (8: start a new byte)
+  std::string bits_;  // the whole bytes of the bit stream so far
+  uint64_t acc_ = 0;  // the bits after them (fewer than 8 between calls), in the low bits
+  unsigned acc_bits_ = 0;
   size_t count_ = 0;
   int64_t first_s_ = 0;
   int64_t last_s_ = 0;

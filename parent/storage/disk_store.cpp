@@ -182,6 +182,13 @@ DiskStore::~DiskStore() {
     flush();
     writer_.reset();  // commits what was submitted, then joins
   }
+  if (stats_.samples_sealed != 0) {
+    TRIB_LOG(store, info,
+             "{} closed {}: this run sealed {} samples in {} blocks, {:.3f} bytes per sample",
+             kInstance, options_.path, stats_.samples_sealed, stats_.blocks_sealed,
+             static_cast<double>(stats_.block_bytes_sealed) /
+                 static_cast<double>(stats_.samples_sealed));
+  }
 }
 
 Status DiskStore::load() {

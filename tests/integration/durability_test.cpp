@@ -150,10 +150,10 @@ TEST(Durability, EverythingAckedSurvivesKillNine) {
 
   cluster.restart_parent();
   const int64_t rows = static_cast<int64_t>(acked) * kRowsPerBatch;
-  const auto data = cluster.get_json("/host/durable/api/v1/data?chart=test.load&after=" +
-                                     std::to_string(base) + "&before=" +
-                                     std::to_string(base + rows - 1) + "&points=" +
-                                     std::to_string(rows) + "&group=average&format=json");
+  const auto data =
+      cluster.get_json("/host/durable/api/v1/data?chart=test.load&after=" + std::to_string(base) +
+                       "&before=" + std::to_string(base + rows - 1) +
+                       "&points=" + std::to_string(rows) + "&group=average&format=json");
   ASSERT_TRUE(data) << cluster.parent_log();
   std::map<int64_t, std::vector<double>> by_time;
   for (const auto& row : (*data)["data"]) {
