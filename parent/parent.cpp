@@ -51,6 +51,9 @@ Parent::Parent(ParentPaths paths, ParentConfigSources sources, ParentConfig conf
 Parent::~Parent() = default;
 
 int Parent::run() {
+  // A sender that closes while an ack or keepalive is being written must cost an EPIPE on that
+  // connection, not the process (found by tributary-loadgen giving up on 100 agents).
+  std::signal(SIGPIPE, SIG_IGN);
   log::init_logging(config_.options.log);
   for (const auto& warning : config_.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
   auto host = config::local_host_info(paths_.data_dir, config_.options.hostname);
