@@ -339,9 +339,9 @@ Result<LoadgenReport> run(const LoadgenOptions& o) {
   const auto send_until = started + std::chrono::duration_cast<Clock::duration>(
                                         std::chrono::duration<double>(o.duration_s));
   // Kernel buffers of many connections can hold seconds of load: wait as long as we sent.
-  const auto give_up = send_until + std::chrono::seconds(10) +
-                       std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(o.duration_s));
+  const auto give_up =
+      send_until + std::chrono::seconds(10) +
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
   uint64_t produced = 0;
   std::vector<pollfd> fds(o.agents);
   bool sending = true;

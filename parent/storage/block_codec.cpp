@@ -216,10 +216,12 @@ Result<DecodedBlock> decode_block(std::string_view bytes) {
         width = 9;
         if (in.bit()) width = in.bit() ? 64 : 12;
       }
-      delta += unzigzag(in.bits(width));
+      if (__builtin_add_overflow(delta, unzigzag(in.bits(width)), &delta)) {
+        return corrupt("timestamp delta out of range");
+      }
     }
     if (delta <= 0) return corrupt("timestamps do not increase");
-    t += delta;
+    if (__builtin_add_overflow(t, delta, &t)) return corrupt("timestamp out of range");
     if (in.bit()) {
       if (in.bit()) {
         window_leading = static_cast<unsigned>(in.bits(5));

@@ -1,5 +1,6 @@
 // kill -9 of a dbengine parent under load: after a restart, every sample the parent acknowledged
-// is served, exactly once, and the resume point it offers covers them.
+// is served, exactly once, and the resume point it offers covers them. A corrupt store keeps the
+// parent from starting.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -181,6 +182,18 @@ TEST(Durability, EverythingAckedSurvivesKillNine) {
   const auto resume = again.handshake();
   ASSERT_TRUE(resume.has_value());
   EXPECT_GE(*resume, acked);
+}
+
+TEST(Durability, ACorruptStoreKeepsTheParentFromStarting) {
+  TempDir dir;
+  write_file(dir / "etc/stream.conf", std::string("[") + kApiKey + "]\n  enabled = yes\n");
+  write_file(dir / "data/dbengine/data.mdb", std::string(64 * 1024, 'x'));
+  const auto run =
+      run_to_exit(parent_binary(), {"--config-dir", dir / "etc", "--data-dir", dir / "data",
+                                    "--port", std::to_string(free_port())});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("corrupt or foreign"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find(dir / "data/dbengine"), std::string::npos) << run.output;
 }
 
 }  // namespace

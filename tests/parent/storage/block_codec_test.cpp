@@ -118,6 +118,15 @@ TEST(BlockCodecTest, BadBlocksAreParseErrors) {
   std::string bad_flags = good;
   bad_flags[1] = 4;
   EXPECT_FALSE(decode_block(bad_flags).ok());
+  // Deltas near the int64 range still round-trip (the decoder checks its sums for overflow).
+  BlockEncoder big;
+  big.append(1, 0.0);
+  big.append(2, 0.0);
+  big.append(INT64_MAX / 2, 0.0);
+  big.append(INT64_MAX - 1, 0.0);
+  const auto far = decode_block(big.serialize(false));
+  ASSERT_TRUE(far.ok());
+  EXPECT_EQ(far->timestamps.back(), INT64_MAX - 1);
   const std::string huge_count = std::string("\x01\x00\xff\xff\xff\x0f", 6) + good.substr(3);
   const auto error = decode_block(huge_count);
   ASSERT_FALSE(error.ok());
