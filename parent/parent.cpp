@@ -18,16 +18,14 @@
 namespace trib::parent {
 namespace {
 
-Result<store::StorageConfig> own_storage(const StorageOptions& options) {
+Result<store::StorageConfig> own_storage(const StorageOptions& options, storage::DiskStore* disk) {
   store::StorageConfig storage;
   storage.history = options.history;
-  if (options.memory_mode == "dbengine" || options.memory_mode == "save" ||
-      options.memory_mode == "map" || options.memory_mode == "alloc") {
-    TRIB_LOG(store, warn, "storage.memory_mode '{}' is not available yet; running as 'ram'",
-             options.memory_mode);
-    return storage;
-  }
-  TRIB_ASSIGN_OR_RETURN(storage.mode, store::parse_memory_mode(options.memory_mode));
+  std::string warning;
+  TRIB_ASSIGN_OR_RETURN(storage.mode,
+                        store::parse_netdata_memory_mode(options.memory_mode, warning));
+  if (!warning.empty()) TRIB_LOG(config, warn, "storage.memory_mode: {}", warning);
+  if (storage.mode == store::MemoryMode::dbengine) storage.disk = disk;
   return storage;
 }
 
@@ -60,6 +58,14 @@ Result<std::shared_ptr<const net::TlsContext>> port_tls_context(const TlsOptions
   return std::shared_ptr<const net::TlsContext>(std::move(context));
 }
 
+storage::DiskStoreOptions disk_options(const std::string& data_dir, const StorageOptions& options) {
+  storage::DiskStoreOptions disk;
+  disk.path = data_dir + "/dbengine";
+  disk.max_age = options.retention.max_age;
+  disk.max_size = options.retention.max_size;
+  return disk;
+}
+
 }  // namespace
 
 Result<ParentConfig> load_config(const ParentConfigSources& sources) {
@@ -77,6 +83,9 @@ Parent::Parent(ParentPaths paths, ParentConfigSources sources, ParentConfig conf
 Parent::~Parent() = default;
 
 int Parent::run() {
+  // A sender that closes while an ack or keepalive is being written must cost an EPIPE on that
+  // connection, not the process (found by tributary-loadgen giving up on 100 agents).
+  std::signal(SIGPIPE, SIG_IGN);
   log::init_logging(config_.options.log);
   for (const auto& warning : config_.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
   auto host = config::local_host_info(paths_.data_dir, config_.options.hostname);
@@ -88,20 +97,34 @@ int Parent::run() {
   if (auto files = raise_open_files_limit(); !files.ok()) {
     TRIB_LOG(main, warn, "{}; fewer streams and API clients fit", files.error().describe());
   }
-  auto storage = own_storage(config_.options.storage);
+  // A foreign or corrupt store is an error the operator must see: the parent does not start.
+  auto disk =
+      storage::DiskStore::open(loop_, disk_options(paths_.data_dir, config_.options.storage));
+  if (!disk.ok()) {
+    TRIB_LOG(main, critical, "{}", disk.error().describe());
+    (void)loop_.close();
+    return 1;
+  }
+  disk_ = std::move(disk).value();
+  auto storage = own_storage(config_.options.storage, disk_.get());
   if (!storage.ok()) {
     TRIB_LOG(main, critical, "{}", storage.error().describe());
+    disk_.reset();
+    (void)loop_.close();
     return 1;
   }
 
   const auto& clock = time::SystemClock::instance();
   registry_ = std::make_unique<store::HostRegistry>(self, *storage, clock.now_s());
   registry_->localhost().set_system_info(store::local_system_info());
+  if (storage->mode == store::MemoryMode::dbengine) disk_->save_host(self);
   receiver::ReceiverOptions receiver_options;
   receiver_options.compression = config_.stream.stream.enable_compression;
   receiver_options.accept_every = std::chrono::seconds(config_.options.stream_accept_every);
+  receiver_options.disk = disk_.get();
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
                                                    receiver_options, config_.stream);
+  restore_hosts(*storage, clock.now_s());
   http_ = std::make_unique<http::HttpServer>(loop_);
   http_->set_handler([this](http::HttpRequest&& request, http::Responder responder) {
     on_http_request(std::move(request), std::move(responder));
@@ -124,6 +147,8 @@ int Parent::run() {
     acceptor_.reset();
     receiver_.reset();
     http_.reset();
+    registry_.reset();
+    disk_.reset();
     (void)loop_.close();
     return 1;
   }
@@ -153,6 +178,8 @@ int Parent::run() {
   receiver_.reset();
   http_.reset();
   stop_fleet();
+  registry_.reset();  // seals open blocks into the store's last batch
+  disk_.reset();      // commits it and stops the writer
   const Status closed = loop_.close();
   if (!closed.ok()) {
     TRIB_LOG(main, error, "{}", closed.error().describe());
@@ -228,6 +255,23 @@ void Parent::reload_certificates(const TlsOptions& tls) {
   }
   acceptor_->set_context(std::move(context).value());
   TRIB_LOG(config, info, "TLS certificate '{}' reloaded: new connections use it", tls.certificate);
+}
+
+void Parent::restore_hosts(const store::StorageConfig& own, int64_t now_s) {
+  store::StorageConfig dbengine;
+  dbengine.mode = store::MemoryMode::dbengine;
+  dbengine.disk = disk_.get();
+  for (const auto& host : disk_->take_restored()) {
+    const bool self = host.info.machine_guid == registry_->localhost().machine_guid();
+    const Status restored =
+        registry_->restore(host.info, host.charts, self ? own : dbengine, now_s);
+    if (!restored.ok()) {
+      TRIB_LOG(store, warn, "[host:{} {}] not restored from disk: {}", host.info.hostname,
+               host.info.machine_guid, restored.error().describe());
+      continue;
+    }
+    if (!self) receiver_->restore_progress(host.info.machine_guid, host.last_seq);
+  }
 }
 
 void Parent::on_http_request(http::HttpRequest&& request, http::Responder responder) {

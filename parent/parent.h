@@ -1,8 +1,9 @@
 #pragma once
 // The parent: one I/O loop serving the HTTP API and receiving streams on the same port (a
 // connection that opens with `STREAM ` is handed from the HTTP server to the receiver), over a
-// host registry with RAM storage. SIGTERM/SIGINT stop it cleanly (streams get a goodbye);
-// SIGHUP re-reads stream.conf (new rules apply to new streams) and the log level.
+// host registry with RAM or dbengine (LMDB, parent/storage/) storage per host. SIGTERM/SIGINT stop
+// it cleanly (streams get a goodbye); SIGHUP re-reads stream.conf (new rules apply to new streams)
+// and the log level.
 
 #include <memory>
 #include <string>
@@ -22,6 +23,7 @@
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/receiver/receiver.h"
+#include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
 
 namespace trib::parent {
@@ -54,6 +56,8 @@ class Parent {
   void reload();
   Status start_listening();
   void reload_certificates(const TlsOptions& tls);
+  // Registers the hosts and charts the dbengine store held, with their resume points.
+  void restore_hosts(const store::StorageConfig& own, int64_t now_s);
   void shutdown();
   Status start_fleet();
   void stop_fleet();
@@ -62,6 +66,7 @@ class Parent {
   ParentConfigSources sources_;
   ParentConfig config_;
   event::Loop loop_;
+  std::unique_ptr<storage::DiskStore> disk_;  // outlives the registry (series write into it)
   std::unique_ptr<store::HostRegistry> registry_;
   std::unique_ptr<receiver::Receiver> receiver_;
   std::unique_ptr<http::HttpServer> http_;

@@ -58,13 +58,28 @@ Schema<FleetOptions> fleet_schema() {
   return s;
 }
 
+Schema<RetentionOptions> retention_schema() {
+  Schema<RetentionOptions> s;
+  s.duration("max_age", &RetentionOptions::max_age, std::chrono::seconds(0),
+             std::chrono::hours(24 * 365 * 100), "Samples older than this are deleted; 0: never.",
+             Reload::restart)
+      .size("max_size", &RetentionOptions::max_size, uint64_t{16} << 20, uint64_t{1} << 50,
+            "Disk space the sample blocks may take; beyond it the oldest go.", Reload::restart);
+  return s;
+}
+
 Schema<StorageOptions> storage_schema() {
   Schema<StorageOptions> s;
   s.choice("memory_mode", &StorageOptions::memory_mode,
            {"none", "ram", "dbengine", "save", "map", "alloc"},
-           "How the parent stores its own host's metrics (Netdata's [db] mode).", Reload::restart)
+           "How the parent stores its own host's metrics (Netdata's [db] mode; save and map "
+           "are aliases of dbengine, alloc of ram).",
+           Reload::restart)
       .integer("history", &StorageOptions::history, 5, 100'000'000,
-               "Entries kept per dimension in ram mode (Netdata's [db] history).", Reload::restart);
+               "Entries kept per dimension in ram mode (Netdata's [db] history).", Reload::restart)
+      .object("retention", &StorageOptions::retention, retention_schema(),
+              "Retention of the dbengine store (every host in memory mode dbengine), oldest "
+              "blocks first.");
   return s;
 }
 

@@ -10,9 +10,15 @@
 
 namespace trib::parent {
 
+struct RetentionOptions {
+  std::chrono::seconds max_age{30 * 86400};  // dbengine blocks older than this go; 0: none
+  uint64_t max_size = 20ull << 30;           // the oldest dbengine blocks go beyond this
+};
+
 struct StorageOptions {
-  std::string memory_mode = "ram";  // the parent's own host: none | ram (dbengine later)
-  uint32_t history = 3600;          // entries per dimension in ram mode (Netdata's [db] history)
+  std::string memory_mode = "dbengine";  // the parent's own host: none | ram | dbengine
+  uint32_t history = 3600;  // entries per dimension in ram mode (Netdata's [db] history)
+  RetentionOptions retention;
 };
 
 // The fleet control plane: heartbeat server, registry database, fleet and config API.

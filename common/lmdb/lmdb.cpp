@@ -150,7 +150,8 @@ void Txn::abort() {
 Result<Dbi> Dbi::open(Txn& txn, const char* name, unsigned flags) {
   Dbi dbi;
   if (int rc = mdb_dbi_open(txn.get(), name, flags, &dbi.id); rc != 0) {
-    return make_error(rc, std::string("cannot open the LMDB database '") + name + "'");
+    return make_error(rc, std::string("cannot open the LMDB database '") +
+                              (name != nullptr ? name : "(main)") + "'");
   }
   return dbi;
 }
@@ -187,6 +188,15 @@ Result<size_t> entries(Txn& txn, Dbi dbi) {
     return make_error(rc, "cannot read LMDB database statistics");
   }
   return size_t{stat.ms_entries};
+}
+
+Result<size_t> live_bytes(Txn& txn, Dbi dbi) {
+  MDB_stat stat{};
+  if (int rc = mdb_stat(txn.get(), dbi.id, &stat); rc != 0) {
+    return make_error(rc, "cannot read LMDB database statistics");
+  }
+  return (stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages) *
+         size_t{stat.ms_psize};
 }
 
 // --- Cursor ---

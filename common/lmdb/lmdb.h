@@ -112,6 +112,9 @@ Status put(Txn& txn, Dbi dbi, std::string_view key, std::string_view value, unsi
 // false when the key was not there.
 Result<bool> erase(Txn& txn, Dbi dbi, std::string_view key);
 Result<size_t> entries(Txn& txn, Dbi dbi);
+// Bytes of the pages (branch, leaf, overflow) that hold a database's live entries: unlike
+// Env::used_bytes(), this shrinks when entries are deleted.
+Result<size_t> live_bytes(Txn& txn, Dbi dbi);
 
 class Cursor {
  public:

@@ -11,19 +11,15 @@ Refused refuse(std::string tag, std::string reason,
   return Refused{refusal, std::move(tag), std::move(reason)};
 }
 
-// Netdata 1.37 memory modes: `none` and `ram` are served as they are; the disk modes and
-// `alloc` run as `ram` until the storage engine lands (said once per connection).
+// Netdata 1.37 memory modes: none, ram and dbengine as they are; its aliases with a warning
+// (said once per connection).
 Result<store::StorageConfig> storage_for(std::string_view mode, uint32_t history,
                                          std::vector<std::string>& warnings) {
   store::StorageConfig storage;
   storage.history = std::max<uint32_t>(history, 5);  // Netdata's floor
-  if (mode == "dbengine" || mode == "save" || mode == "map" || mode == "alloc") {
-    warnings.push_back("memory mode '" + std::string(mode) +
-                       "' is not available yet; this host runs in memory mode 'ram'");
-    storage.mode = store::MemoryMode::ram;
-    return storage;
-  }
-  TRIB_ASSIGN_OR_RETURN(storage.mode, store::parse_memory_mode(mode));
+  std::string warning;
+  TRIB_ASSIGN_OR_RETURN(storage.mode, store::parse_netdata_memory_mode(mode, warning));
+  if (!warning.empty()) warnings.push_back(std::move(warning));
   return storage;
 }
 

@@ -16,7 +16,7 @@ namespace trib::parent::receiver {
 
 struct Admitted {
   store::StorageConfig storage;
-  std::vector<std::string> warnings;  // e.g. a memory mode that runs as ram for now
+  std::vector<std::string> warnings;  // e.g. a Netdata memory mode alias (save, map, alloc)
 };
 
 struct Refused {

@@ -159,7 +159,9 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
            compression ? "zstd" : "off", resume);
   const bool acks =
       std::find(granted.begin(), granted.end(), stream::tributary_cap::kAck) != granted.end();
-  start_session(std::move(connection), std::move(request), admitted.storage,
+  store::StorageConfig storage = admitted.storage;
+  if (storage.mode == store::MemoryMode::dbengine) storage.disk = options_.disk;
+  start_session(std::move(connection), std::move(request), storage,
                 SessionFeatures{.compression = compression, .acks = acks},
                 std::string_view(buffer).substr(request_end));
 }
@@ -188,8 +190,9 @@ void Receiver::refuse_plaintext(std::unique_ptr<net::TcpConnection> connection,
 void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
                              stream::HandshakeRequest request, const store::StorageConfig& storage,
                              SessionFeatures features, std::string_view leftover) {
-  SessionContext context{registry_, progress_, clock_, options_.idle_timeout,
-                         options_.keepalive_interval};
+  SessionContext context{
+      registry_,    progress_, clock_, options_.idle_timeout, options_.keepalive_interval,
+      options_.disk};
   auto it = sessions_.insert(sessions_.end(), nullptr);
   *it = std::make_unique<Session>(
       loop_, context, std::move(connection), std::move(request), storage, features,

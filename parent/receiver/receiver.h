@@ -24,6 +24,8 @@
 namespace trib::parent::receiver {
 
 struct ReceiverOptions {
+  // The dbengine store for hosts in memory mode dbengine; null: they run without samples kept.
+  storage::DiskStore* disk = nullptr;
   std::chrono::seconds handshake_timeout{10};  // the whole request must arrive within this
   std::chrono::seconds idle_timeout{600};      // a stream silent this long is dropped
   // A stream this side has sent nothing on for this long gets a keepalive (docs/protocol.md §6):
@@ -55,6 +57,10 @@ class Receiver {
   void close_all();
 
   size_t streaming() const { return sessions_.size(); }
+  // The resume point a disk store kept for a host across a restart.
+  void restore_progress(const std::string& machine_guid, uint64_t last_stored_seq) {
+    progress_[machine_guid].last_stored_seq = last_stored_seq;
+  }
 
  private:
   struct Pending {

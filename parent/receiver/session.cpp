@@ -67,7 +67,30 @@ void Session::on_bytes(std::string_view bytes) {
       send(**reply);
     }
   }
-  if (!ended_) flush_acks();
+  if (ended_) return;
+  if (wrote_to_disk_) {
+    defer_acks_to_commit();
+  } else {
+    flush_acks();
+  }
+}
+
+void Session::defer_acks_to_commit() {
+  wrote_to_disk_ = false;
+  storage::DiskStore& disk = *context_.disk;
+  const uint64_t ticket = disk.flush();
+  std::weak_ptr<int> alive = alive_;
+  disk.when_committed(ticket, [this, alive, acks = std::move(acks_due_)] {
+    if (alive.expired() || ended_ || !features_.acks) return;
+    for (const auto& [slot, seq] : acks) send(stream::AckMsg{slot, seq});
+  });
+  acks_due_.clear();
+  if (disk.congested()) {
+    connection_->pause_reading();
+    disk.when_uncongested([this, alive] {
+      if (!alive.expired() && !ended_) connection_->resume_reading();
+    });
+  }
 }
 
 void Session::flush_acks() {
@@ -121,6 +144,11 @@ Status Session::samples(const stream::SamplesMsg& batch) {
   }
   auto& progress = context_.progress[host->machine_guid()];
   progress.last_stored_seq = std::max(progress.last_stored_seq, batch.seq);
+  if (host->storage().mode == store::MemoryMode::dbengine && context_.disk != nullptr) {
+    // Committed with the samples: after a restart the resume point matches what is on disk.
+    context_.disk->save_progress(host->machine_guid(), progress.last_stored_seq);
+    wrote_to_disk_ = true;
+  }
   return {};
 }
 

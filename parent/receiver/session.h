@@ -19,6 +19,7 @@
 #include "common/stream/handshake.h"
 #include "common/stream/ingest.h"
 #include "common/time/clock.h"
+#include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
 
 namespace trib::parent::receiver {
@@ -34,6 +35,9 @@ struct SessionContext {
   const time::Clock& clock;
   std::chrono::seconds idle_timeout{600};
   std::chrono::seconds keepalive_interval{20};
+  // dbengine hosts: acks wait for the commit of the batch holding their samples, and reading
+  // stops while the store is congested (backpressure).
+  storage::DiskStore* disk = nullptr;
 };
 
 // What the handshake granted.
@@ -76,6 +80,8 @@ class Session final : public stream::IngestSink {
   void on_bytes(std::string_view bytes);
   void send(const stream::Message& message);
   void flush_acks();
+  // Acks of this read wait for the disk commit; reading pauses while the store is congested.
+  void defer_acks_to_commit();
   void on_tick();
   // Ends once: a clean end (goodbye, EOF, close) logs at info, a broken stream at warn.
   void end(const std::string& why, spdlog::level::level_enum level = spdlog::level::info);
@@ -101,6 +107,8 @@ class Session final : public stream::IngestSink {
   uint64_t last_send_ms_ = 0;
   uint64_t bytes_received_ = 0;
   bool said_goodbye_ = false;
+  bool wrote_to_disk_ = false;  // this read stored samples of a dbengine host
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   bool ended_ = false;
 };
 

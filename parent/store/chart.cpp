@@ -5,27 +5,61 @@
 #include <limits>
 #include <string>
 
+#include "parent/storage/db_series.h"
 #include "parent/store/ram_series.h"
 
 namespace trib::parent::store {
 
-std::string_view to_string(MemoryMode mode) { return mode == MemoryMode::ram ? "ram" : "none"; }
+std::string_view to_string(MemoryMode mode) {
+  switch (mode) {
+    case MemoryMode::none:
+      return "none";
+    case MemoryMode::ram:
+      return "ram";
+    case MemoryMode::dbengine:
+      return "dbengine";
+  }
+  return "?";
+}
 
 Result<MemoryMode> parse_memory_mode(std::string_view text) {
   if (text == "ram") return MemoryMode::ram;
   if (text == "none") return MemoryMode::none;
-  return Error(Errc::invalid_argument,
-               "memory mode '" + std::string(text) + "' is not supported here (valid: none, ram)");
+  if (text == "dbengine") return MemoryMode::dbengine;
+  return Error(Errc::invalid_argument, "memory mode '" + std::string(text) +
+                                           "' is not supported here (valid: none, ram, dbengine)");
 }
 
-Chart::Chart(const model::ChartDef& def, const StorageConfig& storage) : storage_(storage) {
+Result<MemoryMode> parse_netdata_memory_mode(std::string_view text, std::string& warning) {
+  MemoryMode mode = MemoryMode::ram;
+  if (text == "save" || text == "map") {
+    mode = MemoryMode::dbengine;
+  } else if (text == "alloc") {
+    mode = MemoryMode::ram;
+  } else {
+    return parse_memory_mode(text);
+  }
+  warning = "memory mode '" + std::string(text) + "' is an alias of '" +
+            std::string(to_string(mode)) + "' here";
+  return mode;
+}
+
+Chart::Chart(const model::ChartDef& def, const StorageConfig& storage, std::string host_guid)
+    : storage_(storage), host_guid_(std::move(host_guid)) {
+  def_.id = def.id;
   def_.update_every = std::max(def.update_every, 1);
   make_series();
   redefine(def);
+  // A chart restored from disk continues after what is stored: resends are not stored twice.
+  last_collected_s_ = series_->last_time_s();
 }
 
 void Chart::make_series() {
-  if (storage_.mode == MemoryMode::ram) {
+  if (storage_.mode == MemoryMode::dbengine && storage_.disk != nullptr) {
+    series_ = std::make_unique<storage::DbChartSeries>(*storage_.disk, host_guid_, def_.id,
+                                                       def_.update_every);
+    for (const Dimension& d : dimensions_) series_->add_dimension(d.def.id);
+  } else if (storage_.mode == MemoryMode::ram) {
     series_ =
         std::make_unique<RamChartSeries>(storage_.history, def_.update_every, dimensions_.size());
   } else {
@@ -36,8 +70,8 @@ void Chart::make_series() {
 void Chart::reset_series(const StorageConfig& storage) {
   storage_ = storage;
   std::erase_if(dimensions_, [](const Dimension& d) { return d.obsolete; });
-  last_collected_s_ = 0;
   make_series();
+  last_collected_s_ = series_->last_time_s();
   redefine(def_);  // rebuilds the index after dropping obsolete dimensions
 }
 
@@ -48,8 +82,8 @@ void Chart::redefine(const model::ChartDef& def) {
   if (def_.name.empty()) def_.name = def_.id;
   if (def_.update_every != old_update_every) {
     std::erase_if(dimensions_, [](const Dimension& d) { return d.obsolete; });
-    last_collected_s_ = 0;
     make_series();
+    last_collected_s_ = series_->last_time_s();
   }
 
   std::vector<bool> still_defined(dimensions_.size(), false);
@@ -60,7 +94,7 @@ void Chart::redefine(const model::ChartDef& def) {
                            [&](const Dimension& d) { return d.def.id == dim_def.id; });
     if (it == dimensions_.end()) {
       dimensions_.push_back(Dimension{dim_def, false, 0});
-      series_->add_dimension();
+      series_->add_dimension(dim_def.id);
       still_defined.push_back(true);
       def_to_dimension_.push_back(dimensions_.size() - 1);
     } else {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -23,18 +24,31 @@
 #include "common/model/metrics.h"
 #include "parent/store/series.h"
 
+namespace trib::parent::storage {
+class DiskStore;
+}  // namespace trib::parent::storage
+
 namespace trib::parent::store {
 
-enum class MemoryMode : uint8_t { none, ram };
+enum class MemoryMode : uint8_t { none, ram, dbengine };
 std::string_view to_string(MemoryMode mode);
-// "none" | "ram"; "dbengine" (and anything else) is an error naming the valid modes.
+// "none" | "ram" | "dbengine"; anything else is an error naming the valid modes. The Netdata
+// aliases (save, map, alloc) are the caller's business: it warns about them.
 Result<MemoryMode> parse_memory_mode(std::string_view text);
+// Also Netdata 1.37's other names: `save` and `map` (its older disk modes) run as dbengine,
+// `alloc` (a RAM mode) as ram; an alias sets `warning` for the caller to log.
+Result<MemoryMode> parse_netdata_memory_mode(std::string_view text, std::string& warning);
 
 struct StorageConfig {
   MemoryMode mode = MemoryMode::ram;
-  uint32_t history = 3600;  // ring entries per dimension in ram mode
+  uint32_t history = 3600;             // ring entries per dimension in ram mode
+  storage::DiskStore* disk = nullptr;  // dbengine mode: the parent's store (outlives every host)
 
-  bool operator==(const StorageConfig&) const = default;
+  // history matters only to the ram ring, so a dbengine host keeps its data across changes of it.
+  bool operator==(const StorageConfig& other) const {
+    return mode == other.mode && disk == other.disk &&
+           (mode != MemoryMode::ram || history == other.history);
+  }
 };
 
 struct Dimension {
@@ -50,7 +64,8 @@ enum class StoreOutcome : uint8_t {
 
 class Chart {
  public:
-  Chart(const model::ChartDef& def, const StorageConfig& storage);
+  // `host_guid` names the chart's series in a disk store.
+  Chart(const model::ChartDef& def, const StorageConfig& storage, std::string host_guid = {});
 
   const model::ChartDef& def() const { return def_; }
   // Every dimension still holding data: the current definition's, in its order of first
@@ -76,6 +91,7 @@ class Chart {
 
   model::ChartDef def_;
   StorageConfig storage_;
+  std::string host_guid_;
   std::vector<Dimension> dimensions_;
   std::vector<size_t> def_to_dimension_;  // def_.dimensions[i] is dimensions_[def_to_dimension_[i]]
   std::unique_ptr<ChartSeries> series_;

@@ -1,5 +1,7 @@
 #include "parent/store/host.h"
 
+#include "parent/storage/disk_store.h"
+
 namespace trib::parent::store {
 
 Host::Host(model::HostInfo info, const StorageConfig& storage, bool is_localhost)
@@ -40,12 +42,15 @@ Status Host::define_chart(const model::ChartDef& def) {
       }
     }
   }
+  if (storage_.mode == MemoryMode::dbengine && storage_.disk != nullptr) {
+    storage_.disk->save_chart(info_.machine_guid, def);
+  }
   auto it = charts_by_id_.find(def.id);
   if (it != charts_by_id_.end()) {
     it->second->redefine(def);
     return ok_status();
   }
-  charts_.push_back(std::make_unique<Chart>(def, storage_));
+  charts_.push_back(std::make_unique<Chart>(def, storage_, info_.machine_guid));
   charts_by_id_.emplace(def.id, charts_.back().get());
   return ok_status();
 }

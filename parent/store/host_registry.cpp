@@ -1,6 +1,7 @@
 #include "parent/store/host_registry.h"
 
 #include "common/log/log.h"
+#include "parent/storage/disk_store.h"
 
 namespace trib::parent::store {
 
@@ -29,7 +30,26 @@ Result<Host*> HostRegistry::connect(const model::HostInfo& info, const StorageCo
              info.machine_guid, to_string(storage.mode), storage.history);
   }
   host->on_connected(info, storage, now_s);
+  if (storage.mode == MemoryMode::dbengine && storage.disk != nullptr) {
+    storage.disk->save_host(host->info());
+  }
   return host;
+}
+
+Status HostRegistry::restore(const model::HostInfo& info,
+                             const std::vector<model::ChartDef>& charts,
+                             const StorageConfig& storage, int64_t now_s) {
+  Host* host = find_by_guid(info.machine_guid);
+  if (host == nullptr) {
+    hosts_.push_back(std::make_unique<Host>(info, storage, /*is_localhost=*/false));
+    host = hosts_.back().get();
+    by_guid_.emplace(info.machine_guid, host);
+    host->on_disconnected(now_s);
+  } else if (host->storage() != storage) {
+    return ok_status();  // the parent's own host in another memory mode: its disk data stays
+  }
+  for (const auto& def : charts) TRIB_TRY(host->define_chart(def));
+  return ok_status();
 }
 
 void HostRegistry::disconnect(std::string_view machine_guid, int64_t now_s) {

@@ -29,6 +29,10 @@ class HostRegistry {
   // its (possibly changed) info. Keeps its charts and data unless `storage` changed. The
   // parent's own GUID is refused (a child cannot impersonate the parent).
   Result<Host*> connect(const model::HostInfo& info, const StorageConfig& storage, int64_t now_s);
+  // A host a disk store held at start: listed as disconnected with its charts (their data on
+  // disk) until a receiver connects it again. The parent's own GUID restores its own charts.
+  Status restore(const model::HostInfo& info, const std::vector<model::ChartDef>& charts,
+                 const StorageConfig& storage, int64_t now_s);
   // The receiver for this GUID went away. Unknown GUIDs and the parent's own are ignored.
   void disconnect(std::string_view machine_guid, int64_t now_s);
 

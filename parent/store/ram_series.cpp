@@ -51,7 +51,7 @@ void RamChartSeries::append(int64_t timestamp_s, std::span<const double> values)
   last_s_ = timestamp_s;
 }
 
-void RamChartSeries::add_dimension() {
+void RamChartSeries::add_dimension(std::string_view) {
   rings_.emplace_back();
   if (last_s_ != 0) rings_.back().assign(history_, kGap);
 }

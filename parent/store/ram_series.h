@@ -26,7 +26,7 @@ class RamChartSeries final : public ChartSeries {
   size_t memory_bytes() const override;
 
   void append(int64_t timestamp_s, std::span<const double> values) override;
-  void add_dimension() override;
+  void add_dimension(std::string_view dimension_id) override;
   void erase_dimension(size_t dimension) override;
 
  private:

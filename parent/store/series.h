@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 
 namespace trib::parent::store {
 
@@ -34,8 +35,8 @@ class ChartSeries : public SeriesReader {
  public:
   // One value per dimension (size() == dimension count); NaN is a gap.
   virtual void append(int64_t timestamp_s, std::span<const double> values) = 0;
-  // A new dimension at the end: no data before now.
-  virtual void add_dimension() = 0;
+  // A new dimension at the end (a disk store finds its earlier data by id).
+  virtual void add_dimension(std::string_view dimension_id) = 0;
   // Forgets a dimension and its data; later indexes shift down by one.
   virtual void erase_dimension(size_t dimension) = 0;
 };
@@ -50,7 +51,7 @@ class NullChartSeries final : public ChartSeries {
   void read(size_t dimension, int64_t after_s, std::span<double> out) const override;
   size_t memory_bytes() const override { return 0; }
   void append(int64_t, std::span<const double>) override {}
-  void add_dimension() override {}
+  void add_dimension(std::string_view) override {}
   void erase_dimension(size_t) override {}
 
  private:

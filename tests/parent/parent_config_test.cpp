@@ -39,7 +39,9 @@ TEST_F(ParentConfigTest, Defaults) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->bind, "0.0.0.0");
   EXPECT_EQ(r->port, 19999);
-  EXPECT_EQ(r->storage.memory_mode, "ram");
+  EXPECT_EQ(r->storage.memory_mode, "dbengine");
+  EXPECT_EQ(r->storage.retention.max_age, std::chrono::seconds(30 * 86400));
+  EXPECT_EQ(r->storage.retention.max_size, uint64_t{20} << 30);
   EXPECT_EQ(r->storage.history, 3600u);
 }
 

@@ -5,7 +5,9 @@
 #
 #   netdata_ensure_installed              apt-get install netdata if missing, never leave the
 #                                         packaged service running (it would take port 19999)
-#   netdata_start_parent DIR PORT KEY     [db] mode = ram, accepts KEY, own plugins off
+#   netdata_start_parent DIR PORT KEY [MODE]
+#                                         [db] mode = MODE (default ram), accepts KEY into
+#                                         MODE, own plugins off
 #   netdata_start_child DIR DEST KEY [MODE [WEB_PORT]]
 #                                         default plugins, update every 1, [db] mode = MODE
 #                                         (default none), streams to DEST (host:port) with KEY;
@@ -185,12 +187,12 @@ _netdata_exec() {
 }
 
 netdata_start_parent() {
-  local dir=$1 port=$2 key=$3
-  _netdata_write_conf "$dir" parent ram "127.0.0.1:$port"
+  local dir=$1 port=$2 key=$3 mode=${4:-ram}
+  _netdata_write_conf "$dir" parent "$mode" "127.0.0.1:$port"
   cat >"$dir/etc/stream.conf" <<EOF
 [$key]
 	enabled = yes
-	default memory mode = ram
+	default memory mode = $mode
 	health enabled by default = no
 	allow from = *
 EOF

@@ -203,17 +203,40 @@ TEST(Admission, AllowFromMatchesIpv6PeersOnBothSectionKinds) {
   admitted(admit(request(), conf_with(key, machine), kIpv6, kParentGuid));
 }
 
-TEST(Admission, DiskMemoryModesRunAsRamWithAWarning) {
-  for (const char* mode : {"dbengine", "save", "map", "alloc"}) {
-    SCOPED_TRACE(mode);
+TEST(Admission, DbengineIsServedAndNetdataAliasesWarn) {
+  struct ModeCase {
+    const char* mode;
+    store::MemoryMode expected;
+    const char* warning;
+  };
+  for (const ModeCase& c : {ModeCase{"dbengine", store::MemoryMode::dbengine, ""},
+                            ModeCase{"save", store::MemoryMode::dbengine,
+                                     "memory mode 'save' is an alias of 'dbengine' here"},
+                            ModeCase{"map", store::MemoryMode::dbengine,
+                                     "memory mode 'map' is an alias of 'dbengine' here"},
+                            ModeCase{"alloc", store::MemoryMode::ram,
+                                     "memory mode 'alloc' is an alias of 'ram' here"}}) {
+    SCOPED_TRACE(c.mode);
     auto key = enabled_key();
-    key.default_memory_mode = mode;
+    key.default_memory_mode = c.mode;
     const Admitted a = admitted(admit(request(), conf_with(key), kIp, kParentGuid));
-    EXPECT_EQ(a.storage.mode, store::MemoryMode::ram);
-    ASSERT_EQ(a.warnings.size(), 1u);
-    EXPECT_EQ(a.warnings[0], "memory mode '" + std::string(mode) +
-                                 "' is not available yet; this host runs in memory mode 'ram'");
+    EXPECT_EQ(a.storage.mode, c.expected);
+    if (*c.warning == '\0') {
+      EXPECT_TRUE(a.warnings.empty());
+    } else {
+      ASSERT_EQ(a.warnings.size(), 1u);
+      EXPECT_EQ(a.warnings[0], c.warning);
+    }
   }
+}
+
+TEST(Admission, TheMachineSectionsMemoryModeBeatsTheKeysDefault) {
+  auto key = enabled_key();
+  key.default_memory_mode = "ram";
+  config::MachinePolicy machine;
+  machine.memory_mode = "dbengine";
+  const Admitted a = admitted(admit(request(), conf_with(key, machine), kIp, kParentGuid));
+  EXPECT_EQ(a.storage.mode, store::MemoryMode::dbengine);
 }
 
 TEST(Admission, MemoryModeNoneStoresNothing) {

@@ -207,11 +207,26 @@ TEST_F(HostRegistryTest, StorageChangeOnReconnectDropsSamplesKeepsCharts) {
   EXPECT_EQ(c.find_chart("a.b")->series().last_time_s(), 0);
 }
 
-TEST(MemoryModeTest, ParsesNoneAndRam) {
+TEST(MemoryModeTest, ParsesNoneRamAndDbengine) {
   EXPECT_EQ(*parse_memory_mode("ram"), MemoryMode::ram);
   EXPECT_EQ(*parse_memory_mode("none"), MemoryMode::none);
-  EXPECT_FALSE(parse_memory_mode("dbengine").ok());
+  EXPECT_EQ(*parse_memory_mode("dbengine"), MemoryMode::dbengine);
+  EXPECT_FALSE(parse_memory_mode("save").ok());
+  EXPECT_FALSE(parse_memory_mode("disk").ok());
   EXPECT_EQ(to_string(MemoryMode::none), "none");
+  EXPECT_EQ(to_string(MemoryMode::dbengine), "dbengine");
+}
+
+TEST(MemoryModeTest, NetdataAliasesMapWithAWarning) {
+  std::string warning;
+  EXPECT_EQ(*parse_netdata_memory_mode("dbengine", warning), MemoryMode::dbengine);
+  EXPECT_TRUE(warning.empty());
+  EXPECT_EQ(*parse_netdata_memory_mode("save", warning), MemoryMode::dbengine);
+  EXPECT_EQ(warning, "memory mode 'save' is an alias of 'dbengine' here");
+  EXPECT_EQ(*parse_netdata_memory_mode("map", warning), MemoryMode::dbengine);
+  EXPECT_EQ(*parse_netdata_memory_mode("alloc", warning), MemoryMode::ram);
+  EXPECT_EQ(warning, "memory mode 'alloc' is an alias of 'ram' here");
+  EXPECT_FALSE(parse_netdata_memory_mode("disk", warning).ok());
 }
 
 }  // namespace

@@ -57,7 +57,7 @@ TEST(RamChartSeriesTest, AddedDimensionHasNoPastAndErasedOneShifts) {
   RamChartSeries series(4, 1, 1);
   double one = 1;
   series.append(10, std::span<const double>(&one, 1));
-  series.add_dimension();
+  series.add_dimension("new");
   const std::vector<double> two = {2, 3};
   series.append(11, two);
   EXPECT_TRUE(std::isnan(read_all(series, 1, 10, 1)[0]));

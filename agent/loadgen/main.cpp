@@ -1,0 +1,22 @@
+// tributary-loadgen: simulated agents streaming to a parent (see agent/loadgen/loadgen.h).
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "agent/loadgen/loadgen.h"
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  auto options = trib::agent::loadgen::parse_args(args);
+  if (!options.ok()) {
+    std::fprintf(stderr, "%s\n", options.error().message.c_str());
+    return 2;
+  }
+  auto report = trib::agent::loadgen::run(*options);
+  if (!report.ok()) {
+    std::fprintf(stderr, "tributary-loadgen: %s\n", report.error().message.c_str());
+    return 1;
+  }
+  std::printf("%s\n", trib::agent::loadgen::to_json(*report).c_str());
+  return report->agents.empty() || report->samples_sent == 0 ? 1 : 0;
+}

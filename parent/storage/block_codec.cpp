@@ -1,0 +1,245 @@
+#include "parent/storage/block_codec.h"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "common/stream/wire.h"
+#include "common/stream/zstd_codec.h"
+
+namespace trib::parent::storage {
+namespace {
+
+constexpr unsigned kNoWindow = 0xff;
+
+uint32_t float_bits(double value) {
+  float f = static_cast<float>(value);
+  if (std::isnan(f)) f = std::numeric_limits<float>::quiet_NaN();  // one NaN: XORs stay small
+  return std::bit_cast<uint32_t>(f);
+}
+
+uint64_t zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+Error corrupt(const std::string& what) { return Error(Errc::parse_error, "sample block: " + what); }
+
+class BitReader {
+ public:
+  explicit BitReader(std::string_view bytes) : bytes_(bytes) {}
+
+  // Reads `nbits` (<= 64), MSB first. Past the end sets the failure flag and returns 0.
+  uint64_t bits(unsigned nbits) {
+    uint64_t value = 0;
+    while (nbits > 0) {
+      if (pos_ >= bytes_.size()) {
+        failed_ = true;
+        return 0;
+      }
+      const unsigned left_in_byte = 8 - bit_;
+      const unsigned take = nbits < left_in_byte ? nbits : left_in_byte;
+      const auto byte = static_cast<uint8_t>(bytes_[pos_]);
+      const unsigned shift = left_in_byte - take;
+      value = (value << take) | ((byte >> shift) & ((1u << take) - 1));
+      bit_ += take;
+      nbits -= take;
+      if (bit_ == 8) {
+        bit_ = 0;
+        ++pos_;
+      }
+    }
+    return value;
+  }
+  bool bit() { return bits(1) != 0; }
+  bool failed() const { return failed_; }
+  // Whole bytes not yet touched (a partly read last byte counts as used).
+  size_t unread_bytes() const { return bytes_.size() - pos_ - (bit_ != 0 ? 1 : 0); }
+
+ private:
+  std::string_view bytes_;
+  size_t pos_ = 0;
+  unsigned bit_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+void BlockEncoder::put_bits(uint64_t value, unsigned nbits) {
+  if (nbits > 32) {
+    put_bits(value >> 32, nbits - 32);
+    value &= 0xffff'ffffULL;
+    nbits = 32;
+  }
+  // acc_ holds fewer than 8 pending bits before this, so 32 more always fit in 64.
+  acc_ = (acc_ << nbits) | (value & ((uint64_t{1} << nbits) - 1));
+  acc_bits_ += nbits;
+  while (acc_bits_ >= 8) {
+    acc_bits_ -= 8;
+    bits_.push_back(static_cast<char>(static_cast<uint8_t>(acc_ >> acc_bits_)));
+  }
+  acc_ &= (uint64_t{1} << acc_bits_) - 1;
+}
+
+void BlockEncoder::append(int64_t timestamp_s, double value) {
+  const uint32_t v = float_bits(value);
+  if (count_ == 0) {
+    first_s_ = timestamp_s;
+    put_bits(v, 32);
+  } else {
+    const int64_t delta = timestamp_s - last_s_;
+    if (count_ == 1) {
+      put_bits(static_cast<uint64_t>(delta), 32);
+    } else {
+      const int64_t dod = delta - last_delta_;
+      const uint64_t z = zigzag(dod);
+      if (dod == 0) {
+        put_bits(0b0, 1);
+      } else if (z < (1u << 7)) {
+        put_bits(0b10, 2);
+        put_bits(z, 7);
+      } else if (z < (1u << 9)) {
+        put_bits(0b110, 3);
+        put_bits(z, 9);
+      } else if (z < (1u << 12)) {
+        put_bits(0b1110, 4);
+        put_bits(z, 12);
+      } else {
+        put_bits(0b1111, 4);
+        put_bits(z, 64);
+      }
+    }
+    last_delta_ = delta;
+
+    const uint32_t x = v ^ last_value_;
+    if (x == 0) {
+      put_bits(0b0, 1);
+    } else {
+      const auto leading = static_cast<unsigned>(std::countl_zero(x));
+      const auto trailing = static_cast<unsigned>(std::countr_zero(x));
+      if (window_leading_ != kNoWindow && leading >= window_leading_ &&
+          trailing >= window_trailing_) {
+        put_bits(0b10, 2);
+        put_bits(x >> window_trailing_, 32 - window_leading_ - window_trailing_);
+      } else {
+        const unsigned length = 32 - leading - trailing;
+        put_bits(0b11, 2);
+        put_bits(leading, 5);
+        put_bits(length - 1, 5);
+        put_bits(x >> trailing, length);
+        window_leading_ = leading;
+        window_trailing_ = trailing;
+      }
+    }
+  }
+  last_value_ = v;
+  last_s_ = timestamp_s;
+  ++count_;
+}
+
+void BlockEncoder::clear() { *this = BlockEncoder{}; }
+
+std::string BlockEncoder::serialize(bool try_zstd) const {
+  std::string plain;
+  stream::wire::put_zigzag(plain, first_s_);
+  plain += bits_;
+  if (acc_bits_ != 0) {
+    plain.push_back(static_cast<char>(static_cast<uint8_t>(acc_ << (8 - acc_bits_))));
+  }
+
+  std::string out;
+  out.push_back(static_cast<char>(kBlockVersion));
+  out.push_back('\0');
+  stream::wire::put_varint(out, count_);
+  const size_t header = out.size();
+  if (try_zstd && plain.size() >= 64) {
+    std::string packed;
+    stream::wire::put_varint(packed, plain.size());
+    thread_local stream::ZstdCompressor compressor(3);
+    if (compressor.compress(plain, packed).ok() && packed.size() < plain.size()) {
+      out[1] = static_cast<char>(kBlockFlagZstd);
+      out += packed;
+      return out;
+    }
+  }
+  out.resize(header);
+  out += plain;
+  return out;
+}
+
+Result<DecodedBlock> decode_block(std::string_view bytes) {
+  stream::wire::Reader header(bytes, 0);
+  const uint8_t version = header.u8("version");
+  const uint8_t flags = header.u8("flags");
+  const uint64_t count = header.varint("count");
+  if (!header.ok()) return corrupt(header.error()->message);
+  if (version != kBlockVersion) return corrupt("unknown version " + std::to_string(version));
+  if ((flags & ~kBlockFlagZstd) != 0) return corrupt("unknown flags " + std::to_string(flags));
+  if (count == 0 || count > kMaxBlockSamples) {
+    return corrupt("sample count " + std::to_string(count) + " out of range");
+  }
+  std::string_view plain = bytes.substr(bytes.size() - header.remaining());
+  std::string unpacked;
+  if ((flags & kBlockFlagZstd) != 0) {
+    stream::wire::Reader sized(plain, 0);
+    const uint64_t raw_size = sized.varint("raw size");
+    // A bitstream never needs more than ~15 bytes per sample plus the first timestamp.
+    if (!sized.ok() || raw_size > count * 16 + 16) return corrupt("bad compressed size");
+    thread_local stream::ZstdDecompressor decompressor;
+    auto raw = decompressor.decompress(plain.substr(plain.size() - sized.remaining()), raw_size);
+    if (!raw.ok()) return corrupt(raw.error().message);
+    unpacked = std::move(raw).value();
+    plain = unpacked;
+  }
+  stream::wire::Reader first(plain, 0);
+  const int64_t first_s = first.zigzag("first timestamp");
+  if (!first.ok()) return corrupt(first.error()->message);
+
+  BitReader in(plain.substr(plain.size() - first.remaining()));
+  DecodedBlock block;
+  block.timestamps.reserve(count);
+  block.values.reserve(count);
+  int64_t t = first_s;
+  int64_t delta = 0;
+  uint32_t v = static_cast<uint32_t>(in.bits(32));
+  unsigned window_leading = kNoWindow;
+  unsigned window_trailing = 0;
+  block.timestamps.push_back(t);
+  block.values.push_back(static_cast<double>(std::bit_cast<float>(v)));
+  for (uint64_t i = 1; i < count && !in.failed(); ++i) {
+    if (i == 1) {
+      delta = static_cast<int64_t>(in.bits(32));
+    } else if (in.bit()) {
+      unsigned width = 7;
+      if (in.bit()) {
+        width = 9;
+        if (in.bit()) width = in.bit() ? 64 : 12;
+      }
+      if (__builtin_add_overflow(delta, unzigzag(in.bits(width)), &delta)) {
+        return corrupt("timestamp delta out of range");
+      }
+    }
+    if (delta <= 0) return corrupt("timestamps do not increase");
+    if (__builtin_add_overflow(t, delta, &t)) return corrupt("timestamp out of range");
+    if (in.bit()) {
+      if (in.bit()) {
+        window_leading = static_cast<unsigned>(in.bits(5));
+        const unsigned length = static_cast<unsigned>(in.bits(5)) + 1;
+        if (window_leading + length > 32) return corrupt("bad XOR window");
+        window_trailing = 32 - window_leading - length;
+      } else if (window_leading == kNoWindow) {
+        return corrupt("XOR window reused before one was set");
+      }
+      const unsigned length = 32 - window_leading - window_trailing;
+      v ^= static_cast<uint32_t>(in.bits(length) << window_trailing);
+    }
+    block.timestamps.push_back(t);
+    block.values.push_back(static_cast<double>(std::bit_cast<float>(v)));
+  }
+  if (in.failed()) return corrupt("truncated bit stream");
+  if (in.unread_bytes() != 0) return corrupt("trailing bytes after the last sample");
+  return block;
+}
+
+}  // namespace trib::parent::storage

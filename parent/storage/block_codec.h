@@ -1,0 +1,80 @@
+#pragma once
+// The compressed sample block of the dbengine store (docs/storage.md, "Block format"): the
+// samples of one dimension over a stretch of time, as delta-of-delta timestamps and Gorilla XOR
+// values, optionally wrapped in zstd when that makes the block smaller.
+//
+//   u8 version (1) | u8 flags | varint count | payload
+//   flags bit 0: payload is `varint raw size | zstd frame` of the bitstream; other bits are 0
+//   bitstream: zigzag varint first timestamp, then a bit stream (MSB first):
+//     timestamps: the first delta as 32 bits, then delta-of-deltas: '0' = same delta,
+//                 '10'+7 bits, '110'+9 bits, '1110'+12 bits, '1111'+32 bits (zigzag)
+//     values:     float32 bit patterns; the first raw (32 bits), then XOR with the previous:
+//                 '0' = same value, '10' + the meaningful bits inside the previous window,
+//                 '11' + 5 bits leading zeros + 5 bits (length - 1) + the meaningful bits
+//
+// Values are stored as float (like the RAM ring and Netdata's storage_number): relative error
+// below 6e-8; NaN is a gap and round-trips as NaN.
+//
+// Pure code, any thread; an encoder or a decoder belongs to one thread at a time.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/base/result.h"
+
+namespace trib::parent::storage {
+
+inline constexpr uint8_t kBlockVersion = 1;
+inline constexpr uint8_t kBlockFlagZstd = 0x01;
+// A block never holds more samples than this, so a decoder never allocates more.
+inline constexpr size_t kMaxBlockSamples = 65536;
+
+// Appends samples with strictly increasing timestamps, MSB-first into a growing bit buffer.
+class BlockEncoder {
+ public:
+  // `timestamp_s` must be greater than the previous one; count() < kMaxBlockSamples.
+  void append(int64_t timestamp_s, double value);
+
+  size_t count() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  int64_t first_time_s() const { return first_s_; }
+  int64_t last_time_s() const { return last_s_; }
+  // Bytes the bitstream takes so far (what an open block costs in RAM).
+  size_t encoded_bytes() const { return bits_.size() + (acc_bits_ != 0 ? 1 : 0); }
+  size_t memory_bytes() const { return sizeof(*this) + bits_.capacity(); }
+
+  // The block as stored: zstd-wrapped when `try_zstd` and that is smaller. The encoder keeps its
+  // state, so an open block can be serialized for a reader and still grow.
+  std::string serialize(bool try_zstd) const;
+  void clear();
+
+ private:
+  void put_bits(uint64_t value, unsigned nbits);
+
+  std::string bits_;  // the whole bytes of the bit stream so far
+  uint64_t acc_ = 0;  // the bits after them (fewer than 8 between calls), in the low bits
+  unsigned acc_bits_ = 0;
+  size_t count_ = 0;
+  int64_t first_s_ = 0;
+  int64_t last_s_ = 0;
+  int64_t last_delta_ = 0;
+  uint32_t last_value_ = 0;
+  unsigned window_leading_ = 0xff;  // the XOR window of the previous value; 0xff: none yet
+  unsigned window_trailing_ = 0;
+};
+
+struct DecodedBlock {
+  std::vector<int64_t> timestamps;
+  std::vector<double> values;
+};
+
+// Decodes a serialized block. Bad input (truncated, trailing bytes, a count over
+// kMaxBlockSamples, timestamps that do not increase, an unknown version or flag) is
+// Errc::parse_error with what was wrong; never a crash or an allocation beyond the bounds above.
+Result<DecodedBlock> decode_block(std::string_view bytes);
+
+}  // namespace trib::parent::storage

@@ -1,0 +1,58 @@
+#pragma once
+// memory mode = dbengine: one chart's samples on disk (DiskStore). Each dimension is a series
+// of the index (host, chart, dimension -> id) with one open block filling in RAM; a block is
+// sealed into the store when it holds DiskStoreOptions::block_samples samples, block_bytes
+// encoded bytes, or was started seal_after ago. Every appended row is also journaled in the
+// pending batch, so it is durable at the next commit whether or not its block is sealed.
+//
+// Gaps (NaN) are not stored: a missing timestamp reads back as NaN.
+//
+// Single-threaded: lives on the parent's I/O loop, owned by its Chart; the DiskStore outlives it.
+
+#include <string>
+#include <vector>
+
+#include "parent/storage/block_codec.h"
+#include "parent/storage/disk_store.h"
+#include "parent/store/series.h"
+
+namespace trib::parent::storage {
+
+class DbChartSeries final : public store::ChartSeries, public DiskStore::OpenBlocks {
+ public:
+  DbChartSeries(DiskStore& disk, std::string host_guid, std::string chart_id, int32_t update_every);
+  ~DbChartSeries() override;  // seals what is open, so nothing waits on the journal for it
+
+  int64_t first_time_s() const override { return first_s_; }
+  int64_t last_time_s() const override { return last_s_; }
+  int32_t update_every() const override { return update_every_; }
+  void read(size_t dimension, int64_t after_s, std::span<double> out) const override;
+  size_t memory_bytes() const override;
+
+  void append(int64_t timestamp_s, std::span<const double> values) override;
+  void add_dimension(std::string_view dimension_id) override;
+  void erase_dimension(size_t dimension) override;
+
+  void seal_started_before(uint64_t loop_ms) override;
+
+ private:
+  struct Column {
+    uint32_t series_id = 0;
+    BlockEncoder open;
+    uint64_t pinned_ticket = 0;  // journal ticket of the open block's first sample
+    uint64_t opened_ms = 0;
+    int64_t last_s = 0;  // the newest timestamp stored, on disk or open
+  };
+  void seal(Column& column);
+
+  DiskStore& disk_;
+  std::string host_guid_;
+  std::string chart_id_;
+  int32_t update_every_;
+  int64_t first_s_ = 0;
+  int64_t last_s_ = 0;
+  std::vector<Column> columns_;
+  std::vector<uint32_t> ids_;  // scratch for journal rows
+};
+
+}  // namespace trib::parent::storage

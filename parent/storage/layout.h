@@ -1,0 +1,69 @@
+#pragma once
+// Key and value formats of the dbengine LMDB environment (docs/storage.md, "Layout"). Every
+// integer in a key is big-endian so LMDB's byte order is numeric order: a time-range scan of one
+// series is one cursor seek and a walk forward.
+//
+//   meta      "format"                     -> kFormatValue
+//   hosts     guid                         -> HostDef frame (stream protocol encoding)
+//   charts    guid \0 chart id             -> ChartDef frame
+//   series    guid \0 chart id \0 dim id   -> u32 series id
+//   blocks    u32 series id | u64 first s  -> varint (last s - first s) | sample block
+//   journal   u64 ticket                   -> varint raw size | zstd(journal rows)
+//   progress  guid                         -> u64 last stored batch seq
+//
+// Pure functions, any thread.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/base/result.h"
+#include "common/model/metrics.h"
+
+namespace trib::parent::storage::layout {
+
+inline constexpr std::string_view kFormatKey = "format";
+inline constexpr std::string_view kFormatValue = "tributary-dbengine/1";
+
+std::string chart_key(std::string_view guid, std::string_view chart_id);
+std::string series_key(std::string_view guid, std::string_view chart_id, std::string_view dim_id);
+// The guid a chart_key or series_key begins with.
+std::string_view guid_of(std::string_view key);
+
+std::string block_key(uint32_t series_id, int64_t first_s);
+struct BlockKey {
+  uint32_t series_id = 0;
+  int64_t first_s = 0;
+};
+// Keys of another length are corruption.
+Result<BlockKey> parse_block_key(std::string_view key);
+std::string block_value(int64_t first_s, int64_t last_s, std::string_view block);
+struct BlockValue {
+  int64_t last_s = 0;
+  std::string_view block;  // points into the value
+};
+Result<BlockValue> parse_block_value(int64_t first_s, std::string_view value);
+
+// Journal rows: zigzag timestamp | varint count | count x (varint series id | f32 LE bits).
+// NaN values are not journaled (a gap is an absence on disk).
+void append_journal_row(std::string& rows, int64_t timestamp_s,
+                        std::span<const uint32_t> series_ids, std::span<const double> values);
+struct JournalSample {
+  uint32_t series_id = 0;
+  int64_t timestamp_s = 0;
+  double value = 0;
+};
+Result<std::vector<JournalSample>> parse_journal_rows(std::string_view rows);
+// A journal value: the rows zstd-compressed.
+Result<std::string> pack_journal(std::string_view rows);
+Result<std::string> unpack_journal(std::string_view value);
+
+// Host and chart definitions, in the stream protocol's frame encoding (already fuzzed).
+std::string encode_host(const model::HostInfo& info);
+Result<model::HostInfo> decode_host(std::string_view bytes);
+std::string encode_chart(const model::ChartDef& def);
+Result<model::ChartDef> decode_chart(std::string_view bytes);
+
+}  // namespace trib::parent::storage::layout

@@ -1,0 +1,92 @@
+#pragma once
+// The dbengine store's one writer thread: it owns the only LMDB write transaction. Batches
+// submitted from the I/O loop queue up on the writer's own loop; every drain applies all queued
+// batches in one transaction (group commit: batches that arrive during a commit share the next
+// one) and reports the highest committed ticket. A full map aborts the transaction, keeps the
+// batches, reports `full` and retries every second (retention may have made room); other LMDB
+// errors are retried the same way. Retention (oldest blocks first, by age and by size) runs here
+// too, between commits.
+//
+// Threads: submit() and the constructor/destructor are called from the I/O loop; everything
+// else runs on the writer thread. Events go back through `notify`, called on the writer thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/event/loop.h"
+#include "common/event/timer.h"
+#include "common/lmdb/lmdb.h"
+
+namespace trib::parent::storage {
+
+struct Dbis {
+  lmdb::Dbi meta, hosts, charts, series, blocks, journal, progress;
+};
+
+// Everything one flush of the I/O loop writes; applied atomically.
+struct WriteBatch {
+  uint64_t ticket = 0;
+  std::string journal_rows;                                 // packed by the writer
+  std::vector<std::pair<std::string, std::string>> blocks;  // key, value
+  std::map<std::string, std::string> hosts, charts, series, progress;
+  uint64_t journal_keep_from = 0;  // journal entries below this ticket may go
+
+  bool empty() const {
+    return journal_rows.empty() && blocks.empty() && hosts.empty() && charts.empty() &&
+           series.empty() && progress.empty();
+  }
+  size_t bytes() const;
+};
+
+struct WriterEvent {
+  uint64_t committed_ticket = 0;  // 0: no change
+  uint64_t commit_us = 0;
+  bool full = false;  // the map is full: batches wait
+  uint64_t blocks_live_bytes = 0;
+  std::string failure;  // an error other than a full map, for the log
+};
+
+struct WriterOptions {
+  uint64_t max_size = 0;            // retention by size (bytes of blocks); 0: none
+  std::chrono::seconds max_age{0};  // retention by age; 0: none
+  std::chrono::seconds retention_interval{60};
+};
+
+class StoreWriter {
+ public:
+  StoreWriter(lmdb::Env& env, Dbis dbis, WriterOptions options,
+              std::function<void(const WriterEvent&)> notify);
+  ~StoreWriter();  // commits what was submitted, then stops the thread
+
+  void submit(WriteBatch batch);
+
+  // Runs the retention pass now (tests), in its own transaction on the calling thread. Only
+  // while the writer thread is idle: the caller owns the store's single-writer rule.
+  static Result<uint64_t> enforce_retention(lmdb::Env& env, const Dbis& dbis,
+                                            const WriterOptions& options, int64_t now_s);
+
+ private:
+  void run();
+  void drain();
+  Status apply(lmdb::Txn& txn, const WriteBatch& batch);
+  void retention_pass();
+
+  lmdb::Env& env_;
+  Dbis dbis_;
+  WriterOptions options_;
+  std::function<void(const WriterEvent&)> notify_;
+  event::Loop loop_;
+  std::vector<WriteBatch> queue_;
+  bool drain_scheduled_ = false;
+  bool full_ = false;
+  std::unique_ptr<event::Timer> retry_;
+  std::unique_ptr<event::Timer> retention_;
+  std::thread thread_;
+};
+
+}  // namespace trib::parent::storage
