@@ -10,6 +10,7 @@
 
 #include "agent/agent_options.h"
 #include "agent/collector_runner.h"
+#include "agent/logs/tail_service.h"
 #include "common/base/result.h"
 #include "common/config/dotenv.h"
 #include "common/config/stream_conf.h"
@@ -50,6 +51,8 @@ class Agent {
   void reload(const char* why);
   void apply_stream_config(const config::StreamConf& stream);
   void deliver(CollectedBatch batch);
+  void deliver_logs(logs::TailBatch batch);
+  Status start_tailing();
   void shutdown();
 
   AgentPaths paths_;
@@ -65,6 +68,8 @@ class Agent {
   std::unique_ptr<stream::Sender> sender_;         // used on the network loop only
   std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
+  std::unique_ptr<logs::TailService> tail_;         // its own thread; acked() etc. post to it
+  std::map<std::string, bool> log_charts_defined_;  // network loop
   bool stopping_ = false;
 };
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/logs/log_options.h"
 #include "common/log/log.h"
 
 namespace trib::agent {
@@ -41,6 +42,8 @@ struct AgentOptions {
   std::vector<ProcessMatch> processes;
   // How often the config files are re-read for changes (also on SIGHUP).
   std::chrono::seconds config_check_interval{30};
+  logs::LogsOptions logs;
+  logs::SpoolOptions spool;
 };
 
 }  // namespace trib::agent

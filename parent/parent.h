@@ -11,12 +11,14 @@
 #include "common/config/dotenv.h"
 #include "common/config/stream_conf.h"
 #include "common/event/loop.h"
+#include "common/event/timer.h"
 #include "common/http/server.h"
 #include "common/net/tcp.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/receiver/receiver.h"
 #include "parent/store/host_registry.h"
+#include "parent/store/log_store.h"
 
 namespace trib::parent {
 
@@ -44,6 +46,7 @@ class Parent {
  private:
   void on_http_request(http::HttpRequest&& request, http::Responder responder);
   void reload();
+  Status open_log_store();
   void shutdown();
 
   ParentPaths paths_;
@@ -51,6 +54,8 @@ class Parent {
   ParentConfig config_;
   event::Loop loop_;
   std::unique_ptr<store::HostRegistry> registry_;
+  std::unique_ptr<store::LogStore> log_store_;
+  std::unique_ptr<event::Timer> log_retention_;
   std::unique_ptr<receiver::Receiver> receiver_;
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<net::TcpListener> listener_;

@@ -29,6 +29,16 @@ Schema<StorageOptions> storage_schema() {
   return s;
 }
 
+Schema<LogsOptions> logs_schema() {
+  using namespace std::chrono_literals;
+  Schema<LogsOptions> s;
+  s.duration("max_age", &LogsOptions::max_age, 1h, 100 * 365 * 24h,
+             "Log and gap records older than this are deleted.")
+      .size("max_size", &LogsOptions::max_size, uint64_t{16} << 20, uint64_t{1} << 50,
+            "Most bytes of compressed log blocks kept; the oldest go first.", Reload::restart);
+  return s;
+}
+
 config::Path split_path(const std::string& dotted) {
   config::Path path;
   size_t start = 0;
@@ -64,7 +74,10 @@ Schema<ParentOptions> parent_schema() {
                Reload::restart)
       .object("log", &ParentOptions::log, log_schema(), "Logging.")
       .object("storage", &ParentOptions::storage, storage_schema(),
-              "Storage of the parent's own host (received hosts follow stream.conf).");
+              "Storage of the parent's own host (received hosts follow stream.conf).")
+      .object("logs", &ParentOptions::logs, logs_schema(),
+              "The log store (<data dir>/logs): log records of every host, compressed, kept by "
+              "age and size.");
   return s;
 }
 

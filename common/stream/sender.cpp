@@ -23,6 +23,15 @@ size_t estimate_bytes(const SamplesMsg& batch) {
   return bytes;
 }
 
+size_t estimate_bytes(const LogsMsg& logs, const GapsMsg& gaps) {
+  size_t bytes = sizeof(LogsMsg) + sizeof(GapsMsg) + gaps.gaps.size() * sizeof(LogGap);
+  for (const auto& record : logs.records) {
+    bytes += sizeof(record) + record.line.size();
+    for (const auto& [k, v] : record.attributes) bytes += k.size() + v.size() + 64;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 Sender::Sender(event::Loop& loop, SenderOptions options, model::HostInfo origin)
@@ -152,6 +161,7 @@ void Sender::on_connected(std::unique_ptr<net::TcpConnection> connection, size_t
 
   std::vector<std::string> caps{std::string(tributary_cap::kAck)};
   if (options_.compression) caps.emplace_back(tributary_cap::kZstd);
+  caps.emplace_back(tributary_cap::kLogs);
   const HandshakeRequest request = make_tributary_request(options_.api_key, relayed_host(), caps);
   connection_->start_reading(
       [this](std::string_view bytes) { on_handshake_bytes(bytes); },
@@ -205,6 +215,7 @@ void Sender::start_streaming(const HandshakeReply& reply) {
   const auto& granted = reply.tributary_caps;
   const bool compress =
       std::find(granted.begin(), granted.end(), tributary_cap::kZstd) != granted.end();
+  logs_granted_ = std::find(granted.begin(), granted.end(), tributary_cap::kLogs) != granted.end();
   encoder_ = std::make_unique<FrameEncoder>(EncoderOptions{.compress = compress});
   decoder_ = std::make_unique<FrameDecoder>(FrameLimits{}, compress);
   phase_ = Phase::streaming;
@@ -237,9 +248,9 @@ void Sender::number_above(uint64_t resume_seq) {
   const auto first_unsent = std::find_if(pending_.begin(), pending_.end(),
                                          [](const Pending& pending) { return !pending.sent; });
   uint64_t renumbered = 0;
-  if (first_unsent != pending_.end() && first_unsent->batch.seq <= resume_seq) {
+  if (first_unsent != pending_.end() && first_unsent->seq() <= resume_seq) {
     uint64_t seq = resume_seq;
-    for (auto it = first_unsent; it != pending_.end(); ++it, ++renumbered) it->batch.seq = ++seq;
+    for (auto it = first_unsent; it != pending_.end(); ++it, ++renumbered) it->seq() = ++seq;
     next_seq_ = seq + 1;
   }
   if (renumbered == 0 && next_seq_ > resume_seq) return;
@@ -270,11 +281,25 @@ void Sender::send_pending() {
   SamplesMsg scratch;
   while (next_to_send_ < pending_.size() && connection_->queued_bytes() < kMaxQueuedWriteBytes) {
     Pending& pending = pending_[next_to_send_];
+    if (!pending.is_samples() && !logs_granted_) {
+      TRIB_LOG(stream, error,
+               "[sender] '{}' does not accept log records (no `logs` capability: an older "
+               "parent?); log batches wait for a parent that does",
+               destination_name());
+      drop_connection("parent without logs", true, milliseconds(60'000));
+      return;
+    }
     if (pending.sent) ++stats_.batches_resent;
     pending.sent = true;
     ++stats_.batches_sent;
     ++next_to_send_;
-    send_frame(conform_to_charts(pending.batch, scratch));
+    if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
+      send_frame(conform_to_charts(*samples, scratch));
+    } else if (const auto* logs = std::get_if<LogsMsg>(&pending.batch)) {
+      send_frame(*logs);
+    } else {
+      send_frame(std::get<GapsMsg>(pending.batch));
+    }
   }
 }
 
@@ -329,9 +354,19 @@ void Sender::on_stream_bytes(std::string_view bytes) {
 
 void Sender::on_message(const Message& message) {
   if (const auto* ack = std::get_if<AckMsg>(&message)) {
-    while (!pending_.empty() && pending_.front().batch.seq <= ack->seq) {
-      stats_.buffered_bytes -= pending_.front().bytes;
+    while (!pending_.empty() && pending_.front().seq() <= ack->seq) {
+      Pending& front = pending_.front();
+      if (front.is_samples()) {
+        stats_.buffered_bytes -= front.bytes;
+      } else {
+        stats_.log_buffered_bytes -= front.bytes;
+      }
+      const uint64_t ticket = front.ticket;
       pending_.pop_front();
+      if (ticket != 0) {
+        ++stats_.log_batches_acked;
+        if (on_logs_acked_) on_logs_acked_(ticket);
+      }
       ++stats_.batches_acked;
       if (next_to_send_ > 0) --next_to_send_;
     }
@@ -418,21 +453,49 @@ void Sender::seal_open_batch() {
   open_batch_.seq = next_seq_++;
   Pending pending{std::move(open_batch_), 0};
   open_batch_ = SamplesMsg{};
-  pending.bytes = estimate_bytes(pending.batch);
+  pending.bytes = estimate_bytes(std::get<SamplesMsg>(pending.batch));
   stats_.buffered_bytes += pending.bytes;
   ++stats_.batches_queued;
+  queue(std::move(pending));
+}
+
+void Sender::queue(Pending pending) {
   pending_.push_back(std::move(pending));
   enforce_buffer_bound();
   send_pending();
 }
 
+void Sender::submit_logs(LogsMsg logs, GapsMsg gaps, uint64_t ticket) {
+  // Rows collected before these records travel first.
+  seal_open_batch();
+  const size_t bytes = estimate_bytes(logs, gaps);
+  if (!gaps.gaps.empty()) {
+    gaps.host_slot = 0;
+    gaps.seq = next_seq_++;
+    pending_.push_back(Pending{std::move(gaps), 0, false, 0});
+  }
+  logs.host_slot = 0;
+  logs.seq = next_seq_++;
+  pending_.push_back(Pending{std::move(logs), bytes, false, ticket});
+  stats_.log_buffered_bytes += bytes;
+  ++stats_.log_batches_queued;
+  send_pending();
+}
+
 void Sender::enforce_buffer_bound() {
   uint64_t dropped = 0;
+  // The oldest sample batch not yet sent... or sent and unacknowledged: log batches stay (the
+  // tailer bounds them), so the oldest sample batch goes, wherever it is in the queue.
   while (stats_.buffered_bytes > options_.buffer_size_bytes && pending_.size() > 1) {
-    for (const auto& row : pending_.front().batch.rows) stats_.values_dropped += row.values.size();
-    stats_.buffered_bytes -= pending_.front().bytes;
-    pending_.pop_front();
-    if (next_to_send_ > 0) --next_to_send_;
+    const auto oldest = std::find_if(pending_.begin(), std::prev(pending_.end()),
+                                     [](const Pending& p) { return p.is_samples(); });
+    if (oldest == std::prev(pending_.end())) break;
+    for (const auto& row : std::get<SamplesMsg>(oldest->batch).rows) {
+      stats_.values_dropped += row.values.size();
+    }
+    stats_.buffered_bytes -= oldest->bytes;
+    if (static_cast<size_t>(oldest - pending_.begin()) < next_to_send_) --next_to_send_;
+    pending_.erase(oldest);
     ++stats_.batches_dropped;
     ++dropped;
   }

@@ -118,6 +118,7 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
   }
   std::vector<std::string> supported{std::string(stream::tributary_cap::kAck)};
   if (options_.compression) supported.emplace_back(stream::tributary_cap::kZstd);
+  if (options_.log_store != nullptr) supported.emplace_back(stream::tributary_cap::kLogs);
   const auto granted = stream::grant_tributary_caps(request.tributary_caps, supported);
   const bool compression =
       std::find(granted.begin(), granted.end(), stream::tributary_cap::kZstd) != granted.end();
@@ -138,8 +139,9 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
 void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
                              stream::HandshakeRequest request, const store::StorageConfig& storage,
                              SessionFeatures features, std::string_view leftover) {
-  SessionContext context{registry_, progress_, clock_, options_.idle_timeout,
-                         options_.keepalive_interval};
+  SessionContext context{
+      registry_,         progress_, clock_, options_.idle_timeout, options_.keepalive_interval,
+      options_.log_store};
   auto it = sessions_.insert(sessions_.end(), nullptr);
   *it = std::make_unique<Session>(loop_, context, std::move(connection), std::move(request),
                                   storage, features, [this, it](Session&, const std::string&) {

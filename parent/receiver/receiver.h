@@ -30,7 +30,8 @@ struct ReceiverOptions {
   std::chrono::seconds keepalive_interval{20};
   // A live duplicate is refused; one silent for longer than this is replaced (Netdata: 30 s).
   std::chrono::seconds duplicate_takeover_after{30};
-  bool compression = true;  // grant zstd when offered ([stream] enable compression)
+  bool compression = true;               // grant zstd when offered ([stream] enable compression)
+  store::LogStore* log_store = nullptr;  // grant `logs` when offered and there is a store
 };
 
 class Receiver {

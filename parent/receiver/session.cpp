@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log/log.h"
+#include "parent/receiver/log_ingest.h"
 
 namespace trib::parent::receiver {
 
@@ -119,8 +120,28 @@ Status Session::samples(const stream::SamplesMsg& batch) {
     sample.values = row.values;
     TRIB_TRY(host->store(chart_ids_[row.chart_slot], sample));
   }
-  auto& progress = context_.progress[host->machine_guid()];
-  progress.last_stored_seq = std::max(progress.last_stored_seq, batch.seq);
+  note_stored(*host, batch.seq);
+  return {};
+}
+
+void Session::note_stored(const store::Host& host, uint64_t seq) {
+  auto& progress = context_.progress[host.machine_guid()];
+  progress.last_stored_seq = std::max(progress.last_stored_seq, seq);
+}
+
+Status Session::logs(const stream::LogsMsg& batch) {
+  store::Host* host = host_of(batch.host_slot);
+  if (host == nullptr) return Error(Errc::protocol_error, "logs for an unknown host slot");
+  TRIB_TRY(ingest_logs(context_.log_store, storage_, host->machine_guid(), batch));
+  note_stored(*host, batch.seq);
+  return {};
+}
+
+Status Session::gaps(const stream::GapsMsg& batch) {
+  store::Host* host = host_of(batch.host_slot);
+  if (host == nullptr) return Error(Errc::protocol_error, "gaps for an unknown host slot");
+  TRIB_TRY(ingest_gaps(context_.log_store, storage_, host->machine_guid(), batch));
+  note_stored(*host, batch.seq);
   return {};
 }
 
