@@ -162,6 +162,8 @@ void Agent::apply_stream_config(const config::StreamConf& stream) {
     return;
   }
   auto options = sender_options(stream.stream);
+  options.spool_dir = paths_.data_dir + "/spool";
+  options.spool_max_size = config_.options.spool.max_size;
   if (sender_) {
     sender_->reconfigure(std::move(options));
     return;

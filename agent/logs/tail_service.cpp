@@ -104,7 +104,10 @@ void TailService::configure(const LogsOptions& options) {
 
 void TailService::acked(uint64_t ticket) {
   loop_.post([this, ticket] {
-    if (tailer_) tailer_->acked(ticket);
+    if (!tailer_) return;
+    tailer_->acked(ticket);
+    // Room for more: keep a backlog moving at the pace of the acks, not of the poll timer.
+    if (tailer_->has_backlog()) tailer_->poll();
   });
 }
 

@@ -251,8 +251,12 @@ void Tailer::scan_source(Source& source, std::set<std::string>& seen) {
     }
     const auto known = by_identity_.find(identity_of(st));
     if (known != by_identity_.end()) {
-      known->second->path = path;
-      continue;
+      if (known->second->state != State::done || same_head(*known->second, path)) {
+        known->second->path = path;
+        continue;
+      }
+      // A finished file's inode, reused by a new file: forget the old one, read the new one.
+      forget(*known->second);
     }
     const int fd = open_read(path);
     if (fd < 0) {
@@ -307,6 +311,20 @@ void Tailer::track_new_file(Source& source, const std::string& path, int fd, con
            file->generation, start);
   by_identity_[file->identity] = file.get();
   files_.push_back(std::move(file));
+}
+
+bool Tailer::same_head(const File& file, const std::string& path) {
+  const int fd = open_read(path);
+  if (fd < 0) return true;  // cannot tell: keep what is known
+  const auto same = fingerprint_matches(fd, file.fingerprint);
+  ::close(fd);
+  return !same.ok() || *same;
+}
+
+void Tailer::forget(File& file) {
+  commit({}, {{file.source_path, file.generation}});
+  by_identity_.erase(file.identity);
+  std::erase_if(files_, [&](const std::unique_ptr<File>& f) { return f.get() == &file; });
 }
 
 void Tailer::forget_vanished_done_files() {
@@ -403,8 +421,15 @@ void Tailer::read_file(File& file, Source& source, Building& batch) {
   const uint64_t split_before = file.splitter->stats().lines_split;
   const uint64_t nul_before = file.splitter->stats().nul_bytes_skipped;
   bool read_any = false;
-  while (file.splitter->fed() < file.size && batch.bytes < limits_.max_batch_bytes &&
+  while (file.splitter->fed() < file.size &&
          inflight_at_poll_ + batch.bytes < limits_.max_inflight_bytes) {
+    if (batch.bytes >= limits_.max_batch_bytes) {
+      // A full batch goes now; reading goes on into the next one.
+      note_position(file, batch);
+      inflight_at_poll_ += batch.bytes;
+      send(batch);
+      batch = Building{};
+    }
     const uint64_t fed = file.splitter->fed();
     const size_t want =
         static_cast<size_t>(std::min<uint64_t>(limits_.read_chunk, file.size - fed));
@@ -439,13 +464,17 @@ void Tailer::read_file(File& file, Source& source, Building& batch) {
   stats.lines_read += file.splitter->stats().lines - lines_before;
   stats.lines_split += file.splitter->stats().lines_split - split_before;
   stats.nul_bytes_skipped += file.splitter->stats().nul_bytes_skipped - nul_before;
+  if (read_any) note_position(file, batch);
+  backlog_ = backlog_ || file.splitter->fed() < file.size;
+}
+
+void Tailer::note_position(File& file, Building& batch) {
   const uint64_t consumed = file.splitter->consumed();
-  if (read_any && consumed > file.sent.end) {
-    const auto position = take_range_check(file.fd, consumed);
-    if (position.ok()) {
-      batch.positions.emplace_back(&file, *position);
-      file.sent = *position;
-    }
+  if (consumed <= file.sent.end) return;
+  const auto position = take_range_check(file.fd, consumed);
+  if (position.ok()) {
+    batch.positions.emplace_back(&file, *position);
+    file.sent = *position;
   }
 }
 
@@ -513,6 +542,7 @@ void Tailer::poll() {
   restored_gaps_.clear();
   const int64_t now_ms = clock_.now_us() / 1000;
   inflight_at_poll_ = inflight_bytes();
+  backlog_ = false;
   // new_generation() appends to files_: iterate by index over the files present now.
   const size_t count = files_.size();
   for (size_t i = 0; i < count; ++i) {

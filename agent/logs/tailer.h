@@ -108,6 +108,10 @@ class Tailer {
   // acknowledged positions.
   void rewind();
 
+  // The last poll stopped with bytes left to read (waiting for acks, or the rate limit): the
+  // service polls again when an ack arrives instead of waiting for its timer.
+  bool has_backlog() const { return backlog_; }
+
   // A rescan is due soon (a file vanished from its path); the agent's timer asks.
   bool wants_scan() const { return wants_scan_; }
   std::chrono::seconds scan_interval() const { return scan_interval_; }
@@ -160,11 +164,14 @@ class Tailer {
   void track_new_file(Source& source, const std::string& path, int fd, const struct stat& st,
                       bool from_end);
   void forget_vanished_done_files();
+  bool same_head(const File& file, const std::string& path);
+  void forget(File& file);  // a done file: its checkpoint and its entry go
   void check_rotation(File& file);
   bool check_same_bytes(File& file, uint64_t size);
   void new_generation(File& file, const std::string& why, Building& batch);
   void read_file(File& file, Source& source, Building& batch);
   void finish_if_quiet(File& file, Building& batch);
+  void note_position(File& file, Building& batch);
   void enforce_pinned_budget(Building& batch);
   void add_gap(File& file, uint64_t from, uint64_t to, const std::string& reason, Building& batch);
   void close_file(File& file);
@@ -190,6 +197,7 @@ class Tailer {
   std::map<std::string, uint64_t> dirty_generations_;  // not committed yet
   uint64_t next_ticket_ = 1;
   uint64_t inflight_at_poll_ = 0;
+  bool backlog_ = false;
   bool wants_scan_ = false;
   TailerStats stats_;
   log::RateLimitedLog odd_file_log_{std::chrono::seconds(300)};

@@ -25,6 +25,7 @@
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
 #include "common/stream/messages.h"
+#include "common/stream/spool.h"
 
 namespace trib::stream {
 
@@ -35,6 +36,9 @@ struct SenderOptions {
   std::chrono::seconds reconnect_delay{5};      // first back-off step; doubles up to kMaxBackoff
   size_t buffer_size_bytes = 10 * 1024 * 1024;  // unacknowledged data kept for resending
   bool compression = true;
+  // The durable spool (<dir>, LMDB): empty keeps unacknowledged batches in memory only.
+  std::string spool_dir;
+  uint64_t spool_max_size = uint64_t{256} << 20;
 
   bool operator==(const SenderOptions&) const = default;
 };
@@ -52,6 +56,10 @@ struct SenderStats {
   uint64_t batches_dropped = 0;  // pushed out of the buffer before an ack (data lost)
   uint64_t log_batches_queued = 0;
   uint64_t log_batches_acked = 0;
+  uint64_t batches_replayed = 0;  // loaded from the spool at start
+  uint64_t spool_dropped = 0;     // pushed out of the full spool (gap records sent for logs)
+  uint64_t spool_errors = 0;      // writes that failed: those batches are in memory only
+  uint64_t spool_bytes = 0;
   size_t log_buffered_bytes = 0;
   uint64_t values_dropped = 0;
   // Rows sent with NaN (gaps) for dimensions appended to their chart after they were queued.
@@ -158,6 +166,8 @@ class Sender {
   void send_frame(const Message& message);
   void seal_open_batch();
   void queue(Pending pending);
+  void open_spool();
+  void spool(const Pending& pending);
   void enforce_buffer_bound();
   void on_tick();
   std::string destination_name() const;
@@ -196,6 +206,7 @@ class Sender {
   std::function<void()> on_connected_;
   std::function<void(uint64_t)> on_logs_acked_;
   bool logs_granted_ = false;
+  std::unique_ptr<Spool> spool_;
   std::function<void()> on_stopped_;
   log::RateLimitedLog truncation_log_{std::chrono::seconds(60)};
   SenderStats stats_;

@@ -1,5 +1,7 @@
 #include "common/stream/sender.h"
 
+#include "support/process.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -537,7 +539,7 @@ TEST_F(SenderTest, TheBufferBoundNeverDropsLogBatches) {
   EXPECT_GT(sender.stats().batches_dropped, 0U);
   sender.start();
   run_until([&] { return acked.size() == 1; });
-  EXPECT_EQ(receiver.last().stored_logs.size(), 1U);
+  EXPECT_EQ(receiver.last().stored_logs.size(), 1U);  // connected: acked means received
   stop(sender);
 }
 
@@ -550,6 +552,34 @@ TEST_F(SenderTest, LogBatchesWaitForAParentThatTakesLogs) {
   run_until([&] { return sender.stats().connects >= 1 && !sender.stats().connected; });
   EXPECT_FALSE(receiver.last().protocol_error.has_value());  // nothing it cannot take was sent
   EXPECT_EQ(sender.stats().log_batches_acked, 0U);
+  stop(sender);
+}
+
+TEST_F(SenderTest, ASpooledBatchIsReplayedByTheNextSenderWithItsTimestamp) {
+  test::TempDir dir;
+  {
+    SenderOptions offline;  // no destination: nothing is sent, the batch stays in the spool
+    offline.spool_dir = dir / "spool";
+    Sender sender(loop_, offline, origin());
+    sender.start();
+    sender.define_chart(chart("c.a", {"x"}));
+    sender.submit("c.a", {123, {4.5}});
+    sender.submit_logs(one_log("spooled line"), GapsMsg{}, 1);
+    run_until([&] { return sender.stats().log_batches_queued == 1; });
+    EXPECT_GT(sender.stats().spool_bytes, 0U);
+  }
+  FakeReceiver receiver(loop_);
+  auto options = options_for(receiver.destination());
+  options.spool_dir = dir / "spool";
+  Sender sender(loop_, options, origin());
+  sender.start();
+  EXPECT_EQ(sender.stats().batches_replayed, 2U);
+  run_until([&] { return !receiver.links.empty() && receiver.last().stored_logs.size() == 1; });
+  const auto samples = receiver.last().all<SamplesMsg>();
+  ASSERT_EQ(samples.size(), 1U);
+  EXPECT_EQ(samples[0].rows[0].timestamp, 123);
+  EXPECT_EQ(samples[0].rows[0].values, std::vector<double>{4.5});
+  run_until([&] { return sender.stats().spool_bytes == 0; });
   stop(sender);
 }
 
