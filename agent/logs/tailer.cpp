@@ -71,6 +71,10 @@ bool matches_source(const std::string& path, const LogSourceOptions& options) {
 
 RangeCheck start_check() { return RangeCheck{0, 0, hash_bytes({})}; }
 
+int64_t mtime_ns(const struct stat& st) {
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Tailer>> Tailer::create(CheckpointStore& store, const time::Clock& clock,
@@ -102,6 +106,62 @@ void Tailer::restore(std::vector<FileCheckpoint> checkpoints) {
     if (files_.size() == before) removals.emplace_back(source, generation);
   }
   commit({}, removals);
+  for (const auto& [source, rotated] : rotated_while_stopped_)
+    adopt_unseen_rotations(source, rotated);
+  rotated_while_stopped_.clear();
+}
+
+// Files created at the source path and rotated away while the agent was stopped were never seen:
+// they are the siblings named like the source, unknown, and written after the last generation
+// the agent knew had been rotated. They are read as generations of the source, oldest first.
+void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& rotated) {
+  const std::string dir = dir_of(rotated.path);
+  const std::string base = source.substr(source.rfind('/') + 1);
+  std::vector<std::pair<int64_t, std::string>> unseen;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const dirent* entry = ::readdir(d)) {
+    const std::string name = entry->d_name;
+    const std::string path = dir + "/" + name;
+    if (!name.starts_with(base) || path == source) continue;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    // >=: timestamps are coarse (a jiffy); two writes in a row often share one.
+    if (by_identity_.contains(identity_of(st)) || mtime_ns(st) < rotated.mtime_ns) continue;
+    unseen.emplace_back(mtime_ns(st), path);
+  }
+  ::closedir(d);
+  std::sort(unseen.begin(), unseen.end());
+  std::vector<FileCheckpoint> fresh;
+  for (const auto& [when, path] : unseen) {
+    const int fd = open_read(path);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+      if (fd >= 0) ::close(fd);
+      continue;
+    }
+    auto file = std::make_unique<File>();
+    file->source_path = source;
+    file->generation = next_generation(source);
+    file->path = path;
+    file->identity = identity_of(st);
+    file->fd = fd;
+    file->size = static_cast<uint64_t>(st.st_size);
+    file->mtime_s = st.st_mtim.tv_sec;
+    file->last_growth_ms = clock_.now_us() / 1000;
+    file->fingerprint = take_fingerprint(fd).value_or(Fingerprint{});
+    file->read_check = file->sent = file->acked = start_check();
+    file->splitter = std::make_unique<LineSplitter>(64 * 1024, 0);
+    file->state = State::rotated;
+    TRIB_LOG(tail, info,
+             "[tail:{}] {} was created and rotated while the agent was stopped: "
+             "reading it as generation {}",
+             source, path, file->generation);
+    by_identity_[file->identity] = file.get();
+    fresh.push_back(checkpoint_of(*file));
+    files_.push_back(std::move(file));
+  }
+  commit(fresh, {});
 }
 
 void Tailer::restore_one(FileCheckpoint c) {
@@ -154,6 +214,10 @@ void Tailer::restore_one(FileCheckpoint c) {
     if (path != c.path) {
       TRIB_LOG(tail, info, "[tail:{}] generation {} found at {} after rotations", c.source,
                c.generation, path);
+    }
+    if (path != c.source) {
+      RotatedAt& newest = rotated_while_stopped_[c.source];
+      if (mtime_ns(st) > newest.mtime_ns) newest = RotatedAt{path, mtime_ns(st)};
     }
     by_identity_[file->identity] = file.get();
     files_.push_back(std::move(file));

@@ -159,6 +159,11 @@ class Tailer {
 
   void restore(std::vector<FileCheckpoint> checkpoints);
   void restore_one(FileCheckpoint checkpoint);
+  struct RotatedAt {
+    std::string path;  // where a known generation of the source was found, rotated
+    int64_t mtime_ns = 0;
+  };
+  void adopt_unseen_rotations(const std::string& source, const RotatedAt& rotated);
   Source* source_of(const File& file);
   void scan_source(Source& source, std::set<std::string>& seen_paths);
   void track_new_file(Source& source, const std::string& path, int fd, const struct stat& st,
@@ -192,8 +197,11 @@ class Tailer {
   std::vector<std::unique_ptr<File>> files_;
   std::map<FileIdentity, File*> by_identity_;
   std::deque<PendingAck> pending_;
-  std::vector<stream::LogGap> restored_gaps_;    // found while restoring, sent with the next batch
-  std::map<std::string, uint64_t> generations_;  // last handed out, per source path
+  std::vector<stream::LogGap> restored_gaps_;
+  std::map<std::string, RotatedAt>
+      rotated_while_stopped_;  // by source path, during restore    // found while restoring, sent
+                               // with the next batch
+  std::map<std::string, uint64_t> generations_;        // last handed out, per source path
   std::map<std::string, uint64_t> dirty_generations_;  // not committed yet
   uint64_t next_ticket_ = 1;
   uint64_t inflight_at_poll_ = 0;

@@ -261,8 +261,10 @@ TEST_F(TailerTest, SeveralRotationsWhileStoppedAreFoundAmongSiblings) {
             lines.end());
   EXPECT_NE(std::find(lines.begin(), lines.end(), "t1"), lines.end());
   // s1's file was created and rotated away while the agent was stopped, under a name the glob
-  // excludes: nobody can know it was ever there.
+  // excludes: found as an unknown sibling written after the last known generation.
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), "s1"), 1);
   EXPECT_EQ(std::count(lines.begin(), lines.end(), "r1"), 1);
+  EXPECT_EQ(lines.size(), 4U);
 }
 
 TEST_F(TailerTest, InodeReuseWithADifferentHeadIsANewFile) {
@@ -340,6 +342,31 @@ TEST_F(TailerTest, ABadPatternIsAConfigErrorNamingTheSource) {
   const Status status = tailer->configure(options);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("logs.sources.0.redact.0"), std::string::npos);
+}
+
+TEST_F(TailerTest, AHundredMegabyteLineIsSplitAndTheFileGoesOn) {
+  const std::string path = logs_dir + "/app.log";
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::string chunk(1 << 20, 'z');
+    for (int i = 0; i < 100; ++i) out << chunk;
+    out << "\nafter\n";
+  }
+  for (int round = 0; round < 100 && parent.lines_of(path).size() < 1602; ++round) settle(1);
+  const auto lines = parent.lines_of(path);
+  // 1,600 pieces of 64 KiB marked `continues`, the empty last piece the newline ends, "after".
+  ASSERT_EQ(lines.size(), 1602U);
+  EXPECT_EQ(lines.back(), "after");
+  EXPECT_EQ(tailer->stats().sources.at("logs.sources.0").lines_split, 1U);
+}
+
+TEST_F(TailerTest, AGlobMatchingTenThousandFiles) {
+  for (int i = 0; i < 10'000; ++i) {
+    append(logs_dir + "/f" + std::to_string(i) + ".log", "line of " + std::to_string(i) + "\n");
+  }
+  for (int round = 0; round < 20 && parent.stored.size() < 10'000; ++round) settle(1);
+  EXPECT_EQ(parent.stored.size(), 10'000U);
+  EXPECT_EQ(tailer->stats().sources.at("logs.sources.0").files, 10'000U);
 }
 
 TEST_F(TailerTest, RecursiveGlobsFindFilesInSubdirectories) {
