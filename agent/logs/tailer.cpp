@@ -107,14 +107,15 @@ void Tailer::restore(std::vector<FileCheckpoint> checkpoints) {
   }
   commit({}, removals);
   for (const auto& [source, rotated] : rotated_while_stopped_)
-    adopt_unseen_rotations(source, rotated);
+    adopt_unseen_rotations(source, rotated, "");  // configure() assigns the source
   rotated_while_stopped_.clear();
 }
 
 // Files created at the source path and rotated away while the agent was stopped were never seen:
 // they are the siblings named like the source, unknown, and written after the last generation
 // the agent knew had been rotated. They are read as generations of the source, oldest first.
-void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& rotated) {
+void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& rotated,
+                                    const std::string& source_key) {
   const std::string dir = dir_of(rotated.path);
   const std::string base = source.substr(source.rfind('/') + 1);
   std::vector<std::pair<int64_t, std::string>> unseen;
@@ -209,6 +210,7 @@ void Tailer::restore_one(FileCheckpoint c) {
     file->path = path;
     file->size = static_cast<uint64_t>(st.st_size);
     file->mtime_s = st.st_mtim.tv_sec;
+    file->mtime_ns = mtime_ns(st);
     file->last_growth_ms = clock_.now_us() / 1000;
     file->splitter = std::make_unique<LineSplitter>(64 * 1024, c.position.end);
     if (path != c.path) {
@@ -364,6 +366,7 @@ void Tailer::track_new_file(Source& source, const std::string& path, int fd, con
   file->source_key = source.key;
   file->size = static_cast<uint64_t>(st.st_size);
   file->mtime_s = st.st_mtim.tv_sec;
+  file->mtime_ns = mtime_ns(st);
   file->last_growth_ms = clock_.now_us() / 1000;
   file->fingerprint = take_fingerprint(fd).value_or(Fingerprint{});
   const uint64_t start = from_end ? file->size : 0;
@@ -410,6 +413,9 @@ void Tailer::check_rotation(File& file) {
   if (::stat(file.source_path.c_str(), &st) == 0 && identity_of(st) == file.identity) return;
   file.state = State::rotated;
   wants_scan_ = true;  // a new file may be waiting at the source path
+  // Files that came and went at the source path since the last poll (a burst of rotations, or
+  // a starved agent) are siblings written after this one: read them before the newest.
+  adopt_unseen_rotations(file.source_path, RotatedAt{file.path, file.mtime_ns}, file.source_key);
   if (Source* source = source_of(file)) ++stats_.sources[source->name].rotations;
   TRIB_LOG(tail, info, "[tail:{}] generation {} rotated away; reading it to its end",
            file.source_path, file.generation);
@@ -620,6 +626,7 @@ void Tailer::poll() {
     const auto size = static_cast<uint64_t>(st.st_size);
     file.deleted = st.st_nlink == 0;
     file.mtime_s = st.st_mtim.tv_sec;
+    file.mtime_ns = mtime_ns(st);
     if (size < file.splitter->fed()) {
       new_generation(file, "truncated to " + std::to_string(size) + " bytes", batch);
       continue;

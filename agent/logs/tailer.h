@@ -145,6 +145,7 @@ class Tailer {
     uint64_t size = 0;
     int64_t last_growth_ms = 0;
     int64_t mtime_s = 0;
+    int64_t mtime_ns = 0;
     bool deleted = false;  // no links left: pins disk space
   };
   struct PendingAck {
@@ -163,7 +164,8 @@ class Tailer {
     std::string path;  // where a known generation of the source was found, rotated
     int64_t mtime_ns = 0;
   };
-  void adopt_unseen_rotations(const std::string& source, const RotatedAt& rotated);
+  void adopt_unseen_rotations(const std::string& source, const RotatedAt& rotated,
+                              const std::string& source_key);
   Source* source_of(const File& file);
   void scan_source(Source& source, std::set<std::string>& seen_paths);
   void track_new_file(Source& source, const std::string& path, int fd, const struct stat& st,
