@@ -218,6 +218,9 @@ void Tailer::restore_one(FileCheckpoint c) {
                c.generation, path);
     }
     if (path != c.source) {
+      // Rotated while stopped: no rotation to detect (and no runtime adoption from its older
+      // timestamp, which would pick up newer files already read and then forgotten).
+      file->state = State::rotated;
       RotatedAt& newest = rotated_while_stopped_[c.source];
       if (mtime_ns(st) > newest.mtime_ns) newest = RotatedAt{path, mtime_ns(st)};
     }
@@ -415,7 +418,15 @@ void Tailer::check_rotation(File& file) {
   wants_scan_ = true;  // a new file may be waiting at the source path
   // Files that came and went at the source path since the last poll (a burst of rotations, or
   // a starved agent) are siblings written after this one: read them before the newest.
-  adopt_unseen_rotations(file.source_path, RotatedAt{file.path, file.mtime_ns}, file.source_key);
+  // Only siblings written after the newest rotated file of the source still open: older unknown
+  // ones were read before (and forgotten once finished).
+  int64_t newest = file.mtime_ns;
+  for (const auto& other : files_) {
+    if (other->source_path == file.source_path && other->fd >= 0 && other->state != State::active) {
+      newest = std::max(newest, other->mtime_ns);
+    }
+  }
+  adopt_unseen_rotations(file.source_path, RotatedAt{file.path, newest}, file.source_key);
   if (Source* source = source_of(file)) ++stats_.sources[source->name].rotations;
   TRIB_LOG(tail, info, "[tail:{}] generation {} rotated away; reading it to its end",
            file.source_path, file.generation);
