@@ -7,8 +7,10 @@
 
 #include "agent/agent_config.h"
 #include "common/base/limits.h"
+#include "agent/logs/log_charts.h"
 #include "common/config/local_host.h"
 #include "common/log/log.h"
+#include "common/time/clock.h"
 #include "trib_version.h"
 
 namespace trib::agent {
@@ -81,9 +83,14 @@ int Agent::run() {
         network_loop_.post([this, b = std::move(batch)]() mutable { deliver(std::move(b)); });
       });
   collectors_->start(config_.options.collectors, config_.options.processes);
+  if (Status tailing = start_tailing(); !tailing.ok()) {
+    TRIB_LOG(main, critical, "cannot follow log files: {}", tailing.error().describe());
+    shutdown();
+  }
   network_loop_.run();
 
   collectors_->stop();
+  if (tail_) tail_->stop();
   on_term.reset();
   on_int.reset();
   on_hup.reset();
@@ -127,6 +134,29 @@ void Agent::start_heartbeat() {
   heartbeat_->start();
 }
 
+Status Agent::start_tailing() {
+  tail_ = std::make_unique<logs::TailService>(
+      paths_.data_dir, logs::TailerLimits{},
+      [this](logs::TailBatch batch) {
+        // Tail thread -> network loop.
+        network_loop_.post([this, b = std::move(batch)]() mutable { deliver_logs(std::move(b)); });
+      },
+      [this](const logs::TailerStats& stats) {
+        network_loop_.post([this, stats] {
+          const int64_t now_s = time::SystemClock::instance().now_s();
+          deliver(logs::log_charts(stats, now_s, log_charts_defined_));
+        });
+      });
+  return tail_->start(config_.options.logs);
+}
+
+void Agent::deliver_logs(logs::TailBatch batch) {
+  // Without a sender the batch is never acknowledged; the tailer reads it again after rewind()
+  // when a sender appears.
+  if (!sender_ || stopping_) return;
+  sender_->submit_logs(std::move(batch.logs), std::move(batch.gaps), batch.ticket);
+}
+
 void Agent::apply_stream_config(const config::StreamConf& stream) {
   if (!stream.stream.enabled) {
     if (sender_) {
@@ -139,13 +169,19 @@ void Agent::apply_stream_config(const config::StreamConf& stream) {
     return;
   }
   auto options = sender_options(stream.stream);
+  options.spool_dir = paths_.data_dir + "/spool";
+  options.spool_max_size = config_.options.spool.max_size;
   if (sender_) {
     sender_->reconfigure(std::move(options));
     return;
   }
   sender_ = std::make_unique<stream::Sender>(network_loop_, std::move(options), host_);
+  sender_->set_on_logs_acked([this](uint64_t ticket) {
+    if (tail_) tail_->acked(ticket);
+  });
   for (const auto& [id, def] : charts_) sender_->define_chart(def);
   sender_->start();
+  if (tail_) tail_->rewind();  // batches emitted while there was no sender
 }
 
 void Agent::reload(const char* why) {
@@ -181,6 +217,10 @@ void Agent::reload(const char* why) {
     TRIB_LOG(config, info, "configuration changed ({}): applying stream settings", why);
     for (const auto& warning : next.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
     apply_stream_config(next.stream);
+  }
+  if (!(next.options.logs == config_.options.logs) && tail_) {
+    TRIB_LOG(config, info, "configuration changed ({}): applying log sources", why);
+    tail_->configure(next.options.logs);
   }
   if (next.options.config_check_interval != config_.options.config_check_interval) {
     const auto every =

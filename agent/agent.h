@@ -9,6 +9,7 @@
 
 #include "agent/agent_options.h"
 #include "agent/heartbeat/heartbeat_sender.h"
+#include "agent/logs/tail_service.h"
 #include "common/base/result.h"
 #include "common/collectors/collector_thread.h"
 #include "common/config/dotenv.h"
@@ -49,6 +50,8 @@ class Agent {
   void apply_stream_config(const config::StreamConf& stream);
   void deliver(collectors::CollectedBatch batch);
   void start_heartbeat();
+  void deliver_logs(logs::TailBatch batch);
+  Status start_tailing();
   void shutdown();
 
   AgentPaths paths_;
@@ -63,6 +66,8 @@ class Agent {
   std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
   std::unique_ptr<HeartbeatSender> heartbeat_;  // network loop only
+  std::unique_ptr<logs::TailService> tail_;         // its own thread; acked() etc. post to it
+  std::map<std::string, bool> log_charts_defined_;  // network loop
   bool stopping_ = false;
 };
 

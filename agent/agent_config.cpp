@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <re2/re2.h>
 
+#include "agent/logs/line_processor.h"
+
 namespace trib::agent {
 namespace {
 
@@ -66,6 +68,90 @@ Schema<ProcessMatch> process_schema() {
   return s;
 }
 
+Schema<logs::RedactRule> redact_schema() {
+  Schema<logs::RedactRule> s;
+  s.text("pattern", &logs::RedactRule::pattern, "RE2 pattern searched in each line.")
+      .text("replace", &logs::RedactRule::replace,
+            "What replaces each match (\\1..\\9 name the pattern's groups).");
+  return s;
+}
+
+Schema<logs::SampleRule> sample_schema() {
+  Schema<logs::SampleRule> s;
+  s.text("pattern", &logs::SampleRule::pattern, "RE2 pattern; the first rule that matches decides.")
+      .real("keep", &logs::SampleRule::keep, 0.0, 1.0, "Fraction of matching lines kept.");
+  return s;
+}
+
+Status check_source(const logs::LogSourceOptions& source, const config::Node& node,
+                    const Path& path) {
+  if (source.paths.empty()) {
+    return config::detail::value_error(node, path, "'paths' needs at least one glob pattern");
+  }
+  for (const std::string& pattern : source.paths) {
+    if (pattern.empty() || pattern.front() != '/') {
+      const config::Node* at = node.find("paths");
+      return config::detail::value_error(at != nullptr ? *at : node,
+                                         config::detail::child(path, "paths"),
+                                         fmt::format("'{}' is not an absolute path", pattern));
+    }
+  }
+  // Patterns RE2 rejects are errors here, at the source's line, not when tailing starts.
+  auto processor = logs::LineProcessor::create(source, config::dotted(path));
+  if (!processor.ok()) return config::detail::value_error(node, path, processor.error().message);
+  return ok_status();
+}
+
+Schema<logs::LogSourceOptions> log_source_schema() {
+  Schema<logs::LogSourceOptions> s;
+  s.text_list("paths", &logs::LogSourceOptions::paths,
+              "Absolute glob patterns of the files to follow (`**`: any directories).")
+      .text_list("exclude", &logs::LogSourceOptions::exclude,
+                 "Globs of files to skip (without '/': matched against the file name).")
+      .choice("start_at", &logs::LogSourceOptions::start_at, {"end", "beginning"},
+              "Where to start in files already there when the source is first scanned; files "
+              "that appear later are read from their first byte.")
+      .choice("parser", &logs::LogSourceOptions::parser, {"none", "json", "logfmt", "syslog"},
+              "Turns each line's fields into attributes; a line that does not parse is kept "
+              "whole.")
+      .text_map("attributes", &logs::LogSourceOptions::attributes,
+                "Attributes added to every record of the source.")
+      .object_list("redact", &logs::LogSourceOptions::redact, redact_schema(),
+                   "Rewrites applied to each line, in order, before it is parsed or sent.",
+                   "redact:\n  - {pattern: 'password=\\S+', replace: 'password=[REDACTED]'}")
+      .object_list("sample", &logs::LogSourceOptions::sample, sample_schema(),
+                   "Keeps a fraction of the lines that match (dropped lines are counted, not "
+                   "gaps).",
+                   "sample:\n  - {pattern: 'DEBUG', keep: 0.1}")
+      .size("max_line_bytes", &logs::LogSourceOptions::max_line_bytes, 1024, 1024 * 1024,
+            "Longer lines are split into pieces of this size, each marked.")
+      .rate("rate_limit", &logs::LogSourceOptions::rate_limit,
+            "Most bytes per second read from the source's files (reading waits, nothing is "
+            "dropped); 0: no limit.")
+      .check(check_source);
+  return s;
+}
+
+Schema<logs::LogsOptions> logs_schema() {
+  Schema<logs::LogsOptions> s;
+  s.duration("scan_interval", &logs::LogsOptions::scan_interval, 1s, 24h,
+             "How often the globs are expanded again (inotify also triggers a scan).")
+      .object_list("sources", &logs::LogsOptions::sources, log_source_schema(),
+                   "Log files to follow and deliver to the parent.",
+                   "sources:\n  - paths: [\"/var/log/nginx/*.log\", \"/var/log/app/**/*.log\"]\n"
+                   "    exclude: [\"*.gz\", \"*.[0-9]\"]\n    start_at: end\n"
+                   "    parser: none\n    attributes: {service: nginx}\n"
+                   "    max_line_bytes: 64KiB\n    rate_limit: 5MiB/s");
+  return s;
+}
+
+Schema<logs::SpoolOptions> spool_schema() {
+  Schema<logs::SpoolOptions> s;
+  s.size("max_size", &logs::SpoolOptions::max_size, uint64_t{1} << 20, uint64_t{1} << 40,
+         "Most bytes of unacknowledged batches kept on disk for the parent.", Reload::restart);
+  return s;
+}
+
 }  // namespace
 
 Schema<HeartbeatOptions> heartbeat_schema() {
@@ -103,7 +189,10 @@ Schema<AgentOptions> agent_schema(std::span<const std::string_view> collector_na
                    "of comm, cmdline, pidfile.",
                    "processes:\n  - name: nginx\n    comm: nginx\n  - name: java-app\n"
                    "    cmdline: \"java .*-jar app\\\\.jar\"\n  - name: postgres\n"
-                   "    pidfile: /run/postgresql/16-main.pid");
+                   "    pidfile: /run/postgresql/16-main.pid")
+      .object("logs", &AgentOptions::logs, logs_schema(), "Log files to follow.")
+      .object("spool", &AgentOptions::spool, spool_schema(),
+              "The on-disk queue of batches waiting for the parent's acknowledgement.");
   return s;
 }
 

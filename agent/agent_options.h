@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/collectors/collector_options.h"
+#include "agent/logs/log_options.h"
 #include "common/log/log.h"
 
 namespace trib::agent {
@@ -34,6 +35,8 @@ struct AgentOptions {
   // How often the config files are re-read for changes (also on SIGHUP).
   std::chrono::seconds config_check_interval{30};
   HeartbeatOptions heartbeat;
+  logs::LogsOptions logs;
+  logs::SpoolOptions spool;
 };
 
 }  // namespace trib::agent

@@ -114,6 +114,12 @@ int Parent::run() {
     return 1;
   }
 
+  if (Status opened = open_log_store(); !opened.ok()) {
+    TRIB_LOG(main, critical, "{}", opened.error().describe());
+    disk_.reset();
+    (void)loop_.close();
+    return 1;
+  }
   const auto& clock = time::SystemClock::instance();
   registry_ = std::make_unique<store::HostRegistry>(self, *storage, clock.now_s());
   registry_->localhost().set_system_info(store::local_system_info());
@@ -122,6 +128,7 @@ int Parent::run() {
   receiver_options.compression = config_.stream.stream.enable_compression;
   receiver_options.accept_every = std::chrono::seconds(config_.options.stream_accept_every);
   receiver_options.disk = disk_.get();
+  receiver_options.log_store = log_store_.get();
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
                                                    receiver_options, config_.stream);
   restore_hosts(*storage, clock.now_s());
@@ -138,6 +145,7 @@ int Parent::run() {
     acceptor_.reset();
     receiver_.reset();
     http_.reset();
+    log_retention_.reset();
     (void)loop_.close();
     return 1;
   }
@@ -149,6 +157,7 @@ int Parent::run() {
     http_.reset();
     registry_.reset();
     disk_.reset();
+    log_retention_.reset();
     (void)loop_.close();
     return 1;
   }
@@ -180,6 +189,7 @@ int Parent::run() {
   stop_fleet();
   registry_.reset();  // seals open blocks into the store's last batch
   disk_.reset();      // commits it and stops the writer
+  log_retention_.reset();
   const Status closed = loop_.close();
   if (!closed.ok()) {
     TRIB_LOG(main, error, "{}", closed.error().describe());
@@ -286,7 +296,7 @@ void Parent::on_http_request(http::HttpRequest&& request, http::Responder respon
     return;
   }
   const auto api = query::handle_api(*registry_, request.path, request.query,
-                                     time::SystemClock::instance().now_s());
+                                     time::SystemClock::instance().now_s(), log_store_.get());
   http::HttpResponse response;
   response.status = api.status;
   response.body = api.body;
@@ -295,6 +305,22 @@ void Parent::on_http_request(http::HttpRequest&& request, http::Responder respon
   // Netdata's dashboard and tools read the API from other origins.
   response.headers.set("Access-Control-Allow-Origin", "*");
   responder.respond(std::move(response));
+}
+
+Status Parent::open_log_store() {
+  store::LogStoreOptions options;
+  options.path = paths_.data_dir + "/logs";
+  options.max_age = config_.options.logs.max_age;
+  options.max_size = config_.options.logs.max_size;
+  TRIB_ASSIGN_OR_RETURN(log_store_, store::LogStore::open(options));
+  log_retention_ = std::make_unique<event::Timer>(loop_);
+  const auto enforce = [this] {
+    const Status status =
+        log_store_->enforce_retention(time::SystemClock::instance().now_us() / 1000);
+    if (!status.ok()) TRIB_LOG(store, error, "[logs] retention: {}", status.error().describe());
+  };
+  log_retention_->start(std::chrono::seconds(1), std::chrono::minutes(10), enforce);
+  return {};
 }
 
 void Parent::reload() {

@@ -13,6 +13,7 @@
 #include "common/config/dotenv.h"
 #include "common/config/stream_conf.h"
 #include "common/event/loop.h"
+#include "common/event/timer.h"
 #include "common/http/server.h"
 #include "common/log/log.h"
 #include "common/net/tcp.h"
@@ -25,6 +26,7 @@
 #include "parent/receiver/receiver.h"
 #include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
+#include "parent/store/log_store.h"
 
 namespace trib::parent {
 
@@ -58,6 +60,7 @@ class Parent {
   void reload_certificates(const TlsOptions& tls);
   // Registers the hosts and charts the dbengine store held, with their resume points.
   void restore_hosts(const store::StorageConfig& own, int64_t now_s);
+  Status open_log_store();
   void shutdown();
   Status start_fleet();
   void stop_fleet();
@@ -68,6 +71,8 @@ class Parent {
   event::Loop loop_;
   std::unique_ptr<storage::DiskStore> disk_;  // outlives the registry (series write into it)
   std::unique_ptr<store::HostRegistry> registry_;
+  std::unique_ptr<store::LogStore> log_store_;
+  std::unique_ptr<event::Timer> log_retention_;
   std::unique_ptr<receiver::Receiver> receiver_;
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<net::TlsAcceptor> acceptor_;

@@ -98,7 +98,16 @@ Schema<TlsOptions> tls_schema() {
   return s;
 }
 
-// The Telegraf-Controller variables for the certificate and key.
+Schema<LogsOptions> logs_schema() {
+  using namespace std::chrono_literals;
+  Schema<LogsOptions> s;
+  s.duration("max_age", &LogsOptions::max_age, 1h, 100 * 365 * 24h,
+             "Log and gap records older than this are deleted.")
+      .size("max_size", &LogsOptions::max_size, uint64_t{16} << 20, uint64_t{1} << 50,
+            "Most bytes of compressed log blocks kept; the oldest go first.", Reload::restart);
+  return s;
+}
+
 config::Path split_path(const std::string& dotted) {
   config::Path path;
   size_t start = 0;
@@ -143,7 +152,10 @@ Schema<ParentOptions> parent_schema() {
               "Fleet control plane: heartbeats, agent registry, Telegraf configs.")
       .object("tls", &ParentOptions::tls, tls_schema(),
               "TLS for the API and streams on the port (docs/operations.md, TLS set-up). "
-              "Certificates are re-read on SIGHUP.");
+              "Certificates are re-read on SIGHUP.")
+      .object("logs", &ParentOptions::logs, logs_schema(),
+              "The log store (<data dir>/logs): log records of every host, compressed, kept by "
+              "age and size.");
   return s;
 }
 

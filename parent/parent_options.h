@@ -41,6 +41,12 @@ struct TlsOptions {
   std::string mode = "auto";
 };
 
+// The log store (<data dir>/logs): every host's log and gap records.
+struct LogsOptions {
+  std::chrono::seconds max_age{30 * 24 * 3600};
+  uint64_t max_size = uint64_t{10} << 30;
+};
+
 struct ParentOptions {
   std::string hostname;              // empty: the OS hostname
   std::string bind = "0.0.0.0";      // listen address for the web/stream port
@@ -50,6 +56,7 @@ struct ParentOptions {
   StorageOptions storage;
   FleetOptions fleet;
   TlsOptions tls;
+  LogsOptions logs;
 };
 
 }  // namespace trib::parent

@@ -178,6 +178,43 @@ Status check_choice(const Node& node, const Path& path, const std::vector<std::s
       fmt::format("'{}' is not valid; valid values: {}", node.scalar, join(allowed, ", ")));
 }
 
+Result<uint64_t> parse_rate(const Node& node, const Path& path) {
+  TRIB_TRY(expect_scalar(node, path));
+  if (node.scalar == "0") return uint64_t{0};
+  auto v = parse_byte_rate(node.scalar);
+  if (!v.ok()) return value_error(node, path, v.error().message);
+  return *v;
+}
+
+std::string format_real(double value) { return fmt::format("{}", value); }
+
+Result<double> parse_real(const Node& node, const Path& path, double min, double max) {
+  TRIB_TRY(expect_scalar(node, path));
+  double value = 0;
+  const char* begin = node.scalar.data();
+  const char* end = begin + node.scalar.size();
+  const auto [next, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc() || next != end) {
+    return value_error(node, path, fmt::format("'{}' is not a number", node.scalar));
+  }
+  if (value < min || value > max) {
+    return value_error(node, path,
+                       fmt::format("{} is out of range; valid: {}..{}", node.scalar,
+                                   format_real(min), format_real(max)));
+  }
+  return value;
+}
+
+Result<std::map<std::string, std::string>> parse_text_map(const Node& node, const Path& path) {
+  TRIB_TRY(expect_mapping(node, path));
+  std::map<std::string, std::string> out;
+  for (const MapEntry& e : node.entries) {
+    TRIB_TRY(expect_scalar(e.value, child(path, e.key)));
+    out[e.key] = e.value.scalar;
+  }
+  return out;
+}
+
 Result<std::vector<std::string>> parse_text_list(const Node& node, const Path& path) {
   std::vector<std::string> out;
   if (node.is_scalar()) {  // from the environment: "a,b,c"

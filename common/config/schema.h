@@ -75,6 +75,10 @@ Result<std::chrono::milliseconds> parse_bounded_duration(const Node& node, const
                                                          std::chrono::milliseconds unit);
 Status check_choice(const Node& node, const Path& path, const std::vector<std::string>& allowed);
 Result<std::vector<std::string>> parse_text_list(const Node& node, const Path& path);
+Result<uint64_t> parse_rate(const Node& node, const Path& path);
+Result<double> parse_real(const Node& node, const Path& path, double min, double max);
+Result<std::map<std::string, std::string>> parse_text_map(const Node& node, const Path& path);
+std::string format_real(double value);
 Error unknown_key(const MapEntry& entry, const Path& path, const std::vector<std::string>& valid);
 Status expect_mapping(const Node& node, const Path& path);
 Status expect_sequence(const Node& node, const Path& path);
@@ -190,6 +194,52 @@ class Schema {
       TRIB_ASSIGN_OR_RETURN(out.*member, detail::parse_text_list(n, p));
       return ok_status();
     };
+    return add(std::move(f));
+  }
+
+  // Bytes per second ("5MiB/s"); 0 means no limit.
+  Schema& rate(std::string key, uint64_t T::*member, std::string doc,
+               Reload reload = Reload::live) {
+    Field f = scalar_field(std::move(key), std::move(doc), reload, member, [](uint64_t v) {
+      return v == 0 ? std::string("0") : format_size(v) + "/s";
+    });
+    f.parse = [member](const Node& n, T& out, const Path& p) -> Status {
+      TRIB_ASSIGN_OR_RETURN(out.*member, detail::parse_rate(n, p));
+      return ok_status();
+    };
+    return add(std::move(f));
+  }
+
+  // A floating-point number within [min, max].
+  Schema& real(std::string key, double T::*member, double min, double max, std::string doc,
+               Reload reload = Reload::live) {
+    Field f = scalar_field(std::move(key), std::move(doc), reload, member,
+                           [](double v) { return detail::format_real(v); });
+    f.parse = [member, min, max](const Node& n, T& out, const Path& p) -> Status {
+      TRIB_ASSIGN_OR_RETURN(out.*member, detail::parse_real(n, p, min, max));
+      return ok_status();
+    };
+    f.bounds = fmt_bounds(detail::format_real(min), detail::format_real(max));
+    return add(std::move(f));
+  }
+
+  // A mapping of names to strings, e.g. `attributes: {service: nginx}`.
+  Schema& text_map(std::string key, std::map<std::string, std::string> T::*member, std::string doc,
+                   Reload reload = Reload::live) {
+    Field f =
+        scalar_field(std::move(key), std::move(doc), reload, member,
+                     [](const std::map<std::string, std::string>& v) {
+                       std::vector<std::string> items;
+                       for (const auto& [k, x] : v) {
+                         items.push_back(detail::yaml_quote(k) + ": " + detail::yaml_quote(x));
+                       }
+                       return "{" + detail::join(items, ", ") + "}";
+                     });
+    f.parse = [member](const Node& n, T& out, const Path& p) -> Status {
+      TRIB_ASSIGN_OR_RETURN(out.*member, detail::parse_text_map(n, p));
+      return ok_status();
+    };
+    f.env = [](const Path&, std::vector<EnvOption>&) {};
     return add(std::move(f));
   }
 

@@ -54,6 +54,49 @@ void put_chart_def(std::string& out, const model::ChartDef& def) {
   }
 }
 
+void put_attributes(std::string& out,
+                    const std::vector<std::pair<std::string, std::string>>& attributes) {
+  wire::put_varint(out, attributes.size());
+  for (const auto& [name, value] : attributes) {
+    wire::put_string(out, name);
+    wire::put_string(out, value);
+  }
+}
+
+void put_logs(std::string& out, const LogsMsg& msg) {
+  wire::put_varint(out, msg.host_slot);
+  wire::put_varint(out, msg.seq);
+  wire::put_varint(out, msg.sources.size());
+  for (const LogSource& source : msg.sources) {
+    wire::put_string(out, source.path);
+    put_attributes(out, source.attributes);
+  }
+  wire::put_varint(out, msg.records.size());
+  for (const LogRecord& record : msg.records) {
+    wire::put_varint(out, record.source);
+    wire::put_varint(out, record.generation);
+    wire::put_varint(out, record.offset);
+    wire::put_zigzag(out, record.time_ms);
+    wire::put_u8(out, record.flags);
+    wire::put_string(out, record.line);
+    put_attributes(out, record.attributes);
+  }
+}
+
+void put_gaps(std::string& out, const GapsMsg& msg) {
+  wire::put_varint(out, msg.host_slot);
+  wire::put_varint(out, msg.seq);
+  wire::put_varint(out, msg.gaps.size());
+  for (const LogGap& gap : msg.gaps) {
+    wire::put_string(out, gap.source);
+    wire::put_varint(out, gap.generation);
+    wire::put_varint(out, gap.from);
+    wire::put_varint(out, gap.to);
+    wire::put_zigzag(out, gap.time_ms);
+    wire::put_string(out, gap.reason);
+  }
+}
+
 void put_payload(std::string& out, const Message& message) {
   std::visit(
       [&out](const auto& msg) {
@@ -86,6 +129,10 @@ void put_payload(std::string& out, const Message& message) {
         } else if constexpr (std::is_same_v<T, GoodbyeMsg>) {
           wire::put_varint(out, msg.host_slot);
           wire::put_string(out, msg.reason);
+        } else if constexpr (std::is_same_v<T, LogsMsg>) {
+          put_logs(out, msg);
+        } else if constexpr (std::is_same_v<T, GapsMsg>) {
+          put_gaps(out, msg);
         } else {
           static_assert(!sizeof(T), "every message needs an encoding");
         }
@@ -181,6 +228,74 @@ SamplesMsg read_samples(wire::Reader& in, const FrameLimits& limits) {
   return msg;
 }
 
+std::vector<std::pair<std::string, std::string>> read_attributes(wire::Reader& in,
+                                                                 const FrameLimits& limits) {
+  std::vector<std::pair<std::string, std::string>> attributes;
+  const size_t count = in.count("attribute count", limits.max_attributes, 2);
+  attributes.reserve(count);
+  for (size_t i = 0; i < count && in.ok(); ++i) {
+    std::string name = in.string("attribute name");
+    std::string value = in.string("attribute value");
+    attributes.emplace_back(std::move(name), std::move(value));
+  }
+  return attributes;
+}
+
+LogsMsg read_logs(wire::Reader& in, const FrameLimits& limits) {
+  LogsMsg msg;
+  msg.host_slot = in.varint_u32("host_slot");
+  msg.seq = in.varint("seq");
+  // A source takes at least 2 bytes (empty path, no attributes).
+  const size_t sources = in.count("log source count", limits.max_log_sources, 2);
+  msg.sources.reserve(sources);
+  for (size_t i = 0; i < sources && in.ok(); ++i) {
+    LogSource& source = msg.sources.emplace_back();
+    source.path = in.string("log source path");
+    source.attributes = read_attributes(in, limits);
+  }
+  // A record takes at least 7 bytes: four varints, flags, an empty line, no attributes.
+  const size_t records = in.count("log record count", limits.max_log_records, 7);
+  msg.records.reserve(records);
+  for (size_t i = 0; i < records && in.ok(); ++i) {
+    LogRecord& record = msg.records.emplace_back();
+    record.source = in.varint_u32("log record source");
+    if (in.ok() && record.source >= msg.sources.size()) {
+      in.fail("log record names source " + std::to_string(record.source) + " of " +
+              std::to_string(msg.sources.size()));
+    }
+    record.generation = in.varint("log record generation");
+    record.offset = in.varint("log record offset");
+    record.time_ms = in.zigzag("log record time");
+    record.flags = in.u8("log record flags");
+    if (record.flags & ~kLogRecordFlags) {
+      in.fail("unknown log record flags " + std::to_string(record.flags));
+    }
+    record.line = in.string_up_to("log record line", limits.max_log_line);
+    record.attributes = read_attributes(in, limits);
+  }
+  return msg;
+}
+
+GapsMsg read_gaps(wire::Reader& in, const FrameLimits& limits) {
+  GapsMsg msg;
+  msg.host_slot = in.varint_u32("host_slot");
+  msg.seq = in.varint("seq");
+  // A gap takes at least 6 bytes: an empty source, four varints, an empty reason.
+  const size_t gaps = in.count("gap count", limits.max_gaps, 6);
+  msg.gaps.reserve(gaps);
+  for (size_t i = 0; i < gaps && in.ok(); ++i) {
+    LogGap& gap = msg.gaps.emplace_back();
+    gap.source = in.string("gap source");
+    gap.generation = in.varint("gap generation");
+    gap.from = in.varint("gap from");
+    gap.to = in.varint("gap to");
+    if (in.ok() && gap.to < gap.from) in.fail("gap ends before it starts");
+    gap.time_ms = in.zigzag("gap time");
+    gap.reason = in.string("gap reason");
+  }
+  return msg;
+}
+
 Result<Message> read_message(FrameType type, std::string_view payload, const FrameLimits& limits) {
   wire::Reader in(payload, limits.max_string);
   Message message;
@@ -227,6 +342,12 @@ Result<Message> read_message(FrameType type, std::string_view payload, const Fra
       message = std::move(msg);
       break;
     }
+    case FrameType::logs:
+      message = read_logs(in, limits);
+      break;
+    case FrameType::gaps:
+      message = read_gaps(in, limits);
+      break;
   }
   const std::string context = std::string(to_string(type)) + " frame: ";
   if (!in.ok()) return Error(Errc::protocol_error, context + in.error()->message);
@@ -239,7 +360,7 @@ Result<Message> read_message(FrameType type, std::string_view payload, const Fra
 
 bool is_known_type(uint8_t type) {
   return type >= static_cast<uint8_t>(FrameType::host_def) &&
-         type <= static_cast<uint8_t>(FrameType::goodbye);
+         type <= static_cast<uint8_t>(FrameType::gaps);
 }
 
 }  // namespace

@@ -32,10 +32,15 @@ struct FrameLimits {
   size_t max_frame_payload = 16 * 1024 * 1024;  // checked from the header, before buffering
   size_t max_decompressed = 64 * 1024 * 1024;   // declared size of a compressed payload
   size_t max_string = 64 * 1024;
-  size_t max_labels = 4096;           // per HostDef
-  size_t max_dimensions = 65536;      // per ChartDef
-  size_t max_rows = 1024 * 1024;      // per Samples
-  size_t max_values_per_row = 65536;  // per Samples row
+  size_t max_labels = 4096;              // per HostDef
+  size_t max_dimensions = 65536;         // per ChartDef
+  size_t max_rows = 1024 * 1024;         // per Samples
+  size_t max_values_per_row = 65536;     // per Samples row
+  size_t max_log_line = 1024 * 1024;     // bytes of one LogRecord line (max_line_bytes is below)
+  size_t max_log_sources = 65536;        // per Logs
+  size_t max_log_records = 1024 * 1024;  // per Logs
+  size_t max_attributes = 4096;          // per LogSource or LogRecord
+  size_t max_gaps = 65536;               // per Gaps
 };
 
 struct EncoderOptions {

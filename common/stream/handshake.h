@@ -42,6 +42,7 @@ inline constexpr uint64_t kSenderOffer = kVCaps | kHostLabels | kClaim | kChartL
 namespace tributary_cap {
 inline constexpr std::string_view kZstd = "zstd";  // zstd-compressed frames (flag bit 0)
 inline constexpr std::string_view kAck = "ack";    // receiver sends Ack and HostResume frames
+inline constexpr std::string_view kLogs = "logs";  // receiver takes Logs and Gaps frames
 }  // namespace tributary_cap
 
 // The native protocol version this code speaks (`tributary=1`, `TRIBUTARY/1`).

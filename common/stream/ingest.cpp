@@ -29,6 +29,10 @@ Reply IngestDispatcher::dispatch(const Message& message) {
           return on_chart(msg);
         } else if constexpr (std::is_same_v<T, SamplesMsg>) {
           return on_samples(msg);
+        } else if constexpr (std::is_same_v<T, LogsMsg>) {
+          return on_numbered("Logs", msg, &IngestSink::logs);
+        } else if constexpr (std::is_same_v<T, GapsMsg>) {
+          return on_numbered("Gaps", msg, &IngestSink::gaps);
         } else if constexpr (std::is_same_v<T, GoodbyeMsg>) {
           return on_goodbye(msg);
         } else if constexpr (std::is_same_v<T, KeepaliveMsg>) {
@@ -110,21 +114,37 @@ Status IngestDispatcher::check_rows(const SamplesMsg& msg) const {
   return {};
 }
 
-Reply IngestDispatcher::on_samples(const SamplesMsg& msg) {
-  const auto host = hosts_.find(msg.host_slot);
+Status IngestDispatcher::check_seq(std::string_view kind, uint32_t host_slot, uint64_t seq) {
+  const auto host = hosts_.find(host_slot);
   if (host == hosts_.end()) {
-    return violation("Samples for undefined " + slot_name("host", msg.host_slot));
+    return violation(std::string(kind) + " for undefined " + slot_name("host", host_slot));
   }
-  HostState& state = host->second;
-  if (msg.seq == 0 || msg.seq <= state.last_seq) {
-    return violation("Samples seq " + std::to_string(msg.seq) + " for " + state.machine_guid +
-                     " after seq " + std::to_string(state.last_seq) +
+  const HostState& state = host->second;
+  if (seq == 0 || seq <= state.last_seq) {
+    return violation(std::string(kind) + " seq " + std::to_string(seq) + " for " +
+                     state.machine_guid + " after seq " + std::to_string(state.last_seq) +
                      " (seqs start at 1 and increase)");
   }
+  return {};
+}
+
+Reply IngestDispatcher::on_samples(const SamplesMsg& msg) {
+  TRIB_TRY(check_seq("Samples", msg.host_slot, msg.seq));
   TRIB_TRY(check_rows(msg));
+  HostState& state = hosts_[msg.host_slot];
   state.last_seq = msg.seq;
   // At or below the resume point it is stored already: acknowledge, do not store twice.
   if (msg.seq > state.resume_seq) TRIB_TRY(sink_.samples(msg));
+  return std::optional<Message>(AckMsg{msg.host_slot, msg.seq});
+}
+
+template <class Batch>
+Reply IngestDispatcher::on_numbered(std::string_view kind, const Batch& msg,
+                                    Status (IngestSink::*store)(const Batch&)) {
+  TRIB_TRY(check_seq(kind, msg.host_slot, msg.seq));
+  HostState& state = hosts_[msg.host_slot];
+  state.last_seq = msg.seq;
+  if (msg.seq > state.resume_seq) TRIB_TRY((sink_.*store)(msg));
   return std::optional<Message>(AckMsg{msg.host_slot, msg.seq});
 }
 

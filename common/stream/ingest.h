@@ -30,6 +30,11 @@ class IngestSink {
   // one value per dimension. Once this returns OK the batch is stored (or spooled, by a proxy)
   // and is acknowledged.
   virtual Status samples(const SamplesMsg& batch) = 0;
+  // Log records and gap records, past the resume point, of a defined host, under the same rule:
+  // OK means durable. A sink that keeps no logs refuses them (the receiver does not grant
+  // `logs` then, so a conforming sender never sends them).
+  virtual Status logs(const LogsMsg& batch) = 0;
+  virtual Status gaps(const GapsMsg& batch) = 0;
   // A clean stop of one host, or of every host on the connection (kAllHosts). A connection that
   // ends without it is a lost connection: the session, not the dispatcher, reports that.
   virtual void goodbye(uint32_t host_slot_or_all, std::string_view reason) = 0;
@@ -54,9 +59,9 @@ class IngestDispatcher {
   //   - a HostDef without a machine GUID, for a slot that holds another GUID, or for a GUID
   //     already on another slot;
   //   - a ChartDef for an undefined host, without an id, or for a chart slot of another host;
-  //   - Samples for an undefined host, with seq 0 or a seq not above the previous batch of that
-  //     host on this connection, with a row for an undefined chart or another host's chart, or
-  //     with a number of values different from the chart's dimensions;
+  //   - Samples, Logs or Gaps for an undefined host, with seq 0 or a seq not above the previous
+  //     batch (of any kind) of that host on this connection, with a row for an undefined chart or
+  //     another host's chart, or with a number of values different from the chart's dimensions;
   //   - a Goodbye for an undefined host; an Ack or HostResume (they go to the sender).
   // Sink errors are returned as they are.
   Result<std::optional<Message>> dispatch(const Message& message);
@@ -76,6 +81,11 @@ class IngestDispatcher {
   Result<std::optional<Message>> on_chart(const ChartDefMsg& msg);
   Result<std::optional<Message>> on_samples(const SamplesMsg& msg);
   Result<std::optional<Message>> on_goodbye(const GoodbyeMsg& msg);
+  // Logs and Gaps: the host and seq checks of Samples, then `store` past the resume point.
+  template <class Batch>
+  Result<std::optional<Message>> on_numbered(std::string_view kind, const Batch& msg,
+                                             Status (IngestSink::*store)(const Batch&));
+  Status check_seq(std::string_view kind, uint32_t host_slot, uint64_t seq);
   Status check_rows(const SamplesMsg& msg) const;
   void forget_host(uint32_t host_slot);
 

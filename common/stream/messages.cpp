@@ -26,6 +26,10 @@ std::string_view to_string(FrameType type) {
       return "Keepalive";
     case FrameType::goodbye:
       return "Goodbye";
+    case FrameType::logs:
+      return "Logs";
+    case FrameType::gaps:
+      return "Gaps";
   }
   return "unknown";
 }

@@ -75,8 +75,67 @@ struct GoodbyeMsg {
   bool operator==(const GoodbyeMsg&) const = default;
 };
 
+// A log file as the agent names it: the path it was first found at (a rotated file keeps the
+// name of the file it was) and the attributes its source configures.
+struct LogSource {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> attributes;
+
+  bool operator==(const LogSource&) const = default;
+};
+
+// Flags of a log record.
+inline constexpr uint8_t kLogLineContinues = 0x01;     // split at max_line_bytes: more follows
+inline constexpr uint8_t kLogLineUnterminated = 0x02;  // no '\n': the file was rotated away
+inline constexpr uint8_t kLogRecordFlags = kLogLineContinues | kLogLineUnterminated;
+
+// One line (or one piece of a split line) of a log file. (source, generation, offset) names it
+// uniquely: a receiver stores a record at most once, whatever is resent.
+struct LogRecord {
+  uint32_t source = 0;      // index into LogsMsg::sources
+  uint64_t generation = 0;  // of the source: a new file at the path, or a truncation, is a new one
+  uint64_t offset = 0;      // of the line's first byte in that generation
+  int64_t time_ms = 0;      // when the agent read it, Unix milliseconds
+  uint8_t flags = 0;
+  std::string line;                                             // after redaction, without the '\n'
+  std::vector<std::pair<std::string, std::string>> attributes;  // from the parser
+
+  bool operator==(const LogRecord&) const = default;
+};
+
+// A batch of log records of one host, numbered in the same sequence as its Samples batches.
+struct LogsMsg {
+  uint32_t host_slot = 0;
+  uint64_t seq = 0;
+  std::vector<LogSource> sources;
+  std::vector<LogRecord> records;
+
+  bool operator==(const LogsMsg&) const = default;
+};
+
+// Bytes of a log file that will never arrive, and why (the spool was full, a rotated file was
+// closed before its end to free disk space, ...). Nothing is skipped without one.
+struct LogGap {
+  std::string source;  // the LogSource path
+  uint64_t generation = 0;
+  uint64_t from = 0;  // byte range [from, to) of that generation
+  uint64_t to = 0;
+  int64_t time_ms = 0;  // when the agent gave the bytes up
+  std::string reason;
+
+  bool operator==(const LogGap&) const = default;
+};
+
+struct GapsMsg {
+  uint32_t host_slot = 0;
+  uint64_t seq = 0;
+  std::vector<LogGap> gaps;
+
+  bool operator==(const GapsMsg&) const = default;
+};
+
 using Message = std::variant<HostDefMsg, ChartDefMsg, SamplesMsg, AckMsg, HostResumeMsg,
-                             KeepaliveMsg, GoodbyeMsg>;
+                             KeepaliveMsg, GoodbyeMsg, LogsMsg, GapsMsg>;
 
 // The frame type byte of each message (docs/protocol.md §4.2). 0 is never valid.
 enum class FrameType : uint8_t {
@@ -87,6 +146,8 @@ enum class FrameType : uint8_t {
   host_resume = 5,
   keepalive = 6,
   goodbye = 7,
+  logs = 8,
+  gaps = 9,
 };
 
 FrameType frame_type(const Message& message);

@@ -1,6 +1,7 @@
 #include "common/stream/sender.h"
 
 #include <algorithm>
+#include <set>
 
 #include "common/log/log.h"
 #include "common/time/clock.h"
@@ -20,6 +21,15 @@ constexpr milliseconds kTick{1000};
 size_t estimate_bytes(const SamplesMsg& batch) {
   size_t bytes = sizeof(SamplesMsg);
   for (const auto& row : batch.rows) bytes += sizeof(row) + row.values.size() * sizeof(double);
+  return bytes;
+}
+
+size_t estimate_bytes(const LogsMsg& logs, const GapsMsg& gaps) {
+  size_t bytes = sizeof(LogsMsg) + sizeof(GapsMsg) + gaps.gaps.size() * sizeof(LogGap);
+  for (const auto& record : logs.records) {
+    bytes += sizeof(record) + record.line.size();
+    for (const auto& [k, v] : record.attributes) bytes += k.size() + v.size() + 64;
+  }
   return bytes;
 }
 
@@ -58,6 +68,7 @@ void Sender::reset_destinations() {
 }
 
 void Sender::start() {
+  open_spool();
   if (options_.destinations.empty() || options_.api_key.empty()) {
     TRIB_LOG(stream, warn, "[sender] streaming is enabled but {} is missing; not sending",
              options_.destinations.empty() ? "a destination" : "the api key");
@@ -189,6 +200,7 @@ void Sender::on_connected(std::unique_ptr<net::TcpConnection> connection, size_t
 
   std::vector<std::string> caps{std::string(tributary_cap::kAck)};
   if (options_.compression) caps.emplace_back(tributary_cap::kZstd);
+  caps.emplace_back(tributary_cap::kLogs);
   const HandshakeRequest request = make_tributary_request(options_.api_key, relayed_host(), caps);
   connection_->start_reading(
       [this](std::string_view bytes) { on_handshake_bytes(bytes); },
@@ -243,6 +255,7 @@ void Sender::start_streaming(const HandshakeReply& reply) {
   const auto& granted = reply.tributary_caps;
   const bool compress =
       std::find(granted.begin(), granted.end(), tributary_cap::kZstd) != granted.end();
+  logs_granted_ = std::find(granted.begin(), granted.end(), tributary_cap::kLogs) != granted.end();
   encoder_ = std::make_unique<FrameEncoder>(EncoderOptions{.compress = compress});
   decoder_ = std::make_unique<FrameDecoder>(FrameLimits{}, compress);
   phase_ = Phase::streaming;
@@ -275,9 +288,9 @@ void Sender::number_above(uint64_t resume_seq) {
   const auto first_unsent = std::find_if(pending_.begin(), pending_.end(),
                                          [](const Pending& pending) { return !pending.sent; });
   uint64_t renumbered = 0;
-  if (first_unsent != pending_.end() && first_unsent->batch.seq <= resume_seq) {
+  if (first_unsent != pending_.end() && first_unsent->seq() <= resume_seq) {
     uint64_t seq = resume_seq;
-    for (auto it = first_unsent; it != pending_.end(); ++it, ++renumbered) it->batch.seq = ++seq;
+    for (auto it = first_unsent; it != pending_.end(); ++it, ++renumbered) it->seq() = ++seq;
     next_seq_ = seq + 1;
   }
   if (renumbered == 0 && next_seq_ > resume_seq) return;
@@ -308,11 +321,25 @@ void Sender::send_pending() {
   SamplesMsg scratch;
   while (next_to_send_ < pending_.size() && connection_->queued_bytes() < kMaxQueuedWriteBytes) {
     Pending& pending = pending_[next_to_send_];
+    if (!pending.is_samples() && !logs_granted_) {
+      TRIB_LOG(stream, error,
+               "[sender] '{}' does not accept log records (no `logs` capability: an older "
+               "parent?); log batches wait for a parent that does",
+               destination_name());
+      drop_connection("parent without logs", true, milliseconds(60'000));
+      return;
+    }
     if (pending.sent) ++stats_.batches_resent;
     pending.sent = true;
     ++stats_.batches_sent;
     ++next_to_send_;
-    send_frame(conform_to_charts(pending.batch, scratch));
+    if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
+      send_frame(conform_to_charts(*samples, scratch));
+    } else if (const auto* logs = std::get_if<LogsMsg>(&pending.batch)) {
+      send_frame(*logs);
+    } else {
+      send_frame(std::get<GapsMsg>(pending.batch));
+    }
   }
 }
 
@@ -367,9 +394,26 @@ void Sender::on_stream_bytes(std::string_view bytes) {
 
 void Sender::on_message(const Message& message) {
   if (const auto* ack = std::get_if<AckMsg>(&message)) {
-    while (!pending_.empty() && pending_.front().batch.seq <= ack->seq) {
-      stats_.buffered_bytes -= pending_.front().bytes;
+    if (spool_ && !pending_.empty() && pending_.front().seq() <= ack->seq) {
+      const Status removed = spool_->acknowledge(ack->seq);
+      if (!removed.ok()) {
+        TRIB_LOG(stream, error, "[sender] spool: {}", removed.error().describe());
+      }
+      stats_.spool_bytes = spool_->stored_bytes();
+    }
+    while (!pending_.empty() && pending_.front().seq() <= ack->seq) {
+      Pending& front = pending_.front();
+      if (front.is_samples()) {
+        stats_.buffered_bytes -= front.bytes;
+      } else {
+        stats_.log_buffered_bytes -= front.bytes;
+      }
+      const uint64_t ticket = front.ticket;
       pending_.pop_front();
+      if (ticket != 0) {
+        ++stats_.log_batches_acked;
+        if (on_logs_acked_) on_logs_acked_(ticket);
+      }
       ++stats_.batches_acked;
       if (next_to_send_ > 0) --next_to_send_;
     }
@@ -456,21 +500,176 @@ void Sender::seal_open_batch() {
   open_batch_.seq = next_seq_++;
   Pending pending{std::move(open_batch_), 0};
   open_batch_ = SamplesMsg{};
-  pending.bytes = estimate_bytes(pending.batch);
+  pending.bytes = estimate_bytes(std::get<SamplesMsg>(pending.batch));
   stats_.buffered_bytes += pending.bytes;
   ++stats_.batches_queued;
+  queue(std::move(pending));
+}
+
+void Sender::open_spool() {
+  if (options_.spool_dir.empty() || spool_) return;
+  auto opened = Spool::open(options_.spool_dir, options_.spool_max_size);
+  if (!opened.ok()) {
+    TRIB_LOG(stream, error, "[sender] no spool, unacknowledged batches stay in memory: {}",
+             opened.error().describe());
+    return;
+  }
+  spool_ = std::move(opened).value();
+  auto loaded = spool_->load();
+  if (!loaded.ok()) {
+    TRIB_LOG(stream, error, "[sender] cannot read the spool: {}", loaded.error().describe());
+    return;
+  }
+  // Replayed first, with their own numbers and timestamps; rows are mapped to this process's
+  // chart slots through the definitions spooled with them.
+  std::deque<Pending> replayed;
+  for (SpooledBatch& spooled : *loaded) {
+    std::map<uint32_t, uint32_t> slots;
+    for (const ChartDefMsg& chart : spooled.charts) {
+      define_chart(chart.def);
+      slots[chart.chart_slot] = charts_[chart.def.id].slot;
+    }
+    Pending pending;
+    if (auto* samples_msg = std::get_if<SamplesMsg>(&spooled.batch)) {
+      pending.batch = std::move(*samples_msg);
+    } else if (auto* logs_msg = std::get_if<LogsMsg>(&spooled.batch)) {
+      pending.batch = std::move(*logs_msg);
+    } else if (auto* gaps_msg = std::get_if<GapsMsg>(&spooled.batch)) {
+      pending.batch = std::move(*gaps_msg);
+    } else {
+      continue;  // the spool holds only batches
+    }
+    if (auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
+      std::erase_if(samples->rows,
+                    [&](const SamplesMsg::Row& row) { return !slots.contains(row.chart_slot); });
+      for (auto& row : samples->rows) row.chart_slot = slots[row.chart_slot];
+      pending.bytes = estimate_bytes(*samples);
+      stats_.buffered_bytes += pending.bytes;
+    }
+    next_seq_ = std::max(next_seq_, pending.seq() + 1);
+    replayed.push_back(std::move(pending));
+  }
+  stats_.batches_replayed = replayed.size();
+  stats_.spool_bytes = spool_->stored_bytes();
+  if (!replayed.empty()) {
+    TRIB_LOG(stream, info, "[sender] {} batch(es) from the spool will be sent first",
+             replayed.size());
+  }
+  for (auto& pending : pending_) replayed.push_back(std::move(pending));
+  pending_ = std::move(replayed);
+}
+
+void Sender::spool(const Pending& pending) {
+  if (!spool_) return;
+  SpooledBatch spooled;
+  std::visit([&](const auto& batch) { spooled.batch = batch; }, pending.batch);
+  if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
+    std::set<uint32_t> used;
+    for (const auto& row : samples->rows) used.insert(row.chart_slot);
+    for (const auto& [id, chart] : charts_) {
+      if (used.contains(chart.slot))
+        spooled.charts.push_back(ChartDefMsg{0, chart.slot, chart.def});
+    }
+  }
+  auto& seq = std::visit([](const auto& b) -> const uint64_t& { return b.seq; }, pending.batch);
+  auto dropped = spool_->append(seq, spooled);
+  if (!dropped.ok()) {
+    ++stats_.spool_errors;
+    uint64_t suppressed = 0;
+    if (truncation_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+      TRIB_LOG(stream, error, "[sender] spool write failed (batch kept in memory only): {}",
+               dropped.error().describe());
+    }
+    return;
+  }
+  stats_.spool_bytes = spool_->stored_bytes();
+  if (dropped->empty()) return;
+  // The spool's bound: the oldest batches are gone from disk, and from memory with them; their
+  // log bytes are reported as gaps, and their tickets released so the tailer moves on.
+  std::set<uint64_t> gone;
+  for (const Message& m : *dropped) {
+    gone.insert(std::visit(
+        [](const auto& b) -> uint64_t {
+          if constexpr (requires { b.seq; }) return b.seq;
+          return 0;
+        },
+        m));
+  }
+  stats_.spool_dropped += dropped->size();
+  TRIB_LOG(stream, warn, "[sender] spool full ({} bytes): dropped the {} oldest batch(es)",
+           spool_->max_size(), dropped->size());
+  std::vector<uint64_t> tickets;
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (!gone.contains(it->seq()) || &*it == &pending) {
+      ++it;
+      continue;
+    }
+    if (it->ticket != 0) tickets.push_back(it->ticket);
+    if (it->is_samples()) {
+      stats_.buffered_bytes -= it->bytes;
+    } else {
+      stats_.log_buffered_bytes -= it->bytes;
+    }
+    if (static_cast<size_t>(it - pending_.begin()) < next_to_send_) --next_to_send_;
+    it = pending_.erase(it);
+  }
+  GapsMsg gaps = gaps_for_dropped(
+      *dropped, static_cast<int64_t>(std::chrono::duration_cast<milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count()));
+  if (!gaps.gaps.empty()) {
+    gaps.seq = next_seq_++;
+    Pending gap_batch{std::move(gaps), 0, false, 0};
+    pending_.push_back(std::move(gap_batch));
+    spool(pending_.back());
+  }
+  for (const uint64_t ticket : tickets) {
+    if (on_logs_acked_) on_logs_acked_(ticket);
+  }
+}
+
+void Sender::queue(Pending pending) {
+  spool(pending);
   pending_.push_back(std::move(pending));
   enforce_buffer_bound();
   send_pending();
 }
 
+void Sender::submit_logs(LogsMsg logs, GapsMsg gaps, uint64_t ticket) {
+  // Rows collected before these records travel first.
+  seal_open_batch();
+  const size_t bytes = estimate_bytes(logs, gaps);
+  if (!gaps.gaps.empty()) {
+    gaps.host_slot = 0;
+    gaps.seq = next_seq_++;
+    Pending gap_batch{std::move(gaps), 0, false, 0};
+    spool(gap_batch);
+    pending_.push_back(std::move(gap_batch));
+  }
+  logs.host_slot = 0;
+  logs.seq = next_seq_++;
+  Pending log_batch{std::move(logs), bytes, false, ticket};
+  spool(log_batch);
+  pending_.push_back(std::move(log_batch));
+  stats_.log_buffered_bytes += bytes;
+  ++stats_.log_batches_queued;
+  send_pending();
+}
+
 void Sender::enforce_buffer_bound() {
   uint64_t dropped = 0;
+  // The oldest sample batch not yet sent... or sent and unacknowledged: log batches stay (the
+  // tailer bounds them), so the oldest sample batch goes, wherever it is in the queue.
   while (stats_.buffered_bytes > options_.buffer_size_bytes && pending_.size() > 1) {
-    for (const auto& row : pending_.front().batch.rows) stats_.values_dropped += row.values.size();
-    stats_.buffered_bytes -= pending_.front().bytes;
-    pending_.pop_front();
-    if (next_to_send_ > 0) --next_to_send_;
+    const auto oldest = std::find_if(pending_.begin(), std::prev(pending_.end()),
+                                     [](const Pending& p) { return p.is_samples(); });
+    if (oldest == std::prev(pending_.end())) break;
+    for (const auto& row : std::get<SamplesMsg>(oldest->batch).rows) {
+      stats_.values_dropped += row.values.size();
+    }
+    stats_.buffered_bytes -= oldest->bytes;
+    if (static_cast<size_t>(oldest - pending_.begin()) < next_to_send_) --next_to_send_;
+    pending_.erase(oldest);
     ++stats_.batches_dropped;
     ++dropped;
   }

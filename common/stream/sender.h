@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/config/stream_conf.h"
@@ -25,6 +26,7 @@
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
 #include "common/stream/messages.h"
+#include "common/stream/spool.h"
 
 namespace trib::stream {
 
@@ -36,6 +38,9 @@ struct SenderOptions {
   size_t buffer_size_bytes = 10 * 1024 * 1024;  // unacknowledged data kept for resending
   bool compression = true;
   net::TlsClientOptions tls;  // for destinations marked :SSL
+  // The durable spool (<dir>, LMDB): empty keeps unacknowledged batches in memory only.
+  std::string spool_dir;
+  uint64_t spool_max_size = uint64_t{256} << 20;
 
   bool operator==(const SenderOptions&) const = default;
 };
@@ -51,6 +56,13 @@ struct SenderStats {
   // numbering starts, went back since an earlier run).
   uint64_t batches_renumbered = 0;
   uint64_t batches_dropped = 0;  // pushed out of the buffer before an ack (data lost)
+  uint64_t log_batches_queued = 0;
+  uint64_t log_batches_acked = 0;
+  uint64_t batches_replayed = 0;  // loaded from the spool at start
+  uint64_t spool_dropped = 0;     // pushed out of the full spool (gap records sent for logs)
+  uint64_t spool_errors = 0;      // writes that failed: those batches are in memory only
+  uint64_t spool_bytes = 0;
+  size_t log_buffered_bytes = 0;
   uint64_t values_dropped = 0;
   // Rows sent with NaN (gaps) for dimensions appended to their chart after they were queued.
   uint64_t rows_padded = 0;
@@ -92,6 +104,16 @@ class Sender {
   // Queues one collection of a defined chart. Batched: rows queued close together travel in one
   // frame with one sequence number.
   void submit(const std::string& chart_id, model::ChartSample sample);
+  // Queues a batch of log records and the gap records that go with it (either may be empty),
+  // numbered in the same sequence as sample batches. Log batches are never dropped by the buffer
+  // bound (the tailer bounds them: it reads no further until acks come back); `ticket` is handed
+  // to the acked callback once the parent has stored them. A parent that does not grant `logs`
+  // cannot take them: the sender then says so and tries the next destination.
+  void submit_logs(LogsMsg logs, GapsMsg gaps, uint64_t ticket);
+  // Called for every log batch the receiver acknowledged, in submission order.
+  void set_on_logs_acked(std::function<void(uint64_t ticket)> callback) {
+    on_logs_acked_ = std::move(callback);
+  }
 
   const SenderStats& stats() const { return stats_; }
   void set_on_connected(std::function<void()> callback) { on_connected_ = std::move(callback); }
@@ -110,9 +132,14 @@ class Sender {
     model::ChartDef def;
   };
   struct Pending {
-    SamplesMsg batch;
+    std::variant<SamplesMsg, LogsMsg, GapsMsg> batch;
     size_t bytes = 0;
-    bool sent = false;  // written on some connection already (a later write is a resend)
+    bool sent = false;    // written on some connection already (a later write is a resend)
+    uint64_t ticket = 0;  // a log batch's, for the acked callback
+    uint64_t& seq() {
+      return std::visit([](auto& b) -> uint64_t& { return b.seq; }, batch);
+    }
+    bool is_samples() const { return std::holds_alternative<SamplesMsg>(batch); }
   };
 
   void reset_destinations();
@@ -144,6 +171,9 @@ class Sender {
   const SamplesMsg& conform_to_charts(const SamplesMsg& batch, SamplesMsg& scratch);
   void send_frame(const Message& message);
   void seal_open_batch();
+  void queue(Pending pending);
+  void open_spool();
+  void spool(const Pending& pending);
   void enforce_buffer_bound();
   void on_tick();
   std::string destination_name() const;
@@ -181,6 +211,9 @@ class Sender {
   event::Timer flush_timer_;
   event::Timer tick_timer_;
   std::function<void()> on_connected_;
+  std::function<void(uint64_t)> on_logs_acked_;
+  bool logs_granted_ = false;
+  std::unique_ptr<Spool> spool_;
   std::function<void()> on_stopped_;
   log::RateLimitedLog truncation_log_{std::chrono::seconds(60)};
   SenderStats stats_;

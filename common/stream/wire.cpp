@@ -100,12 +100,14 @@ int32_t Reader::zigzag_i32(const char* what) {
   return static_cast<int32_t>(value);
 }
 
-std::string Reader::string(const char* what) {
+std::string Reader::string(const char* what) { return string_up_to(what, max_string_); }
+
+std::string Reader::string_up_to(const char* what, size_t max) {
   const uint64_t size = varint(what);
   if (!ok()) return {};
-  if (size > max_string_) {
+  if (size > max) {
     fail(std::string(what) + " is " + std::to_string(size) + " bytes, the limit is " +
-         std::to_string(max_string_));
+         std::to_string(max));
     return {};
   }
   if (size > remaining()) {

@@ -33,6 +33,8 @@ class Reader {
   int64_t zigzag(const char* what);
   int32_t zigzag_i32(const char* what);
   std::string string(const char* what);
+  // A string with its own bound instead of max_string (log lines may be longer than names).
+  std::string string_up_to(const char* what, size_t max);
   double float64(const char* what);
   // A count of items that each take at least `min_item_bytes`: more than `limit`, or more than
   // the remaining bytes can hold, is an error (so it never drives a large allocation).

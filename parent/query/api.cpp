@@ -4,6 +4,7 @@
 #include "parent/query/data_query.h"
 #include "parent/query/data_request.h"
 #include "parent/query/host_json.h"
+#include "parent/query/logs_api.h"
 
 namespace trib::parent::query {
 
@@ -49,7 +50,8 @@ ApiResponse data_endpoint(const store::Host& host, const http::QueryParams& quer
 }
 
 ApiResponse endpoint(const store::HostRegistry& registry, const store::Host& host,
-                     std::string_view path, const http::QueryParams& query, int64_t now_s) {
+                     std::string_view path, const http::QueryParams& query, int64_t now_s,
+                     store::LogStore* logs) {
   if (path.substr(0, kApiPrefix.size()) != kApiPrefix) return text(404, "Not found");
   const std::string_view command = path.substr(kApiPrefix.size());
   if (command == "info") return json(info_json(registry, host));
@@ -60,15 +62,16 @@ ApiResponse endpoint(const store::HostRegistry& registry, const store::Host& hos
     return chart == nullptr ? error : json(chart_json(*chart));
   }
   if (command == "data") return data_endpoint(host, query, now_s);
+  if (command == "logs") return logs_endpoint(logs, host.machine_guid(), query, now_s);
   return text(404, "Unsupported v1 API command: " + std::string(command));
 }
 
 }  // namespace
 
 ApiResponse handle_api(const store::HostRegistry& registry, std::string_view path,
-                       const http::QueryParams& query, int64_t now_s) {
+                       const http::QueryParams& query, int64_t now_s, store::LogStore* logs) {
   if (path.substr(0, kHostPrefix.size()) != kHostPrefix) {
-    return endpoint(registry, registry.localhost(), path, query, now_s);
+    return endpoint(registry, registry.localhost(), path, query, now_s, logs);
   }
   const std::string_view rest = path.substr(kHostPrefix.size());
   const size_t slash = rest.find('/');
@@ -90,7 +93,7 @@ ApiResponse handle_api(const store::HostRegistry& registry, std::string_view pat
   if (host == nullptr) {
     return text(404, "This netdata does not maintain a database for host: " + std::string(name));
   }
-  return endpoint(registry, *host, inner, query, now_s);
+  return endpoint(registry, *host, inner, query, now_s, logs);
 }
 
 }  // namespace trib::parent::query

@@ -8,6 +8,7 @@
 //   /host/<h>                                         308 to /host/<h>/
 //   /host/<unknown>/...                               404 "This netdata does not maintain ..."
 //   /host/a/host/b/...                                400 (nesting)
+//   .../api/v1/logs                                   log records (logs_api.h)
 
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "common/http/url.h"
 #include "parent/store/host_registry.h"
+#include "parent/store/log_store.h"
 
 namespace trib::parent::query {
 
@@ -25,7 +27,9 @@ struct ApiResponse {
   std::string location;  // set for redirects (308)
 };
 
+// `logs`: the log store behind /api/v1/logs (null: the parent keeps no logs).
 ApiResponse handle_api(const store::HostRegistry& registry, std::string_view path,
-                       const http::QueryParams& query, int64_t now_s);
+                       const http::QueryParams& query, int64_t now_s,
+                       store::LogStore* logs = nullptr);
 
 }  // namespace trib::parent::query

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log/log.h"
+#include "parent/receiver/log_ingest.h"
 
 namespace trib::parent::receiver {
 
@@ -142,13 +143,35 @@ Status Session::samples(const stream::SamplesMsg& batch) {
     sample.values = row.values;
     TRIB_TRY(host->store(chart_ids_[row.chart_slot], sample));
   }
-  auto& progress = context_.progress[host->machine_guid()];
-  progress.last_stored_seq = std::max(progress.last_stored_seq, batch.seq);
-  if (host->storage().mode == store::MemoryMode::dbengine && context_.disk != nullptr) {
-    // Committed with the samples: after a restart the resume point matches what is on disk.
-    context_.disk->save_progress(host->machine_guid(), progress.last_stored_seq);
+  note_stored(*host, batch.seq);
+  return {};
+}
+
+// A batch of any kind is stored: the resume point moves on. On a dbengine host it is committed
+// with the samples, so after a restart it matches what is on disk, and the ack waits for that
+// commit.
+void Session::note_stored(const store::Host& host, uint64_t seq) {
+  auto& progress = context_.progress[host.machine_guid()];
+  progress.last_stored_seq = std::max(progress.last_stored_seq, seq);
+  if (host.storage().mode == store::MemoryMode::dbengine && context_.disk != nullptr) {
+    context_.disk->save_progress(host.machine_guid(), progress.last_stored_seq);
     wrote_to_disk_ = true;
   }
+}
+
+Status Session::logs(const stream::LogsMsg& batch) {
+  store::Host* host = host_of(batch.host_slot);
+  if (host == nullptr) return Error(Errc::protocol_error, "logs for an unknown host slot");
+  TRIB_TRY(ingest_logs(context_.log_store, storage_, host->machine_guid(), batch));
+  note_stored(*host, batch.seq);
+  return {};
+}
+
+Status Session::gaps(const stream::GapsMsg& batch) {
+  store::Host* host = host_of(batch.host_slot);
+  if (host == nullptr) return Error(Errc::protocol_error, "gaps for an unknown host slot");
+  TRIB_TRY(ingest_gaps(context_.log_store, storage_, host->machine_guid(), batch));
+  note_stored(*host, batch.seq);
   return {};
 }
 

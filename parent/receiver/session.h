@@ -21,6 +21,7 @@
 #include "common/time/clock.h"
 #include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
+#include "parent/store/log_store.h"
 
 namespace trib::parent::receiver {
 
@@ -38,6 +39,7 @@ struct SessionContext {
   // dbengine hosts: acks wait for the commit of the batch holding their samples, and reading
   // stops while the store is congested (backpressure).
   storage::DiskStore* disk = nullptr;
+  store::LogStore* log_store = nullptr;  // null: `logs` is not granted
 };
 
 // What the handshake granted.
@@ -74,6 +76,8 @@ class Session final : public stream::IngestSink {
   Result<uint64_t> host(uint32_t host_slot, const model::HostInfo& info) override;
   Status chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) override;
   Status samples(const stream::SamplesMsg& batch) override;
+  Status logs(const stream::LogsMsg& batch) override;  // in log_ingest.cpp's terms
+  Status gaps(const stream::GapsMsg& batch) override;
   void goodbye(uint32_t host_slot_or_all, std::string_view reason) override;
 
  private:
@@ -86,6 +90,7 @@ class Session final : public stream::IngestSink {
   // Ends once: a clean end (goodbye, EOF, close) logs at info, a broken stream at warn.
   void end(const std::string& why, spdlog::level::level_enum level = spdlog::level::info);
   store::Host* host_of(uint32_t host_slot);
+  void note_stored(const store::Host& host, uint64_t seq);
 
   event::Loop& loop_;
   SessionContext context_;

@@ -69,6 +69,20 @@ SamplesMsg sample_batch(size_t rows) {
   return msg;
 }
 
+LogsMsg log_batch() {
+  LogsMsg msg{2, 77, {{"/var/log/app.log", {{"service", "app"}}}, {"/var/log/b.log", {}}}, {}};
+  msg.records.push_back({0, 1, 0, 1'700'000'000'123, 0, "first line", {}});
+  msg.records.push_back({1,
+                         3,
+                         1ULL << 40,
+                         -5,
+                         kLogLineContinues,
+                         std::string(70'000, 'x'),
+                         {{"level", "info"}, {"msg", "a\0b"}}});
+  msg.records.push_back({0, 1, 11, 0, kLogLineUnterminated, "\xff\xfe not utf-8", {}});
+  return msg;
+}
+
 std::vector<Message> every_message() {
   return {
       HostDefMsg{0, sample_host()},
@@ -84,6 +98,10 @@ std::vector<Message> every_message() {
       KeepaliveMsg{},
       GoodbyeMsg{kAllHosts, "shutting down"},
       GoodbyeMsg{5, ""},
+      log_batch(),
+      LogsMsg{1, 2, {}, {}},
+      GapsMsg{1, 3, {{"/var/log/app.log", 2, 100, 4096, 1'700'000'000'000, "spool full"}}},
+      GapsMsg{1, 4, {}},
   };
 }
 
@@ -285,6 +303,30 @@ TEST(FrameDecoderTest, StaysFailedAfterAnError) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().message, first.error().message);
   EXPECT_EQ(decoder.buffered_bytes(), 0U);
+}
+
+TEST(FrameDecoderTest, LogRecordsAreChecked) {
+  // A record naming a source the batch does not define.
+  std::string payload;
+  for (const uint64_t v : {1, 5, 0, 1}) wire::put_varint(payload, v);     // slot, seq, 0 src, 1 rec
+  for (const uint64_t v : {0, 1, 0, 0, 0}) wire::put_varint(payload, v);  // src 0, gen, off, t, fl
+  wire::put_string(payload, "line");
+  wire::put_varint(payload, 0);
+  EXPECT_NE(decode_error(raw_frame(8, 0, payload)).message.find("names source 0 of 0"),
+            std::string::npos);
+  // A line over the log-line limit.
+  FrameLimits limits;
+  limits.max_log_line = 10;
+  LogsMsg big{1, 1, {{"p", {}}}, {{0, 1, 0, 0, 0, std::string(11, 'x'), {}}}};
+  EXPECT_NE(decode_error(FrameEncoder().encode(big), limits).message.find("limit is 10"),
+            std::string::npos);
+  // A gap that ends before it starts.
+  GapsMsg backwards{1, 1, {{"p", 1, 10, 5, 0, "x"}}};
+  EXPECT_NE(decode_error(FrameEncoder().encode(backwards)).message.find("ends before"),
+            std::string::npos);
+  // Unknown record flags.
+  LogsMsg flagged{1, 1, {{"p", {}}}, {{0, 1, 0, 0, 0x80, "l", {}}}};
+  EXPECT_NE(decode_error(FrameEncoder().encode(flagged)).message.find("flags"), std::string::npos);
 }
 
 TEST(FrameDecoderTest, SkippableUnknownFramesAreSkipped) {

@@ -24,6 +24,14 @@ class FakeSink : public IngestSink {
     stored.push_back(batch);
     return {};
   }
+  Status logs(const LogsMsg& batch) override {
+    stored_logs.push_back(batch);
+    return {};
+  }
+  Status gaps(const GapsMsg& batch) override {
+    stored_gaps.push_back(batch);
+    return {};
+  }
   void goodbye(uint32_t host_slot_or_all, std::string_view reason) override {
     goodbyes.emplace_back(host_slot_or_all, std::string(reason));
   }
@@ -33,6 +41,8 @@ class FakeSink : public IngestSink {
   std::vector<std::pair<uint32_t, std::string>> hosts;
   std::vector<ChartDefMsg> charts;
   std::vector<SamplesMsg> stored;
+  std::vector<LogsMsg> stored_logs;
+  std::vector<GapsMsg> stored_gaps;
   std::vector<std::pair<uint32_t, std::string>> goodbyes;
 };
 
@@ -94,6 +104,28 @@ TEST_F(IngestTest, HostChartSamplesFlow) {
   ok(chart_def(1, 10, 3));
   ok(batch(1, 7, 10, 3));
   EXPECT_EQ(sink.stored.size(), 2U);
+}
+
+TEST_F(IngestTest, LogsAndGapsShareTheSamplesSequence) {
+  sink.resume["g1"] = 5;
+  ok(host_def(1, "g1"));
+  ok(chart_def(1, 10, 1));
+  const LogsMsg old_logs{1, 5, {{"/a.log", {}}}, {{0, 1, 0, 0, 0, "x", {}}}};
+  EXPECT_EQ(ok(old_logs), Message(AckMsg{1, 5}));  // at the resume point: not stored again
+  EXPECT_TRUE(sink.stored_logs.empty());
+  EXPECT_EQ(ok(batch(1, 6, 10, 1)), Message(AckMsg{1, 6}));
+  LogsMsg logs = old_logs;
+  logs.seq = 7;
+  EXPECT_EQ(ok(logs), Message(AckMsg{1, 7}));
+  EXPECT_EQ(ok(GapsMsg{1, 8, {{"/a.log", 1, 1, 9, 0, "spool full"}}}), Message(AckMsg{1, 8}));
+  ASSERT_EQ(sink.stored_logs.size(), 1U);
+  ASSERT_EQ(sink.stored_gaps.size(), 1U);
+  EXPECT_EQ(sink.stored_gaps[0].gaps[0].reason, "spool full");
+  // One sequence for all three kinds.
+  EXPECT_NE(violation(batch(1, 8, 10, 1)).find("after seq 8"), std::string::npos);
+  logs.seq = 8;
+  EXPECT_NE(violation(logs).find("Logs seq 8"), std::string::npos);
+  EXPECT_NE(violation(GapsMsg{9, 1, {}}).find("Gaps for undefined host slot 9"), std::string::npos);
 }
 
 TEST_F(IngestTest, ManyHostsKeepTheirOwnSequences) {

@@ -1,5 +1,7 @@
 #include "common/stream/sender.h"
 
+#include "support/process.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -39,7 +41,17 @@ struct FakeLink final : IngestSink {
     ++stored;
     return {};
   }
+  Status logs(const LogsMsg& batch) override {
+    stored_logs.push_back(batch);
+    return {};
+  }
+  Status gaps(const GapsMsg& batch) override {
+    stored_gaps.push_back(batch);
+    return {};
+  }
   void goodbye(uint32_t, std::string_view) override {}
+  std::vector<LogsMsg> stored_logs;
+  std::vector<GapsMsg> stored_gaps;
 
   template <class T>
   std::vector<T> all() const {
@@ -222,7 +234,7 @@ TEST_F(SenderTest, HandshakeCarriesHostKeyHopsAndOfferedCaps) {
   EXPECT_EQ(request.host.hops, 3);  // one more hop than the origin has behind it
   EXPECT_TRUE(request.tributary);
   EXPECT_EQ(request.tributary_version, kTributaryProtocolVersion);
-  EXPECT_EQ(request.tributary_caps, (std::vector<std::string>{"ack", "zstd"}));
+  EXPECT_EQ(request.tributary_caps, (std::vector<std::string>{"ack", "zstd", "logs"}));
   EXPECT_EQ(sender.stats().connects, 1u);
   EXPECT_EQ(sender.stats().destination, receiver.destination());
   stop(sender);
@@ -235,7 +247,7 @@ TEST_F(SenderTest, WithoutCompressionOnlyAckIsOffered) {
   Sender sender(loop_, options, origin());
   sender.start();
   run_until([&] { return sender.stats().connected; });
-  EXPECT_EQ(receiver.last().request->tributary_caps, (std::vector<std::string>{"ack"}));
+  EXPECT_EQ(receiver.last().request->tributary_caps, (std::vector<std::string>{"ack", "logs"}));
   stop(sender);
 }
 
@@ -481,6 +493,93 @@ TEST_F(SenderTest, BufferBoundDropsTheOldestBatchesAndCountsThem) {
   ASSERT_EQ(batches.size(), 2u);  // the two newest
   EXPECT_EQ(batches[0].rows[0].timestamp, 102);
   EXPECT_EQ(batches[1].rows[0].timestamp, 103);
+  stop(sender);
+}
+
+LogsMsg one_log(const std::string& line) {
+  return LogsMsg{0, 0, {{"/var/log/a.log", {}}}, {{0, 1, 0, 5, 0, line, {}}}};
+}
+
+TEST_F(SenderTest, LogBatchesShareTheSequenceAndReportTheirTicketsWhenAcked) {
+  FakeReceiver receiver(loop_);
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  std::vector<uint64_t> acked;
+  sender.set_on_logs_acked([&](uint64_t ticket) { acked.push_back(ticket); });
+  sender.define_chart(chart("c.a", {"x"}));
+  sender.submit("c.a", {100, {1.0}});
+  sender.submit_logs(one_log("first"), GapsMsg{0, 0, {{"/var/log/a.log", 1, 9, 20, 5, "test"}}}, 7);
+  sender.submit_logs(one_log("second"), GapsMsg{}, 8);
+  sender.start();
+  run_until([&] { return acked.size() == 2; });
+  EXPECT_EQ(acked, (std::vector<uint64_t>{7, 8}));
+  const auto& link = receiver.last();
+  ASSERT_EQ(link.stored_logs.size(), 2U);
+  ASSERT_EQ(link.stored_gaps.size(), 1U);
+  EXPECT_EQ(link.stored_logs[0].records[0].line, "first");
+  // Samples, then the gaps, then the records they came with: one increasing sequence.
+  EXPECT_LT(receiver.last().seqs()[0], link.stored_gaps[0].seq);
+  EXPECT_LT(link.stored_gaps[0].seq, link.stored_logs[0].seq);
+  EXPECT_LT(link.stored_logs[0].seq, link.stored_logs[1].seq);
+  stop(sender);
+}
+
+TEST_F(SenderTest, TheBufferBoundNeverDropsLogBatches) {
+  FakeReceiver receiver(loop_);
+  auto options = options_for(receiver.destination());
+  options.buffer_size_bytes = 1000;
+  Sender sender(loop_, options, origin());
+  std::vector<uint64_t> acked;
+  sender.set_on_logs_acked([&](uint64_t ticket) { acked.push_back(ticket); });
+  sender.define_chart(chart("c.a", {"x"}));
+  sender.submit_logs(one_log(std::string(5000, 'x')), GapsMsg{}, 1);
+  for (int i = 0; i < 200; ++i) {
+    sender.submit("c.a", {100 + i, {1.0}});
+    run_until([&] { return sender.stats().batches_queued == size_t(i + 1); });
+  }
+  EXPECT_GT(sender.stats().batches_dropped, 0U);
+  sender.start();
+  run_until([&] { return acked.size() == 1; });
+  EXPECT_EQ(receiver.last().stored_logs.size(), 1U);  // connected: acked means received
+  stop(sender);
+}
+
+TEST_F(SenderTest, LogBatchesWaitForAParentThatTakesLogs) {
+  FakeReceiver receiver(loop_);
+  receiver.reply = [](const HandshakeRequest&) { return tributary_ok_reply({"ack"}, 0); };
+  Sender sender(loop_, options_for(receiver.destination()), origin());
+  sender.submit_logs(one_log("held"), GapsMsg{}, 1);
+  sender.start();
+  run_until([&] { return sender.stats().connects >= 1 && !sender.stats().connected; });
+  EXPECT_FALSE(receiver.last().protocol_error.has_value());  // nothing it cannot take was sent
+  EXPECT_EQ(sender.stats().log_batches_acked, 0U);
+  stop(sender);
+}
+
+TEST_F(SenderTest, ASpooledBatchIsReplayedByTheNextSenderWithItsTimestamp) {
+  test::TempDir dir;
+  {
+    SenderOptions offline;  // no destination: nothing is sent, the batch stays in the spool
+    offline.spool_dir = dir / "spool";
+    Sender sender(loop_, offline, origin());
+    sender.start();
+    sender.define_chart(chart("c.a", {"x"}));
+    sender.submit("c.a", {123, {4.5}});
+    sender.submit_logs(one_log("spooled line"), GapsMsg{}, 1);
+    run_until([&] { return sender.stats().log_batches_queued == 1; });
+    EXPECT_GT(sender.stats().spool_bytes, 0U);
+  }
+  FakeReceiver receiver(loop_);
+  auto options = options_for(receiver.destination());
+  options.spool_dir = dir / "spool";
+  Sender sender(loop_, options, origin());
+  sender.start();
+  EXPECT_EQ(sender.stats().batches_replayed, 2U);
+  run_until([&] { return !receiver.links.empty() && receiver.last().stored_logs.size() == 1; });
+  const auto samples = receiver.last().all<SamplesMsg>();
+  ASSERT_EQ(samples.size(), 1U);
+  EXPECT_EQ(samples[0].rows[0].timestamp, 123);
+  EXPECT_EQ(samples[0].rows[0].values, std::vector<double>{4.5});
+  run_until([&] { return sender.stats().spool_bytes == 0; });
   stop(sender);
 }
 

@@ -1,0 +1,150 @@
+#include "common/stream/spool.h"
+
+#include <map>
+
+#include "common/log/log.h"
+#include "common/stream/frame.h"
+
+namespace trib::stream {
+namespace {
+
+std::string seq_key(uint64_t seq) {
+  std::string key;
+  lmdb::append_u64_be(key, seq);
+  return key;
+}
+
+// Entries are frames of the native protocol, uncompressed (one codec, already fuzzed): the
+// ChartDefs, then the batch.
+Result<SpooledBatch> decode(std::string_view frames) {
+  FrameLimits limits;
+  limits.max_frame_payload = UINT32_MAX;
+  limits.max_string = limits.max_log_line;
+  FrameDecoder decoder(limits, false);
+  decoder.feed(frames);
+  SpooledBatch out;
+  for (;;) {
+    TRIB_ASSIGN_OR_RETURN(auto message, decoder.next());
+    if (!message) return Error(Errc::parse_error, "truncated spool entry");
+    if (auto* chart = std::get_if<ChartDefMsg>(&*message)) {
+      out.charts.push_back(std::move(*chart));
+      continue;
+    }
+    out.batch = std::move(*message);
+    if (decoder.buffered_bytes() != 0) return Error(Errc::parse_error, "bytes after the batch");
+    return out;
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Spool>> Spool::open(const std::string& directory, uint64_t max_size) {
+  lmdb::EnvOptions options;
+  options.path = directory;
+  // Room for max_size plus LMDB's own pages and the copy-on-write of a commit.
+  options.map_size = static_cast<size_t>(max_size * 2 + (uint64_t{64} << 20));
+  TRIB_ASSIGN_OR_RETURN(lmdb::Env env, lmdb::Env::open(options));
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env));
+  TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi batches, lmdb::Dbi::open(txn, "batches", MDB_CREATE));
+  TRIB_TRY(txn.commit());
+  return std::unique_ptr<Spool>(new Spool(std::move(env), batches, max_size));
+}
+
+Result<std::vector<SpooledBatch>> Spool::load() {
+  std::vector<SpooledBatch> out;
+  std::vector<std::string> broken;
+  stored_bytes_ = 0;
+  {
+    TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_read(env_));
+    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
+    TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+    while (more) {
+      auto message = decode(cursor.value());
+      if (message.ok()) {
+        out.push_back(std::move(message).value());
+        stored_bytes_ += cursor.value().size();
+      } else {
+        TRIB_LOG(stream, error, "[spool] entry {} of {} does not decode ({}); dropped",
+                 lmdb::read_u64_be(cursor.key()), env_.path(), message.error().describe());
+        broken.emplace_back(cursor.key());
+      }
+      TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+    }
+  }
+  if (!broken.empty()) {
+    TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+    for (const auto& key : broken) TRIB_TRY(lmdb::erase(txn, batches_, key));
+    TRIB_TRY(txn.commit());
+  }
+  return out;
+}
+
+Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq,
+                                                      uint64_t room) {
+  std::vector<Message> dropped;
+  TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
+  TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+  while (more && stored_bytes_ + room > max_size_ && lmdb::read_u64_be(cursor.key()) < keep_seq) {
+    auto message = decode(cursor.value());
+    if (message.ok()) dropped.push_back(std::move(message->batch));
+    stored_bytes_ -= std::min<uint64_t>(stored_bytes_, cursor.value().size());
+    TRIB_TRY(cursor.erase_current());
+    TRIB_ASSIGN_OR_RETURN(more, cursor.first());
+  }
+  return dropped;
+}
+
+Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch) {
+  FrameEncoder encoder;
+  std::string frame;
+  for (const ChartDefMsg& chart : batch.charts) encoder.append(chart, frame);
+  encoder.append(batch.batch, frame);
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+  TRIB_ASSIGN_OR_RETURN(std::vector<Message> dropped, drop_oldest_until(txn, seq, frame.size()));
+  TRIB_TRY(lmdb::put(txn, batches_, seq_key(seq), frame));
+  TRIB_TRY(txn.commit());
+  stored_bytes_ += frame.size();
+  return dropped;
+}
+
+Status Spool::acknowledge(uint64_t seq) {
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+  bool any = false;
+  {
+    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
+    TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+    while (more && lmdb::read_u64_be(cursor.key()) <= seq) {
+      stored_bytes_ -= std::min<uint64_t>(stored_bytes_, cursor.value().size());
+      TRIB_TRY(cursor.erase_current());
+      any = true;
+      TRIB_ASSIGN_OR_RETURN(more, cursor.first());
+    }
+  }
+  if (!any) return {};
+  return txn.commit();
+}
+
+GapsMsg gaps_for_dropped(const std::vector<Message>& dropped, int64_t now_ms) {
+  GapsMsg out;
+  for (const Message& message : dropped) {
+    const auto* logs = std::get_if<LogsMsg>(&message);
+    if (logs == nullptr) continue;
+    // [first offset, end of last record) per source generation.
+    std::map<std::pair<uint32_t, uint64_t>, std::pair<uint64_t, uint64_t>> ranges;
+    for (const LogRecord& r : logs->records) {
+      const uint64_t end = r.offset + r.line.size() + ((r.flags & kLogLineContinues) ? 0 : 1);
+      auto [it, inserted] = ranges.try_emplace({r.source, r.generation}, r.offset, end);
+      if (!inserted) {
+        it->second.first = std::min(it->second.first, r.offset);
+        it->second.second = std::max(it->second.second, end);
+      }
+    }
+    for (const auto& [key, range] : ranges) {
+      out.gaps.push_back({logs->sources[key.first].path, key.second, range.first, range.second,
+                          now_ms, "spool full: batch dropped before the parent acknowledged it"});
+    }
+  }
+  return out;
+}
+
+}  // namespace trib::stream

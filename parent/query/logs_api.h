@@ -1,0 +1,27 @@
+#pragma once
+// GET /host/<h>/api/v1/logs?source=&after=&before=&q=&regex=&limit=&cursor=
+//
+//   {"records":[{"time":<Unix ms>,"source":"/var/log/app.log","generation":1,"offset":0,
+//                "line":"...","attributes":{...}}],
+//    "gaps":[{"source":...,"generation":...,"from":...,"to":...,"reason":"..."}],
+//    "next_cursor":"..."}
+//
+// Oldest first. `after`/`before`: Unix seconds, or negative seconds relative to now; `q` a
+// substring, `regex` an RE2 pattern (searched, not anchored); `limit` 1..10000 (default 1000);
+// an empty `cursor` starts at the beginning, and `next_cursor` continues (also later, for new
+// records). A piece of a line split at max_line_bytes has the attribute `_split: continues`, a
+// last line sent without its newline `_unterminated: true`. Runs on the parent's I/O loop.
+
+#include <cstdint>
+
+#include "common/http/url.h"
+#include "parent/store/log_store.h"
+
+namespace trib::parent::query {
+
+struct ApiResponse;
+
+ApiResponse logs_endpoint(store::LogStore* store, std::string_view machine_guid,
+                          const http::QueryParams& query, int64_t now_s);
+
+}  // namespace trib::parent::query

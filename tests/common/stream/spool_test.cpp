@@ -1,0 +1,74 @@
+#include "common/stream/spool.h"
+
+#include <gtest/gtest.h>
+
+#include "support/process.h"
+
+namespace trib::stream {
+namespace {
+
+ChartDefMsg chart(uint32_t slot, const std::string& id) {
+  ChartDefMsg msg{0, slot, {}};
+  msg.def.id = id;
+  msg.def.dimensions.push_back(model::DimensionDef{"d", "d"});
+  return msg;
+}
+
+LogsMsg logs(uint64_t seq, uint64_t offset, const std::string& line) {
+  return LogsMsg{0, seq, {{"/a.log", {}}}, {{0, 2, offset, 5, 0, line, {}}}};
+}
+
+TEST(SpoolTest, KeepsBatchesUntilAcknowledgedAcrossReopens) {
+  test::TempDir dir;
+  {
+    auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+    SamplesMsg samples{0, 10, {{3, 1'700'000'000, {1.5}}}};
+    ASSERT_TRUE(spool->append(10, {{chart(3, "system.cpu")}, samples}).ok());
+    ASSERT_TRUE(spool->append(11, {{}, logs(11, 0, "hello")}).ok());
+    ASSERT_TRUE(spool->append(12, {{}, logs(12, 6, "world")}).ok());
+    ASSERT_TRUE(spool->acknowledge(10).ok());
+  }
+  auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+  auto loaded = spool->load();
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->size(), 2U);
+  EXPECT_EQ(std::get<LogsMsg>((*loaded)[0].batch), logs(11, 0, "hello"));
+  EXPECT_GT(spool->stored_bytes(), 0U);
+  ASSERT_TRUE(spool->acknowledge(12).ok());
+  EXPECT_TRUE(spool->load()->empty());
+  EXPECT_EQ(spool->stored_bytes(), 0U);
+}
+
+TEST(SpoolTest, SamplesKeepTheirChartsAndTimestamps) {
+  test::TempDir dir;
+  auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+  SamplesMsg samples{0, 4, {{7, 1'600'000'000, {2.0}}}};
+  ASSERT_TRUE(spool->append(4, {{chart(7, "disk.io")}, samples}).ok());
+  const auto loaded = spool->load().value();
+  ASSERT_EQ(loaded.size(), 1U);
+  ASSERT_EQ(loaded[0].charts.size(), 1U);
+  EXPECT_EQ(loaded[0].charts[0].def.id, "disk.io");
+  EXPECT_EQ(std::get<SamplesMsg>(loaded[0].batch).rows[0].timestamp, 1'600'000'000);
+}
+
+TEST(SpoolTest, TheBoundDropsTheOldestAndLogBatchesBecomeGaps) {
+  test::TempDir dir;
+  auto spool = std::move(Spool::open(dir / "spool", 600)).value();
+  std::vector<Message> dropped;
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    auto out = spool->append(seq, {{}, logs(seq, seq * 100, std::string(90, 'x'))});
+    ASSERT_TRUE(out.ok());
+    for (auto& m : *out) dropped.push_back(std::move(m));
+  }
+  EXPECT_LE(spool->stored_bytes(), 600U);
+  ASSERT_FALSE(dropped.empty());
+  EXPECT_EQ(std::get<LogsMsg>(dropped[0]).seq, 1U);
+  const GapsMsg gaps = gaps_for_dropped(dropped, 77);
+  ASSERT_EQ(gaps.gaps.size(), dropped.size());
+  EXPECT_EQ(gaps.gaps[0], (LogGap{"/a.log", 2, 100, 191, 77,
+                                  "spool full: batch dropped before the parent acknowledged it"}));
+  EXPECT_EQ(spool->load()->size() + dropped.size(), 10U);
+}
+
+}  // namespace
+}  // namespace trib::stream
