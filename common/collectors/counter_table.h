@@ -65,7 +65,7 @@ class CounterTable {
     int slot = -1;
     double factor = 1;
     bool incremental = true;
-    CounterRate rate;
+    CounterRate rate = {};
   };
   struct Chart {
     EmittedChart chart;

@@ -67,6 +67,13 @@ DiskSpaceCollector::Mount& DiskSpaceCollector::find_or_add(const std::string& mo
        .module = ""},
       update_every_,
       {dimension("avail"), dimension("used"), dimension("reserved_for_root", "reserved for root")});
+  mount->inodes.def = mount->space.def;
+  mount->inodes.def.id = "disk_inodes." + fix_chart_id(mount_point);
+  mount->inodes.def.title =
+      "Disk Files (inodes) Usage for " + mount_point + " [" + std::string(source) + "]";
+  mount->inodes.def.units = "inodes";
+  mount->inodes.def.context = "disk.inodes";
+  mount->inodes.def.priority = 2024;
   mounts_.push_back(std::move(mount));
   return *mounts_.back();
 }
@@ -96,6 +103,19 @@ Status DiskSpaceCollector::rescan_mounts() {
   return ok_status();
 }
 
+void DiskSpaceCollector::collect_inodes(Mount& mount, const struct statvfs& st, int64_t timestamp,
+                                        MetricSink& sink) {
+  // As for blocks: free for root minus available to users is what root keeps.
+  uint64_t avail = st.f_favail;
+  uint64_t reserved = st.f_ffree >= avail ? st.f_ffree - avail : 0;
+  uint64_t used = st.f_files >= st.f_ffree ? st.f_files - st.f_ffree : 0;
+  if (!mount.inodes.defined && avail == 0 && reserved == 0 && used == 0) return;
+  mount.inodes.ensure_defined(sink);
+  mount.inodes.submit(
+      sink, timestamp,
+      {static_cast<double>(avail), static_cast<double>(used), static_cast<double>(reserved)});
+}
+
 void DiskSpaceCollector::collect_mount(Mount& mount, int64_t timestamp, MetricSink& sink) {
   struct statvfs st {};
   if (statvfs_(mount.mount_point.c_str(), &st) != 0) {
@@ -114,12 +134,14 @@ void DiskSpaceCollector::collect_mount(Mount& mount, int64_t timestamp, MetricSi
   uint64_t reserved = free_for_root >= avail ? free_for_root - avail : 0;
   uint64_t used =
       st.f_blocks >= free_for_root ? st.f_blocks - free_for_root : free_for_root - st.f_blocks;
-  if (!mount.space.defined && avail == 0 && reserved == 0 && used == 0) return;
-  mount.space.ensure_defined(sink);
-  auto gib = [block](uint64_t blocks) {
-    return static_cast<double>(blocks) * block / kBytesPerGib;
-  };
-  mount.space.submit(sink, timestamp, {gib(avail), gib(used), gib(reserved)});
+  if (mount.space.defined || avail != 0 || reserved != 0 || used != 0) {
+    mount.space.ensure_defined(sink);
+    auto gib = [block](uint64_t blocks) {
+      return static_cast<double>(blocks) * block / kBytesPerGib;
+    };
+    mount.space.submit(sink, timestamp, {gib(avail), gib(used), gib(reserved)});
+  }
+  collect_inodes(mount, st, timestamp, sink);
 }
 
 Status DiskSpaceCollector::collect(int64_t now_us, MetricSink& sink) {

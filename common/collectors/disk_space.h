@@ -1,7 +1,8 @@
 #pragma once
 // disk_space: space usage of mounted filesystems (statvfs over /proc/self/mountinfo), as
 // Netdata 1.37's diskspace.plugin charts it: disk_space.<mount point id> with avail, used and
-// reserved_for_root in GiB.
+// reserved_for_root in GiB, and disk_inodes.<mount point id> with the same dimensions in inodes
+// (from the same statvfs call; only for filesystems that count inodes, as Netdata's "auto").
 //
 // Which mounts get a chart (Netdata's defaults):
 //  - pseudo filesystems are skipped (types autofs, proc, subfs, debugfs, devpts, fusectl,
@@ -35,9 +36,10 @@ class DiskSpaceCollector final : public Collector {
     bool eligible = false;
     bool seen = false;
     bool error_logged = false;
-    EmittedChart space;
+    EmittedChart space, inodes;
   };
 
+  void collect_inodes(Mount& mount, const struct statvfs& st, int64_t timestamp, MetricSink& sink);
   Status rescan_mounts();
   Mount& find_or_add(const std::string& mount_point, std::string_view source,
                      std::string_view fs_type, bool read_only);

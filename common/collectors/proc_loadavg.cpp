@@ -19,6 +19,14 @@ ProcLoadavgCollector::ProcLoadavgCollector(const CollectorContext& context)
                           .module = "/proc/loadavg"},
                          std::max(context.update_every, kMinLoadUpdateEvery),
                          {dimension("load1"), dimension("load5"), dimension("load15")});
+  active_.def = make_chart({.id = "system.active_processes",
+                            .title = "System Active Processes",
+                            .units = "processes",
+                            .family = "processes",
+                            .context = "system.active_processes",
+                            .priority = 750,
+                            .module = "/proc/loadavg"},
+                           context.update_every, {dimension("active")});
 }
 
 Status ProcLoadavgCollector::collect(int64_t now_us, MetricSink& sink) {
@@ -30,10 +38,22 @@ Status ProcLoadavgCollector::collect(int64_t now_us, MetricSink& sink) {
       return Error(Errc::parse_error, path_ + ": expected three load averages");
     }
   }
-  if (now_us < next_emit_us_) return ok_status();
-  next_emit_us_ = now_us + int64_t{load_.def.update_every} * 1'000'000;
-  load_.ensure_defined(sink);
-  load_.submit(sink, timestamp_of(now_us), {load[0], load[1], load[2]});
+  // "running/total": the threads that exist now.
+  std::string_view threads = words.next_word();
+  size_t slash = threads.find('/');
+  uint64_t total = 0;
+  bool have_total = slash != std::string_view::npos && parse_u64(threads.substr(slash + 1), total);
+
+  int64_t timestamp = timestamp_of(now_us);
+  if (now_us >= next_emit_us_) {
+    next_emit_us_ = now_us + int64_t{load_.def.update_every} * 1'000'000;
+    load_.ensure_defined(sink);
+    load_.submit(sink, timestamp, {load[0], load[1], load[2]});
+  }
+  if (have_total) {
+    active_.ensure_defined(sink);
+    active_.submit(sink, timestamp, {static_cast<double>(total)});
+  }
   return ok_status();
 }
 

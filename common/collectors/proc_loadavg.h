@@ -1,5 +1,7 @@
 #pragma once
-// proc.loadavg: system.load from /proc/loadavg (Netdata 1.37 proc plugin).
+// proc.loadavg: /proc/loadavg as Netdata 1.37's proc plugin charts it: system.load (every 5 s
+// at most, as the kernel computes it) and system.active_processes (threads that exist, every
+// collection).
 
 #include <memory>
 
@@ -17,7 +19,7 @@ class ProcLoadavgCollector final : public Collector {
  private:
   std::string path_;
   FileReader reader_;
-  EmittedChart load_;
+  EmittedChart load_, active_;
   int64_t next_emit_us_ = 0;
 };
 

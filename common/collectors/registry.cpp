@@ -14,6 +14,7 @@
 #include "common/collectors/proc_net_dev.h"
 #include "common/collectors/proc_net_netstat.h"
 #include "common/collectors/proc_net_snmp.h"
+#include "common/collectors/proc_net_snmp6.h"
 #include "common/collectors/proc_net_sockstat.h"
 #include "common/collectors/proc_net_softnet_stat.h"
 #include "common/collectors/proc_pressure.h"
@@ -41,6 +42,7 @@ constexpr std::array kRegistry = {
                   &make_proc_interrupts},
     CollectorInfo{"proc.softirqs", "softirqs per kind, total and per core", &make_proc_softirqs},
     CollectorInfo{"proc.net_snmp", "IPv4, ICMP, TCP and UDP counters", &make_proc_net_snmp},
+    CollectorInfo{"proc.net_snmp6", "IPv6, ICMPv6 and UDPv6 counters", &make_proc_net_snmp6},
     CollectorInfo{"proc.net_netstat", "IP bandwidth and extended IP and TCP counters",
                   &make_proc_net_netstat},
     CollectorInfo{"proc.net_sockstat", "IPv4 sockets in use and their memory",

@@ -13,12 +13,13 @@ namespace {
 
 struct FakeFs {
   uint64_t frsize, bsize, blocks, bfree, bavail;
+  uint64_t files = 0, ffree = 0, favail = 0;  // inodes; 0: a filesystem that does not count them
 };
 
 class DiskSpaceTest : public CollectorFixtureTest {
  protected:
   DiskSpaceTest() : CollectorFixtureTest("basic") {
-    filesystems_["/"] = {4096, 4096, 262144, 131072, 65536};
+    filesystems_["/"] = {4096, 4096, 262144, 131072, 65536, 1000, 600, 500};
     filesystems_["/dev"] = {0, 1024, 1048576, 1048576, 1048576};
     filesystems_["/dev/shm"] = {4096, 4096, 524288, 524288, 524288};
     filesystems_["/home/with space"] = {4096, 4096, 262144, 262144, 262144};
@@ -46,6 +47,9 @@ class DiskSpaceTest : public CollectorFixtureTest {
       out->f_blocks = it->second.blocks;
       out->f_bfree = it->second.bfree;
       out->f_bavail = it->second.bavail;
+      out->f_files = it->second.files;
+      out->f_ffree = it->second.ffree;
+      out->f_favail = it->second.favail;
       return 0;
     };
     return c;
@@ -64,8 +68,23 @@ TEST_F(DiskSpaceTest, ChartsRealFilesystemsOnly) {
                                                       "/home/with space", "/media/empty"}));
   std::vector<std::string> defined;
   for (const auto& def : sink_.defines) defined.push_back(def.id);
-  EXPECT_EQ(defined, (std::vector<std::string>{"disk_space._dev", "disk_space._dev_shm",
-                                               "disk_space._", "disk_space._home_with_space"}));
+  // Only / counts inodes here.
+  EXPECT_EQ(defined,
+            (std::vector<std::string>{"disk_space._dev", "disk_space._dev_shm", "disk_space._",
+                                      "disk_inodes._", "disk_space._home_with_space"}));
+  model::ChartDef inodes;
+  inodes.id = "disk_inodes._";
+  inodes.title = "Disk Files (inodes) Usage for / [/dev/vda]";
+  inodes.units = "inodes";
+  inodes.family = "/";
+  inodes.context = "disk.inodes";
+  inodes.chart_type = model::ChartType::stacked;
+  inodes.priority = 2024;
+  inodes.plugin = "diskspace.plugin";
+  inodes.dimensions = {dimension("avail"), dimension("used"),
+                       dimension("reserved_for_root", "reserved for root")};
+  EXPECT_EQ(*sink_.chart("disk_inodes._"), inodes);
+  expect_values(sink_.values("disk_inodes._"), {500, 400, 100}, "/ inodes");
 
   model::ChartDef root;
   root.id = "disk_space._";

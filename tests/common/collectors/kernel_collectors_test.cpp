@@ -7,6 +7,7 @@
 #include "common/collectors/proc_interrupts.h"
 #include "common/collectors/proc_net_netstat.h"
 #include "common/collectors/proc_net_snmp.h"
+#include "common/collectors/proc_net_snmp6.h"
 #include "common/collectors/proc_net_sockstat.h"
 #include "common/collectors/proc_net_softnet_stat.h"
 #include "common/collectors/proc_pressure.h"
@@ -320,6 +321,43 @@ TEST_F(KernelCollectorsTest, PressureChartsAveragesAndStallTime) {
   collect(collector, 3, 3);  // cpu total went backwards
   expect_values(sink_.values("system.cpu_some_pressure_stall_time"), {kNaN}, "cpu stall reset");
   expect_values(sink_.values("system.memory_some_pressure_stall_time"), {1}, "mem stall step3");
+}
+
+TEST_F(KernelCollectorsTest, NetSnmp6ChartsIpv6CountersOnceNonZero) {
+  ProcNetSnmp6Collector collector(context());
+  collect(collector, 1, 0);
+  EXPECT_EQ(defined_now(), (std::vector<std::string>{"system.ipv6", "ipv6.packets", "ipv6.ect"}));
+  model::ChartDef bandwidth;
+  bandwidth.id = "system.ipv6";
+  bandwidth.title = "IPv6 Bandwidth";
+  bandwidth.units = "kilobits/s";
+  bandwidth.family = "network";
+  bandwidth.context = "system.ipv6";
+  bandwidth.chart_type = model::ChartType::area;
+  bandwidth.priority = 502;
+  bandwidth.plugin = "proc";
+  bandwidth.module = "/proc/net/snmp6";
+  bandwidth.dimensions = {dimension("received"), dimension("sent")};
+  EXPECT_EQ(*sink_.chart("system.ipv6"), bandwidth);
+  const model::ChartDef& packets = *sink_.chart("ipv6.packets");
+  EXPECT_EQ(packets.family, "packets");
+  EXPECT_EQ(packets.priority, 6200);
+  EXPECT_EQ(dimension_ids(packets),
+            (std::vector<std::string>{"received", "sent", "forwarded", "delivered"}));
+  EXPECT_TRUE(sink_.submit_order.empty());
+
+  collect(collector, 2, 1);
+  EXPECT_EQ(defined_now(), std::vector<std::string>{"ipv6.icmp"});
+  EXPECT_EQ(sink_.chart("ipv6.icmp")->units, "messages/s");
+  expect_values(sink_.values("system.ipv6"), {8, -4}, "bandwidth step2");
+  expect_values(sink_.values("ipv6.packets"), {10, -5, 0, 8}, "packets step2");
+  expect_values(sink_.values("ipv6.ect"), {10, 0, 0, 0}, "ect step2");
+  expect_values(sink_.values("ipv6.icmp"), {2, -1}, "icmp step2");
+
+  collect(collector, 3, 3);  // Ip6InReceives went backwards; UDP starts
+  EXPECT_EQ(defined_now(), std::vector<std::string>{"ipv6.udppackets"});
+  expect_values(sink_.values("ipv6.packets"), {kNaN, -5, 0, 5}, "packets step3");
+  expect_values(sink_.values("ipv6.udppackets"), {0, -2}, "udp step3");
 }
 
 }  // namespace

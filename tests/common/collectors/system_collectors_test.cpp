@@ -112,7 +112,7 @@ TEST_F(SystemCollectorsTest, ProcStatChartsPercentagesAndRates) {
 TEST_F(SystemCollectorsTest, ProcLoadavgEmitsEveryFiveSeconds) {
   ProcLoadavgCollector collector(context());
   collect(collector, 1, 0);
-  ASSERT_EQ(sink_.defines.size(), 1u);
+  ASSERT_EQ(sink_.defines.size(), 2u);
   const model::ChartDef& load = sink_.defines[0];
   EXPECT_EQ(load.id, "system.load");
   EXPECT_EQ(load.title, "System Load Average");
@@ -123,11 +123,22 @@ TEST_F(SystemCollectorsTest, ProcLoadavgEmitsEveryFiveSeconds) {
   EXPECT_EQ(load.module, "/proc/loadavg");
   EXPECT_EQ(dimension_ids(load), (std::vector<std::string>{"load1", "load5", "load15"}));
   expect_values(sink_.values("system.load"), {0.49, 0.25, 0.13}, "load step1");
+  const model::ChartDef& active = sink_.defines[1];
+  EXPECT_EQ(active.id, "system.active_processes");
+  EXPECT_EQ(active.title, "System Active Processes");
+  EXPECT_EQ(active.units, "processes");
+  EXPECT_EQ(active.family, "processes");
+  EXPECT_EQ(active.priority, 750);
+  EXPECT_EQ(active.update_every, 1);
+  EXPECT_EQ(dimension_ids(active), std::vector<std::string>{"active"});
+  expect_values(sink_.values("system.active_processes"), {111}, "active step1");
 
   collect(collector, 2, 1);
   EXPECT_FALSE(sink_.submitted("system.load"));
+  expect_values(sink_.values("system.active_processes"), {111}, "active step2");
   collect(collector, 3, 5);
   expect_values(sink_.values("system.load"), {0.60, 0.30, 0.15}, "load step3");
+  expect_values(sink_.values("system.active_processes"), {112}, "active step3");
 }
 
 TEST_F(SystemCollectorsTest, ProcMeminfoChartsRamAvailableAndSwapOnceItExists) {
