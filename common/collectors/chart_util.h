@@ -71,6 +71,21 @@ struct ChartSpec {
   std::string module;
 };
 
+// A chart whose context is its own id, as most of Netdata's proc.plugin charts have.
+inline ChartSpec proc_chart(std::string module, std::string id, std::string title,
+                            std::string units, std::string family, int32_t priority,
+                            model::ChartType type = model::ChartType::line) {
+  std::string context = id;
+  return {.id = std::move(id),
+          .title = std::move(title),
+          .units = std::move(units),
+          .family = std::move(family),
+          .context = std::move(context),
+          .type = type,
+          .priority = priority,
+          .module = std::move(module)};
+}
+
 inline model::ChartDef make_chart(ChartSpec spec, int32_t update_every,
                                   std::vector<model::DimensionDef> dimensions) {
   model::ChartDef def;

@@ -7,15 +7,8 @@ constexpr double kKibPerMib = 1024.0;
 
 ChartSpec meminfo_chart(std::string id, std::string title, std::string family, int32_t priority,
                         model::ChartType type) {
-  std::string context = id;
-  return {.id = std::move(id),
-          .title = std::move(title),
-          .units = "MiB",
-          .family = std::move(family),
-          .context = std::move(context),
-          .type = type,
-          .priority = priority,
-          .module = kModule};
+  return proc_chart(kModule, std::move(id), std::move(title), "MiB", std::move(family), priority,
+                    type);
 }
 
 // A value in KiB charted in MiB.

@@ -41,14 +41,8 @@ model::ChartDef cpu_chart_def(std::string_view label, int32_t update_every) {
 model::ChartDef single_rate_chart(std::string id, std::string title, std::string units,
                                   std::string family, int32_t priority, std::string dim,
                                   int32_t update_every) {
-  std::string context = id;
-  return make_chart({.id = std::move(id),
-                     .title = std::move(title),
-                     .units = std::move(units),
-                     .family = std::move(family),
-                     .context = std::move(context),
-                     .priority = priority,
-                     .module = kModule},
+  return make_chart(proc_chart(kModule, std::move(id), std::move(title), std::move(units),
+                               std::move(family), priority),
                     update_every, {dimension(std::move(dim))});
 }
 }  // namespace

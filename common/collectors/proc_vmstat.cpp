@@ -6,15 +6,8 @@ constexpr const char* kModule = "/proc/vmstat";
 
 ChartSpec vmstat_chart(std::string id, std::string title, std::string units, std::string family,
                        int32_t priority, model::ChartType type = model::ChartType::line) {
-  std::string context = id;
-  return {.id = std::move(id),
-          .title = std::move(title),
-          .units = std::move(units),
-          .family = std::move(family),
-          .context = std::move(context),
-          .type = type,
-          .priority = priority,
-          .module = kModule};
+  return proc_chart(kModule, std::move(id), std::move(title), std::move(units), std::move(family),
+                    priority, type);
 }
 
 TableDim rate(std::string_view key, std::string_view id, double factor = 1) {

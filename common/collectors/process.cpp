@@ -117,16 +117,10 @@ ProcessCollector::ProcessCollector(const CollectorContext& context) : context_(c
   int32_t every = context.update_every;
   auto spec = [](std::string id, std::string title, std::string units, std::string family,
                  int32_t priority) {
-    std::string context_name = id;
-    return ChartSpec{.id = std::move(id),
-                     .title = std::move(title),
-                     .units = std::move(units),
-                     .family = std::move(family),
-                     .context = std::move(context_name),
-                     .type = model::ChartType::stacked,
-                     .priority = priority,
-                     .plugin = "apps.plugin",
-                     .module = ""};
+    ChartSpec chart = proc_chart("", std::move(id), std::move(title), std::move(units),
+                                 std::move(family), priority, model::ChartType::stacked);
+    chart.plugin = "apps.plugin";
+    return chart;
   };
   std::vector<model::DimensionDef> dims;
   for (const Group& group : groups_) dims.push_back(dimension(group.name));
