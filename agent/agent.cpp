@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "agent/agent_config.h"
-#include "common/base/limits.h"
 #include "agent/logs/log_charts.h"
+#include "common/base/limits.h"
 #include "common/config/local_host.h"
 #include "common/log/log.h"
 #include "common/time/clock.h"

@@ -65,7 +65,7 @@ class Agent {
   std::unique_ptr<stream::Sender> sender_;         // used on the network loop only
   std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
-  std::unique_ptr<HeartbeatSender> heartbeat_;  // network loop only
+  std::unique_ptr<HeartbeatSender> heartbeat_;      // network loop only
   std::unique_ptr<logs::TailService> tail_;         // its own thread; acked() etc. post to it
   std::map<std::string, bool> log_charts_defined_;  // network loop
   bool stopping_ = false;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "common/collectors/collector_options.h"
 #include "agent/logs/log_options.h"
+#include "common/collectors/collector_options.h"
 #include "common/log/log.h"
 
 namespace trib::agent {

@@ -12,9 +12,9 @@ struct Dim {
   model::Algorithm algorithm;
 };
 
-void add_chart(collectors::CollectedBatch& out, std::map<std::string, bool>& defined, std::string id,
-               std::string title, std::string units, std::string family, std::string context,
-               int32_t priority, const std::vector<Dim>& dims, int64_t now_s) {
+void add_chart(collectors::CollectedBatch& out, std::map<std::string, bool>& defined,
+               std::string id, std::string title, std::string units, std::string family,
+               std::string context, int32_t priority, const std::vector<Dim>& dims, int64_t now_s) {
   if (!defined[id]) {
     model::ChartDef def;
     def.id = id;
@@ -53,7 +53,7 @@ std::string chart_name(const std::string& source) {
 }  // namespace
 
 collectors::CollectedBatch log_charts(const TailerStats& stats, int64_t now_s,
-                          std::map<std::string, bool>& defined) {
+                                      std::map<std::string, bool>& defined) {
   using model::Algorithm;
   const auto abs = Algorithm::absolute;
   const auto inc = Algorithm::incremental;

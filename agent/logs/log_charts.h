@@ -9,13 +9,13 @@
 #include <map>
 #include <string>
 
-#include "common/collectors/collector_runner.h"
 #include "agent/logs/tailer.h"
+#include "common/collectors/collector_runner.h"
 
 namespace trib::agent::logs {
 
 // `defined`: chart ids already defined (updated); definitions are emitted once.
 collectors::CollectedBatch log_charts(const TailerStats& stats, int64_t now_s,
-                          std::map<std::string, bool>& defined);
+                                      std::map<std::string, bool>& defined);
 
 }  // namespace trib::agent::logs

@@ -192,7 +192,7 @@ void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
                              stream::HandshakeRequest request, const store::StorageConfig& storage,
                              SessionFeatures features, std::string_view leftover) {
   SessionContext context{
-      registry_,    progress_, clock_, options_.idle_timeout, options_.keepalive_interval,
+      registry_,     progress_,         clock_, options_.idle_timeout, options_.keepalive_interval,
       options_.disk, options_.log_store};
   auto it = sessions_.insert(sessions_.end(), nullptr);
   *it = std::make_unique<Session>(

@@ -241,6 +241,14 @@ Status LogStore::with_room(Fn&& write) {
   return status;
 }
 
+Result<uint32_t> LogStore::host_id(lmdb::Txn& txn, std::string_view machine_guid) {
+  TRIB_ASSIGN_OR_RETURN(auto host, find_host(txn, dbs_.hosts, machine_guid));
+  if (host) return *host;
+  TRIB_ASSIGN_OR_RETURN(const uint64_t id, next_id(txn, dbs_.meta, "next_host"));
+  TRIB_TRY(lmdb::put(txn, dbs_.hosts, machine_guid, u32_key(static_cast<uint32_t>(id))));
+  return static_cast<uint32_t>(id);
+}
+
 Status LogStore::append(std::string_view machine_guid, const stream::LogsMsg& batch) {
   if (batch.records.empty()) return {};
   return with_room([&] { return append_once(machine_guid, batch); });
@@ -248,16 +256,11 @@ Status LogStore::append(std::string_view machine_guid, const stream::LogsMsg& ba
 
 Status LogStore::append_once(std::string_view machine_guid, const stream::LogsMsg& batch) {
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
-  TRIB_ASSIGN_OR_RETURN(auto host, find_host(txn, dbs_.hosts, machine_guid));
-  if (!host) {
-    TRIB_ASSIGN_OR_RETURN(const uint64_t id, next_id(txn, dbs_.meta, "next_host"));
-    host = static_cast<uint32_t>(id);
-    TRIB_TRY(lmdb::put(txn, dbs_.hosts, machine_guid, u32_key(*host)));
-  }
+  TRIB_ASSIGN_OR_RETURN(const uint32_t host, host_id(txn, machine_guid));
   // Source ids of this batch's sources, created on first sight.
   std::vector<uint32_t> source_ids;
   for (const stream::LogSource& source : batch.sources) {
-    const std::string key = source_key(*host, source.path);
+    const std::string key = source_key(host, source.path);
     TRIB_ASSIGN_OR_RETURN(auto found, lmdb::get(txn, dbs_.sources, key));
     if (found && found->size() == 4) {
       source_ids.push_back(read_u32_be(*found));
@@ -299,7 +302,7 @@ Status LogStore::append_once(std::string_view machine_guid, const stream::LogsMs
     const Attributes& source_attributes = batch.sources[records.front()->source].attributes;
     for (size_t start = 0; start < records.size(); start += kRecordsPerBlock) {
       const size_t end = std::min(records.size(), start + kRecordsPerBlock);
-      BlockHeader header{*host, source_id, INT64_MAX, INT64_MIN, end - start, 0};
+      BlockHeader header{host, source_id, INT64_MAX, INT64_MIN, end - start, 0};
       std::string raw;
       for (size_t i = start; i < end; ++i) {
         const stream::LogRecord& r = *records[i];
@@ -321,7 +324,7 @@ Status LogStore::append_once(std::string_view machine_guid, const stream::LogsMs
       TRIB_ASSIGN_OR_RETURN(const uint64_t block, next_id(txn, dbs_.meta, "next_block"));
       TRIB_TRY(lmdb::put(txn, dbs_.blocks, u64_key(block), value));
       TRIB_TRY(add_data_bytes(txn, dbs_.meta, static_cast<int64_t>(value.size())));
-      std::string by_host = u32_key(*host);
+      std::string by_host = u32_key(host);
       append_u64_be(by_host, block);
       TRIB_TRY(lmdb::put(txn, dbs_.host_blocks, by_host,
                          std::string_view(value).substr(0, header_size)));
@@ -340,14 +343,9 @@ Status LogStore::append_gaps(std::string_view machine_guid, const stream::GapsMs
 
 Status LogStore::append_gaps_once(std::string_view machine_guid, const stream::GapsMsg& batch) {
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
-  TRIB_ASSIGN_OR_RETURN(auto host, find_host(txn, dbs_.hosts, machine_guid));
-  if (!host) {
-    TRIB_ASSIGN_OR_RETURN(const uint64_t id, next_id(txn, dbs_.meta, "next_host"));
-    host = static_cast<uint32_t>(id);
-    TRIB_TRY(lmdb::put(txn, dbs_.hosts, machine_guid, u32_key(*host)));
-  }
+  TRIB_ASSIGN_OR_RETURN(const uint32_t host, host_id(txn, machine_guid));
   for (const stream::LogGap& gap : batch.gaps) {
-    const std::string key = source_key(*host, gap.source);
+    const std::string key = source_key(host, gap.source);
     TRIB_ASSIGN_OR_RETURN(auto found, lmdb::get(txn, dbs_.sources, key));
     uint32_t source_id = 0;
     if (found && found->size() == 4) {
@@ -365,7 +363,7 @@ Status LogStore::append_gaps_once(std::string_view machine_guid, const stream::G
     TRIB_ASSIGN_OR_RETURN(auto seen, lmdb::get(txn, dbs_.meta, dedupe));
     if (seen) continue;
     TRIB_ASSIGN_OR_RETURN(const uint64_t number, next_id(txn, dbs_.meta, "next_gap"));
-    std::string gap_key = u32_key(*host);
+    std::string gap_key = u32_key(host);
     append_u64_be(gap_key, number);
     TRIB_TRY(lmdb::put(txn, dbs_.gaps, gap_key, encode_gap(source_id, gap)));
     TRIB_TRY(lmdb::put(txn, dbs_.meta, dedupe, u64_key(number)));

@@ -98,6 +98,8 @@ class LogStore {
   LogStore(LogStoreOptions options, lmdb::Env env, Dbs dbs)
       : options_(std::move(options)), env_(std::move(env)), dbs_(dbs) {}
 
+  // The host's id in the store, created on first sight.
+  Result<uint32_t> host_id(lmdb::Txn& txn, std::string_view machine_guid);
   Status append_once(std::string_view machine_guid, const stream::LogsMsg& batch);
   Status append_gaps_once(std::string_view machine_guid, const stream::GapsMsg& batch);
   // Runs `write` in a write transaction; on a full map, applies retention and tries once more.
