@@ -7,7 +7,7 @@
 
 #include "agent/agent_config.h"
 #include "agent/logs/log_charts.h"
-#include "common/base/limits.h"
+#include "common/base/process_setup.h"
 #include "common/config/local_host.h"
 #include "common/log/log.h"
 #include "common/time/clock.h"
@@ -61,6 +61,7 @@ int Agent::run() {
   host_ = std::move(host).value();
   TRIB_LOG(main, info, "tributary-agent {} starting: host '{}', machine GUID {}, config {}",
            kVersion, host_.hostname, host_.machine_guid, paths_.config_dir);
+  ignore_broken_pipes();  // a parent that goes away mid-write
   if (auto files = raise_open_files_limit(); !files.ok()) {
     TRIB_LOG(main, warn, "{}; watched processes may go uncounted", files.error().describe());
   }

@@ -6,7 +6,7 @@
 #include <csignal>
 #include <filesystem>
 
-#include "common/base/limits.h"
+#include "common/base/process_setup.h"
 #include "common/config/local_host.h"
 #include "common/log/log.h"
 #include "common/time/clock.h"
@@ -83,9 +83,8 @@ Parent::Parent(ParentPaths paths, ParentConfigSources sources, ParentConfig conf
 Parent::~Parent() = default;
 
 int Parent::run() {
-  // A sender that closes while an ack or keepalive is being written must cost an EPIPE on that
-  // connection, not the process (found by tributary-loadgen giving up on 100 agents).
-  std::signal(SIGPIPE, SIG_IGN);
+  // Found by tributary-loadgen giving up on 100 agents while acks were being written.
+  ignore_broken_pipes();
   log::init_logging(config_.options.log);
   for (const auto& warning : config_.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
   auto host = config::local_host_info(paths_.data_dir, config_.options.hostname);

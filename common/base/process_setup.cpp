@@ -1,6 +1,8 @@
-#include "common/base/limits.h"
+#include "common/base/process_setup.h"
 
 #include <sys/resource.h>
+
+#include <csignal>
 
 #include <cerrno>
 #include <system_error>
@@ -21,5 +23,7 @@ Result<uint64_t> raise_open_files_limit() {
   }
   return static_cast<uint64_t>(limit.rlim_cur);
 }
+
+void ignore_broken_pipes() { std::signal(SIGPIPE, SIG_IGN); }
 
 }  // namespace trib
