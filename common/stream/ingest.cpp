@@ -19,6 +19,17 @@ std::string slot_name(std::string_view kind, uint32_t slot) {
 IngestDispatcher::IngestDispatcher(IngestSink& sink, IngestLimits limits)
     : sink_(sink), limits_(limits) {}
 
+// Defined before dispatch(): clang instantiates it from the generic lambda there.
+template <class Batch>
+Reply IngestDispatcher::on_numbered(std::string_view kind, const Batch& msg,
+                                    Status (IngestSink::*store)(const Batch&)) {
+  TRIB_TRY(check_seq(kind, msg.host_slot, msg.seq));
+  HostState& state = hosts_[msg.host_slot];
+  state.last_seq = msg.seq;
+  if (msg.seq > state.resume_seq) TRIB_TRY((sink_.*store)(msg));
+  return std::optional<Message>(AckMsg{msg.host_slot, msg.seq});
+}
+
 Reply IngestDispatcher::dispatch(const Message& message) {
   return std::visit(
       [this](const auto& msg) -> Reply {
@@ -135,16 +146,6 @@ Reply IngestDispatcher::on_samples(const SamplesMsg& msg) {
   state.last_seq = msg.seq;
   // At or below the resume point it is stored already: acknowledge, do not store twice.
   if (msg.seq > state.resume_seq) TRIB_TRY(sink_.samples(msg));
-  return std::optional<Message>(AckMsg{msg.host_slot, msg.seq});
-}
-
-template <class Batch>
-Reply IngestDispatcher::on_numbered(std::string_view kind, const Batch& msg,
-                                    Status (IngestSink::*store)(const Batch&)) {
-  TRIB_TRY(check_seq(kind, msg.host_slot, msg.seq));
-  HostState& state = hosts_[msg.host_slot];
-  state.last_seq = msg.seq;
-  if (msg.seq > state.resume_seq) TRIB_TRY((sink_.*store)(msg));
   return std::optional<Message>(AckMsg{msg.host_slot, msg.seq});
 }
 
