@@ -18,6 +18,7 @@
 
 #include "common/collectors/chart_util.h"
 #include "common/collectors/collector.h"
+#include "common/collectors/proc_text.h"
 
 namespace trib::collectors {
 
@@ -133,6 +134,31 @@ class KeyValueLines {
     int slot = -1;
   };
   std::vector<Line> lines_;
+};
+
+// A collector that is one CounterTable over one file: read it, let Parser hand the counters to
+// the table, emit. The collectors of named counters derive from it and only build their table.
+template <class Parser>
+class CounterTableCollector : public Collector {
+ public:
+  CounterTableCollector(std::string path, size_t buffer_bytes, std::vector<TableChart> charts,
+                        int32_t update_every)
+      : path_(std::move(path)), reader_(buffer_bytes), table_(std::move(charts), update_every) {}
+
+  Status collect(int64_t now_us, MetricSink& sink) override {
+    TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
+    table_.begin_read();
+    parser_.parse(text, table_);
+    table_.emit(elapsed_.advance(now_us), timestamp_of(now_us), sink);
+    return ok_status();
+  }
+
+ private:
+  std::string path_;
+  FileReader reader_;
+  Elapsed elapsed_;
+  CounterTable table_;
+  Parser parser_;
 };
 
 }  // namespace trib::collectors

@@ -64,17 +64,8 @@ std::vector<TableChart> netstat_charts() {
 }  // namespace
 
 ProcNetNetstatCollector::ProcNetNetstatCollector(const CollectorContext& context)
-    : path_(context.paths.proc + "/net/netstat"),
-      reader_(8192),  // TcpExt alone is about 3 KiB
-      table_(netstat_charts(), context.update_every) {}
-
-Status ProcNetNetstatCollector::collect(int64_t now_us, MetricSink& sink) {
-  TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
-  table_.begin_read();
-  parser_.parse(text, table_);
-  table_.emit(elapsed_.advance(now_us), timestamp_of(now_us), sink);
-  return ok_status();
-}
+    : CounterTableCollector(context.paths.proc + "/net/netstat", 8192,  // TcpExt alone: 3 KiB
+                            netstat_charts(), context.update_every) {}
 
 std::unique_ptr<Collector> make_proc_net_netstat(const CollectorContext& context) {
   return std::make_unique<ProcNetNetstatCollector>(context);

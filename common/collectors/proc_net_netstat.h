@@ -15,17 +15,9 @@
 
 namespace trib::collectors {
 
-class ProcNetNetstatCollector final : public Collector {
+class ProcNetNetstatCollector final : public CounterTableCollector<HeaderValuePairs> {
  public:
   explicit ProcNetNetstatCollector(const CollectorContext& context);
-  Status collect(int64_t now_us, MetricSink& sink) override;
-
- private:
-  std::string path_;
-  FileReader reader_;
-  Elapsed elapsed_;
-  CounterTable table_;
-  HeaderValuePairs parser_;
 };
 
 std::unique_ptr<Collector> make_proc_net_netstat(const CollectorContext& context);

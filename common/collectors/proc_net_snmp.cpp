@@ -108,15 +108,8 @@ std::vector<TableChart> snmp_charts() {
 }  // namespace
 
 ProcNetSnmpCollector::ProcNetSnmpCollector(const CollectorContext& context)
-    : path_(context.paths.proc + "/net/snmp"), table_(snmp_charts(), context.update_every) {}
-
-Status ProcNetSnmpCollector::collect(int64_t now_us, MetricSink& sink) {
-  TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
-  table_.begin_read();
-  parser_.parse(text, table_);
-  table_.emit(elapsed_.advance(now_us), timestamp_of(now_us), sink);
-  return ok_status();
-}
+    : CounterTableCollector(context.paths.proc + "/net/snmp", 4096, snmp_charts(),
+                            context.update_every) {}
 
 std::unique_ptr<Collector> make_proc_net_snmp(const CollectorContext& context) {
   return std::make_unique<ProcNetSnmpCollector>(context);

@@ -18,17 +18,9 @@
 
 namespace trib::collectors {
 
-class ProcNetSnmpCollector final : public Collector {
+class ProcNetSnmpCollector final : public CounterTableCollector<HeaderValuePairs> {
  public:
   explicit ProcNetSnmpCollector(const CollectorContext& context);
-  Status collect(int64_t now_us, MetricSink& sink) override;
-
- private:
-  std::string path_;
-  FileReader reader_;
-  Elapsed elapsed_;
-  CounterTable table_;
-  HeaderValuePairs parser_;
 };
 
 std::unique_ptr<Collector> make_proc_net_snmp(const CollectorContext& context);

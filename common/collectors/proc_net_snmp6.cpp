@@ -109,17 +109,8 @@ std::vector<TableChart> snmp6_charts() {
 }  // namespace
 
 ProcNetSnmp6Collector::ProcNetSnmp6Collector(const CollectorContext& context)
-    : path_(context.paths.proc + "/net/snmp6"),
-      reader_(8192),  // about 4 KiB
-      table_(snmp6_charts(), context.update_every) {}
-
-Status ProcNetSnmp6Collector::collect(int64_t now_us, MetricSink& sink) {
-  TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
-  table_.begin_read();
-  parser_.parse(text, table_);
-  table_.emit(elapsed_.advance(now_us), timestamp_of(now_us), sink);
-  return ok_status();
-}
+    : CounterTableCollector(context.paths.proc + "/net/snmp6", 8192,  // about 4 KiB
+                            snmp6_charts(), context.update_every) {}
 
 std::unique_ptr<Collector> make_proc_net_snmp6(const CollectorContext& context) {
   return std::make_unique<ProcNetSnmp6Collector>(context);

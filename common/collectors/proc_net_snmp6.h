@@ -17,17 +17,9 @@
 
 namespace trib::collectors {
 
-class ProcNetSnmp6Collector final : public Collector {
+class ProcNetSnmp6Collector final : public CounterTableCollector<KeyValueLines> {
  public:
   explicit ProcNetSnmp6Collector(const CollectorContext& context);
-  Status collect(int64_t now_us, MetricSink& sink) override;
-
- private:
-  std::string path_;
-  FileReader reader_;
-  Elapsed elapsed_;
-  CounterTable table_;
-  KeyValueLines parser_;
 };
 
 std::unique_ptr<Collector> make_proc_net_snmp6(const CollectorContext& context);

@@ -49,17 +49,9 @@ std::vector<TableChart> sockstat_charts(double page_kib) {
 }  // namespace
 
 ProcNetSockstatCollector::ProcNetSockstatCollector(const CollectorContext& context)
-    : path_(context.paths.proc + "/net/sockstat"),
-      table_(sockstat_charts(static_cast<double>(context.page_size) / 1024.0),
-             context.update_every) {}
-
-Status ProcNetSockstatCollector::collect(int64_t now_us, MetricSink& sink) {
-  TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
-  table_.begin_read();
-  parser_.parse(text, table_);
-  table_.emit(elapsed_.advance(now_us), timestamp_of(now_us), sink);
-  return ok_status();
-}
+    : CounterTableCollector(context.paths.proc + "/net/sockstat", 4096,
+                            sockstat_charts(static_cast<double>(context.page_size) / 1024.0),
+                            context.update_every) {}
 
 std::unique_ptr<Collector> make_proc_net_sockstat(const CollectorContext& context) {
   return std::make_unique<ProcNetSockstatCollector>(context);

@@ -15,17 +15,9 @@
 
 namespace trib::collectors {
 
-class ProcNetSockstatCollector final : public Collector {
+class ProcNetSockstatCollector final : public CounterTableCollector<NameValueLines> {
  public:
   explicit ProcNetSockstatCollector(const CollectorContext& context);
-  Status collect(int64_t now_us, MetricSink& sink) override;
-
- private:
-  std::string path_;
-  FileReader reader_;
-  Elapsed elapsed_;
-  CounterTable table_;
-  NameValueLines parser_;
 };
 
 std::unique_ptr<Collector> make_proc_net_sockstat(const CollectorContext& context);

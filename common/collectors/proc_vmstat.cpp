@@ -37,18 +37,9 @@ std::vector<TableChart> vmstat_charts(double page_kib) {
 }  // namespace
 
 ProcVmstatCollector::ProcVmstatCollector(const CollectorContext& context)
-    : path_(context.paths.proc + "/vmstat"),
-      reader_(8192),  // about 6 KiB on recent kernels
-      table_(vmstat_charts(static_cast<double>(context.page_size) / 1024.0), context.update_every) {
-}
-
-Status ProcVmstatCollector::collect(int64_t now_us, MetricSink& sink) {
-  TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
-  table_.begin_read();
-  parser_.parse(text, table_);
-  table_.emit(elapsed_.advance(now_us), timestamp_of(now_us), sink);
-  return ok_status();
-}
+    : CounterTableCollector(context.paths.proc + "/vmstat", 8192,  // about 6 KiB on recent kernels
+                            vmstat_charts(static_cast<double>(context.page_size) / 1024.0),
+                            context.update_every) {}
 
 std::unique_ptr<Collector> make_proc_vmstat(const CollectorContext& context) {
   return std::make_unique<ProcVmstatCollector>(context);

@@ -12,17 +12,9 @@
 
 namespace trib::collectors {
 
-class ProcVmstatCollector final : public Collector {
+class ProcVmstatCollector final : public CounterTableCollector<KeyValueLines> {
  public:
   explicit ProcVmstatCollector(const CollectorContext& context);
-  Status collect(int64_t now_us, MetricSink& sink) override;
-
- private:
-  std::string path_;
-  FileReader reader_;
-  Elapsed elapsed_;
-  CounterTable table_;
-  KeyValueLines parser_;
 };
 
 std::unique_ptr<Collector> make_proc_vmstat(const CollectorContext& context);
