@@ -48,6 +48,18 @@ Result<bool> fingerprint_matches(int fd, const Fingerprint& fingerprint) {
   return head.size() == fingerprint.length && hash_bytes(head) == fingerprint.hash;
 }
 
+Result<bool> is_compressed_archive(int fd) {
+  static constexpr std::string_view kMagics[] = {
+      std::string_view("\x1f\x8b", 2),          // gzip
+      std::string_view("BZh", 3),               // bzip2
+      std::string_view("\xfd\x37zXZ\x00", 6),   // xz
+      std::string_view("\x28\xb5\x2f\xfd", 4),  // zstd
+  };
+  TRIB_ASSIGN_OR_RETURN(const std::string head, read_at(fd, 0, 6));
+  return std::any_of(std::begin(kMagics), std::end(kMagics),
+                     [&](std::string_view magic) { return head.starts_with(magic); });
+}
+
 RangeCheck range_check_of(std::string_view tail, uint64_t end) {
   const size_t length = static_cast<size_t>(std::min<uint64_t>({tail.size(), kCheckBytes, end}));
   return RangeCheck{end, static_cast<uint32_t>(length),

@@ -48,6 +48,9 @@ Result<Fingerprint> take_fingerprint(int fd);
 Result<bool> fingerprint_matches(int fd, const Fingerprint& fingerprint);
 Result<RangeCheck> take_range_check(int fd, uint64_t end);
 Result<bool> range_check_matches(int fd, const RangeCheck& check);
+// The file starts like a gzip, bzip2, xz or zstd archive: a rotated log compressed by logrotate,
+// a copy of lines already read, never a log to follow.
+Result<bool> is_compressed_archive(int fd);
 // From the bytes already in memory that end at `end` (`tail` holds the last bytes before it).
 RangeCheck range_check_of(std::string_view tail, uint64_t end);
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <unordered_map>
 
 #include "agent/logs/discovery.h"
 
@@ -77,6 +78,30 @@ int64_t mtime_ns(const struct stat& st) {
 
 }  // namespace
 
+// Where files went when rotation renamed them, by inode: each directory is read once per pass,
+// not once per file looked for.
+class Tailer::DirectoryInodes {
+ public:
+  const std::vector<std::string>& paths_with_inode(const std::string& dir, uint64_t inode) {
+    static const std::vector<std::string> kNone;
+    auto [it, inserted] = dirs_.try_emplace(dir);
+    if (inserted) read(dir, it->second);
+    const auto found = it->second.find(inode);
+    return found == it->second.end() ? kNone : found->second;
+  }
+
+ private:
+  using Index = std::unordered_map<uint64_t, std::vector<std::string>>;
+  static void read(const std::string& dir, Index& index) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return;
+    while (const dirent* entry = ::readdir(d))
+      index[entry->d_ino].push_back(dir + "/" + entry->d_name);
+    ::closedir(d);
+  }
+  std::map<std::string, Index> dirs_;
+};
+
 Result<std::unique_ptr<Tailer>> Tailer::create(CheckpointStore& store, const time::Clock& clock,
                                                TailerLimits limits, Emit emit) {
   std::unique_ptr<Tailer> tailer(new Tailer(store, clock, limits, std::move(emit)));
@@ -98,11 +123,12 @@ uint64_t Tailer::next_generation(const std::string& source_path) {
 
 void Tailer::restore(std::vector<FileCheckpoint> checkpoints) {
   std::vector<std::pair<std::string, uint64_t>> removals;
+  DirectoryInodes directories;
   for (auto& c : checkpoints) {
     const std::string source = c.source;
     const uint64_t generation = c.generation;
     const size_t before = files_.size();
-    restore_one(std::move(c));
+    restore_one(std::move(c), directories);
     if (files_.size() == before) removals.emplace_back(source, generation);
   }
   commit({}, removals);
@@ -137,7 +163,7 @@ void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& 
   for (const auto& [when, path] : unseen) {
     const int fd = open_read(path);
     struct stat st {};
-    if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (fd < 0 || ::fstat(fd, &st) != 0 || is_compressed_archive(fd).value_or(false)) {
       if (fd >= 0) ::close(fd);
       continue;
     }
@@ -147,15 +173,19 @@ void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& 
     file->path = path;
     file->identity = identity_of(st);
     file->fd = fd;
+    file->source_key = source_key;
     file->size = static_cast<uint64_t>(st.st_size);
     file->mtime_s = st.st_mtim.tv_sec;
+    file->mtime_ns = mtime_ns(st);
     file->last_growth_ms = clock_.now_us() / 1000;
     file->fingerprint = take_fingerprint(fd).value_or(Fingerprint{});
     file->read_check = file->sent = file->acked = start_check();
-    file->splitter = std::make_unique<LineSplitter>(64 * 1024, 0);
+    const Source* reader = source_of(*file);  // none while restoring: configure() sets it
+    file->splitter = std::make_unique<LineSplitter>(
+        reader != nullptr ? reader->options.max_line_bytes : 64 * 1024, 0);
     file->state = State::rotated;
     TRIB_LOG(tail, info,
-             "[tail:{}] {} was created and rotated while the agent was stopped: "
+             "[tail:{}] {} was created and rotated away before the agent saw it: "
              "reading it as generation {}",
              source, path, file->generation);
     by_identity_[file->identity] = file.get();
@@ -165,7 +195,7 @@ void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& 
   commit(fresh, {});
 }
 
-void Tailer::restore_one(FileCheckpoint c) {
+void Tailer::restore_one(FileCheckpoint c, DirectoryInodes& directories) {
   auto file = std::make_unique<File>();
   file->source_path = c.source;
   file->generation = c.generation;
@@ -181,52 +211,47 @@ void Tailer::restore_one(FileCheckpoint c) {
   }
   // The file where it was last seen, else among the siblings of that path and of its source
   // path (several rotations while the agent was stopped move it along name by name).
-  std::vector<std::string> candidates{c.path};
-  for (const std::string& dir : {dir_of(c.path), dir_of(c.source)}) {
-    DIR* d = ::opendir(dir.c_str());
-    if (d == nullptr) continue;
-    while (const dirent* entry = ::readdir(d)) {
-      if (entry->d_ino == c.identity.inode) candidates.push_back(dir + "/" + entry->d_name);
-    }
-    ::closedir(d);
-  }
   bool same_file_changed = false;
-  for (const std::string& path : candidates) {
+  // Resumes from `path` if the checkpoint's file is there, unchanged.
+  auto resume_from = [&](const std::string& path) {
     const int fd = open_read(path);
-    if (fd < 0) continue;
+    if (fd < 0) return false;
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || identity_of(st) != c.identity) {
       ::close(fd);
-      continue;
+      return false;
     }
     const auto head = fingerprint_matches(fd, c.fingerprint);
     const auto bytes = range_check_matches(fd, c.position);
     if (!head.ok() || !*head || !bytes.ok() || !*bytes) {
       same_file_changed = true;
       ::close(fd);
-      continue;
+      return false;
     }
-    file->fd = fd;
-    file->path = path;
-    file->size = static_cast<uint64_t>(st.st_size);
-    file->mtime_s = st.st_mtim.tv_sec;
-    file->mtime_ns = mtime_ns(st);
-    file->last_growth_ms = clock_.now_us() / 1000;
-    file->splitter = std::make_unique<LineSplitter>(64 * 1024, c.position.end);
-    if (path != c.path) {
-      TRIB_LOG(tail, info, "[tail:{}] generation {} found at {} after rotations", c.source,
-               c.generation, path);
+    resume_restored(std::move(file), fd, path, st);
+    return true;
+  };
+  if (resume_from(c.path)) return;
+  std::set<std::string> dirs{dir_of(c.path), dir_of(c.source)};
+  for (const std::string& dir : dirs) {
+    for (const std::string& path : directories.paths_with_inode(dir, c.identity.inode)) {
+      if (path != c.path && resume_from(path)) return;
     }
-    if (path != c.source) {
-      // Rotated while stopped: no rotation to detect (and no runtime adoption from its older
-      // timestamp, which would pick up newer files already read and then forgotten).
-      file->state = State::rotated;
-      RotatedAt& newest = rotated_while_stopped_[c.source];
-      if (mtime_ns(st) > newest.mtime_ns) newest = RotatedAt{path, mtime_ns(st)};
+  }
+  if (same_file_changed) {
+    // copytruncate while the agent was stopped: the rest of the generation is in the copy.
+    const auto [copy, path] = open_copy_of(c.source, c.fingerprint, c.position);
+    struct stat st {};
+    if (copy >= 0 && ::fstat(copy, &st) == 0) {
+      TRIB_LOG(tail, info,
+               "[tail:{}] generation {} was truncated while the agent was stopped; "
+               "it goes on from byte {} in {}, its copy",
+               c.source, c.generation, c.position.end, path);
+      file->identity = identity_of(st);
+      resume_restored(std::move(file), copy, path, st);
+      return;
     }
-    by_identity_[file->identity] = file.get();
-    files_.push_back(std::move(file));
-    return;
+    if (copy >= 0) ::close(copy);
   }
   // Gone, or rewritten: whatever followed the checkpoint cannot be read any more.
   const std::string reason = same_file_changed
@@ -236,6 +261,32 @@ void Tailer::restore_one(FileCheckpoint c) {
            c.generation, reason, c.position.end);
   restored_gaps_.push_back(stream::LogGap{c.source, c.generation, c.position.end, c.position.end,
                                           clock_.now_us() / 1000, reason});
+}
+
+// A restored generation found at `path` (open as `fd`) reads on from its checkpoint.
+void Tailer::resume_restored(std::unique_ptr<File> file, int fd, const std::string& path,
+                             const struct stat& st) {
+  const std::string checkpoint_path = file->path;
+  file->fd = fd;
+  file->path = path;
+  file->size = static_cast<uint64_t>(st.st_size);
+  file->mtime_s = st.st_mtim.tv_sec;
+  file->mtime_ns = mtime_ns(st);
+  file->last_growth_ms = clock_.now_us() / 1000;
+  file->splitter = std::make_unique<LineSplitter>(64 * 1024, file->acked.end);
+  if (path != checkpoint_path) {
+    TRIB_LOG(tail, info, "[tail:{}] generation {} found at {} after rotations", file->source_path,
+             file->generation, path);
+  }
+  if (path != file->source_path) {
+    // Rotated while stopped: no rotation to detect (and no runtime adoption from its older
+    // timestamp, which would pick up newer files already read).
+    file->state = State::rotated;
+    RotatedAt& newest = rotated_while_stopped_[file->source_path];
+    if (mtime_ns(st) > newest.mtime_ns) newest = RotatedAt{path, mtime_ns(st)};
+  }
+  by_identity_[file->identity] = file.get();
+  files_.push_back(std::move(file));
 }
 
 Status Tailer::configure(const LogsOptions& options) {
@@ -344,6 +395,13 @@ void Tailer::scan_source(Source& source, std::set<std::string>& seen) {
       continue;
     }
     const bool from_end = first_scan && source.options.start_at == "end";
+    if (!from_end) {
+      adopt_generations_missed_at(path, source.key);
+      if (by_identity_.contains(identity_of(opened))) {  // rotated meanwhile, adopted as such
+        ::close(fd);
+        continue;
+      }
+    }
     track_new_file(source, path, fd, opened, from_end);
     fresh.push_back(checkpoint_of(*files_.back()));
   }
@@ -356,6 +414,20 @@ void Tailer::scan_source(Source& source, std::set<std::string>& seen) {
       source.scanned = true;
     }
   }
+}
+
+// A new file at a path the agent followed before: files created there and rotated away since the
+// last generation it knew (between two scans, or between a restart and the first scan) were
+// never seen at the path. They are the unknown siblings written after that generation, and are
+// read first, as the generations in between.
+void Tailer::adopt_generations_missed_at(const std::string& source_path,
+                                         const std::string& source_key) {
+  int64_t newest = 0;
+  for (const auto& file : files_) {
+    if (file->source_path == source_path) newest = std::max(newest, file->mtime_ns);
+  }
+  if (newest == 0) return;  // nothing known there: older siblings predate the agent
+  adopt_unseen_rotations(source_path, RotatedAt{source_path, newest}, source_key);
 }
 
 void Tailer::track_new_file(Source& source, const std::string& path, int fd, const struct stat& st,
@@ -397,12 +469,29 @@ void Tailer::forget(File& file) {
   std::erase_if(files_, [&](const std::unique_ptr<File>& f) { return f.get() == &file; });
 }
 
+// A finished file stays known while it exists, under whatever name rotation gave it: forgotten, its
+// timestamp could make it look like an unseen generation and have it read twice.
+bool Tailer::still_exists(File& file, DirectoryInodes& directories) {
+  struct stat st {};
+  if (::stat(file.path.c_str(), &st) == 0 && identity_of(st) == file.identity) return true;
+  for (const std::string& dir :
+       std::set<std::string>{dir_of(file.path), dir_of(file.source_path)}) {
+    for (const std::string& path : directories.paths_with_inode(dir, file.identity.inode)) {
+      if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+          identity_of(st) == file.identity && same_head(file, path)) {
+        file.path = path;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 void Tailer::forget_vanished_done_files() {
   std::vector<std::pair<std::string, uint64_t>> removals;
+  DirectoryInodes directories;
   std::erase_if(files_, [&](const std::unique_ptr<File>& file) {
-    if (file->state != State::done) return false;
-    struct stat st {};
-    if (::stat(file->path.c_str(), &st) == 0 && identity_of(st) == file->identity) return false;
+    if (file->state != State::done || still_exists(*file, directories)) return false;
     removals.emplace_back(file->source_path, file->generation);
     const auto it = by_identity_.find(file->identity);
     if (it != by_identity_.end() && it->second == file.get()) by_identity_.erase(it);
@@ -419,7 +508,7 @@ void Tailer::check_rotation(File& file) {
   // Files that came and went at the source path since the last poll (a burst of rotations, or
   // a starved agent) are siblings written after this one: read them before the newest.
   // Only siblings written after the newest rotated file of the source still open: older unknown
-  // ones were read before (and forgotten once finished).
+  // ones, if any, were there before the agent followed the path.
   int64_t newest = file.mtime_ns;
   for (const auto& other : files_) {
     if (other->source_path == file.source_path && other->fd >= 0 && other->state != State::active) {
@@ -438,21 +527,63 @@ bool Tailer::check_same_bytes(File& file, uint64_t size) {
   return !same.ok() || *same;
 }
 
+// copytruncate copies a file away and then truncates it: what was written after the agent's last
+// read is only in the copy. The copy is an unknown sibling named like the source whose head and
+// bytes before the read position are the file's. Returns it opened, with its path; fd -1 if none.
+std::pair<int, std::string> Tailer::open_copy_of(const std::string& source_path,
+                                                 const Fingerprint& head, const RangeCheck& read) {
+  const std::string dir = dir_of(source_path);
+  const std::string base = source_path.substr(source_path.rfind('/') + 1);
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return {-1, ""};
+  std::pair<int, std::string> found{-1, ""};
+  while (const dirent* entry = ::readdir(d)) {
+    const std::string name = entry->d_name;
+    const std::string path = dir + "/" + name;
+    if (!name.starts_with(base) || path == source_path) continue;
+    const int fd = open_read(path);
+    struct stat st {};
+    if (fd < 0) continue;
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !by_identity_.contains(identity_of(st)) &&
+        static_cast<uint64_t>(st.st_size) >= read.end &&
+        fingerprint_matches(fd, head).value_or(false) &&
+        range_check_matches(fd, read).value_or(false)) {
+      found = {fd, path};
+      break;
+    }
+    ::close(fd);
+  }
+  ::closedir(d);
+  return found;
+}
+
+// The old generation goes on in the copy copytruncate made: read to its end, then finished like
+// a rotated file. False when there is no copy.
+bool Tailer::continue_in_copy(File& file) {
+  const auto [copy, path] = open_copy_of(file.source_path, file.fingerprint, file.read_check);
+  if (copy < 0) return false;
+  struct stat st {};
+  if (::fstat(copy, &st) != 0) {
+    ::close(copy);
+    return false;
+  }
+  file.fd = copy;
+  file.identity = identity_of(st);
+  file.path = path;
+  file.size = static_cast<uint64_t>(st.st_size);
+  file.mtime_s = st.st_mtim.tv_sec;
+  file.mtime_ns = mtime_ns(st);
+  file.last_growth_ms = clock_.now_us() / 1000;
+  file.state = State::rotated;
+  by_identity_[file.identity] = &file;
+  TRIB_LOG(tail, info, "[tail:{}] generation {} goes on from byte {} in {}, its copy",
+           file.source_path, file.generation, file.splitter->fed(), file.path);
+  return true;
+}
+
 void Tailer::new_generation(File& file, const std::string& why, Building& batch) {
   Source* source = source_of(file);
-  // The old generation ends here: its partial line goes out as it is.
-  if (source != nullptr) {
-    file.splitter->flush([&](const Line& line) {
-      std::string text;
-      Attributes attributes;
-      if (!source->processor->process(line.text, text, attributes)) return;
-      batch.logs.records.push_back({batch.index_of(file.source_path, source->options),
-                                    file.generation, line.offset, clock_.now_us() / 1000,
-                                    stream::kLogLineUnterminated, std::move(text),
-                                    std::move(attributes)});
-    });
-    ++stats_.sources[source->name].generations;
-  }
+  if (source != nullptr) ++stats_.sources[source->name].generations;
   auto next = std::make_unique<File>();
   next->source_path = file.source_path;
   next->generation = next_generation(file.source_path);
@@ -465,20 +596,43 @@ void Tailer::new_generation(File& file, const std::string& why, Building& batch)
   next->last_growth_ms = clock_.now_us() / 1000;
   next->splitter = std::make_unique<LineSplitter>(
       source != nullptr ? source->options.max_line_bytes : 64 * 1024, 0);
-  TRIB_LOG(tail, warn, "[tail:{}] {}: generation {} ends at byte {}, generation {} starts at 0",
-           file.source_path, why, file.generation, file.splitter->consumed(), next->generation);
-  // The old generation is finished once its last batch is acknowledged; the identity now
-  // belongs to the new one.
+  TRIB_LOG(tail, warn, "[tail:{}] {}: generation {} read up to byte {}, generation {} starts at 0",
+           file.source_path, why, file.generation, file.splitter->fed(), next->generation);
+  by_identity_[next->identity] = next.get();
+  std::vector<FileCheckpoint> updates{checkpoint_of(*next)};
+  if (continue_in_copy(file)) {
+    updates.push_back(checkpoint_of(file));
+  } else {
+    end_generation_here(file, source, batch);
+  }
+  files_.push_back(std::move(next));
+  commit(updates, {});
+}
+
+// No copy: the old generation ends at what was read, its partial line going out as it is. It is
+// finished once its last batch is acknowledged; its identity now belongs to the new generation.
+// Bytes written after the last read and before the truncation, if there were any, are lost: the
+// gap record says from where.
+void Tailer::end_generation_here(File& file, Source* source, Building& batch) {
+  if (source != nullptr) {
+    file.splitter->flush([&](const Line& line) {
+      std::string text;
+      Attributes attributes;
+      if (!source->processor->process(line.text, text, attributes)) return;
+      batch.logs.records.push_back({batch.index_of(file.source_path, source->options),
+                                    file.generation, line.offset, clock_.now_us() / 1000,
+                                    stream::kLogLineUnterminated, std::move(text),
+                                    std::move(attributes)});
+    });
+  }
   const uint64_t end = file.splitter->consumed();
+  add_gap(file, end, end, "truncated: bytes written after the last read, if any, were not seen",
+          batch);
   batch.positions.emplace_back(&file, RangeCheck{end, 0, hash_bytes({})});
   file.sent = RangeCheck{end, 0, hash_bytes({})};
   file.state = State::draining;
   file.identity = FileIdentity{};
   batch.finished.push_back(&file);
-  by_identity_[next->identity] = next.get();
-  const FileCheckpoint first = checkpoint_of(*next);
-  files_.push_back(std::move(next));
-  commit({first}, {});
 }
 
 double Tailer::take_tokens(Source& source, double wanted) {

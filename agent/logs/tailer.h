@@ -27,6 +27,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/logs/checkpoint_store.h"
@@ -159,7 +160,10 @@ class Tailer {
       : store_(store), clock_(clock), limits_(limits), emit_(std::move(emit)) {}
 
   void restore(std::vector<FileCheckpoint> checkpoints);
-  void restore_one(FileCheckpoint checkpoint);
+  class DirectoryInodes;
+  void restore_one(FileCheckpoint checkpoint, DirectoryInodes& directories);
+  void resume_restored(std::unique_ptr<File> file, int fd, const std::string& path,
+                       const struct stat& st);
   struct RotatedAt {
     std::string path;  // where a known generation of the source was found, rotated
     int64_t mtime_ns = 0;
@@ -167,15 +171,21 @@ class Tailer {
   void adopt_unseen_rotations(const std::string& source, const RotatedAt& rotated,
                               const std::string& source_key);
   Source* source_of(const File& file);
+  void adopt_generations_missed_at(const std::string& source_path, const std::string& source_key);
   void scan_source(Source& source, std::set<std::string>& seen_paths);
   void track_new_file(Source& source, const std::string& path, int fd, const struct stat& st,
                       bool from_end);
+  bool still_exists(File& file, DirectoryInodes& directories);
   void forget_vanished_done_files();
   bool same_head(const File& file, const std::string& path);
   void forget(File& file);  // a done file: its checkpoint and its entry go
   void check_rotation(File& file);
   bool check_same_bytes(File& file, uint64_t size);
+  std::pair<int, std::string> open_copy_of(const std::string& source_path, const Fingerprint& head,
+                                           const RangeCheck& read);
+  bool continue_in_copy(File& file);
   void new_generation(File& file, const std::string& why, Building& batch);
+  void end_generation_here(File& file, Source* source, Building& batch);
   void read_file(File& file, Source& source, Building& batch);
   void finish_if_quiet(File& file, Building& batch);
   void note_position(File& file, Building& batch);

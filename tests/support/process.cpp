@@ -9,6 +9,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -30,8 +33,15 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  if (path_.empty()) return;
+  // TRIB_KEEP_FAILED=1 keeps what a failed test left (logs, data dirs) for a post-mortem.
+  const char* keep = std::getenv("TRIB_KEEP_FAILED");
+  if (keep != nullptr && std::string(keep) == "1" && ::testing::Test::HasFailure()) {
+    std::fprintf(stderr, "kept the failed test's directory: %s\n", path_.c_str());
+    return;
+  }
   std::error_code ec;
-  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  std::filesystem::remove_all(path_, ec);
 }
 
 void write_file(const std::string& path, const std::string& content) {
