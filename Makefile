@@ -46,11 +46,8 @@ test: build
 	ctest --preset release
 
 # The whole suite again under ASan+UBSan, then every fuzz target for 10 s over its seeds.
-# KNOWN BUG, issue 3: the log oracle with kills loses a file rotated while the agent was down
-# (1 run in 20 in release, most runs at sanitizer speed). It runs in `make test`; here it is
-# left out until the tailer finds such files, so this pass reports the memory checks.
 test-sanitize: build-sanitize
-	ctest --preset sanitize -E 'LogsTest.ExactlyOnceOracleWithKills'
+	ctest --preset sanitize
 	tests/fuzz/run-all.sh build/sanitize 10
 
 # Longer fuzz runs (FUZZ_SECONDS each, default 120).

@@ -38,9 +38,16 @@ uint64_t hash_bytes(std::string_view bytes, uint64_t seed) {
   return h;
 }
 
+Fingerprint fingerprint_of(std::string_view head) {
+  head = head.substr(0, kFingerprintBytes);
+  return Fingerprint{static_cast<uint32_t>(head.size()), hash_bytes(head)};
+}
+
+Result<std::string> read_head(int fd, size_t length) { return read_at(fd, 0, length); }
+
 Result<Fingerprint> take_fingerprint(int fd) {
   TRIB_ASSIGN_OR_RETURN(const std::string head, read_at(fd, 0, kFingerprintBytes));
-  return Fingerprint{static_cast<uint32_t>(head.size()), hash_bytes(head)};
+  return fingerprint_of(head);
 }
 
 Result<bool> fingerprint_matches(int fd, const Fingerprint& fingerprint) {

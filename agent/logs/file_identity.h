@@ -44,6 +44,10 @@ struct RangeCheck {
 };
 
 Result<Fingerprint> take_fingerprint(int fd);
+// The fingerprint of bytes already read from the head (at most kFingerprintBytes are hashed).
+Fingerprint fingerprint_of(std::string_view head);
+// Up to `length` bytes from the start of the file.
+Result<std::string> read_head(int fd, size_t length);
 // The fingerprint's bytes are still what they were (the file may have grown past them).
 Result<bool> fingerprint_matches(int fd, const Fingerprint& fingerprint);
 Result<RangeCheck> take_range_check(int fd, uint64_t end);

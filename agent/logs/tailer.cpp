@@ -267,6 +267,14 @@ void Tailer::restore_one(FileCheckpoint c, DirectoryInodes& directories) {
 void Tailer::resume_restored(std::unique_ptr<File> file, int fd, const std::string& path,
                              const struct stat& st) {
   const std::string checkpoint_path = file->path;
+  // The head read before the stop, so the fingerprint can go on growing with further reads.
+  const auto head = read_head(fd, std::min<uint64_t>(file->acked.end, kFingerprintBytes));
+  if (head.ok() && head->size() >= file->fingerprint.length &&
+      fingerprint_of(std::string_view(*head).substr(0, file->fingerprint.length)) ==
+          file->fingerprint) {
+    file->head = *head;
+    file->fingerprint = fingerprint_of(file->head);
+  }
   file->fd = fd;
   file->path = path;
   file->size = static_cast<uint64_t>(st.st_size);
@@ -521,8 +529,13 @@ void Tailer::check_rotation(File& file) {
            file.source_path, file.generation);
 }
 
-bool Tailer::check_same_bytes(File& file, uint64_t size) {
-  if (size == file.size || file.read_check.length == 0) return true;
+// Whether the bytes before the read position are still the ones read. Checked whenever the file
+// changed: grown, or written in place (same size, newer mtime: truncated and regrown to the size
+// it had, as two copytruncates between polls can leave it).
+bool Tailer::check_same_bytes(File& file, const struct stat& st) {
+  const bool untouched =
+      static_cast<uint64_t>(st.st_size) == file.size && mtime_ns(st) == file.mtime_ns;
+  if (untouched || file.read_check.length == 0) return true;
   const auto same = range_check_matches(file.fd, file.read_check);
   return !same.ok() || *same;
 }
@@ -578,6 +591,8 @@ bool Tailer::continue_in_copy(File& file) {
   by_identity_[file.identity] = &file;
   TRIB_LOG(tail, info, "[tail:{}] generation {} goes on from byte {} in {}, its copy",
            file.source_path, file.generation, file.splitter->fed(), file.path);
+  // Copies made by later copytruncates before this poll hold the generations in between.
+  adopt_unseen_rotations(file.source_path, RotatedAt{file.path, file.mtime_ns}, file.source_key);
   return true;
 }
 
@@ -649,8 +664,9 @@ double Tailer::take_tokens(Source& source, double wanted) {
   return granted;
 }
 
-void Tailer::read_file(File& file, Source& source, Building& batch) {
+bool Tailer::read_file(File& file, Source& source, Building& batch) {
   SourceStats& stats = stats_.sources[source.name];
+  bool head_changed = false;
   std::string buffer;
   const uint64_t lines_before = file.splitter->stats().lines;
   const uint64_t split_before = file.splitter->stats().lines_split;
@@ -676,6 +692,13 @@ void Tailer::read_file(File& file, Source& source, Building& batch) {
     buffer.resize(allowed);
     const ssize_t n = ::pread(file.fd, buffer.data(), allowed, static_cast<off_t>(fed));
     if (n <= 0) break;
+    if (!fingerprint_matches(file.fd, file.fingerprint).value_or(true)) {
+      // Truncated and written again since the size was taken (copytruncate under a busy
+      // writer): these bytes may be the next content's. The poll starts a new generation.
+      head_changed = true;
+      break;
+    }
+    grow_fingerprint(file, std::string_view(buffer.data(), static_cast<size_t>(n)), fed);
     buffer.resize(static_cast<size_t>(n));
     const uint32_t index = batch.index_of(file.source_path, source.options);
     const int64_t now_ms = clock_.now_us() / 1000;
@@ -701,6 +724,13 @@ void Tailer::read_file(File& file, Source& source, Building& batch) {
   stats.nul_bytes_skipped += file.splitter->stats().nul_bytes_skipped - nul_before;
   if (read_any) note_position(file, batch);
   backlog_ = backlog_ || file.splitter->fed() < file.size;
+  return !head_changed;
+}
+
+void Tailer::grow_fingerprint(File& file, std::string_view bytes, uint64_t offset) {
+  if (offset != file.head.size() || file.head.size() >= kFingerprintBytes) return;
+  file.head.append(bytes.substr(0, kFingerprintBytes - file.head.size()));
+  if (file.head.size() > file.fingerprint.length) file.fingerprint = fingerprint_of(file.head);
 }
 
 void Tailer::note_position(File& file, Building& batch) {
@@ -790,19 +820,22 @@ void Tailer::poll() {
     if (::fstat(file.fd, &st) != 0) continue;
     const auto size = static_cast<uint64_t>(st.st_size);
     file.deleted = st.st_nlink == 0;
-    file.mtime_s = st.st_mtim.tv_sec;
-    file.mtime_ns = mtime_ns(st);
     if (size < file.splitter->fed()) {
       new_generation(file, "truncated to " + std::to_string(size) + " bytes", batch);
       continue;
     }
-    if (!check_same_bytes(file, size)) {
+    if (!check_same_bytes(file, st)) {
       new_generation(file, "the bytes before the read position changed", batch);
       continue;
     }
+    file.mtime_s = st.st_mtim.tv_sec;
+    file.mtime_ns = mtime_ns(st);
     if (size != file.size) file.last_growth_ms = now_ms;
     file.size = size;
-    read_file(file, *source, batch);
+    if (!read_file(file, *source, batch)) {
+      new_generation(file, "the head changed while reading", batch);
+      continue;
+    }
     if (file.state == State::rotated) finish_if_quiet(file, batch);
   }
   enforce_pinned_budget(batch);

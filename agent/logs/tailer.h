@@ -136,6 +136,9 @@ class Tailer {
     std::string path;
     FileIdentity identity;
     Fingerprint fingerprint;
+    // The first bytes read of this generation (up to kFingerprintBytes): the fingerprint grows
+    // with them, so a file first seen empty or short is still recognised when rewritten.
+    std::string head;
     int fd = -1;
     std::string source_key;  // which configured source reads it; empty: none now
     std::unique_ptr<LineSplitter> splitter;
@@ -180,13 +183,15 @@ class Tailer {
   bool same_head(const File& file, const std::string& path);
   void forget(File& file);  // a done file: its checkpoint and its entry go
   void check_rotation(File& file);
-  bool check_same_bytes(File& file, uint64_t size);
+  bool check_same_bytes(File& file, const struct stat& st);
   std::pair<int, std::string> open_copy_of(const std::string& source_path, const Fingerprint& head,
                                            const RangeCheck& read);
   bool continue_in_copy(File& file);
   void new_generation(File& file, const std::string& why, Building& batch);
   void end_generation_here(File& file, Source* source, Building& batch);
-  void read_file(File& file, Source& source, Building& batch);
+  // False when the file's head changed under the read: it is a new generation.
+  bool read_file(File& file, Source& source, Building& batch);
+  static void grow_fingerprint(File& file, std::string_view bytes, uint64_t offset);
   void finish_if_quiet(File& file, Building& batch);
   void note_position(File& file, Building& batch);
   void enforce_pinned_budget(Building& batch);

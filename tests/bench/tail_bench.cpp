@@ -9,6 +9,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "agent/logs/tailer.h"
+#include "support/process.h"
 
 namespace {
 
@@ -25,9 +27,11 @@ using namespace trib::agent::logs;
 constexpr size_t kLineBytes = 130;
 constexpr size_t kLines = 1'000'000;
 
+// The benchmarks' files, in a directory removed at exit.
 const std::string& bench_dir() {
+  static const trib::test::TempDir temp;
   static const std::string dir = [] {
-    std::string d = fs::temp_directory_path() / ("trib-tail-bench-" + std::to_string(getpid()));
+    std::string d = temp.path();
     fs::create_directories(d + "/logs");
     std::ofstream out(d + "/logs/big.log", std::ios::binary);
     std::string line(kLineBytes - 1, 'x');
@@ -101,14 +105,22 @@ void BM_StartupWith100kCheckpoints(benchmark::State& state) {
   {
     auto store = std::move(CheckpointStore::open(dir + "/checkpoints")).value();
     std::vector<FileCheckpoint> checkpoints;
+    // Finished files are kept while they exist: real (empty) rotated files, one directory.
+    fs::create_directories(dir + "/old");
     for (int i = 0; i < 100'000; ++i) {
-      checkpoints.push_back({"/var/log/old/f" + std::to_string(i) + ".log",
+      const std::string source = dir + "/old/f" + std::to_string(i) + ".log";
+      const std::string rotated = source + ".1";
+      const int fd = ::open(rotated.c_str(), O_RDONLY | O_CREAT, 0644);
+      struct stat st {};
+      ::fstat(fd, &st);
+      checkpoints.push_back({source,
                              1,
-                             "/var/log/old/f" + std::to_string(i) + ".log.1",
-                             {1, static_cast<uint64_t>(10'000'000 + i)},
-                             {256, 7},
-                             {4096, 64, 9},
+                             rotated,
+                             {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)},
+                             take_fingerprint(fd).value(),
+                             take_range_check(fd, 0).value(),
                              true});
+      ::close(fd);
     }
     for (int i = 0; i < 1'000; ++i) {
       const std::string path = dir + "/files/a" + std::to_string(i) + ".log";
@@ -128,10 +140,18 @@ void BM_StartupWith100kCheckpoints(benchmark::State& state) {
     (void)store->commit(checkpoints, {});
   }
   trib::time::ManualClock clock;
+  LogsOptions options;
+  LogSourceOptions source;
+  source.paths = {dir + "/files/*.log"};
+  options.sources.push_back(source);
+  // Until the agent follows its files again: restore, configure, and the first scan (which also
+  // checks that each finished file still exists).
   for (auto _ : state) {
     auto store = std::move(CheckpointStore::open(dir + "/checkpoints")).value();
     auto tailer =
         std::move(Tailer::create(*store, clock, TailerLimits{}, [](TailBatch) {})).value();
+    (void)tailer->configure(options);
+    tailer->scan();
     benchmark::DoNotOptimize(tailer.get());
   }
 }

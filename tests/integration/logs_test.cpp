@@ -141,11 +141,11 @@ TEST(LogsTest, LinesWrittenAndRotatedArriveExactlyOnce) {
 }
 
 // The bounded CI version of the exactly-once oracle: writers emit numbered lines through rename
-// rotations (two naming schemes, several rotations may happen while the agent is down) while the
-// agent and the parent are killed (SIGKILL) and restarted at random moments. (A file deleted
-// while the agent is down cannot be read by anyone: that case ends in a gap record and is
-// covered by the tailer's unit tests.) At the end the parent holds every line exactly once, in
-// order within each file generation. TRIB_ORACLE_ROUNDS makes it longer.
+// rotations (two naming schemes) and copytruncate, several of which may happen while the agent is
+// down, while the agent and the parent are killed (SIGKILL) and restarted at random moments. (A
+// file deleted while the agent is down cannot be read by anyone: that case ends in a gap record
+// and is covered by the tailer's unit tests.) At the end the parent holds every line exactly
+// once, in order within each file generation. TRIB_ORACLE_ROUNDS makes it longer.
 TEST(LogsTest, ExactlyOnceOracleWithKills) {
   const char* rounds_env = std::getenv("TRIB_ORACLE_ROUNDS");
   const int rounds = rounds_env != nullptr ? std::atoi(rounds_env) : 4;
@@ -164,8 +164,10 @@ TEST(LogsTest, ExactlyOnceOracleWithKills) {
   std::vector<std::string> expected;
   std::atomic<bool> writing{true};
   std::mutex mutex;
-  // Two writers rotating by rename every 150 lines: app.log.1, .2, ... and app.log-1, -2, ...
-  auto writer = [&](const std::string& name, bool numbered_with_dot) {
+  // Three writers rotating every 150 lines: by rename to app.log.1, .2, ... and to app.log-1,
+  // -2, ...; and by copytruncate (copied to app.log.N, then truncated; writes append).
+  enum class Rotation { rename_dot, rename_dash, copytruncate };
+  auto writer = [&](const std::string& name, Rotation how) {
     const std::string path = dir + "/" + name + ".log";
     int rotation = 0;
     for (int i = 0; writing; ++i) {
@@ -176,13 +178,21 @@ TEST(LogsTest, ExactlyOnceOracleWithKills) {
         expected.push_back(line);
       }
       if (i % 150 == 149) {
-        fs::rename(path, path + (numbered_with_dot ? "." : "-") + std::to_string(++rotation));
+        ++rotation;
+        if (how == Rotation::copytruncate) {
+          fs::copy_file(path, path + "." + std::to_string(rotation));
+          fs::resize_file(path, 0);
+        } else {
+          fs::rename(path,
+                     path + (how == Rotation::rename_dot ? "." : "-") + std::to_string(rotation));
+        }
       }
       std::this_thread::sleep_for(2ms);
     }
   };
-  std::thread a(writer, "renamed", true);
-  std::thread b(writer, "dashed", false);
+  std::thread a(writer, "renamed", Rotation::rename_dot);
+  std::thread b(writer, "dashed", Rotation::rename_dash);
+  std::thread c(writer, "copied", Rotation::copytruncate);
   for (int round = 0; round < rounds; ++round) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + random() % 1200));
     if (random() % 2 == 0) {
@@ -202,6 +212,7 @@ TEST(LogsTest, ExactlyOnceOracleWithKills) {
   writing = false;
   a.join();
   b.join();
+  c.join();
   const size_t total = expected.size();
   const bool complete = eventually(
       [&] {

@@ -206,6 +206,74 @@ TEST_F(TailerTest, CopyTruncateWhileStoppedReadsTheUnreadTailFromTheCopy) {
   EXPECT_TRUE(parent.gaps.empty());
 }
 
+// Two copytruncates between polls: the second copy holds a whole generation never seen in place.
+TEST_F(TailerTest, CopiesOfSeveralCopyTruncatesAreAllRead) {
+  const std::string path = logs_dir + "/app.log";
+  append(path, "x1\n");
+  settle();
+  append(path, "x2\n");
+  fs::copy_file(path, logs_dir + "/app.log.1");
+  fs::resize_file(path, 0);
+  append(path, "y1\n");
+  fs::copy_file(path, logs_dir + "/app.log.2");
+  fs::resize_file(path, 0);
+  append(path, "z1\n");
+  settle(6);
+  const auto lines = parent.all_lines();
+  EXPECT_EQ(std::set<std::string>(lines.begin(), lines.end()),
+            (std::set<std::string>{"x1", "x2", "y1", "z1"}));
+  EXPECT_EQ(lines.size(), 4U);
+  EXPECT_TRUE(parent.gaps.empty());
+}
+
+// Several copytruncates while the agent was stopped: the first copy holds the rest of the
+// generation it followed, the later ones whole generations it never saw.
+TEST_F(TailerTest, SeveralCopyTruncatesWhileStoppedAreAllRead) {
+  const std::string path = logs_dir + "/app.log";
+  append(path, "w1\n");
+  settle();
+  // The generation followed at the stop began with a copytruncate the agent saw.
+  fs::copy_file(path, logs_dir + "/app.log.w");
+  fs::resize_file(path, 0);
+  append(path, "x1 with a head longer than what the fingerprint keeps? no, just a line\n");
+  settle();
+  tailer.reset();
+  append(path, "x2\n");
+  for (const std::string next : {"y", "z"}) {
+    fs::copy_file(path, logs_dir + "/app.log." + next);
+    fs::resize_file(path, 0);
+    append(path, next + "1\n");
+  }
+  open_tailer();
+  settle(6);
+  const auto lines = parent.all_lines();
+  EXPECT_EQ(std::multiset<std::string>(lines.begin(), lines.end()),
+            (std::multiset<std::string>{
+                "w1", "x1 with a head longer than what the fingerprint keeps? no, just a line",
+                "x2", "y1", "z1"}));
+  EXPECT_TRUE(parent.gaps.empty());
+}
+
+// A file first seen empty gets its fingerprint from the bytes read later: rewritten while the agent
+// was stopped with the same tail but another head, it is told apart from what was read.
+TEST_F(TailerTest, AFileFirstSeenEmptyIsStillRecognisedByItsHead) {
+  const std::string path = logs_dir + "/app.log";
+  append(path, "");
+  settle();
+  const std::string tail = std::string(100, 'x') + "\n";
+  append(path, "head A\n" + tail);
+  settle();
+  tailer.reset();
+  {
+    std::ofstream out(path, std::ios::trunc | std::ios::binary);
+    out << "head B\n" << tail;
+  }
+  open_tailer();
+  settle(6);
+  EXPECT_EQ(parent.all_lines(), (std::vector<std::string>{"head A", tail.substr(0, 100), "head B",
+                                                          tail.substr(0, 100)}));
+}
+
 TEST_F(TailerTest, TruncateThenRegrowIsANewGeneration) {
   const std::string path = logs_dir + "/app.log";
   append(path, "first line of the old content\n");
