@@ -177,7 +177,7 @@ void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& 
     file->size = static_cast<uint64_t>(st.st_size);
     file->mtime_s = st.st_mtim.tv_sec;
     file->mtime_ns = mtime_ns(st);
-    file->last_growth_ms = clock_.now_us() / 1000;
+    file->last_growth_ms = clock_.monotonic_ms();
     file->fingerprint = take_fingerprint(fd).value_or(Fingerprint{});
     file->read_check = file->sent = file->acked = start_check();
     const Source* reader = source_of(*file);  // none while restoring: configure() sets it
@@ -280,7 +280,7 @@ void Tailer::resume_restored(std::unique_ptr<File> file, int fd, const std::stri
   file->size = static_cast<uint64_t>(st.st_size);
   file->mtime_s = st.st_mtim.tv_sec;
   file->mtime_ns = mtime_ns(st);
-  file->last_growth_ms = clock_.now_us() / 1000;
+  file->last_growth_ms = clock_.monotonic_ms();
   file->splitter = std::make_unique<LineSplitter>(64 * 1024, file->acked.end);
   if (path != checkpoint_path) {
     TRIB_LOG(tail, info, "[tail:{}] generation {} found at {} after rotations", file->source_path,
@@ -450,7 +450,7 @@ void Tailer::track_new_file(Source& source, const std::string& path, int fd, con
   file->size = static_cast<uint64_t>(st.st_size);
   file->mtime_s = st.st_mtim.tv_sec;
   file->mtime_ns = mtime_ns(st);
-  file->last_growth_ms = clock_.now_us() / 1000;
+  file->last_growth_ms = clock_.monotonic_ms();
   file->fingerprint = take_fingerprint(fd).value_or(Fingerprint{});
   const uint64_t start = from_end ? file->size : 0;
   file->read_check =
@@ -586,13 +586,22 @@ bool Tailer::continue_in_copy(File& file) {
   file.size = static_cast<uint64_t>(st.st_size);
   file.mtime_s = st.st_mtim.tv_sec;
   file.mtime_ns = mtime_ns(st);
-  file.last_growth_ms = clock_.now_us() / 1000;
+  file.last_growth_ms = clock_.monotonic_ms();
   file.state = State::rotated;
   by_identity_[file.identity] = &file;
   TRIB_LOG(tail, info, "[tail:{}] generation {} goes on from byte {} in {}, its copy",
            file.source_path, file.generation, file.splitter->fed(), file.path);
-  // Copies made by later copytruncates before this poll hold the generations in between.
-  adopt_unseen_rotations(file.source_path, RotatedAt{file.path, file.mtime_ns}, file.source_key);
+  // Other copies made since the generation before this one hold generations never seen in
+  // place: made by several copytruncates between two polls, or before a generation restored
+  // without a head (nothing read yet) got to its first read.
+  int64_t before = 0;
+  for (const auto& other : files_) {
+    if (other.get() != &file && other->source_path == file.source_path) {
+      before = std::max(before, other->mtime_ns);
+    }
+  }
+  adopt_unseen_rotations(
+      file.source_path, RotatedAt{file.path, before > 0 ? before : file.mtime_ns}, file.source_key);
   return true;
 }
 
@@ -608,7 +617,7 @@ void Tailer::new_generation(File& file, const std::string& why, Building& batch)
   next->source_key = file.source_key;
   next->fingerprint = take_fingerprint(next->fd).value_or(Fingerprint{});
   next->read_check = next->sent = next->acked = start_check();
-  next->last_growth_ms = clock_.now_us() / 1000;
+  next->last_growth_ms = clock_.monotonic_ms();
   next->splitter = std::make_unique<LineSplitter>(
       source != nullptr ? source->options.max_line_bytes : 64 * 1024, 0);
   TRIB_LOG(tail, warn, "[tail:{}] {}: generation {} read up to byte {}, generation {} starts at 0",
@@ -653,8 +662,11 @@ void Tailer::end_generation_here(File& file, Source* source, Building& batch) {
 double Tailer::take_tokens(Source& source, double wanted) {
   const uint64_t rate = source.options.rate_limit;
   if (rate == 0) return wanted;
-  const int64_t now = clock_.now_us() / 1000;
-  if (source.tokens_at_ms == 0) source.tokens = static_cast<double>(rate);
+  const int64_t now = clock_.monotonic_ms();
+  if (source.tokens_at_ms < 0) {  // a full bucket to start with
+    source.tokens = static_cast<double>(rate);
+    source.tokens_at_ms = now;
+  }
   source.tokens = std::min(static_cast<double>(rate),
                            source.tokens + static_cast<double>(now - source.tokens_at_ms) *
                                                static_cast<double>(rate) / 1000.0);
@@ -744,10 +756,11 @@ void Tailer::note_position(File& file, Building& batch) {
 }
 
 void Tailer::finish_if_quiet(File& file, Building& batch) {
-  const int64_t now = clock_.now_us() / 1000;
-  if (file.splitter->fed() < file.size || now - file.last_growth_ms < limits_.rotate_wait.count()) {
+  if (file.splitter->fed() < file.size ||
+      clock_.monotonic_ms() - file.last_growth_ms < limits_.rotate_wait.count()) {
     return;
   }
+  const int64_t now = clock_.now_us() / 1000;
   Source* source = source_of(file);
   if (source != nullptr) {
     file.splitter->flush([&](const Line& line) {
@@ -805,7 +818,7 @@ void Tailer::poll() {
   Building batch;
   for (auto& gap : restored_gaps_) batch.gaps.gaps.push_back(std::move(gap));
   restored_gaps_.clear();
-  const int64_t now_ms = clock_.now_us() / 1000;
+  const int64_t now_ms = clock_.monotonic_ms();
   inflight_at_poll_ = inflight_bytes();
   backlog_ = false;
   // new_generation() appends to files_: iterate by index over the files present now.

@@ -126,8 +126,8 @@ class Tailer {
     std::string key;   // the paths joined: identifies the source across reloads
     LogSourceOptions options;
     std::unique_ptr<LineProcessor> processor;
-    double tokens = 0;  // rate limit bucket, bytes
-    int64_t tokens_at_ms = 0;
+    double tokens = 0;          // rate limit bucket, bytes
+    int64_t tokens_at_ms = -1;  // monotonic; -1: not started
     bool scanned = false;
   };
   struct File {

@@ -486,6 +486,33 @@ TEST_F(TailerTest, RateLimitDelaysButNeverDrops) {
             (std::vector<std::string>{"0123456789", "abcdefghij", "KLMNOPQRST"}));
 }
 
+// The wall clock stepped back an hour (NTP, an operator): rate limits and the quiet time of a
+// rotated file run on the monotonic clock, so reading neither stalls nor pins the file; records
+// carry the wall clock as it now reads.
+TEST_F(TailerTest, TheWallClockSteppedBackStallsNothing) {
+  options.sources[0].rate_limit = 10;  // bytes per second
+  ASSERT_TRUE(tailer->configure(options).ok());
+  const std::string path = logs_dir + "/app.log";
+  append(path, "0123456789\n");
+  settle(3);
+  fs::rename(path, logs_dir + "/app.log.1");
+  append(logs_dir + "/app.log.1", "abcdefghij\n");
+  const int64_t stepped_to = clock.now_s() - 3600;
+  clock.set_s(stepped_to);
+  for (int i = 0; i < 4; ++i) {
+    clock.advance_s(1);
+    tailer->scan();
+    tailer->poll();
+    parent.ack_all(*tailer);
+  }
+  EXPECT_EQ(parent.all_lines(), (std::vector<std::string>{"0123456789", "abcdefghij"}));
+  for (const auto& [key, record] : parent.stored) {
+    if (record.line == "abcdefghij") EXPECT_LT(record.time_ms / 1000, stepped_to + 10);
+  }
+  // Quiet for rotate_wait (1 s here) by the monotonic clock: finished and closed.
+  EXPECT_EQ(tailer->stats().sources.at("logs.sources.0").files, 0U);
+}
+
 TEST_F(TailerTest, DirectoriesAndFifosWhereFilesWereExpectedAreSkipped) {
   fs::create_directories(logs_dir + "/dir.log");
   ASSERT_EQ(::mkfifo((logs_dir + "/fifo.log").c_str(), 0600), 0);
