@@ -265,7 +265,13 @@ uint16_t free_port() {
   return ntohs(addr.sin_port);
 }
 
-std::string agent_binary() { return std::string(TRIB_BINARY_DIR) + "/tributary-agent"; }
-std::string parent_binary() { return std::string(TRIB_BINARY_DIR) + "/tributary-parent"; }
+// TRIB_BINARY_DIR in the environment points the tests at other binaries (a copy, a package).
+std::string binary_dir() {
+  const char* dir = std::getenv("TRIB_BINARY_DIR");
+  return dir != nullptr ? dir : TRIB_BINARY_DIR;
+}
+
+std::string agent_binary() { return binary_dir() + "/tributary-agent"; }
+std::string parent_binary() { return binary_dir() + "/tributary-parent"; }
 
 }  // namespace trib::test
