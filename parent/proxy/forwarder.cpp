@@ -101,7 +101,8 @@ uint64_t Forwarder::connect(const model::HostInfo& host, const std::vector<std::
   Link& link = open_link(host, path, path_guids);
   link.downstream = true;
   link.clean_end = false;
-  link.chart_slots.clear();  // downstream slots are per connection
+  // chart_slots stay: a new downstream connection defines every chart again before its rows
+  // use the slot, and a HostDef repeated mid-stream (new labels) keeps the charts.
   return link.sender->relayed_through();
 }
 

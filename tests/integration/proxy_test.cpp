@@ -1,0 +1,374 @@
+// Proxies as users run them: agent -> proxy -> central parent, real binaries on loopback. The
+// central parent sees the agent two hops away with its GUID and path, and holds every sample and
+// every log line once after the proxy is killed -9 or the central parent is stopped for a while.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "integration/cluster.h"
+
+namespace trib::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+int64_t now_s() { return static_cast<int64_t>(::time(nullptr)); }
+
+// One tributary-parent with its own directories and ports under the test's TempDir.
+class ParentNode {
+ public:
+  ParentNode(const TempDir& dir, std::string name)
+      : dir_(dir / name), name_(std::move(name)), port_(free_port()) {}
+
+  uint16_t port() const { return port_; }
+  const std::string& name() const { return name_; }
+
+  void configure(const std::string& stream_conf, const std::string& memory_mode = "ram") {
+    write_file(dir_ + "/etc/stream.conf", stream_conf);
+    write_file(dir_ + "/etc/parent.yaml", "hostname: " + name_ +
+                                              "\nfleet:\n  enabled: false\nstorage:\n  "
+                                              "memory_mode: " +
+                                              memory_mode + "\n");
+  }
+  void start() {
+    process_ = std::make_unique<Process>(
+        parent_binary(),
+        std::vector<std::string>{"--config-dir", dir_ + "/etc", "--data-dir", dir_ + "/data",
+                                 "--port", std::to_string(port_)},
+        log_path());
+    ASSERT_TRUE(eventually([&] { return http_get(port_, "/api/v1/info").status == 200; })) << log();
+  }
+  void kill_hard() {
+    process_->kill_hard();
+    process_.reset();
+  }
+  void stop() {
+    EXPECT_EQ(process_->stop(), 0) << log();
+    process_.reset();
+  }
+
+  std::optional<json> get_json(const std::string& path) {
+    const auto r = http_get(port_, path);
+    if (r.status != 200) return std::nullopt;
+    auto parsed = json::parse(r.body, nullptr, false);
+    if (parsed.is_discarded()) return std::nullopt;
+    return parsed;
+  }
+  // This parent's /api/v1/hosts entry for `guid`.
+  std::optional<json> host(const std::string& guid) {
+    auto hosts = get_json("/api/v1/hosts");
+    if (!hosts) return std::nullopt;
+    for (const auto& h : (*hosts)["hosts"]) {
+      if (h.value("guid", "") == guid) return h;
+    }
+    return std::nullopt;
+  }
+  std::string guid() {
+    auto info = get_json("/api/v1/info");
+    return info ? info->value("uid", "") : "";
+  }
+  std::string log() const { return read_file(log_path()); }
+
+ private:
+  std::string log_path() const { return dir_ + ".log"; }
+
+  std::string dir_;
+  std::string name_;
+  uint16_t port_;
+  std::unique_ptr<Process> process_;
+};
+
+std::string key_section(const std::string& memory_mode) {
+  return std::string("[") + kApiKey + "]\n  enabled = yes\n  allow from = *\n" +
+         "  default memory mode = " + memory_mode + "\n";
+}
+
+std::string stream_section(uint16_t port, const std::string& extra = "") {
+  return "[stream]\n  enabled = yes\n  destination = 127.0.0.1:" + std::to_string(port) +
+         "\n  api key = " + kApiKey + "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n" +
+         extra;
+}
+
+// An agent streaming to `port`, tailing <dir>/app.log.
+std::unique_ptr<Process> start_agent(const TempDir& dir, const std::string& name, uint16_t port,
+                                     const std::string& log_dir) {
+  const std::string home = dir / name;
+  write_file(home + "/etc/stream.conf", stream_section(port));
+  write_file(home + "/etc/agent.yaml",
+             "hostname: " + name + "\nlogs:\n  scan_interval: 1s\n  sources:\n    - paths: [\"" +
+                 log_dir + "/*.log\"]\n      start_at: beginning\n");
+  return std::make_unique<Process>(
+      agent_binary(),
+      std::vector<std::string>{"--config-dir", home + "/etc", "--data-dir", home + "/data"},
+      dir / (name + ".log"));
+}
+
+std::string agent_guid(const TempDir& dir, const std::string& name) {
+  std::string guid = read_file(dir / (name + "/data/machine.guid"));
+  while (!guid.empty() && (guid.back() == '\n' || guid.back() == ' ')) guid.pop_back();
+  return guid;
+}
+
+// Appends a numbered line to a log file every 100 ms until stopped; remembers every line.
+class LogWriter {
+ public:
+  explicit LogWriter(std::string path) : path_(std::move(path)) {
+    thread_ = std::thread([this] {
+      for (int i = 0; !stop_; ++i) {
+        const std::string line = "proxy test line " + std::to_string(i);
+        {
+          std::ofstream out(path_, std::ios::app);
+          out << line << "\n";
+        }
+        {
+          std::lock_guard lock(mutex_);
+          lines_.push_back(line);
+        }
+        std::this_thread::sleep_for(100ms);
+      }
+    });
+  }
+  ~LogWriter() { stop(); }
+  void stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  std::vector<std::string> lines() {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  std::string path_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<std::string> lines_;
+  std::thread thread_;
+};
+
+// agent -> proxy (headless: memory mode none, forwards everything) -> central (dbengine).
+class ProxyChain : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(log_dir_);
+    central_.configure(key_section("dbengine"));
+    central_.start();
+    proxy_.configure(stream_section(central_.port()) + key_section("none"), "none");
+    proxy_.start();
+    agent_ = start_agent(dir_, "agent-a", proxy_.port(), log_dir_);
+    ASSERT_TRUE(eventually([&] { return !agent_guid(dir_, "agent-a").empty(); }, 5s));
+    guid_ = agent_guid(dir_, "agent-a");
+  }
+
+  std::string logs() {
+    return "--- central\n" + central_.log() + "--- proxy\n" + proxy_.log() + "--- agent\n" +
+           read_file(dir_ / "agent-a.log");
+  }
+
+  // The agent at the central parent: two hops away, through the proxy, with data.
+  bool agent_arrived() {
+    auto h = central_.host(guid_);
+    return h && (*h)["reachable"] == true && (*h)["hops"] == 2 && (*h)["last_data"].is_number();
+  }
+
+  // The seconds in [from, to] for which the central parent has no system.uptime value of the
+  // agent (it changes every second, so a hole is a lost sample).
+  std::vector<int64_t> missing_seconds(int64_t from, int64_t to) {
+    const int64_t points = to - from + 1;
+    auto data = central_.get_json(
+        "/host/" + guid_ + "/api/v1/data?chart=system.uptime&after=" + std::to_string(from) +
+        "&before=" + std::to_string(to) + "&points=" + std::to_string(points) +
+        "&group=average&format=json");
+    std::set<int64_t> present;
+    if (data) {
+      for (const auto& row : (*data)["data"]) {
+        if (row.size() >= 2 && row[1].is_number()) present.insert(row[0].get<int64_t>());
+      }
+    }
+    std::vector<int64_t> missing;
+    for (int64_t t = from; t <= to; ++t) {
+      if (!present.contains(t)) missing.push_back(t);
+    }
+    return missing;
+  }
+
+  // Every log line the central parent holds for the agent, with how often.
+  std::map<std::string, int> central_lines() {
+    std::map<std::string, int> seen;
+    std::string cursor;
+    for (;;) {
+      auto page = central_.get_json("/host/" + guid_ + "/api/v1/logs?limit=10000&cursor=" + cursor);
+      if (!page || (*page)["records"].empty()) return seen;
+      for (const auto& r : (*page)["records"]) ++seen[r["line"].get<std::string>()];
+      cursor = (*page)["next_cursor"];
+    }
+  }
+
+  // Each written line exactly once; a description of what is wrong, empty when all is well.
+  std::string check_lines(const std::vector<std::string>& written) {
+    auto seen = central_lines();
+    std::string problems;
+    size_t missing = 0;
+    for (const auto& line : written) {
+      const int n = seen[line];
+      if (n == 0 && ++missing <= 5) problems += "missing: " + line + "\n";
+      if (n > 1) problems += "duplicated " + std::to_string(n) + "x: " + line + "\n";
+    }
+    if (missing > 0) problems += std::to_string(missing) + " missing in all\n";
+    return problems;
+  }
+
+  // Runs `outage` while the agent collects and writes log lines, then checks that the central
+  // parent holds every second of the run and every line once.
+  void expect_no_loss_across(const std::function<void()>& outage) {
+    ASSERT_TRUE(eventually([&] { return agent_arrived(); }, 20s)) << logs();
+    LogWriter writer(log_dir_ + "/app.log");
+    // A few seconds of normal streaming before and after the outage.
+    ASSERT_TRUE(eventually([&] { return (*central_.host(guid_))["last_data"] > 0; }, 10s));
+    std::this_thread::sleep_for(3s);
+    const int64_t from = now_s() - 2;
+    outage();
+    // Caught up: the agent's data at the central parent is current again.
+    const int64_t back = now_s();
+    ASSERT_TRUE(eventually(
+        [&] {
+          auto h = central_.host(guid_);
+          return h && (*h)["last_data"].is_number() && (*h)["last_data"] >= back + 2;
+        },
+        30s))
+        << logs();
+    writer.stop();
+    const int64_t to = back;
+    std::vector<int64_t> missing;
+    eventually(
+        [&] {
+          missing = missing_seconds(from, to);
+          return missing.empty();
+        },
+        10s);
+    EXPECT_TRUE(missing.empty()) << missing.size() << " second(s) missing of " << to - from + 1
+                                 << ", first " << missing.front() - from << " s after the start\n"
+                                 << logs();
+    const auto written = writer.lines();
+    std::string problems;
+    eventually(
+        [&] {
+          problems = check_lines(written);
+          return problems.empty();
+        },
+        15s);
+    EXPECT_EQ(problems, "") << written.size() << " lines written\n" << logs();
+  }
+
+  TempDir dir_;
+  std::string log_dir_ = dir_ / "app-logs";
+  ParentNode central_{dir_, "central"};
+  ParentNode proxy_{dir_, "proxy"};
+  std::unique_ptr<Process> agent_;
+  std::string guid_;
+};
+
+TEST_F(ProxyChain, CentralSeesTheAgentTwoHopsAwayWithItsGuidAndPath) {
+  ASSERT_TRUE(eventually([&] { return agent_arrived(); }, 20s)) << logs();
+  const auto agent = *central_.host(guid_);
+  EXPECT_EQ(agent["hostname"], "agent-a");
+  EXPECT_EQ(agent["path"], json::array({"proxy"}));
+  EXPECT_EQ(agent["memory_mode"], "dbengine");
+  EXPECT_GE(agent["connected_since"].get<int64_t>(), now_s() - 60);
+  EXPECT_LE(agent["lag_seconds"].get<int64_t>(), 10);
+
+  // The proxy's own host is forwarded too, one hop away, and the proxy lists the agent directly.
+  const std::string proxy_guid = proxy_.guid();
+  ASSERT_TRUE(eventually([&] { return central_.host(proxy_guid).has_value(); }, 10s)) << logs();
+  EXPECT_EQ((*central_.host(proxy_guid))["hops"], 1);
+  EXPECT_EQ((*central_.host(proxy_guid))["path"], json::array());
+  const auto at_proxy = proxy_.host(guid_);
+  ASSERT_TRUE(at_proxy);
+  EXPECT_EQ((*at_proxy)["hops"], 1);
+  EXPECT_EQ((*at_proxy)["memory_mode"], "none");
+
+  // The same fields in /api/v1/info's mirrored_hosts_status.
+  auto info = central_.get_json("/api/v1/info");
+  ASSERT_TRUE(info);
+  bool listed = false;
+  for (const auto& h : (*info)["mirrored_hosts_status"]) {
+    if (h["guid"] != guid_) continue;
+    listed = true;
+    EXPECT_EQ(h["hops"], 2);
+    EXPECT_EQ(h["path"], json::array({"proxy"}));
+    EXPECT_TRUE(h["connected_since"].is_number());
+    EXPECT_TRUE(h["last_data"].is_number());
+    EXPECT_TRUE(h["lag_seconds"].is_number());
+  }
+  EXPECT_TRUE(listed);
+  // Charts keep their ids and the data its timestamps: recent rows are there.
+  auto data = central_.get_json("/host/agent-a/api/v1/data?chart=system.cpu&after=-10");
+  ASSERT_TRUE(data);
+  EXPECT_GE((*data)["data"].size(), 3u);
+}
+
+TEST_F(ProxyChain, ProxyKilledNineThenRestartedLosesNoSampleAndNoLine) {
+  expect_no_loss_across([&] {
+    proxy_.kill_hard();
+    std::this_thread::sleep_for(6s);
+    proxy_.start();
+  });
+}
+
+TEST_F(ProxyChain, CentralStoppedThenRestartedLosesNoSampleAndNoLine) {
+  expect_no_loss_across([&] {
+    central_.stop();
+    std::this_thread::sleep_for(6s);
+    central_.start();
+  });
+}
+
+// Two parents forwarding to each other: the agent's stream, forwarded A -> B -> A, is refused
+// when it comes back to A, and A's own host is refused when B forwards it back.
+TEST(ProxyLoop, AChainThatLoopsBackIsRefusedWithALogLine) {
+  TempDir dir;
+  ParentNode a(dir, "loop-a");
+  ParentNode b(dir, "loop-b");
+  a.configure(stream_section(b.port()) + key_section("none"), "none");
+  b.configure(stream_section(a.port()) + key_section("none"), "none");
+  a.start();
+  b.start();
+  const std::string log_dir = dir / "logs";
+  std::filesystem::create_directories(log_dir);
+  auto agent = start_agent(dir, "looper", a.port(), log_dir);
+  ASSERT_TRUE(eventually([&] { return !agent_guid(dir, "looper").empty(); }, 5s));
+  const std::string guid = agent_guid(dir, "looper");
+  // B has the agent through A...
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto h = b.host(guid);
+        return h && (*h)["hops"] == 2 && (*h)["path"] == json::array({"loop-a"});
+      },
+      20s))
+      << a.log() << b.log();
+  // ...and A refuses it when B forwards it back, naming the loop.
+  ASSERT_TRUE(eventually(
+      [&] { return a.log().find("'REJECTED - STREAM LOOP'") != std::string::npos; }, 15s))
+      << a.log();
+  EXPECT_NE(a.log().find("path loop-b > loop-a"), std::string::npos) << a.log();
+  // A's own host never comes back to it: refused as its own GUID.
+  EXPECT_TRUE(
+      eventually([&] { return a.log().find("IDENTICAL TO PARENT") != std::string::npos; }, 15s))
+      << a.log();
+  // The agent stays at A directly, one hop.
+  const auto at_a = a.host(guid);
+  ASSERT_TRUE(at_a);
+  EXPECT_EQ((*at_a)["hops"], 1);
+  EXPECT_EQ((*at_a)["reachable"], true);
+}
+
+}  // namespace
+}  // namespace trib::test
