@@ -370,5 +370,41 @@ TEST(ProxyLoop, AChainThatLoopsBackIsRefusedWithALogLine) {
   EXPECT_EQ((*at_a)["reachable"], true);
 }
 
+// A proxy with two central parents as destinations fails over to the second when the first
+// stops, and back when the second stops after the first returned.
+TEST(ProxyFailover, MovesBetweenTwoCentralParents) {
+  TempDir dir;
+  ParentNode first(dir, "central-1");
+  ParentNode second(dir, "central-2");
+  ParentNode proxy(dir, "proxy");
+  first.configure(key_section("ram"));
+  second.configure(key_section("ram"));
+  proxy.configure("[stream]\n  enabled = yes\n  destination = 127.0.0.1:" +
+                      std::to_string(first.port()) + " 127.0.0.1:" +
+                      std::to_string(second.port()) + "\n  api key = " + kApiKey +
+                      "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n" +
+                      key_section("none"),
+                  "none");
+  first.start();
+  second.start();
+  proxy.start();
+  const std::string log_dir = dir / "logs";
+  std::filesystem::create_directories(log_dir);
+  auto agent = start_agent(dir, "agent-f", proxy.port(), log_dir);
+  ASSERT_TRUE(eventually([&] { return !agent_guid(dir, "agent-f").empty(); }, 5s));
+  const std::string guid = agent_guid(dir, "agent-f");
+  const auto streaming_at = [&](ParentNode& central) {
+    auto h = central.host(guid);
+    return h && (*h)["reachable"] == true && (*h)["hops"] == 2 &&
+           (*h)["lag_seconds"].is_number() && (*h)["lag_seconds"] <= 5;
+  };
+  ASSERT_TRUE(eventually([&] { return streaming_at(first); }, 20s)) << proxy.log();
+  first.stop();
+  ASSERT_TRUE(eventually([&] { return streaming_at(second); }, 20s)) << proxy.log();
+  first.start();
+  second.stop();
+  EXPECT_TRUE(eventually([&] { return streaming_at(first); }, 20s)) << proxy.log();
+}
+
 }  // namespace
 }  // namespace trib::test
