@@ -676,10 +676,14 @@ void Sender::on_spool_dropped(const std::vector<Message>& dropped, const Pending
       gaps.seq = logs->seq;
       replacements.push_back(Pending{std::move(gaps), 0, false, 0});
     }
-    // Nothing before them was written on this connection (they were the oldest), so the front
-    // is still unsent.
-    for (auto it = replacements.rbegin(); it != replacements.rend(); ++it) {
-      if (spool(*it).ok()) pending_.push_front(std::move(*it));
+    // In order among the queued batches (earlier gap records included); nothing before them
+    // was written on this connection, since the dropped batches were the oldest.
+    for (auto& replacement : replacements) {
+      if (!spool(replacement).ok()) continue;
+      const auto at = std::find_if(pending_.begin(), pending_.end(), [&](Pending& queued) {
+        return queued.seq() > replacement.seq();
+      });
+      pending_.insert(at, std::move(replacement));
     }
   } else {
     GapsMsg gaps = gaps_for_dropped(dropped, now_ms);

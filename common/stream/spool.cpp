@@ -116,6 +116,12 @@ Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t k
   TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
   while (more && stored_bytes_ + room > max_size_ && lmdb::read_u64_be(cursor.key()) < keep_seq) {
     auto message = decode(cursor.value());
+    if (message.ok() && std::holds_alternative<GapsMsg>(message->batch)) {
+      // Gap records are how the receiver learns what will never come (often of batches dropped
+      // here): they stay, and they are small.
+      TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+      continue;
+    }
     if (message.ok()) dropped.push_back(std::move(message->batch));
     stored_bytes_ -= std::min<uint64_t>(stored_bytes_, cursor.value().size());
     TRIB_TRY(cursor.erase_current());

@@ -3,8 +3,8 @@
 // under its sequence number, before it is sent, and removed when the receiver acknowledges it. A
 // restarted sender (agent or proxy) loads what is left and sends it again with its original
 // sequence numbers and timestamps, so an outage or a kill -9 loses nothing within max_size.
-// When max_size is reached the oldest batches go; the sender then sends gap records for the log
-// bytes they held.
+// When max_size is reached the oldest batches go (gap records excepted); the sender then sends
+// gap records for the log bytes they held.
 //
 // LMDB (<data dir>/spool), one environment per sender. Used on the sender's loop only.
 

@@ -830,5 +830,41 @@ TEST_F(SenderTest, SendChartsMatchingLeavesTheOtherChartsAndTheirRowsOut) {
   stop(sender);
 }
 
+TEST_F(SenderTest, AFullRelaySpoolReplacesEachDroppedLogBatchByItsGapUnderTheSameNumber) {
+  test::TempDir dir;
+  FakeReceiver receiver(loop_);
+  SenderOptions offline;  // the upstream parent appears only later
+  offline.spool_dir = dir / "spool";
+  offline.spool_max_size = 700;
+  Sender relay(loop_, offline, origin(1), SenderMode::relay);
+  relay.start();
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    LogsMsg logs{5, seq, {{"/a.log", {}}}, {{0, 1, seq * 100, 5, 0, std::string(90, 'x'), {}}}};
+    ASSERT_TRUE(relay.relay(std::move(logs)).ok());
+  }
+  EXPECT_GT(relay.stats().spool_dropped, 0U);
+  auto options = options_for(receiver.destination());
+  options.spool_dir = offline.spool_dir;
+  options.spool_max_size = offline.spool_max_size;
+  relay.reconfigure(options);
+  run_until([&] { return relay.drained(); });
+  // Every number arrives once, in order: gap records for the dropped batches, then the logs.
+  std::vector<uint64_t> seqs;
+  for (const auto& m : receiver.last().received) {
+    if (const auto* gaps = std::get_if<GapsMsg>(&m)) {
+      seqs.push_back(gaps->seq);
+      ASSERT_EQ(gaps->gaps.size(), 1U);
+      EXPECT_EQ(gaps->gaps[0].from, gaps->seq * 100);
+      EXPECT_EQ(gaps->gaps[0].to, gaps->seq * 100 + 91);
+    } else if (const auto* logs = std::get_if<LogsMsg>(&m)) {
+      seqs.push_back(logs->seq);
+    }
+  }
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_FALSE(receiver.last().protocol_error.has_value());
+  EXPECT_EQ(receiver.last().stored_gaps.size(), relay.stats().spool_dropped);
+  stop(relay);
+}
+
 }  // namespace
 }  // namespace trib::stream
