@@ -1,12 +1,16 @@
 // Proxies as users run them: agent -> proxy -> central parent, real binaries on loopback. The
 // central parent sees the agent two hops away with its GUID and path, and holds every sample and
 // every log line once after the proxy is killed -9 or the central parent is stopped for a while.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -22,14 +26,54 @@ using nlohmann::json;
 
 int64_t now_s() { return static_cast<int64_t>(::time(nullptr)); }
 
+// Where a process runs: a network namespace (empty: this one, on loopback) and the address
+// the previous hop of the chain reaches it at.
+struct Zone {
+  std::string ns;
+  std::string address = "127.0.0.1";
+};
+
+// `ip`, for the namespace test; empty when it is not installed.
+std::string ip_binary() {
+  for (const char* path : {"/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"}) {
+    if (::access(path, X_OK) == 0) return path;
+  }
+  return "";
+}
+
+// GET http://127.0.0.1:<port><path> from inside network namespace `ns` (a thread of its own
+// joins it, so the test process stays where it is).
+HttpResult http_in(const std::string& ns, uint16_t port, const std::string& path) {
+  if (ns.empty()) return http_get(port, path);
+  HttpResult result;
+  std::thread([&] {
+    const int fd = ::open(("/var/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    const bool joined = ::setns(fd, CLONE_NEWNET) == 0;
+    ::close(fd);
+    if (joined) result = http_get(port, path);
+  }).join();
+  return result;
+}
+
+// A binary and its arguments, run inside `zone` (through `ip netns exec`, which execs it: the
+// pid is the binary's, so a kill -9 reaches it).
+std::unique_ptr<Process> run_in(const Zone& zone, const std::string& binary,
+                                std::vector<std::string> args, const std::string& log) {
+  if (zone.ns.empty()) return std::make_unique<Process>(binary, args, log);
+  args.insert(args.begin(), {"netns", "exec", zone.ns, binary});
+  return std::make_unique<Process>(ip_binary(), args, log);
+}
+
 // One tributary-parent with its own directories and ports under the test's TempDir.
 class ParentNode {
  public:
-  ParentNode(const TempDir& dir, std::string name)
-      : dir_(dir / name), name_(std::move(name)), port_(free_port()) {}
+  ParentNode(const TempDir& dir, std::string name, Zone zone = {})
+      : dir_(dir / name), name_(std::move(name)), zone_(std::move(zone)), port_(free_port()) {}
 
   uint16_t port() const { return port_; }
   const std::string& name() const { return name_; }
+  const std::string& address() const { return zone_.address; }
 
   void configure(const std::string& stream_conf, const std::string& memory_mode = "ram") {
     write_file(dir_ + "/etc/stream.conf", stream_conf);
@@ -39,12 +83,12 @@ class ParentNode {
                                               memory_mode + "\n");
   }
   void start() {
-    process_ = std::make_unique<Process>(
-        parent_binary(),
-        std::vector<std::string>{"--config-dir", dir_ + "/etc", "--data-dir", dir_ + "/data",
-                                 "--port", std::to_string(port_)},
-        log_path());
-    ASSERT_TRUE(eventually([&] { return http_get(port_, "/api/v1/info").status == 200; })) << log();
+    process_ = run_in(zone_, parent_binary(),
+                      {"--config-dir", dir_ + "/etc", "--data-dir", dir_ + "/data", "--port",
+                       std::to_string(port_)},
+                      log_path());
+    ASSERT_TRUE(eventually([&] { return http_in(zone_.ns, port_, "/api/v1/info").status == 200; }))
+        << log();
   }
   void kill_hard() {
     process_->kill_hard();
@@ -56,7 +100,7 @@ class ParentNode {
   }
 
   std::optional<json> get_json(const std::string& path) {
-    const auto r = http_get(port_, path);
+    const auto r = http_in(zone_.ns, port_, path);
     if (r.status != 200) return std::nullopt;
     auto parsed = json::parse(r.body, nullptr, false);
     if (parsed.is_discarded()) return std::nullopt;
@@ -82,6 +126,7 @@ class ParentNode {
 
   std::string dir_;
   std::string name_;
+  Zone zone_;
   uint16_t port_;
   std::unique_ptr<Process> process_;
 };
@@ -91,25 +136,76 @@ std::string key_section(const std::string& memory_mode) {
          "  default memory mode = " + memory_mode + "\n";
 }
 
-std::string stream_section(uint16_t port, const std::string& extra = "") {
-  return "[stream]\n  enabled = yes\n  destination = 127.0.0.1:" + std::to_string(port) +
-         "\n  api key = " + kApiKey + "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n" +
-         extra;
+std::string stream_section(const std::string& address, uint16_t port) {
+  return "[stream]\n  enabled = yes\n  destination = " + address + ":" + std::to_string(port) +
+         "\n  api key = " + kApiKey + "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n";
 }
+std::string stream_section(const ParentNode& to) { return stream_section(to.address(), to.port()); }
 
-// An agent streaming to `port`, tailing <dir>/app.log.
-std::unique_ptr<Process> start_agent(const TempDir& dir, const std::string& name, uint16_t port,
-                                     const std::string& log_dir) {
+// An agent in `zone` streaming to `to`, tailing <log_dir>/*.log.
+std::unique_ptr<Process> start_agent(const TempDir& dir, const std::string& name,
+                                     const ParentNode& to, const std::string& log_dir,
+                                     const Zone& zone = {}) {
   const std::string home = dir / name;
-  write_file(home + "/etc/stream.conf", stream_section(port));
+  write_file(home + "/etc/stream.conf", stream_section(to));
   write_file(home + "/etc/agent.yaml",
              "hostname: " + name + "\nlogs:\n  scan_interval: 1s\n  sources:\n    - paths: [\"" +
                  log_dir + "/*.log\"]\n      start_at: beginning\n");
-  return std::make_unique<Process>(
-      agent_binary(),
-      std::vector<std::string>{"--config-dir", home + "/etc", "--data-dir", home + "/data"},
-      dir / (name + ".log"));
+  return run_in(zone, agent_binary(), {"--config-dir", home + "/etc", "--data-dir", home + "/data"},
+                dir / (name + ".log"));
 }
+
+// Three network namespaces, as the acceptance test wants them: zone A (the agent) reaches only
+// the DMZ (the proxy), which reaches the central parent; veth pairs, no routing. Removed when
+// destroyed. made() is false when they cannot be made (no root, no `ip`, no netns support).
+class NetworkZones {
+ public:
+  NetworkZones() : tag_(std::to_string(::getpid())) {
+    if (ip_binary().empty()) {
+      why_ = "no ip binary";
+      return;
+    }
+    made_ = ip({"netns", "add", ns("a")}) && ip({"netns", "add", ns("d")}) &&
+            ip({"netns", "add", ns("c")}) && link("a", "d", "10.231.1") &&
+            link("d", "c", "10.231.2");
+  }
+  ~NetworkZones() {
+    for (const char* zone : {"a", "d", "c"})
+      (void)run_to_exit(ip_binary(), {"netns", "del", ns(zone)});
+  }
+  bool made() const { return made_; }
+  const std::string& why() const { return why_; }
+  Zone agent() const { return {ns("a"), "10.231.1.1"}; }
+  Zone dmz() const { return {ns("d"), "10.231.1.2"}; }      // as zone A reaches it
+  Zone central() const { return {ns("c"), "10.231.2.2"}; }  // as the DMZ reaches it
+
+ private:
+  std::string ns(const std::string& zone) const { return "trib-" + zone + "-" + tag_; }
+  bool ip(const std::vector<std::string>& args) {
+    const auto run = run_to_exit(ip_binary(), args);
+    if (run.exit_code != 0 && why_.empty())
+      why_ = "ip " + args[0] + " " + args[1] + ": " + run.output;
+    return run.exit_code == 0;
+  }
+  // A veth pair from zone `left` (<prefix>.1) to zone `right` (<prefix>.2), loopback up in both.
+  bool link(const std::string& left, const std::string& right, const std::string& prefix) {
+    const std::string l = "tv" + left + right + tag_;
+    const std::string r = "tv" + right + left + tag_;
+    return ip({"link", "add", l, "type", "veth", "peer", "name", r}) &&
+           ip({"link", "set", l, "netns", ns(left)}) &&
+           ip({"link", "set", r, "netns", ns(right)}) &&
+           ip({"-n", ns(left), "addr", "add", prefix + ".1/24", "dev", l}) &&
+           ip({"-n", ns(right), "addr", "add", prefix + ".2/24", "dev", r}) &&
+           ip({"-n", ns(left), "link", "set", l, "up"}) &&
+           ip({"-n", ns(right), "link", "set", r, "up"}) &&
+           ip({"-n", ns(left), "link", "set", "lo", "up"}) &&
+           ip({"-n", ns(right), "link", "set", "lo", "up"});
+  }
+
+  std::string tag_;
+  bool made_ = false;
+  std::string why_;
+};
 
 std::string agent_guid(const TempDir& dir, const std::string& name) {
   std::string guid = read_file(dir / (name + "/data/machine.guid"));
@@ -154,28 +250,33 @@ class LogWriter {
   std::thread thread_;
 };
 
-// agent -> proxy (headless: memory mode none, forwards everything) -> central (dbengine).
+// agent -> proxy (headless: memory mode none, forwards everything) -> central (dbengine), on
+// loopback, or in network namespaces for ProxyZones.
 class ProxyChain : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { start_chain({}, {}, {}); }
+
+  void start_chain(const Zone& agent_zone, const Zone& dmz, const Zone& central_zone) {
     std::filesystem::create_directories(log_dir_);
-    central_.configure(key_section("dbengine"));
-    central_.start();
-    proxy_.configure(stream_section(central_.port()) + key_section("none"), "none");
-    proxy_.start();
-    agent_ = start_agent(dir_, "agent-a", proxy_.port(), log_dir_);
+    central_ = std::make_unique<ParentNode>(dir_, "central", central_zone);
+    proxy_ = std::make_unique<ParentNode>(dir_, "proxy", dmz);
+    central_->configure(key_section("dbengine"));
+    central_->start();
+    proxy_->configure(stream_section(*central_) + key_section("none"), "none");
+    proxy_->start();
+    agent_ = start_agent(dir_, "agent-a", *proxy_, log_dir_, agent_zone);
     ASSERT_TRUE(eventually([&] { return !agent_guid(dir_, "agent-a").empty(); }, 5s));
     guid_ = agent_guid(dir_, "agent-a");
   }
 
   std::string logs() {
-    return "--- central\n" + central_.log() + "--- proxy\n" + proxy_.log() + "--- agent\n" +
+    return "--- central\n" + central_->log() + "--- proxy\n" + proxy_->log() + "--- agent\n" +
            read_file(dir_ / "agent-a.log");
   }
 
   // The agent at the central parent: two hops away, through the proxy, with data.
   bool agent_arrived() {
-    auto h = central_.host(guid_);
+    auto h = central_->host(guid_);
     return h && (*h)["reachable"] == true && (*h)["hops"] == 2 && (*h)["last_data"].is_number();
   }
 
@@ -183,7 +284,7 @@ class ProxyChain : public ::testing::Test {
   // agent (it changes every second, so a hole is a lost sample).
   std::vector<int64_t> missing_seconds(int64_t from, int64_t to) {
     const int64_t points = to - from + 1;
-    auto data = central_.get_json(
+    auto data = central_->get_json(
         "/host/" + guid_ + "/api/v1/data?chart=system.uptime&after=" + std::to_string(from) +
         "&before=" + std::to_string(to) + "&points=" + std::to_string(points) +
         "&group=average&format=json");
@@ -205,7 +306,8 @@ class ProxyChain : public ::testing::Test {
     std::map<std::string, int> seen;
     std::string cursor;
     for (;;) {
-      auto page = central_.get_json("/host/" + guid_ + "/api/v1/logs?limit=10000&cursor=" + cursor);
+      auto page =
+          central_->get_json("/host/" + guid_ + "/api/v1/logs?limit=10000&cursor=" + cursor);
       if (!page || (*page)["records"].empty()) return seen;
       for (const auto& r : (*page)["records"]) ++seen[r["line"].get<std::string>()];
       cursor = (*page)["next_cursor"];
@@ -232,7 +334,7 @@ class ProxyChain : public ::testing::Test {
     ASSERT_TRUE(eventually([&] { return agent_arrived(); }, 20s)) << logs();
     LogWriter writer(log_dir_ + "/app.log");
     // A few seconds of normal streaming before and after the outage.
-    ASSERT_TRUE(eventually([&] { return (*central_.host(guid_))["last_data"] > 0; }, 10s));
+    ASSERT_TRUE(eventually([&] { return (*central_->host(guid_))["last_data"] > 0; }, 10s));
     std::this_thread::sleep_for(3s);
     const int64_t from = now_s() - 2;
     outage();
@@ -240,7 +342,7 @@ class ProxyChain : public ::testing::Test {
     const int64_t back = now_s();
     ASSERT_TRUE(eventually(
         [&] {
-          auto h = central_.host(guid_);
+          auto h = central_->host(guid_);
           return h && (*h)["last_data"].is_number() && (*h)["last_data"] >= back + 2;
         },
         30s))
@@ -270,15 +372,15 @@ class ProxyChain : public ::testing::Test {
 
   TempDir dir_;
   std::string log_dir_ = dir_ / "app-logs";
-  ParentNode central_{dir_, "central"};
-  ParentNode proxy_{dir_, "proxy"};
+  std::unique_ptr<ParentNode> central_;
+  std::unique_ptr<ParentNode> proxy_;
   std::unique_ptr<Process> agent_;
   std::string guid_;
 };
 
 TEST_F(ProxyChain, CentralSeesTheAgentTwoHopsAwayWithItsGuidAndPath) {
   ASSERT_TRUE(eventually([&] { return agent_arrived(); }, 20s)) << logs();
-  const auto agent = *central_.host(guid_);
+  const auto agent = *central_->host(guid_);
   EXPECT_EQ(agent["hostname"], "agent-a");
   EXPECT_EQ(agent["path"], json::array({"proxy"}));
   EXPECT_EQ(agent["memory_mode"], "dbengine");
@@ -286,17 +388,17 @@ TEST_F(ProxyChain, CentralSeesTheAgentTwoHopsAwayWithItsGuidAndPath) {
   EXPECT_LE(agent["lag_seconds"].get<int64_t>(), 10);
 
   // The proxy's own host is forwarded too, one hop away, and the proxy lists the agent directly.
-  const std::string proxy_guid = proxy_.guid();
-  ASSERT_TRUE(eventually([&] { return central_.host(proxy_guid).has_value(); }, 10s)) << logs();
-  EXPECT_EQ((*central_.host(proxy_guid))["hops"], 1);
-  EXPECT_EQ((*central_.host(proxy_guid))["path"], json::array());
-  const auto at_proxy = proxy_.host(guid_);
+  const std::string proxy_guid = proxy_->guid();
+  ASSERT_TRUE(eventually([&] { return central_->host(proxy_guid).has_value(); }, 10s)) << logs();
+  EXPECT_EQ((*central_->host(proxy_guid))["hops"], 1);
+  EXPECT_EQ((*central_->host(proxy_guid))["path"], json::array());
+  const auto at_proxy = proxy_->host(guid_);
   ASSERT_TRUE(at_proxy);
   EXPECT_EQ((*at_proxy)["hops"], 1);
   EXPECT_EQ((*at_proxy)["memory_mode"], "none");
 
   // The same fields in /api/v1/info's mirrored_hosts_status.
-  auto info = central_.get_json("/api/v1/info");
+  auto info = central_->get_json("/api/v1/info");
   ASSERT_TRUE(info);
   bool listed = false;
   for (const auto& h : (*info)["mirrored_hosts_status"]) {
@@ -310,24 +412,58 @@ TEST_F(ProxyChain, CentralSeesTheAgentTwoHopsAwayWithItsGuidAndPath) {
   }
   EXPECT_TRUE(listed);
   // Charts keep their ids and the data its timestamps: recent rows are there.
-  auto data = central_.get_json("/host/agent-a/api/v1/data?chart=system.cpu&after=-10");
+  auto data = central_->get_json("/host/agent-a/api/v1/data?chart=system.cpu&after=-10");
   ASSERT_TRUE(data);
   EXPECT_GE((*data)["data"].size(), 3u);
 }
 
 TEST_F(ProxyChain, ProxyKilledNineThenRestartedLosesNoSampleAndNoLine) {
   expect_no_loss_across([&] {
-    proxy_.kill_hard();
+    proxy_->kill_hard();
     std::this_thread::sleep_for(6s);
-    proxy_.start();
+    proxy_->start();
   });
 }
 
 TEST_F(ProxyChain, CentralStoppedThenRestartedLosesNoSampleAndNoLine) {
   expect_no_loss_across([&] {
-    central_.stop();
+    central_->stop();
     std::this_thread::sleep_for(6s);
-    central_.start();
+    central_->start();
+  });
+}
+
+// The acceptance topology in network namespaces: zone A (the agent) reaches only the DMZ proxy,
+// which reaches the central parent. Where namespaces cannot be made (not root, no `ip`), the
+// test says so loudly and runs the same topology on loopback ports.
+class ProxyZones : public ProxyChain {
+ protected:
+  void SetUp() override {
+    zones_ = std::make_unique<NetworkZones>();
+    if (zones_->made()) {
+      start_chain(zones_->agent(), zones_->dmz(), zones_->central());
+      return;
+    }
+    std::cerr << "\n*** ProxyZones: network namespaces cannot be made here (" << zones_->why()
+              << "); running the same topology on loopback ports instead ***\n\n";
+    RecordProperty("namespaces", "unavailable: " + zones_->why());
+    start_chain({}, {}, {});
+  }
+
+  std::unique_ptr<NetworkZones> zones_;
+};
+
+TEST_F(ProxyZones, TwoHopsAcrossZonesAndNothingLostWhileTheProxyThenTheCentralAreDown) {
+  ASSERT_TRUE(eventually([&] { return agent_arrived(); }, 20s)) << logs();
+  EXPECT_EQ((*central_->host(guid_))["path"], json::array({"proxy"}));
+  expect_no_loss_across([&] {
+    proxy_->kill_hard();
+    std::this_thread::sleep_for(5s);
+    proxy_->start();
+    // The central parent down while the agent and the proxy keep collecting.
+    central_->stop();
+    std::this_thread::sleep_for(5s);
+    central_->start();
   });
 }
 
@@ -337,13 +473,13 @@ TEST(ProxyLoop, AChainThatLoopsBackIsRefusedWithALogLine) {
   TempDir dir;
   ParentNode a(dir, "loop-a");
   ParentNode b(dir, "loop-b");
-  a.configure(stream_section(b.port()) + key_section("none"), "none");
-  b.configure(stream_section(a.port()) + key_section("none"), "none");
+  a.configure(stream_section(b) + key_section("none"), "none");
+  b.configure(stream_section(a) + key_section("none"), "none");
   a.start();
   b.start();
   const std::string log_dir = dir / "logs";
   std::filesystem::create_directories(log_dir);
-  auto agent = start_agent(dir, "looper", a.port(), log_dir);
+  auto agent = start_agent(dir, "looper", a, log_dir);
   ASSERT_TRUE(eventually([&] { return !agent_guid(dir, "looper").empty(); }, 5s));
   const std::string guid = agent_guid(dir, "looper");
   // B has the agent through A...
@@ -379,24 +515,23 @@ TEST(ProxyFailover, MovesBetweenTwoCentralParents) {
   ParentNode proxy(dir, "proxy");
   first.configure(key_section("ram"));
   second.configure(key_section("ram"));
-  proxy.configure("[stream]\n  enabled = yes\n  destination = 127.0.0.1:" +
-                      std::to_string(first.port()) + " 127.0.0.1:" +
-                      std::to_string(second.port()) + "\n  api key = " + kApiKey +
-                      "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n" +
-                      key_section("none"),
-                  "none");
+  proxy.configure(
+      "[stream]\n  enabled = yes\n  destination = 127.0.0.1:" + std::to_string(first.port()) +
+          " 127.0.0.1:" + std::to_string(second.port()) + "\n  api key = " + kApiKey +
+          "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n" + key_section("none"),
+      "none");
   first.start();
   second.start();
   proxy.start();
   const std::string log_dir = dir / "logs";
   std::filesystem::create_directories(log_dir);
-  auto agent = start_agent(dir, "agent-f", proxy.port(), log_dir);
+  auto agent = start_agent(dir, "agent-f", proxy, log_dir);
   ASSERT_TRUE(eventually([&] { return !agent_guid(dir, "agent-f").empty(); }, 5s));
   const std::string guid = agent_guid(dir, "agent-f");
   const auto streaming_at = [&](ParentNode& central) {
     auto h = central.host(guid);
-    return h && (*h)["reachable"] == true && (*h)["hops"] == 2 &&
-           (*h)["lag_seconds"].is_number() && (*h)["lag_seconds"] <= 5;
+    return h && (*h)["reachable"] == true && (*h)["hops"] == 2 && (*h)["lag_seconds"].is_number() &&
+           (*h)["lag_seconds"] <= 5;
   };
   ASSERT_TRUE(eventually([&] { return streaming_at(first); }, 20s)) << proxy.log();
   first.stop();
