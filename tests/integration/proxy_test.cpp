@@ -3,9 +3,12 @@
 // every log line once after the proxy is killed -9 or the central parent is stopped for a while.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +19,8 @@
 #include <set>
 #include <thread>
 
+#include "common/stream/frame.h"
+#include "common/stream/handshake.h"
 #include "integration/cluster.h"
 
 namespace trib::test {
@@ -539,6 +544,276 @@ TEST(ProxyFailover, MovesBetweenTwoCentralParents) {
   first.start();
   second.stop();
   EXPECT_TRUE(eventually([&] { return streaming_at(first); }, 20s)) << proxy.log();
+}
+
+// ---- The chain benchmark: a raw sender -> N headless proxies -> an in-test receiver. ----
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kBenchGuid = "b0b0b0b0-1111-4222-8333-944444444444";
+constexpr int kBenchDims = 8;
+
+// Blocking writes of a whole buffer.
+bool send_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+int connect_loopback(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// The end of the chain: takes every stream (Tributary handshake, acks everything at once) and
+// records when each Samples batch of the bench host arrived, by seq.
+class BenchReceiver {
+ public:
+  BenchReceiver() {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    ::listen(listen_fd_, 64);
+    acceptor_ = std::thread([this] {
+      for (;;) {
+        const int fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd < 0) return;
+        std::lock_guard lock(mutex_);
+        fds_.push_back(fd);
+        readers_.emplace_back([this, fd] { serve(fd); });
+      }
+    });
+  }
+  ~BenchReceiver() {
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    ::close(listen_fd_);
+    acceptor_.join();
+    {
+      std::lock_guard lock(mutex_);
+      for (const int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : readers_) t.join();
+    for (const int fd : fds_) ::close(fd);
+  }
+  uint16_t port() const { return port_; }
+  std::optional<Clock::time_point> arrival(uint64_t seq) {
+    std::lock_guard lock(mutex_);
+    const auto it = arrivals_.find(seq);
+    if (it == arrivals_.end()) return std::nullopt;
+    return it->second;
+  }
+  uint64_t rows() const { return rows_; }
+
+ private:
+  void serve(int fd) {
+    std::string in;
+    char buf[65536];
+    std::optional<stream::FrameDecoder> decoder;
+    stream::FrameEncoder encoder;
+    bool bench_host = false;
+    for (;;) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      if (!decoder) {
+        in.append(buf, static_cast<size_t>(n));
+        const auto end = stream::find_handshake_end(in);
+        if (!end.ok() || !end->has_value()) continue;
+        auto request = stream::parse_handshake_request(std::string_view(in).substr(0, **end));
+        if (!request.ok()) return;
+        bench_host = request->host.machine_guid == kBenchGuid;
+        if (!send_all(fd, stream::tributary_ok_reply({"ack", "logs"}, 0))) return;
+        decoder.emplace();
+        decoder->feed(std::string_view(in).substr(**end));
+      } else {
+        decoder->feed(std::string_view(buf, static_cast<size_t>(n)));
+      }
+      std::string acks;
+      for (;;) {
+        auto next = decoder->next();
+        if (!next.ok()) return;
+        if (!next->has_value()) break;
+        if (const auto* samples = std::get_if<stream::SamplesMsg>(&**next)) {
+          if (bench_host) {
+            std::lock_guard lock(mutex_);
+            arrivals_.emplace(samples->seq, Clock::now());
+            rows_ += samples->rows.size();
+          }
+          acks += encoder.encode(stream::AckMsg{samples->host_slot, samples->seq});
+        } else if (const auto* logs = std::get_if<stream::LogsMsg>(&**next)) {
+          acks += encoder.encode(stream::AckMsg{logs->host_slot, logs->seq});
+        } else if (const auto* host = std::get_if<stream::HostDefMsg>(&**next)) {
+          acks += encoder.encode(stream::HostResumeMsg{host->host_slot, 0});
+        }
+      }
+      if (!acks.empty() && !send_all(fd, acks)) return;
+    }
+  }
+
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<int> fds_;
+  std::vector<std::thread> readers_;
+  std::map<uint64_t, Clock::time_point> arrivals_;
+  std::atomic<uint64_t> rows_{0};
+};
+
+// The head of the chain: one host, one chart of kBenchDims dimensions, numbered batches. A
+// thread drains the acks.
+class BenchSender {
+ public:
+  explicit BenchSender(uint16_t port) : fd_(connect_loopback(port)) {}
+  ~BenchSender() {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+    if (drain_.joinable()) drain_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool start() {
+    if (fd_ < 0 || !send_all(fd_, tributary_stream_request(kApiKey, kBenchGuid, "ack", "bench")))
+      return false;
+    std::string in;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<size_t>(n));
+      auto reply = stream::parse_handshake_reply(in);
+      if (!reply.ok()) return false;
+      if (reply->has_value()) break;
+    }
+    drain_ = std::thread([this] {
+      char sink[65536];
+      while (::recv(fd_, sink, sizeof sink, 0) > 0) {
+      }
+    });
+    model::HostInfo host;
+    host.machine_guid = kBenchGuid;
+    host.hostname = "bench";
+    model::ChartDef chart;
+    chart.id = "bench.values";
+    for (int d = 0; d < kBenchDims; ++d) {
+      const std::string id = "d" + std::to_string(d);
+      chart.dimensions.push_back({id, id});
+    }
+    return send_all(fd_, encoder_.encode(stream::HostDefMsg{1, host})) &&
+           send_all(fd_, encoder_.encode(stream::ChartDefMsg{1, 1, chart}));
+  }
+  bool send(uint64_t seq, int rows, int64_t first_timestamp) {
+    stream::SamplesMsg batch{1, seq, {}};
+    for (int r = 0; r < rows; ++r) {
+      batch.rows.push_back({1, first_timestamp + r, std::vector<double>(kBenchDims, 1.0 * r)});
+    }
+    return send_all(fd_, encoder_.encode(batch));
+  }
+
+ private:
+  int fd_;
+  stream::FrameEncoder encoder_;
+  std::thread drain_;
+};
+
+struct ChainResult {
+  double p50_ms = 0;
+  double p99_ms = 0;
+  size_t measured = 0;
+  double rows_per_s = 0;
+};
+
+// A chain of `proxies` headless proxies; latency of single-row batches sent every 20 ms, then
+// the rows per second that get through when 100-row batches are sent flat out for 5 s.
+ChainResult run_chain(int proxies) {
+  TempDir dir;
+  BenchReceiver end;
+  std::vector<std::unique_ptr<ParentNode>> chain;
+  for (int i = 0; i < proxies; ++i) {
+    chain.push_back(std::make_unique<ParentNode>(dir, "proxy-" + std::to_string(i)));
+  }
+  for (int i = proxies - 1; i >= 0; --i) {
+    const std::string upstream =
+        i + 1 < proxies ? stream_section(*chain[i + 1]) : stream_section("127.0.0.1", end.port());
+    chain[i]->configure(upstream + key_section("none"), "none");
+    chain[i]->start();
+  }
+  BenchSender sender(chain.front()->port());
+  EXPECT_TRUE(sender.start());
+  ChainResult result;
+  std::vector<double> latencies;
+  std::map<uint64_t, Clock::time_point> sent;
+  const int64_t base = now_s() - 100'000;
+  uint64_t seq = 0;
+  // Warm-up: every hop connected upstream.
+  for (int i = 0; i < 50; ++i) {
+    ++seq;
+    sender.send(seq, 1, base + static_cast<int64_t>(seq));
+    std::this_thread::sleep_for(20ms);
+  }
+  eventually([&] { return end.arrival(seq).has_value(); }, 30s);
+  const uint64_t first = seq + 1;
+  for (int i = 0; i < 500; ++i) {
+    sent[++seq] = Clock::now();
+    sender.send(seq, 1, base + static_cast<int64_t>(seq));
+    std::this_thread::sleep_for(20ms);
+  }
+  eventually([&] { return end.arrival(seq).has_value(); }, 30s);
+  for (uint64_t s = first; s <= seq; ++s) {
+    if (auto at = end.arrival(s)) {
+      latencies.push_back(std::chrono::duration<double, std::milli>(*at - sent[s]).count());
+    }
+  }
+  std::sort(latencies.begin(), latencies.end());
+  result.measured = latencies.size();
+  if (!latencies.empty()) {
+    result.p50_ms = latencies[latencies.size() / 2];
+    result.p99_ms = latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)];
+  }
+  // Throughput.
+  const uint64_t rows_before = end.rows();
+  const auto t0 = Clock::now();
+  int64_t timestamp = base + 10'000;
+  while (Clock::now() - t0 < 5s) {
+    sender.send(++seq, 100, timestamp);
+    timestamp += 100;
+  }
+  eventually([&] { return end.arrival(seq).has_value(); }, 60s);
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  result.rows_per_s = static_cast<double>(end.rows() - rows_before) / seconds;
+  return result;
+}
+
+// Not run by default (minutes of wall time, numbers for docs/benchmarks.md):
+//   integration_tests --gtest_also_run_disabled_tests --gtest_filter='*ChainBench*'
+TEST(ProxyChainBench, DISABLED_LatencyPerHopAndThroughput) {
+  const ChainResult one = run_chain(1);
+  const ChainResult five = run_chain(5);
+  std::cout
+      << "| proxies | batches measured | latency p50 ms | latency p99 ms | rows/s (8 values) |\n"
+      << "| ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& [n, r] : {std::pair{1, one}, std::pair{5, five}}) {
+    std::cout << "| " << n << " | " << r.measured << " | " << r.p50_ms << " | " << r.p99_ms << " | "
+              << static_cast<int64_t>(r.rows_per_s) << " |\n";
+  }
+  std::cout << "added per hop (5 vs 1, / 4): p50 " << (five.p50_ms - one.p50_ms) / 4 << " ms, p99 "
+            << (five.p99_ms - one.p99_ms) / 4 << " ms\n";
+  EXPECT_EQ(one.measured, 500u);
+  EXPECT_EQ(five.measured, 500u);
 }
 
 }  // namespace
