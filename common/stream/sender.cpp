@@ -556,6 +556,10 @@ void Sender::open_spool() {
       if (const uint32_t slot = define_chart(chart.def); slot != 0) slots[chart.chart_slot] = slot;
     }
     Pending pending;
+    // An earlier run may have sent it, and the receiver stored it without the ack coming back
+    // before the stop: numbered already, so a resume point above it acknowledges it rather than
+    // renumbering it as a batch never sent.
+    pending.sent = true;
     if (auto* samples_msg = std::get_if<SamplesMsg>(&spooled.batch)) {
       pending.batch = std::move(*samples_msg);
     } else if (auto* logs_msg = std::get_if<LogsMsg>(&spooled.batch)) {

@@ -10,6 +10,9 @@ namespace trib::parent::proxy {
 namespace {
 
 constexpr std::chrono::seconds kDrainCheck{1};
+// How long a host left in the spool by an earlier run has to reconnect before its upstream
+// stream ends (once its spool is delivered).
+constexpr uint64_t kRecoveredGraceMs = 60'000;
 
 // What an earlier run left in a host's spool: its origin, if it holds batches to forward.
 std::optional<stream::SpoolOrigin> leftover_origin(const std::string& directory,
@@ -60,6 +63,7 @@ void Forwarder::recover_spools() {
     Link& link = open_link(origin->host, {}, {});
     link.sender->set_path(origin->path, origin->path_guids);
     link.downstream = false;
+    link.keep_until_ms = loop_.now_ms() + kRecoveredGraceMs;
   }
 }
 
@@ -150,7 +154,8 @@ void Forwarder::disconnect(const std::string& guid, bool clean) {
 void Forwarder::end_drained_links() {
   for (auto it = links_.begin(); it != links_.end();) {
     Link& link = it->second;
-    if (link.downstream || link.stopping || !link.sender->drained()) {
+    if (link.downstream || link.stopping || !link.sender->drained() ||
+        loop_.now_ms() < link.keep_until_ms) {
       ++it;
       continue;
     }

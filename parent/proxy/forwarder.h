@@ -75,6 +75,9 @@ class Forwarder {
     bool downstream = false;                   // the host is connected to this proxy
     bool clean_end = false;                    // its downstream stream ended with a goodbye
     bool stopping = false;
+    // Not ended before this loop time: a link recovered from the spool gives its host time to
+    // reconnect, rather than showing it lost upstream the moment its spool is delivered.
+    uint64_t keep_until_ms = 0;
   };
 
   Link& open_link(const model::HostInfo& host, const std::vector<std::string>& path,

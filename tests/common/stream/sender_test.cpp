@@ -866,5 +866,34 @@ TEST_F(SenderTest, AFullRelaySpoolReplacesEachDroppedLogBatchByItsGapUnderTheSam
   stop(relay);
 }
 
+TEST_F(SenderTest, ASpooledBatchTheReceiverStoredAlreadyIsAcknowledgedNotRenumbered) {
+  test::TempDir dir;
+  uint64_t spooled_seq = 0;
+  {
+    SenderOptions offline;
+    offline.spool_dir = dir / "spool";
+    Sender sender(loop_, offline, origin());
+    sender.start();
+    sender.define_chart(chart("c.a", {"x"}));
+    sender.submit("c.a", {123, {4.5}});
+    run_until([&] { return sender.stats().batches_queued == 1; });
+  }
+  {
+    auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+    spooled_seq = spool->last_appended_seq();
+  }
+  ASSERT_NE(spooled_seq, 0U);
+  FakeReceiver receiver(loop_);
+  receiver.resume = spooled_seq;  // it was stored before the sender stopped
+  auto options = options_for(receiver.destination());
+  options.spool_dir = dir / "spool";
+  Sender sender(loop_, options, origin());
+  sender.start();
+  run_until([&] { return sender.stats().connected && sender.drained(); });
+  EXPECT_EQ(sender.stats().batches_renumbered, 0U);
+  EXPECT_TRUE(receiver.last().seqs().empty());
+  stop(sender);
+}
+
 }  // namespace
 }  // namespace trib::stream
