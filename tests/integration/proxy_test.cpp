@@ -438,6 +438,32 @@ TEST_F(ProxyChain, CentralStoppedThenRestartedLosesNoSampleAndNoLine) {
   });
 }
 
+// A proxy with a db keeps the host's data and forwards it too.
+TEST(ProxyWithDb, KeepsAndForwardsEveryHost) {
+  TempDir dir;
+  ParentNode central(dir, "central");
+  ParentNode proxy(dir, "proxy-db");
+  central.configure(key_section("ram"));
+  proxy.configure(stream_section(central) + key_section("dbengine"), "dbengine");
+  central.start();
+  proxy.start();
+  const std::string log_dir = dir / "logs";
+  std::filesystem::create_directories(log_dir);
+  auto agent = start_agent(dir, "agent-d", proxy, log_dir);
+  ASSERT_TRUE(eventually([&] { return !agent_guid(dir, "agent-d").empty(); }, 5s));
+  const std::string guid = agent_guid(dir, "agent-d");
+  const auto rows_at = [&](ParentNode& node) {
+    auto data = node.get_json("/host/" + guid + "/api/v1/data?chart=system.uptime&after=-10");
+    return data ? (*data)["data"].size() : 0u;
+  };
+  ASSERT_TRUE(eventually([&] { return rows_at(proxy) >= 3 && rows_at(central) >= 3; }, 20s))
+      << proxy.log() << central.log();
+  EXPECT_EQ((*proxy.host(guid))["memory_mode"], "dbengine");
+  EXPECT_EQ((*proxy.host(guid))["hops"], 1);
+  EXPECT_EQ((*central.host(guid))["hops"], 2);
+  EXPECT_EQ((*central.host(guid))["path"], json::array({"proxy-db"}));
+}
+
 // The acceptance topology in network namespaces: zone A (the agent) reaches only the DMZ proxy,
 // which reaches the central parent. Where namespaces cannot be made (not root, no `ip`), the
 // test says so loudly and runs the same topology on loopback ports.
