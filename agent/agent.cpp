@@ -41,6 +41,7 @@ stream::SenderOptions sender_options(const config::StreamSender& stream) {
   options.buffer_size_bytes = stream.buffer_size_bytes;
   options.compression = stream.enable_compression;
   options.tls = stream.tls;
+  options.send_charts_matching = stream.send_charts_matching;
   return options;
 }
 

@@ -128,6 +128,14 @@ int Parent::run() {
   receiver_options.accept_every = std::chrono::seconds(config_.options.stream_accept_every);
   receiver_options.disk = disk_.get();
   receiver_options.log_store = log_store_.get();
+  if (config_.stream.stream.enabled) {
+    proxy::ForwarderOptions forwarding;
+    forwarding.sender = stream::options_from_stream_conf(config_.stream.stream);
+    forwarding.sender.spool_max_size = config_.options.spool.max_size;
+    forwarding.spool_root = paths_.data_dir + "/spool";
+    forwarder_ = std::make_unique<proxy::Forwarder>(loop_, std::move(forwarding), self);
+    receiver_options.forwarder = forwarder_.get();
+  }
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
                                                    receiver_options, config_.stream);
   restore_hosts(*storage, clock.now_s());
@@ -143,6 +151,7 @@ int Parent::run() {
     TRIB_LOG(main, critical, "{}", listening.error().describe());
     acceptor_.reset();
     receiver_.reset();
+    forwarder_.reset();
     http_.reset();
     log_retention_.reset();
     (void)loop_.close();
@@ -153,6 +162,7 @@ int Parent::run() {
     listener_.reset();
     acceptor_.reset();
     receiver_.reset();
+    forwarder_.reset();
     http_.reset();
     registry_.reset();
     disk_.reset();
@@ -166,6 +176,7 @@ int Parent::run() {
            kVersion, config_.options.bind, listener_->port(), net::to_string(acceptor_->mode()),
            self.hostname, self.machine_guid);
 
+  if (forwarder_) forwarder_->start();
   auto on_term = std::make_unique<event::SignalWatch>(loop_, SIGTERM, [this] { shutdown(); });
   auto on_int = std::make_unique<event::SignalWatch>(loop_, SIGINT, [this] { shutdown(); });
   auto on_hup = std::make_unique<event::SignalWatch>(loop_, SIGHUP, [this] { reload(); });
@@ -184,6 +195,7 @@ int Parent::run() {
   listener_.reset();
   acceptor_.reset();
   receiver_.reset();
+  forwarder_.reset();
   http_.reset();
   stop_fleet();
   registry_.reset();  // seals open blocks into the store's last batch
@@ -339,8 +351,11 @@ void Parent::reload() {
   if (loaded->options.port != config_.options.port ||
       loaded->options.bind != config_.options.bind ||
       !(loaded->options.storage.memory_mode == config_.options.storage.memory_mode &&
-        loaded->options.storage.history == config_.options.storage.history)) {
-    TRIB_LOG(config, warn, "changes to bind, port and storage take effect at the next restart");
+        loaded->options.storage.history == config_.options.storage.history) ||
+      !(loaded->stream.stream == config_.stream.stream)) {
+    TRIB_LOG(config, warn,
+             "changes to bind, port, storage and stream.conf [stream] take effect at the next "
+             "restart");
   }
   TRIB_LOG(config, info, "configuration reloaded (SIGHUP): stream.conf rules apply to new streams");
   config_ = std::move(loaded).value();
@@ -355,6 +370,10 @@ void Parent::store_own_metrics(collectors::CollectedBatch batch) {
   for (const auto& [chart_id, sample] : batch.samples) {
     if (auto stored = self.store(chart_id, sample); !stored.ok()) failed = stored.take_error();
   }
+  if (forwarder_) {
+    for (const auto& def : batch.definitions) forwarder_->own_chart(def);
+    for (auto& [chart_id, sample] : batch.samples) forwarder_->own_sample(chart_id, sample);
+  }
   uint64_t suppressed = 0;
   if (!failed.ok() && own_store_errors_.should_log(std::chrono::steady_clock::now(), suppressed)) {
     TRIB_LOG(store, warn, "own host: {}{}", failed.error().describe(),
@@ -368,6 +387,11 @@ void Parent::shutdown() {
   acceptor_->close_all();
   receiver_->close_all();
   http_->close_all();
+  if (forwarder_) {
+    // The upstream streams say goodbye first (a clean stop, not a lost proxy).
+    forwarder_->stop([this] { loop_.stop(); });
+    return;
+  }
   loop_.stop();
 }
 

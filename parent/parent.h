@@ -23,6 +23,7 @@
 #include "parent/fleet/heartbeat_server.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
+#include "parent/proxy/forwarder.h"
 #include "parent/receiver/receiver.h"
 #include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
@@ -73,6 +74,9 @@ class Parent {
   std::unique_ptr<store::HostRegistry> registry_;
   std::unique_ptr<store::LogStore> log_store_;
   std::unique_ptr<event::Timer> log_retention_;
+  // Set when stream.conf [stream] is enabled: this parent is a proxy. Outlives the receiver,
+  // whose sessions feed it.
+  std::unique_ptr<proxy::Forwarder> forwarder_;
   std::unique_ptr<receiver::Receiver> receiver_;
   std::unique_ptr<http::HttpServer> http_;
   std::unique_ptr<net::TlsAcceptor> acceptor_;

@@ -108,6 +108,15 @@ Schema<LogsOptions> logs_schema() {
   return s;
 }
 
+Schema<SpoolOptions> spool_schema() {
+  Schema<SpoolOptions> s;
+  s.size("max_size", &SpoolOptions::max_size, uint64_t{1} << 20, uint64_t{1} << 44,
+         "Most bytes kept per forwarded host of what it sent and the upstream parent has not "
+         "acknowledged yet; beyond, the oldest batches go (log bytes become gap records).",
+         Reload::restart);
+  return s;
+}
+
 config::Path split_path(const std::string& dotted) {
   config::Path path;
   size_t start = 0;
@@ -155,7 +164,10 @@ Schema<ParentOptions> parent_schema() {
               "Certificates are re-read on SIGHUP.")
       .object("logs", &ParentOptions::logs, logs_schema(),
               "The log store (<data dir>/logs): log records of every host, compressed, kept by "
-              "age and size.");
+              "age and size.")
+      .object("spool", &ParentOptions::spool, spool_schema(),
+              "A proxy's spool (stream.conf [stream] enabled = yes): what it forwards is written "
+              "here before it is acknowledged downstream (<data dir>/spool/<machine GUID>).");
   return s;
 }
 

@@ -47,6 +47,12 @@ struct LogsOptions {
   uint64_t max_size = uint64_t{10} << 30;
 };
 
+// A proxy's spool (<data dir>/spool/<GUID>, one per forwarded host): batches received and
+// acknowledged downstream but not yet acknowledged upstream.
+struct SpoolOptions {
+  uint64_t max_size = uint64_t{1} << 30;  // per host; beyond, the oldest batches go (gap records)
+};
+
 struct ParentOptions {
   std::string hostname;              // empty: the OS hostname
   std::string bind = "0.0.0.0";      // listen address for the web/stream port
@@ -57,6 +63,7 @@ struct ParentOptions {
   FleetOptions fleet;
   TlsOptions tls;
   LogsOptions logs;
+  SpoolOptions spool;
 };
 
 }  // namespace trib::parent

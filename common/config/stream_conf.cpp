@@ -38,7 +38,7 @@ constexpr std::array<KeyDef, 38> kKeys{{
     {"buffer size bytes", kStream, Kind::number, kStream},
     {"default port", kStream, Kind::number, kStream},
     {"enable compression", kStream | kApi | kMachine, Kind::boolean, kStream},
-    {"send charts matching", kStream, Kind::pattern, 0},
+    {"send charts matching", kStream, Kind::pattern, kStream},
     {"initial clock resync iterations", kStream, Kind::number, 0},
     {"ssl skip certificate verification", kStream, Kind::boolean, kStream},
     {"CApath", kStream, Kind::text, kStream},

@@ -43,7 +43,7 @@ struct StreamSender {
   size_t buffer_size_bytes = 10485760;
   uint16_t default_port = 19999;
   bool enable_compression = true;
-  std::string send_charts_matching = "*";  // kept for later; warned as not implemented
+  std::string send_charts_matching = "*";  // charts (id or name) the sender sends upstream
   // `ssl skip certificate verification`, `CAfile`, `CApath`, `ssl certificate`, `ssl key`:
   // used for the destinations marked :SSL.
   net::TlsClientOptions tls;

@@ -133,6 +133,10 @@ Status apply_field(HandshakeRequest& request, std::string name, std::string valu
     request.tributary_version = static_cast<uint32_t>(version);
   } else if (name == "caps") {
     request.tributary_caps = split_list(value);
+  } else if (name == "path") {
+    request.path = split_list(value);
+  } else if (name == "path_guids") {
+    request.path_guids = split_list(value);
   } else {
     request.other_fields.emplace_back(std::move(name), std::move(value));
   }
@@ -296,6 +300,10 @@ Result<HandshakeRequest> parse_handshake_request(std::string_view bytes) {
 
   HandshakeRequest request = request_with_netdata_defaults();
   TRIB_TRY(parse_query_into(query, request));
+  if (request.path.size() != request.path_guids.size()) {
+    return bad_request("path names " + std::to_string(request.path.size()) +
+                       " proxies but path_guids " + std::to_string(request.path_guids.size()));
+  }
   if (eol != std::string_view::npos) parse_headers(head.substr(eol + 2), request);
   return request;
 }
@@ -341,6 +349,10 @@ std::string build_handshake_request(const HandshakeRequest& request) {
   if (request.tributary) {
     field("tributary", std::to_string(request.tributary_version));
     field("caps", join_list(request.tributary_caps));
+    if (!request.path.empty()) {
+      field("path", join_list(request.path));
+      field("path_guids", join_list(request.path_guids));
+    }
   }
   out += " HTTP/1.1\r\nUser-Agent: tributary/";
   out += kVersion;

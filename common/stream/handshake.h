@@ -60,6 +60,11 @@ struct HandshakeRequest {
   bool tributary = false;  // a `tributary=<version>` field was present
   uint32_t tributary_version = 0;
   std::vector<std::string> tributary_caps;  // `caps=` split on ','
+  // The proxies the stream passed through, nearest to the receiver first (`path=` hostnames,
+  // `path_guids=` machine GUIDs, both comma-separated and of equal length; a Tributary extension
+  // a stock parent ignores). Empty for a host streaming its own data.
+  std::vector<std::string> path;
+  std::vector<std::string> path_guids;
   // Every other non-empty field in request order (registry_hostname, NETDATA_*, ...).
   std::vector<std::pair<std::string, std::string>> other_fields;
   std::string user_agent;

@@ -35,10 +35,25 @@ size_t estimate_bytes(const LogsMsg& logs, const GapsMsg& gaps) {
 
 }  // namespace
 
-Sender::Sender(event::Loop& loop, SenderOptions options, model::HostInfo origin)
+SenderOptions options_from_stream_conf(const config::StreamSender& stream) {
+  SenderOptions options;
+  options.destinations = stream.destinations;
+  options.api_key = stream.api_key;
+  options.timeout = stream.timeout;
+  options.reconnect_delay = stream.reconnect_delay;
+  options.buffer_size_bytes = stream.buffer_size_bytes;
+  options.compression = stream.enable_compression;
+  options.tls = stream.tls;
+  options.send_charts_matching = stream.send_charts_matching;
+  return options;
+}
+
+Sender::Sender(event::Loop& loop, SenderOptions options, model::HostInfo origin, SenderMode mode)
     : loop_(loop),
       options_(std::move(options)),
       origin_(std::move(origin)),
+      mode_(mode),
+      send_charts_(options_.send_charts_matching),
       retry_timer_(loop),
       flush_timer_(loop),
       tick_timer_(loop) {
@@ -86,6 +101,7 @@ void Sender::reconfigure(SenderOptions options) {
       options.compression != options_.compression || options.tls != options_.tls;
   if (options.tls != options_.tls) tls_context_.reset();
   options_ = std::move(options);
+  send_charts_ = config::SimplePattern(options_.send_charts_matching);  // for new definitions
   enforce_buffer_bound();
   if (!link_changed || phase_ == Phase::stopping) return;
   TRIB_LOG(stream, info, "[sender] stream settings changed; reconnecting");
@@ -201,7 +217,9 @@ void Sender::on_connected(std::unique_ptr<net::TcpConnection> connection, size_t
   std::vector<std::string> caps{std::string(tributary_cap::kAck)};
   if (options_.compression) caps.emplace_back(tributary_cap::kZstd);
   caps.emplace_back(tributary_cap::kLogs);
-  const HandshakeRequest request = make_tributary_request(options_.api_key, relayed_host(), caps);
+  HandshakeRequest request = make_tributary_request(options_.api_key, relayed_host(), caps);
+  request.path = path_;
+  request.path_guids = path_guids_;
   connection_->start_reading(
       [this](std::string_view bytes) { on_handshake_bytes(bytes); },
       [this](const Error& why) { drop_connection("handshake: " + why.describe(), true); });
@@ -271,7 +289,9 @@ void Sender::start_streaming(const HandshakeReply& reply) {
   handshake_buffer_.clear();
   connection_->start_reading([this](std::string_view bytes) { on_stream_bytes(bytes); },
                              [this](const Error& why) { drop_connection(why.describe(), true); });
-  number_above(reply.resume_seq);
+  // Relayed batches keep their origin's numbers: those at or below the resume point are stored
+  // upstream already, and go with this ack.
+  if (mode_ == SenderMode::origin) number_above(reply.resume_seq);
   on_message(AckMsg{0, reply.resume_seq});
   send_definitions();
   send_pending();
@@ -468,9 +488,14 @@ void Sender::postpone_current(milliseconds at_least, milliseconds cap) {
       static_cast<int64_t>(loop_.now_ms()) + std::max(backoff, at_least).count();
 }
 
-void Sender::define_chart(const model::ChartDef& def) {
+uint32_t Sender::define_chart(const model::ChartDef& def) {
+  if (!send_charts_.allows(def.id) && !send_charts_.allows(def.name)) {
+    charts_left_out_.insert(def.id);
+    return 0;
+  }
+  charts_left_out_.erase(def.id);
   auto [it, inserted] = charts_.try_emplace(def.id);
-  if (!inserted && it->second.def == def) return;
+  if (!inserted && it->second.def == def) return it->second.slot;
   if (inserted) it->second.slot = next_chart_slot_++;
   // Rows of the previous definition travel first.
   seal_open_batch();
@@ -479,11 +504,13 @@ void Sender::define_chart(const model::ChartDef& def) {
     dimensions_by_slot_.resize(it->second.slot + 1);
   dimensions_by_slot_[it->second.slot] = def.dimensions.size();
   if (phase_ == Phase::streaming) send_frame(ChartDefMsg{0, it->second.slot, def});
+  return it->second.slot;
 }
 
 void Sender::submit(const std::string& chart_id, model::ChartSample sample) {
   const auto it = charts_.find(chart_id);
   if (it == charts_.end()) {
+    if (charts_left_out_.contains(chart_id)) return;
     TRIB_LOG(stream, error, "[sender] sample for undefined chart '{}' dropped (a bug)", chart_id);
     return;
   }
@@ -526,10 +553,13 @@ void Sender::open_spool() {
   for (SpooledBatch& spooled : *loaded) {
     std::map<uint32_t, uint32_t> slots;
     for (const ChartDefMsg& chart : spooled.charts) {
-      define_chart(chart.def);
-      slots[chart.chart_slot] = charts_[chart.def.id].slot;
+      if (const uint32_t slot = define_chart(chart.def); slot != 0) slots[chart.chart_slot] = slot;
     }
     Pending pending;
+    // An earlier run may have sent it, and the receiver stored it without the ack coming back
+    // before the stop: numbered already, so a resume point above it acknowledges it rather than
+    // renumbering it as a batch never sent.
+    pending.sent = true;
     if (auto* samples_msg = std::get_if<SamplesMsg>(&spooled.batch)) {
       pending.batch = std::move(*samples_msg);
     } else if (auto* logs_msg = std::get_if<LogsMsg>(&spooled.batch)) {
@@ -551,6 +581,9 @@ void Sender::open_spool() {
   }
   stats_.batches_replayed = replayed.size();
   stats_.spool_bytes = spool_->stored_bytes();
+  relayed_through_ = spool_->last_appended_seq();
+  for (auto& pending : replayed) relayed_through_ = std::max(relayed_through_, pending.seq());
+  save_origin();
   if (!replayed.empty()) {
     TRIB_LOG(stream, info, "[sender] {} batch(es) from the spool will be sent first",
              replayed.size());
@@ -559,8 +592,8 @@ void Sender::open_spool() {
   pending_ = std::move(replayed);
 }
 
-void Sender::spool(const Pending& pending) {
-  if (!spool_) return;
+Status Sender::spool(const Pending& pending) {
+  if (!spool_) return {};
   SpooledBatch spooled;
   std::visit([&](const auto& batch) { spooled.batch = batch; }, pending.batch);
   if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
@@ -577,17 +610,23 @@ void Sender::spool(const Pending& pending) {
     ++stats_.spool_errors;
     uint64_t suppressed = 0;
     if (truncation_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
-      TRIB_LOG(stream, error, "[sender] spool write failed (batch kept in memory only): {}",
+      TRIB_LOG(stream, error, "[sender] spool write failed ({}): {}",
+               mode_ == SenderMode::relay ? "batch not acknowledged downstream"
+                                          : "batch kept in memory only",
                dropped.error().describe());
     }
-    return;
+    return dropped.take_error();
   }
   stats_.spool_bytes = spool_->stored_bytes();
-  if (dropped->empty()) return;
+  if (!dropped->empty()) on_spool_dropped(*dropped, pending);
+  return {};
+}
+
+void Sender::on_spool_dropped(const std::vector<Message>& dropped, const Pending& kept) {
   // The spool's bound: the oldest batches are gone from disk, and from memory with them; their
   // log bytes are reported as gaps, and their tickets released so the tailer moves on.
   std::set<uint64_t> gone;
-  for (const Message& m : *dropped) {
+  for (const Message& m : dropped) {
     gone.insert(std::visit(
         [](const auto& b) -> uint64_t {
           if constexpr (requires { b.seq; }) return b.seq;
@@ -595,12 +634,13 @@ void Sender::spool(const Pending& pending) {
         },
         m));
   }
-  stats_.spool_dropped += dropped->size();
+  stats_.spool_dropped += dropped.size();
   TRIB_LOG(stream, warn, "[sender] spool full ({} bytes): dropped the {} oldest batch(es)",
-           spool_->max_size(), dropped->size());
+           spool_->max_size(), dropped.size());
   std::vector<uint64_t> tickets;
+  std::set<uint64_t> sent_on_this_link;
   for (auto it = pending_.begin(); it != pending_.end();) {
-    if (!gone.contains(it->seq()) || &*it == &pending) {
+    if (!gone.contains(it->seq()) || &*it == &kept) {
       ++it;
       continue;
     }
@@ -610,18 +650,53 @@ void Sender::spool(const Pending& pending) {
     } else {
       stats_.log_buffered_bytes -= it->bytes;
     }
-    if (static_cast<size_t>(it - pending_.begin()) < next_to_send_) --next_to_send_;
+    if (static_cast<size_t>(it - pending_.begin()) < next_to_send_) {
+      --next_to_send_;
+      sent_on_this_link.insert(it->seq());
+    }
     it = pending_.erase(it);
   }
-  GapsMsg gaps = gaps_for_dropped(
-      *dropped, static_cast<int64_t>(std::chrono::duration_cast<milliseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
-                                         .count()));
-  if (!gaps.gaps.empty()) {
-    gaps.seq = next_seq_++;
-    Pending gap_batch{std::move(gaps), 0, false, 0};
-    pending_.push_back(std::move(gap_batch));
-    spool(pending_.back());
+  const auto now_ms = static_cast<int64_t>(
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  if (mode_ == SenderMode::relay) {
+    // Relayed numbers belong to the origin, so a gap record cannot take a new one: each dropped
+    // log batch is replaced, under its own number, by the gap record of its bytes. The dropped
+    // batches are the oldest, so their replacements go to the front, in order. One already
+    // written on this connection cannot be replaced (the receiver saw that number): the receiver
+    // has it, or the link fails and the bytes are lost without a record (logged).
+    std::deque<Pending> replacements;
+    for (const Message& m : dropped) {
+      const auto* logs = std::get_if<LogsMsg>(&m);
+      if (logs == nullptr) continue;
+      if (sent_on_this_link.contains(logs->seq)) {
+        TRIB_LOG(stream, warn,
+                 "[sender] spool full: log batch seq {} of {} was in flight when dropped; no gap "
+                 "record can replace it",
+                 logs->seq, origin_.hostname);
+        continue;
+      }
+      GapsMsg gaps = gaps_for_dropped({m}, now_ms);
+      gaps.seq = logs->seq;
+      replacements.push_back(Pending{std::move(gaps), 0, false, 0});
+    }
+    // In order among the queued batches (earlier gap records included); nothing before them
+    // was written on this connection, since the dropped batches were the oldest.
+    for (auto& replacement : replacements) {
+      if (!spool(replacement).ok()) continue;
+      const auto at = std::find_if(pending_.begin(), pending_.end(), [&](Pending& queued) {
+        return queued.seq() > replacement.seq();
+      });
+      pending_.insert(at, std::move(replacement));
+    }
+  } else {
+    GapsMsg gaps = gaps_for_dropped(dropped, now_ms);
+    if (!gaps.gaps.empty()) {
+      gaps.seq = next_seq_++;
+      Pending gap_batch{std::move(gaps), 0, false, 0};
+      pending_.push_back(std::move(gap_batch));
+      (void)spool(pending_.back());
+    }
   }
   for (const uint64_t ticket : tickets) {
     if (on_logs_acked_) on_logs_acked_(ticket);
@@ -629,10 +704,71 @@ void Sender::spool(const Pending& pending) {
 }
 
 void Sender::queue(Pending pending) {
-  spool(pending);
+  (void)spool(pending);  // a failed write keeps the batch in memory (logged)
   pending_.push_back(std::move(pending));
   enforce_buffer_bound();
   send_pending();
+}
+
+Status Sender::relay(SamplesMsg batch) {
+  const size_t bytes = estimate_bytes(batch);
+  Pending pending{std::move(batch), bytes};
+  return relay_pending(std::move(pending));
+}
+
+Status Sender::relay(LogsMsg batch) {
+  const size_t bytes = estimate_bytes(batch, GapsMsg{});
+  Pending pending{std::move(batch), bytes};
+  return relay_pending(std::move(pending));
+}
+
+Status Sender::relay(GapsMsg batch) {
+  const size_t bytes = estimate_bytes(LogsMsg{}, batch);
+  Pending pending{std::move(batch), bytes};
+  return relay_pending(std::move(pending));
+}
+
+Status Sender::relay_pending(Pending pending) {
+  const uint64_t seq = pending.seq();
+  if (seq <= relayed_through_) return {};  // spooled or forwarded already: a downstream resend
+  std::visit([](auto& b) { b.host_slot = 0; }, pending.batch);
+  TRIB_TRY(spool(pending));
+  relayed_through_ = seq;
+  if (pending.is_samples()) {
+    stats_.buffered_bytes += pending.bytes;
+    ++stats_.batches_queued;
+  } else {
+    stats_.log_buffered_bytes += pending.bytes;
+    ++stats_.log_batches_queued;
+  }
+  pending_.push_back(std::move(pending));
+  send_pending();
+  return {};
+}
+
+void Sender::set_origin(model::HostInfo origin) {
+  if (origin == origin_) return;
+  origin_ = std::move(origin);
+  save_origin();
+  if (phase_ == Phase::streaming) send_frame(HostDefMsg{0, relayed_host()});
+}
+
+void Sender::set_path(std::vector<std::string> hostnames, std::vector<std::string> guids) {
+  // Hostnames travel comma-separated: a comma inside one would split it.
+  for (auto& name : hostnames) std::replace(name.begin(), name.end(), ',', '_');
+  if (hostnames == path_ && guids == path_guids_) return;
+  path_ = std::move(hostnames);
+  path_guids_ = std::move(guids);
+  save_origin();
+}
+
+void Sender::save_origin() {
+  if (!spool_ || mode_ != SenderMode::relay) return;
+  const Status saved = spool_->save_origin(SpoolOrigin{origin_, path_, path_guids_});
+  if (!saved.ok()) {
+    TRIB_LOG(stream, error, "[sender] spool: cannot keep the origin of {}: {}", origin_.hostname,
+             saved.error().describe());
+  }
 }
 
 void Sender::submit_logs(LogsMsg logs, GapsMsg gaps, uint64_t ticket) {
@@ -643,13 +779,13 @@ void Sender::submit_logs(LogsMsg logs, GapsMsg gaps, uint64_t ticket) {
     gaps.host_slot = 0;
     gaps.seq = next_seq_++;
     Pending gap_batch{std::move(gaps), 0, false, 0};
-    spool(gap_batch);
+    (void)spool(gap_batch);
     pending_.push_back(std::move(gap_batch));
   }
   logs.host_slot = 0;
   logs.seq = next_seq_++;
   Pending log_batch{std::move(logs), bytes, false, ticket};
-  spool(log_batch);
+  (void)spool(log_batch);
   pending_.push_back(std::move(log_batch));
   stats_.log_buffered_bytes += bytes;
   ++stats_.log_batches_queued;
@@ -657,6 +793,9 @@ void Sender::submit_logs(LogsMsg logs, GapsMsg gaps, uint64_t ticket) {
 }
 
 void Sender::enforce_buffer_bound() {
+  // A relaying sender acknowledged every queued batch downstream: only its spool's bound (which
+  // turns dropped log bytes into gap records) may drop them.
+  if (mode_ == SenderMode::relay && spool_) return;
   uint64_t dropped = 0;
   // The oldest sample batch not yet sent... or sent and unacknowledged: log batches stay (the
   // tailer bounds them), so the oldest sample batch goes, wherever it is in the queue.

@@ -2,7 +2,9 @@
 // The stream sender: keeps one connection to the first reachable destination, streams chart
 // definitions and sample batches over the native protocol, and holds every batch until the
 // receiver acknowledges it, so a reconnect loses nothing within `buffer_size_bytes`.
-// Agents use it for their own host; proxies (later) for every host they forward.
+// Agents use it for their own host (SenderMode::origin: the sender numbers the batches);
+// proxies use one per forwarded host (SenderMode::relay: batches keep the numbers their origin
+// gave them, docs/protocol.md §5.2, and are spooled before the proxy acknowledges them).
 //
 // Lives on one event::Loop (the network loop); every method must be called on that loop.
 
@@ -12,10 +14,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "common/config/simple_pattern.h"
 #include "common/config/stream_conf.h"
 #include "common/event/loop.h"
 #include "common/event/timer.h"
@@ -41,9 +45,15 @@ struct SenderOptions {
   // The durable spool (<dir>, LMDB): empty keeps unacknowledged batches in memory only.
   std::string spool_dir;
   uint64_t spool_max_size = uint64_t{256} << 20;
+  // `send charts matching`: charts whose id or name the first matching pattern accepts are sent;
+  // the others are never defined upstream and their rows are dropped here.
+  std::string send_charts_matching = "*";
 
   bool operator==(const SenderOptions&) const = default;
 };
+
+// The options stream.conf's [stream] section gives (spool settings come from elsewhere).
+SenderOptions options_from_stream_conf(const config::StreamSender& stream);
 
 struct SenderStats {
   uint64_t connects = 0;          // successful handshakes
@@ -81,10 +91,17 @@ struct SenderStats {
 std::chrono::milliseconds retry_delay(std::chrono::milliseconds reconnect_delay, int failures,
                                       std::chrono::milliseconds cap);
 
+enum class SenderMode {
+  origin,  // the sender's own data: it numbers the batches (agents, a proxy's own host)
+  relay,   // a proxy forwarding a received host: batches arrive numbered (relay())
+};
+
 class Sender {
  public:
-  // `origin` is the host this sender speaks for (the handshake host, slot 0).
-  Sender(event::Loop& loop, SenderOptions options, model::HostInfo origin);
+  // `origin` is the host this sender speaks for (the handshake host, slot 0); in relay mode its
+  // `hops` is the hop count at this proxy (the receiver sees one more).
+  Sender(event::Loop& loop, SenderOptions options, model::HostInfo origin,
+         SenderMode mode = SenderMode::origin);
   ~Sender();
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
@@ -99,8 +116,9 @@ class Sender {
 
   // Declares or redefines a chart of the origin host. A redefinition may only append
   // dimensions: rows queued before it are sent with NaN (a gap) for the new ones, since the
-  // receiver checks every row against the chart's current definition.
-  void define_chart(const model::ChartDef& def);
+  // receiver checks every row against the chart's current definition. Returns the chart's slot
+  // on the upstream connection, 0 when `send charts matching` leaves the chart out.
+  uint32_t define_chart(const model::ChartDef& def);
   // Queues one collection of a defined chart. Batched: rows queued close together travel in one
   // frame with one sequence number.
   void submit(const std::string& chart_id, model::ChartSample sample);
@@ -110,6 +128,24 @@ class Sender {
   // to the acked callback once the parent has stored them. A parent that does not grant `logs`
   // cannot take them: the sender then says so and tries the next destination.
   void submit_logs(LogsMsg logs, GapsMsg gaps, uint64_t ticket);
+  // Relay mode: queues a batch numbered by its origin (rows on this sender's chart slots, from
+  // define_chart). OK means the batch is durable in the spool (or, without a spool, queued), so
+  // the proxy may acknowledge it downstream. A seq at or below relayed_through() was taken before
+  // (a downstream resend): OK without queueing it twice. An error leaves it unacknowledged.
+  Status relay(SamplesMsg batch);
+  Status relay(LogsMsg batch);
+  Status relay(GapsMsg batch);
+  // The highest seq taken by relay() or found in the spool: the resume point a proxy offers.
+  uint64_t relayed_through() const { return relayed_through_; }
+  // Replaces the origin host's definition (labels, hostname), sent again on the next connection
+  // or at once when streaming.
+  void set_origin(model::HostInfo origin);
+  // The proxies the stream passed through, nearest to the receiver first, sent in the handshake
+  // (`path`, `path_guids`). Relay mode keeps them in the spool with the origin host.
+  void set_path(std::vector<std::string> hostnames, std::vector<std::string> guids);
+  // Nothing left to deliver: every batch is acknowledged.
+  bool drained() const { return pending_.empty() && open_batch_.rows.empty(); }
+
   // Called for every log batch the receiver acknowledged, in submission order.
   void set_on_logs_acked(std::function<void(uint64_t ticket)> callback) {
     on_logs_acked_ = std::move(callback);
@@ -172,8 +208,12 @@ class Sender {
   void send_frame(const Message& message);
   void seal_open_batch();
   void queue(Pending pending);
+  Status relay_pending(Pending pending);
   void open_spool();
-  void spool(const Pending& pending);
+  void save_origin();
+  Status spool(const Pending& pending);
+  // The spool pushed batches out: they leave the queue too; log bytes become gap records.
+  void on_spool_dropped(const std::vector<Message>& dropped, const Pending& kept);
   void enforce_buffer_bound();
   void on_tick();
   std::string destination_name() const;
@@ -182,6 +222,10 @@ class Sender {
   event::Loop& loop_;
   SenderOptions options_;
   model::HostInfo origin_;
+  SenderMode mode_;
+  std::vector<std::string> path_;
+  std::vector<std::string> path_guids_;
+  config::SimplePattern send_charts_;
   Phase phase_ = Phase::idle;
 
   std::vector<DestinationState> destinations_;
@@ -199,6 +243,7 @@ class Sender {
   uint64_t last_send_ms_ = 0;
 
   std::map<std::string, ChartEntry> charts_;
+  std::set<std::string> charts_left_out_;   // by `send charts matching`
   std::vector<size_t> dimensions_by_slot_;  // current dimension count of each chart slot
   uint32_t next_chart_slot_ = 1;
 
@@ -206,6 +251,7 @@ class Sender {
   std::deque<Pending> pending_;  // sealed, not yet acknowledged, oldest first
   size_t next_to_send_ = 0;      // index into pending_ of the first batch not yet sent
   uint64_t next_seq_ = 1;
+  uint64_t relayed_through_ = 0;
 
   event::Timer retry_timer_;
   event::Timer flush_timer_;

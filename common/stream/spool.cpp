@@ -1,5 +1,6 @@
 #include "common/stream/spool.h"
 
+#include <algorithm>
 #include <map>
 
 #include "common/log/log.h"
@@ -36,6 +37,29 @@ Result<SpooledBatch> decode(std::string_view frames) {
   }
 }
 
+constexpr std::string_view kLastSeqKey = "last_seq";
+constexpr std::string_view kOriginKey = "origin";
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out.push_back(',');
+    out += item;
+  }
+  return out;
+}
+
+std::vector<std::string> split(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    out.emplace_back(text.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Spool>> Spool::open(const std::string& directory, uint64_t max_size) {
@@ -46,8 +70,14 @@ Result<std::unique_ptr<Spool>> Spool::open(const std::string& directory, uint64_
   TRIB_ASSIGN_OR_RETURN(lmdb::Env env, lmdb::Env::open(options));
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env));
   TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi batches, lmdb::Dbi::open(txn, "batches", MDB_CREATE));
+  TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi meta, lmdb::Dbi::open(txn, "meta", MDB_CREATE));
+  TRIB_ASSIGN_OR_RETURN(const auto last_seq, lmdb::get(txn, meta, kLastSeqKey));
+  const uint64_t last_appended =
+      last_seq && last_seq->size() == 8 ? lmdb::read_u64_be(*last_seq) : 0;
   TRIB_TRY(txn.commit());
-  return std::unique_ptr<Spool>(new Spool(std::move(env), batches, max_size));
+  auto spool = std::unique_ptr<Spool>(new Spool(std::move(env), batches, meta, max_size));
+  spool->last_appended_seq_ = last_appended;
+  return spool;
 }
 
 Result<std::vector<SpooledBatch>> Spool::load() {
@@ -86,6 +116,12 @@ Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t k
   TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
   while (more && stored_bytes_ + room > max_size_ && lmdb::read_u64_be(cursor.key()) < keep_seq) {
     auto message = decode(cursor.value());
+    if (message.ok() && std::holds_alternative<GapsMsg>(message->batch)) {
+      // Gap records are how the receiver learns what will never come (often of batches dropped
+      // here): they stay, and they are small.
+      TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+      continue;
+    }
     if (message.ok()) dropped.push_back(std::move(message->batch));
     stored_bytes_ -= std::min<uint64_t>(stored_bytes_, cursor.value().size());
     TRIB_TRY(cursor.erase_current());
@@ -102,8 +138,10 @@ Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& bat
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
   TRIB_ASSIGN_OR_RETURN(std::vector<Message> dropped, drop_oldest_until(txn, seq, frame.size()));
   TRIB_TRY(lmdb::put(txn, batches_, seq_key(seq), frame));
+  if (seq > last_appended_seq_) TRIB_TRY(lmdb::put(txn, meta_, kLastSeqKey, seq_key(seq)));
   TRIB_TRY(txn.commit());
   stored_bytes_ += frame.size();
+  last_appended_seq_ = std::max(last_appended_seq_, seq);
   return dropped;
 }
 
@@ -122,6 +160,49 @@ Status Spool::acknowledge(uint64_t seq) {
   }
   if (!any) return {};
   return txn.commit();
+}
+
+Status Spool::save_origin(const SpoolOrigin& origin) {
+  // The host as a HostDef frame (one codec), then the path as two comma-separated lines.
+  std::string value;
+  FrameEncoder().append(HostDefMsg{0, origin.host}, value);
+  std::string record;
+  lmdb::append_u32_be(record, static_cast<uint32_t>(value.size()));
+  record += value;
+  record += join(origin.path);
+  record.push_back('\n');
+  record += join(origin.path_guids);
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+  TRIB_TRY(lmdb::put(txn, meta_, kOriginKey, record));
+  return txn.commit();
+}
+
+Result<std::optional<SpoolOrigin>> Spool::load_origin() {
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_read(env_));
+  TRIB_ASSIGN_OR_RETURN(const auto stored, lmdb::get(txn, meta_, kOriginKey));
+  if (!stored) return std::optional<SpoolOrigin>();
+  const std::string_view record = *stored;
+  const auto broken = [&] {
+    return Error(Errc::parse_error, "the origin record of the spool " + env_.path() + " is broken");
+  };
+  if (record.size() < 4) return broken();
+  const uint32_t frame_size = lmdb::read_u32_be(record);
+  if (record.size() - 4 < frame_size) return broken();
+  FrameLimits limits;
+  FrameDecoder decoder(limits, false);
+  decoder.feed(record.substr(4, frame_size));
+  auto message = decoder.next();
+  if (!message.ok() || !message->has_value()) return broken();
+  const auto* host = std::get_if<HostDefMsg>(&**message);
+  if (host == nullptr) return broken();
+  SpoolOrigin origin;
+  origin.host = host->info;
+  const std::string_view path = record.substr(4 + frame_size);
+  const size_t newline = path.find('\n');
+  if (newline == std::string_view::npos) return broken();
+  origin.path = split(path.substr(0, newline));
+  origin.path_guids = split(path.substr(newline + 1));
+  return std::optional<SpoolOrigin>(std::move(origin));
 }
 
 GapsMsg gaps_for_dropped(const std::vector<Message>& dropped, int64_t now_ms) {

@@ -3,13 +3,14 @@
 // under its sequence number, before it is sent, and removed when the receiver acknowledges it. A
 // restarted sender (agent or proxy) loads what is left and sends it again with its original
 // sequence numbers and timestamps, so an outage or a kill -9 loses nothing within max_size.
-// When max_size is reached the oldest batches go; the sender then sends gap records for the log
-// bytes they held.
+// When max_size is reached the oldest batches go (gap records excepted); the sender then sends
+// gap records for the log bytes they held.
 //
 // LMDB (<data dir>/spool), one environment per sender. Used on the sender's loop only.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,17 @@
 #include "common/stream/messages.h"
 
 namespace trib::stream {
+
+// What a relaying sender (a proxy) keeps beside its batches, so that a restarted proxy can
+// forward them before the host's own sender reconnects: the origin host and the proxies its
+// stream passed through, nearest to the receiver first.
+struct SpoolOrigin {
+  model::HostInfo host;
+  std::vector<std::string> path;
+  std::vector<std::string> path_guids;
+
+  bool operator==(const SpoolOrigin&) const = default;
+};
 
 // One spooled batch with the chart definitions its rows refer to (chart slots are per
 // connection and per process: a restarted sender defines the charts again and maps the rows).
@@ -37,19 +49,28 @@ class Spool {
   Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch);
   // Removes every batch with a sequence number <= seq.
   Status acknowledge(uint64_t seq);
+  // The highest sequence number ever appended (kept when the batch is acknowledged), 0 for none:
+  // what a proxy holds of its origin host, so the resume point it offers downstream.
+  uint64_t last_appended_seq() const { return last_appended_seq_; }
+
+  Status save_origin(const SpoolOrigin& origin);
+  // nullopt when none was saved (an agent's spool).
+  Result<std::optional<SpoolOrigin>> load_origin();
 
   uint64_t stored_bytes() const { return stored_bytes_; }
   uint64_t max_size() const { return max_size_; }
 
  private:
-  Spool(lmdb::Env env, lmdb::Dbi batches, uint64_t max_size)
-      : env_(std::move(env)), batches_(batches), max_size_(max_size) {}
+  Spool(lmdb::Env env, lmdb::Dbi batches, lmdb::Dbi meta, uint64_t max_size)
+      : env_(std::move(env)), batches_(batches), meta_(meta), max_size_(max_size) {}
   Result<std::vector<Message>> drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq, uint64_t room);
 
   lmdb::Env env_;
   lmdb::Dbi batches_;
+  lmdb::Dbi meta_;  // "last_seq", "origin"
   uint64_t max_size_;
   uint64_t stored_bytes_ = 0;
+  uint64_t last_appended_seq_ = 0;
 };
 
 // The gap records that replace log batches a full spool pushed out: for each source generation

@@ -54,7 +54,8 @@ ApiResponse endpoint(const store::HostRegistry& registry, const store::Host& hos
                      store::LogStore* logs) {
   if (path.substr(0, kApiPrefix.size()) != kApiPrefix) return text(404, "Not found");
   const std::string_view command = path.substr(kApiPrefix.size());
-  if (command == "info") return json(info_json(registry, host));
+  if (command == "info") return json(info_json(registry, host, now_s));
+  if (command == "hosts") return json(hosts_json(registry, now_s));
   if (command == "charts") return json(charts_json(registry, host));
   if (command == "chart") {
     ApiResponse error;

@@ -1,5 +1,6 @@
 #include "parent/query/host_json.h"
 
+#include <algorithm>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -19,10 +20,26 @@ const std::string* find_label(const std::vector<model::Label>& labels, std::stri
   return nullptr;
 }
 
-ordered_json mirrored_host_status(const store::Host& host) {
-  return ordered_json{{"guid", host.machine_guid()},   {"hostname", host.hostname()},
-                      {"reachable", host.reachable()}, {"hops", host.info().hops},
-                      {"claim_id", nullptr},           {"node_id", nullptr}};
+ordered_json unix_or_null(int64_t seconds) {
+  return seconds > 0 ? ordered_json(seconds) : ordered_json(nullptr);
+}
+
+ordered_json lag_seconds(const store::Host& host, int64_t now_s) {
+  if (host.last_data_s() <= 0) return nullptr;
+  return std::max<int64_t>(0, now_s - host.last_data_s());
+}
+
+ordered_json mirrored_host_status(const store::Host& host, int64_t now_s) {
+  return ordered_json{{"guid", host.machine_guid()},
+                      {"hostname", host.hostname()},
+                      {"reachable", host.reachable()},
+                      {"hops", host.info().hops},
+                      {"claim_id", nullptr},
+                      {"node_id", nullptr},
+                      {"path", host.path()},
+                      {"connected_since", unix_or_null(host.connected_since_s())},
+                      {"last_data", unix_or_null(host.last_data_s())},
+                      {"lag_seconds", lag_seconds(host, now_s)}};
 }
 
 ordered_json collectors_json(const store::Host& host) {
@@ -45,7 +62,24 @@ size_t visible_dimensions(const store::Chart& chart) {
 
 }  // namespace
 
-ordered_json info_json(const store::HostRegistry& registry, const store::Host& host) {
+ordered_json hosts_json(const store::HostRegistry& registry, int64_t now_s) {
+  ordered_json hosts = ordered_json::array();
+  for (const auto& h : registry.hosts()) {
+    hosts.push_back({{"guid", h->machine_guid()},
+                     {"hostname", h->hostname()},
+                     {"hops", h->info().hops},
+                     {"path", h->path()},
+                     {"reachable", h->reachable()},
+                     {"connected_since", unix_or_null(h->connected_since_s())},
+                     {"last_data", unix_or_null(h->last_data_s())},
+                     {"lag_seconds", lag_seconds(*h, now_s)},
+                     {"memory_mode", std::string(store::to_string(h->storage().mode))}});
+  }
+  return ordered_json{{"hosts", std::move(hosts)}};
+}
+
+ordered_json info_json(const store::HostRegistry& registry, const store::Host& host,
+                       int64_t now_s) {
   ordered_json info;
   info["version"] = host.info().program_version;
   info["uid"] = host.machine_guid();
@@ -54,10 +88,10 @@ ordered_json info_json(const store::HostRegistry& registry, const store::Host& h
   for (const auto& h : registry.hosts()) mirrored.push_back(h->hostname());
   // Reachable hosts first, then the disconnected ones (Netdata's order).
   for (const auto& h : registry.hosts()) {
-    if (h->reachable()) status.push_back(mirrored_host_status(*h));
+    if (h->reachable()) status.push_back(mirrored_host_status(*h, now_s));
   }
   for (const auto& h : registry.hosts()) {
-    if (!h->reachable()) status.push_back(mirrored_host_status(*h));
+    if (!h->reachable()) status.push_back(mirrored_host_status(*h, now_s));
   }
   info["mirrored_hosts"] = std::move(mirrored);
   info["mirrored_hosts_status"] = std::move(status);

@@ -14,8 +14,16 @@
 
 namespace trib::parent::query {
 
-// /api/v1/info as seen under /host/<host>/ (the parent's own host at the root).
-nlohmann::ordered_json info_json(const store::HostRegistry& registry, const store::Host& host);
+// /api/v1/info as seen under /host/<host>/ (the parent's own host at the root). Its
+// mirrored_hosts_status entries add, to Netdata's fields, each host's path (proxies, nearest
+// first), connected_since and last_data (Unix s, null when never) and lag_seconds (now minus
+// last_data: how far the data is behind, e.g. while a proxy replays its spool).
+nlohmann::ordered_json info_json(const store::HostRegistry& registry, const store::Host& host,
+                                 int64_t now_s);
+// /api/v1/hosts: every host this parent holds, with how it reaches it:
+// {"hosts":[{"guid","hostname","hops","path","reachable","connected_since","last_data",
+// "lag_seconds","memory_mode"}]}, in registration order (the parent first).
+nlohmann::ordered_json hosts_json(const store::HostRegistry& registry, int64_t now_s);
 // /api/v1/charts of `host`.
 nlohmann::ordered_json charts_json(const store::HostRegistry& registry, const store::Host& host);
 // One chart as in /api/v1/chart and in the "charts" member of /api/v1/charts.

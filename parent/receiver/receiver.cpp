@@ -92,6 +92,21 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
            refused->access_tag + ": " + refused->reason);
     return;
   }
+  if (const auto hop =
+          std::find_if(request.path_guids.begin(), request.path_guids.end(),
+                       [&](const std::string& guid) { return config::same_guid(guid, own_guid_); });
+      hop != request.path_guids.end()) {
+    // This parent forwarded the host's stream already (a chain that loops back): taking it again
+    // would feed the host's data back to where it came from, forever.
+    std::string path;
+    for (const auto& name : request.path) path += (path.empty() ? "" : " > ") + name;
+    const std::string reason = "stream loop: it already passed through this parent (path " + path +
+                               "); check the proxies' destinations";
+    TRIB_LOG(stream, error, "[receiver] STREAM {} 'REJECTED - STREAM LOOP': {}", who, reason);
+    refuse(std::move(connection), reply_refusal(stream::Refusal::localhost, reason), access,
+           "REJECTED - STREAM LOOP: " + reason);
+    return;
+  }
   if (!request.tributary) {
     // A stock Netdata child speaks the text protocol, whose codec is not in this build.
     TRIB_LOG(stream, error,
@@ -191,9 +206,14 @@ void Receiver::refuse_plaintext(std::unique_ptr<net::TcpConnection> connection,
 void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
                              stream::HandshakeRequest request, const store::StorageConfig& storage,
                              SessionFeatures features, std::string_view leftover) {
-  SessionContext context{
-      registry_,     progress_,         clock_, options_.idle_timeout, options_.keepalive_interval,
-      options_.disk, options_.log_store};
+  SessionContext context{registry_,
+                         progress_,
+                         clock_,
+                         options_.idle_timeout,
+                         options_.keepalive_interval,
+                         options_.disk,
+                         options_.log_store,
+                         options_.forwarder};
   auto it = sessions_.insert(sessions_.end(), nullptr);
   *it = std::make_unique<Session>(
       loop_, context, std::move(connection), std::move(request), storage, features,

@@ -122,8 +122,17 @@ Result<uint64_t> Session::host(uint32_t host_slot, const model::HostInfo& info) 
   if (host.hostname.empty()) host.hostname = request_.host.hostname;
   TRIB_ASSIGN_OR_RETURN(store::Host * stored,
                         context_.registry.connect(host, storage_, context_.clock.now_s()));
+  stored->set_path(request_.path);
   hosts_[host_slot] = stored;
-  return context_.progress[info.machine_guid].last_stored_seq;
+  const uint64_t stored_through = context_.progress[info.machine_guid].last_stored_seq;
+  if (context_.forwarder == nullptr) return stored_through;
+  // A batch is done when both the local store and the spool have it: resume from the lower of
+  // the two (each side skips what it already holds). A host kept nowhere here only needs the
+  // spool.
+  const uint64_t spooled_through =
+      context_.forwarder->connect(host, request_.path, request_.path_guids);
+  if (storage_.mode == store::MemoryMode::none) return spooled_through;
+  return std::min(stored_through, spooled_through);
 }
 
 Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) {
@@ -131,6 +140,9 @@ Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::Char
   if (host == nullptr) return Error(Errc::protocol_error, "chart for an unknown host slot");
   TRIB_TRY(host->define_chart(def));
   chart_ids_[chart_slot] = def.id;
+  if (context_.forwarder != nullptr) {
+    TRIB_TRY(context_.forwarder->chart(host->machine_guid(), chart_slot, def));
+  }
   return {};
 }
 
@@ -142,6 +154,9 @@ Status Session::samples(const stream::SamplesMsg& batch) {
     sample.timestamp = row.timestamp;
     sample.values = row.values;
     TRIB_TRY(host->store(chart_ids_[row.chart_slot], sample));
+  }
+  if (context_.forwarder != nullptr) {
+    TRIB_TRY(context_.forwarder->samples(host->machine_guid(), batch));
   }
   note_stored(*host, batch.seq);
   return {};
@@ -163,6 +178,9 @@ Status Session::logs(const stream::LogsMsg& batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "logs for an unknown host slot");
   TRIB_TRY(ingest_logs(context_.log_store, storage_, host->machine_guid(), batch));
+  if (context_.forwarder != nullptr) {
+    TRIB_TRY(context_.forwarder->logs(host->machine_guid(), batch));
+  }
   note_stored(*host, batch.seq);
   return {};
 }
@@ -171,6 +189,9 @@ Status Session::gaps(const stream::GapsMsg& batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "gaps for an unknown host slot");
   TRIB_TRY(ingest_gaps(context_.log_store, storage_, host->machine_guid(), batch));
+  if (context_.forwarder != nullptr) {
+    TRIB_TRY(context_.forwarder->gaps(host->machine_guid(), batch));
+  }
   note_stored(*host, batch.seq);
   return {};
 }
@@ -204,7 +225,12 @@ void Session::end(const std::string& why, spdlog::level::level_enum level) {
   ended_ = true;
   tick_.stop();
   const int64_t now = context_.clock.now_s();
-  for (const auto& [slot, host] : hosts_) context_.registry.disconnect(host->machine_guid(), now);
+  for (const auto& [slot, host] : hosts_) {
+    context_.registry.disconnect(host->machine_guid(), now);
+    if (context_.forwarder != nullptr) {
+      context_.forwarder->disconnect(host->machine_guid(), said_goodbye_);
+    }
+  }
   log::get(log::Channel::stream)
       .log(level, "{} {} from {}: {} ({} bytes received)", instance_,
            said_goodbye_ ? "stopped" : "disconnected", peer_, why, bytes_received_);

@@ -19,6 +19,7 @@
 #include "common/stream/handshake.h"
 #include "common/stream/ingest.h"
 #include "common/time/clock.h"
+#include "parent/proxy/forwarder.h"
 #include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
 #include "parent/store/log_store.h"
@@ -40,6 +41,9 @@ struct SessionContext {
   // stops while the store is congested (backpressure).
   storage::DiskStore* disk = nullptr;
   store::LogStore* log_store = nullptr;  // null: `logs` is not granted
+  // A proxy's: every host is forwarded too, and a batch is acknowledged only once it is also
+  // durable in the host's spool. Null: nothing is forwarded.
+  proxy::Forwarder* forwarder = nullptr;
 };
 
 // What the handshake granted.

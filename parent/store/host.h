@@ -40,6 +40,10 @@ class Host {
   // The newest sample timestamp stored (as sent, before alignment); 0 before any.
   int64_t last_data_s() const { return last_data_s_; }
   int64_t disconnected_at_s() const { return disconnected_at_s_; }
+  // The proxies the host's stream passes through to reach this parent, nearest first (empty for
+  // a host streaming here directly, and for the parent itself).
+  const std::vector<std::string>& path() const { return path_; }
+  void set_path(std::vector<std::string> path) { path_ = std::move(path); }
 
   // Netdata's system-info fields (os_name, os_id, kernel_name, cores_total, ...) as the child
   // sent them (NETDATA_SYSTEM_* handshake parameters); shown by /api/v1/info.
@@ -74,6 +78,7 @@ class Host {
   int64_t connected_since_s_ = 0;
   int64_t last_data_s_ = 0;
   int64_t disconnected_at_s_ = 0;
+  std::vector<std::string> path_;
   std::vector<model::Label> system_info_;
   std::optional<bool> stream_compression_;
   std::vector<std::unique_ptr<Chart>> charts_;

@@ -87,11 +87,12 @@ TEST_F(ConfigErrors, ParentYamlPortOutOfRange) {
 }
 
 TEST_F(ConfigErrors, CheckConfigWarnsAboutNetdataKeysNotImplementedYet) {
-  const auto run = run_agent("hostname: a\n", kGoodStreamConf + "  send charts matching = *\n",
-                             {"--check-config"});
+  const auto run =
+      run_agent("hostname: a\n", kGoodStreamConf + "  initial clock resync iterations = 60\n",
+                {"--check-config"});
   EXPECT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("warning: "), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("send charts matching"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("initial clock resync iterations"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("is valid"), std::string::npos) << run.output;
 
   const auto parent = run_parent(

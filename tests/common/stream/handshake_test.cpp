@@ -380,5 +380,35 @@ TEST(GrantTest, IntersectsInOfferedOrder) {
   EXPECT_TRUE(grant_tributary_caps({}, {"zstd"}).empty());
 }
 
+TEST(HandshakeRequestTest, ThePathOfProxiesRoundTripsNearestFirst) {
+  model::HostInfo host;
+  host.machine_guid = "aaaaaaaa-0000-4000-8000-0000000000a1";
+  host.hostname = "web-01";
+  host.hops = 3;
+  HandshakeRequest request = make_tributary_request("key", host, {"ack"});
+  request.path = {"dmz-proxy", "edge proxy"};
+  request.path_guids = {"bbbbbbbb-0000-4000-8000-0000000000b2",
+                        "cccccccc-0000-4000-8000-0000000000c3"};
+  const std::string bytes = build_handshake_request(request);
+  EXPECT_NE(bytes.find("&path=dmz-proxy%2Cedge%20proxy&path_guids="), std::string::npos) << bytes;
+  const auto parsed = parse_handshake_request(bytes);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().describe();
+  EXPECT_EQ(parsed->path, request.path);
+  EXPECT_EQ(parsed->path_guids, request.path_guids);
+  EXPECT_EQ(parsed->host.hops, 3);
+  // A host streaming its own data sends no path.
+  EXPECT_EQ(build_handshake_request(make_tributary_request("key", host, {"ack"})).find("path"),
+            std::string::npos);
+}
+
+TEST(HandshakeRequestTest, APathWhoseListsDifferInLengthIsABadRequest) {
+  const auto parsed = parse_handshake_request(
+      "STREAM key=k&hostname=h&machine_guid=g&tributary=1&path=a%2Cb&path_guids=x "
+      "HTTP/1.1\r\n\r\n");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("path names 2 proxies but path_guids 1"), std::string::npos)
+      << parsed.error().message;
+}
+
 }  // namespace
 }  // namespace trib::stream

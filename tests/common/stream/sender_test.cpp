@@ -778,5 +778,122 @@ TEST_F(SenderTest, SequenceNumbersKeepIncreasingAcrossSenderInstances) {
   stop(sender);
 }
 
+TEST_F(SenderTest, ARelayKeepsTheOriginsNumbersSpoolsFirstAndTakesAResendOnce) {
+  test::TempDir dir;
+  {
+    SenderOptions offline;  // no destination: the batches stay in the spool
+    offline.spool_dir = dir / "spool";
+    Sender relay(loop_, offline, origin(1), SenderMode::relay);
+    relay.start();
+    const uint32_t slot = relay.define_chart(chart("c.a", {"x"}));
+    ASSERT_NE(slot, 0U);
+    EXPECT_TRUE(relay.relay(SamplesMsg{5, 100, {{slot, 1000, {1.0}}}}).ok());
+    EXPECT_TRUE(relay.relay(SamplesMsg{5, 101, {{slot, 1001, {2.0}}}}).ok());
+    EXPECT_TRUE(relay.relay(SamplesMsg{5, 101, {{slot, 1001, {2.0}}}}).ok());  // a resend
+    EXPECT_TRUE(relay.relay(LogsMsg{5, 102, {{"/a.log", {}}}, {{0, 1, 0, 5, 0, "x", {}}}}).ok());
+    EXPECT_EQ(relay.stats().batches_queued, 2U);
+    EXPECT_EQ(relay.relayed_through(), 102U);
+  }
+  FakeReceiver receiver(loop_);
+  receiver.resume = 100;  // the upstream parent has the first batch already
+  auto options = options_for(receiver.destination());
+  options.spool_dir = dir / "spool";
+  Sender relay(loop_, options, origin(1), SenderMode::relay);
+  relay.set_path({"proxy,1"}, {"bbbbbbbb-0000-4000-8000-0000000000b2"});
+  relay.start();
+  EXPECT_EQ(relay.relayed_through(), 102U);  // what it holds survives the restart
+  run_until([&] { return !receiver.links.empty() && receiver.last().stored_logs.size() == 1; });
+  EXPECT_EQ(receiver.last().seqs(), std::vector<uint64_t>{101});  // not renumbered
+  EXPECT_EQ(receiver.last().stored_logs[0].seq, 102U);
+  EXPECT_EQ(receiver.last().request->host.hops, 2);
+  EXPECT_EQ(receiver.last().request->path, std::vector<std::string>{"proxy_1"});
+  run_until([&] { return relay.drained(); });
+  stop(relay);
+}
+
+TEST_F(SenderTest, SendChartsMatchingLeavesTheOtherChartsAndTheirRowsOut) {
+  FakeReceiver receiver(loop_);
+  auto options = options_for(receiver.destination());
+  options.send_charts_matching = "!system.load system.*";
+  Sender sender(loop_, options, origin());
+  EXPECT_NE(sender.define_chart(chart("system.cpu", {"user"})), 0U);
+  EXPECT_EQ(sender.define_chart(chart("system.load", {"load1"})), 0U);
+  EXPECT_EQ(sender.define_chart(chart("apps.cpu", {"x"})), 0U);
+  sender.submit("system.load", {100, {0.5}});  // dropped quietly
+  sender.submit("system.cpu", {100, {1}});
+  sender.start();
+  run_until([&] { return receiver.samples_on_last() == 1; });
+  const auto defs = receiver.last().all<ChartDefMsg>();
+  ASSERT_EQ(defs.size(), 1U);
+  EXPECT_EQ(defs[0].def.id, "system.cpu");
+  EXPECT_EQ(receiver.last().all<SamplesMsg>()[0].rows.size(), 1U);
+  stop(sender);
+}
+
+TEST_F(SenderTest, AFullRelaySpoolReplacesEachDroppedLogBatchByItsGapUnderTheSameNumber) {
+  test::TempDir dir;
+  FakeReceiver receiver(loop_);
+  SenderOptions offline;  // the upstream parent appears only later
+  offline.spool_dir = dir / "spool";
+  offline.spool_max_size = 700;
+  Sender relay(loop_, offline, origin(1), SenderMode::relay);
+  relay.start();
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    LogsMsg logs{5, seq, {{"/a.log", {}}}, {{0, 1, seq * 100, 5, 0, std::string(90, 'x'), {}}}};
+    ASSERT_TRUE(relay.relay(std::move(logs)).ok());
+  }
+  EXPECT_GT(relay.stats().spool_dropped, 0U);
+  auto options = options_for(receiver.destination());
+  options.spool_dir = offline.spool_dir;
+  options.spool_max_size = offline.spool_max_size;
+  relay.reconfigure(options);
+  run_until([&] { return relay.drained(); });
+  // Every number arrives once, in order: gap records for the dropped batches, then the logs.
+  std::vector<uint64_t> seqs;
+  for (const auto& m : receiver.last().received) {
+    if (const auto* gaps = std::get_if<GapsMsg>(&m)) {
+      seqs.push_back(gaps->seq);
+      ASSERT_EQ(gaps->gaps.size(), 1U);
+      EXPECT_EQ(gaps->gaps[0].from, gaps->seq * 100);
+      EXPECT_EQ(gaps->gaps[0].to, gaps->seq * 100 + 91);
+    } else if (const auto* logs = std::get_if<LogsMsg>(&m)) {
+      seqs.push_back(logs->seq);
+    }
+  }
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
+  EXPECT_FALSE(receiver.last().protocol_error.has_value());
+  EXPECT_EQ(receiver.last().stored_gaps.size(), relay.stats().spool_dropped);
+  stop(relay);
+}
+
+TEST_F(SenderTest, ASpooledBatchTheReceiverStoredAlreadyIsAcknowledgedNotRenumbered) {
+  test::TempDir dir;
+  uint64_t spooled_seq = 0;
+  {
+    SenderOptions offline;
+    offline.spool_dir = dir / "spool";
+    Sender sender(loop_, offline, origin());
+    sender.start();
+    sender.define_chart(chart("c.a", {"x"}));
+    sender.submit("c.a", {123, {4.5}});
+    run_until([&] { return sender.stats().batches_queued == 1; });
+  }
+  {
+    auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+    spooled_seq = spool->last_appended_seq();
+  }
+  ASSERT_NE(spooled_seq, 0U);
+  FakeReceiver receiver(loop_);
+  receiver.resume = spooled_seq;  // it was stored before the sender stopped
+  auto options = options_for(receiver.destination());
+  options.spool_dir = dir / "spool";
+  Sender sender(loop_, options, origin());
+  sender.start();
+  run_until([&] { return sender.stats().connected && sender.drained(); });
+  EXPECT_EQ(sender.stats().batches_renumbered, 0U);
+  EXPECT_TRUE(receiver.last().seqs().empty());
+  stop(sender);
+}
+
 }  // namespace
 }  // namespace trib::stream

@@ -70,5 +70,31 @@ TEST(SpoolTest, TheBoundDropsTheOldestAndLogBatchesBecomeGaps) {
   EXPECT_EQ(spool->load()->size() + dropped.size(), 10U);
 }
 
+TEST(SpoolTest, KeepsTheOriginAndTheLastAppendedSeqAcrossAcksAndReopens) {
+  test::TempDir dir;
+  SpoolOrigin origin;
+  origin.host.machine_guid = "aaaaaaaa-0000-4000-8000-0000000000a1";
+  origin.host.hostname = "web-01";
+  origin.host.hops = 2;
+  origin.host.labels = {{"zone", "dmz"}};
+  origin.path = {"proxy-1", "proxy-2"};
+  origin.path_guids = {"bbbbbbbb-0000-4000-8000-0000000000b2",
+                       "cccccccc-0000-4000-8000-0000000000c3"};
+  {
+    auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+    EXPECT_EQ(spool->load_origin().value(), std::nullopt);  // an agent's spool has none
+    EXPECT_EQ(spool->last_appended_seq(), 0U);
+    ASSERT_TRUE(spool->save_origin(origin).ok());
+    ASSERT_TRUE(spool->append(41, {{}, logs(41, 0, "a")}).ok());
+    ASSERT_TRUE(spool->append(42, {{}, logs(42, 2, "b")}).ok());
+    ASSERT_TRUE(spool->acknowledge(42).ok());
+    EXPECT_EQ(spool->last_appended_seq(), 42U);
+  }
+  auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+  EXPECT_TRUE(spool->load()->empty());
+  EXPECT_EQ(spool->last_appended_seq(), 42U);  // acknowledged, still what the proxy had
+  EXPECT_EQ(spool->load_origin().value(), std::optional<SpoolOrigin>(origin));
+}
+
 }  // namespace
 }  // namespace trib::stream

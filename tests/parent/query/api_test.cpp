@@ -96,6 +96,37 @@ TEST_F(ApiTest, InfoOfTheParentListsEveryHost) {
   EXPECT_EQ(info["charts-count"], 0);
 }
 
+TEST_F(ApiTest, HostsListsHowEachHostIsReached) {
+  child_->set_path({"dmz-proxy", "edge"});
+  const json hosts = get_json("/api/v1/hosts")["hosts"];
+  ASSERT_EQ(hosts.size(), 3u);
+  const json& own = hosts[0];
+  EXPECT_EQ(own["guid"], kParentGuid);
+  EXPECT_EQ(own["hops"], 0);
+  EXPECT_EQ(own["path"], json::array());
+  EXPECT_EQ(own["reachable"], true);
+  EXPECT_EQ(own["connected_since"], kNow - 500);
+  EXPECT_TRUE(own["last_data"].is_null());  // nothing stored of its own
+  EXPECT_TRUE(own["lag_seconds"].is_null());
+  const json& child = hosts[1];
+  EXPECT_EQ(child, json({{"guid", kChildGuid},
+                         {"hostname", "child"},
+                         {"hops", 2},
+                         {"path", json::array({"dmz-proxy", "edge"})},
+                         {"reachable", true},
+                         {"connected_since", kNow - 200},
+                         {"last_data", kNow},
+                         {"lag_seconds", 0},
+                         {"memory_mode", "ram"}}));
+  EXPECT_EQ(hosts[2]["reachable"], false);
+  // /api/v1/info's mirrored_hosts_status carries the same fields.
+  const json status = get_json("/api/v1/info")["mirrored_hosts_status"][1];
+  EXPECT_EQ(status["path"], json::array({"dmz-proxy", "edge"}));
+  EXPECT_EQ(status["connected_since"], kNow - 200);
+  EXPECT_EQ(status["last_data"], kNow);
+  EXPECT_EQ(status["lag_seconds"], 0);
+}
+
 TEST_F(ApiTest, InfoOfAChildByHostnameAndGuid) {
   child_->set_stream_compression(true);
   for (const std::string& host : {std::string("child"), std::string(kChildGuid)}) {
