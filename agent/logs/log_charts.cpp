@@ -95,7 +95,8 @@ collectors::CollectedBatch log_charts(const TailerStats& stats, int64_t now_s,
   add_chart(out, defined, "tributary_logs.checkpoints", "Checkpoint commits", "ms", "logs",
             "tributary_logs.checkpoints", priority++,
             {{"commit_latency", stats.last_commit_ms, abs},
-             {"commits", static_cast<double>(stats.checkpoint_commits), inc}},
+             {"commits", static_cast<double>(stats.checkpoint_commits), inc},
+             {"failed", static_cast<double>(stats.checkpoint_commit_errors), inc}},
             now_s);
   return out;
 }

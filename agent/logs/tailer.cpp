@@ -209,6 +209,14 @@ void Tailer::restore_one(FileCheckpoint c, DirectoryInodes& directories) {
     files_.push_back(std::move(file));
     return;
   }
+  if (c.fingerprint.length == 0 && c.position.end == 0) {
+    // Nothing was ever read from it (its first bytes would have made the head durable): its
+    // content, wherever rotation took it, is found like any file the agent has not seen.
+    TRIB_LOG(tail, info,
+             "[tail:{}] generation {} was empty when the agent stopped; looked for anew", c.source,
+             c.generation);
+    return;
+  }
   // The file where it was last seen, else among the siblings of that path and of its source
   // path (several rotations while the agent was stopped move it along name by name).
   bool same_file_changed = false;
@@ -710,7 +718,11 @@ bool Tailer::read_file(File& file, Source& source, Building& batch) {
       head_changed = true;
       break;
     }
-    grow_fingerprint(file, std::string_view(buffer.data(), static_cast<size_t>(n)), fed);
+    if (grow_fingerprint(file, std::string_view(buffer.data(), static_cast<size_t>(n)), fed)) {
+      // The generation's first bytes: its head is durable before any of them is sent, so a
+      // restart knows which content the parent may hold under this generation.
+      commit({checkpoint_of(file)}, {});
+    }
     buffer.resize(static_cast<size_t>(n));
     const uint32_t index = batch.index_of(file.source_path, source.options);
     const int64_t now_ms = clock_.now_us() / 1000;
@@ -739,10 +751,12 @@ bool Tailer::read_file(File& file, Source& source, Building& batch) {
   return !head_changed;
 }
 
-void Tailer::grow_fingerprint(File& file, std::string_view bytes, uint64_t offset) {
-  if (offset != file.head.size() || file.head.size() >= kFingerprintBytes) return;
+bool Tailer::grow_fingerprint(File& file, std::string_view bytes, uint64_t offset) {
+  if (offset != file.head.size() || file.head.size() >= kFingerprintBytes) return false;
   file.head.append(bytes.substr(0, kFingerprintBytes - file.head.size()));
+  const bool was_empty = file.fingerprint.length == 0;
   if (file.head.size() > file.fingerprint.length) file.fingerprint = fingerprint_of(file.head);
+  return was_empty && file.fingerprint.length > 0;
 }
 
 void Tailer::note_position(File& file, Building& batch) {
@@ -911,16 +925,41 @@ FileCheckpoint Tailer::checkpoint_of(const File& file) const {
       file.acked,       file.state == State::done};
 }
 
+// Checkpoint changes wait in memory until a commit succeeds (a full or read-only disk fails it):
+// the next commit, from the next ack or scan, writes them all.
 void Tailer::commit(const std::vector<FileCheckpoint>& updates,
                     const std::vector<std::pair<std::string, uint64_t>>& removals) {
-  if (updates.empty() && removals.empty() && dirty_generations_.empty()) return;
-  const auto start = std::chrono::steady_clock::now();
-  const Status status = store_.commit(updates, removals, dirty_generations_);
-  if (!status.ok()) {
-    // Positions stay in memory and are written with the next commit; generations too.
-    TRIB_LOG(tail, error, "[tail] checkpoint commit failed: {}", status.error().describe());
+  for (const FileCheckpoint& c : updates) {
+    uncommitted_removals_.erase({c.source, c.generation});
+    uncommitted_updates_[{c.source, c.generation}] = c;
+  }
+  for (const auto& key : removals) {
+    uncommitted_updates_.erase(key);
+    uncommitted_removals_.insert(key);
+  }
+  if (uncommitted_updates_.empty() && uncommitted_removals_.empty() && dirty_generations_.empty()) {
     return;
   }
+  std::vector<FileCheckpoint> all_updates;
+  all_updates.reserve(uncommitted_updates_.size());
+  for (const auto& [key, c] : uncommitted_updates_) all_updates.push_back(c);
+  const std::vector<std::pair<std::string, uint64_t>> all_removals(uncommitted_removals_.begin(),
+                                                                   uncommitted_removals_.end());
+  const auto start = std::chrono::steady_clock::now();
+  const Status status = store_.commit(all_updates, all_removals, dirty_generations_);
+  if (!status.ok()) {
+    ++stats_.checkpoint_commit_errors;
+    uint64_t suppressed = 0;
+    if (commit_error_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+      TRIB_LOG(tail, error,
+               "[tail] checkpoint commit failed ({} change(s) kept in memory, retried with the "
+               "next one; {} similar message(s) suppressed): {}",
+               all_updates.size() + all_removals.size(), suppressed, status.error().describe());
+    }
+    return;
+  }
+  uncommitted_updates_.clear();
+  uncommitted_removals_.clear();
   dirty_generations_.clear();
   ++stats_.checkpoint_commits;
   stats_.last_commit_ms =

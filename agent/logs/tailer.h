@@ -78,6 +78,7 @@ struct TailerStats {
   uint64_t pinned_bytes = 0;
   uint64_t inflight_bytes = 0;
   uint64_t checkpoint_commits = 0;
+  uint64_t checkpoint_commit_errors = 0;  // failed commits (disk full, read-only): retried
   double last_commit_ms = 0;
   uint64_t not_regular_files = 0;  // directories, FIFOs... where a log file was expected
   uint64_t open_errors = 0;
@@ -191,7 +192,8 @@ class Tailer {
   void end_generation_here(File& file, Source* source, Building& batch);
   // False when the file's head changed under the read: it is a new generation.
   bool read_file(File& file, Source& source, Building& batch);
-  static void grow_fingerprint(File& file, std::string_view bytes, uint64_t offset);
+  // True when these are the generation's first bytes (its fingerprint was empty).
+  static bool grow_fingerprint(File& file, std::string_view bytes, uint64_t offset);
   void finish_if_quiet(File& file, Building& batch);
   void note_position(File& file, Building& batch);
   void enforce_pinned_budget(Building& batch);
@@ -220,6 +222,10 @@ class Tailer {
                                // with the next batch
   std::map<std::string, uint64_t> generations_;        // last handed out, per source path
   std::map<std::string, uint64_t> dirty_generations_;  // not committed yet
+  // Checkpoint changes a failed commit left, by (source path, generation).
+  std::map<std::pair<std::string, uint64_t>, FileCheckpoint> uncommitted_updates_;
+  std::set<std::pair<std::string, uint64_t>> uncommitted_removals_;
+  log::RateLimitedLog commit_error_log_{std::chrono::seconds(60)};
   uint64_t next_ticket_ = 1;
   uint64_t inflight_at_poll_ = 0;
   bool backlog_ = false;

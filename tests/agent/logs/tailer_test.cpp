@@ -9,6 +9,7 @@
 #include <map>
 
 #include "support/process.h"
+#include "support/small_fs.h"
 
 namespace trib::agent::logs {
 namespace {
@@ -25,6 +26,7 @@ struct FakeParent {
   std::map<std::tuple<std::string, uint64_t, uint64_t>, stream::LogRecord> stored;
   std::vector<stream::LogGap> gaps;
   std::vector<TailBatch> unacked;
+  size_t records_received = 0;  // duplicates included
 
   void take(TailBatch batch) { unacked.push_back(std::move(batch)); }
   // Stores and acknowledges everything received.
@@ -33,6 +35,7 @@ struct FakeParent {
     unacked.clear();
     for (auto& batch : batches) {
       for (auto& record : batch.logs.records) {
+        ++records_received;
         const std::string& path = batch.logs.sources[record.source].path;
         stored.try_emplace({path, record.generation, record.offset}, record);
       }
@@ -65,7 +68,7 @@ class TailerTest : public ::testing::Test {
   void open_tailer(TailerLimits limits = fast_limits()) {
     tailer.reset();
     store.reset();
-    store = std::move(CheckpointStore::open(dir / "checkpoints")).value();
+    store = std::move(CheckpointStore::open(store_dir)).value();
     auto created = Tailer::create(*store, clock, limits,
                                   [this](TailBatch batch) { parent.take(std::move(batch)); });
     ASSERT_TRUE(created.ok()) << created.error().describe();
@@ -99,6 +102,7 @@ class TailerTest : public ::testing::Test {
   }
 
   test::TempDir dir;
+  std::string store_dir = dir / "checkpoints";
   std::string logs_dir;
   time::ManualClock clock;
   LogsOptions options = [this] {
@@ -511,6 +515,57 @@ TEST_F(TailerTest, TheWallClockSteppedBackStallsNothing) {
   }
   // Quiet for rotate_wait (1 s here) by the monotonic clock: finished and closed.
   EXPECT_EQ(tailer->stats().sources.at("logs.sources.0").files, 0U);
+}
+
+// The checkpoint store's disk fills up: reading and delivery go on, the failed commits are
+// counted, and once there is room again every position held in memory is written, so a restart
+// reads nothing twice.
+TEST_F(TailerTest, ADiskFullUnderTheCheckpointStoreLosesAndRepeatsNothing) {
+  test::SmallFilesystem disk(4 << 20);
+  if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+  store_dir = disk.path() + "/checkpoints";
+  open_tailer();
+  append(logs_dir + "/a.log", "a1\n");
+  settle();
+  ASSERT_TRUE(disk.fill());
+  for (int i = 0; i < 50; ++i) {
+    append(logs_dir + "/f" + std::to_string(i) + ".log", "f" + std::to_string(i) + "\n");
+  }
+  append(logs_dir + "/a.log", "a2\n");
+  settle();
+  EXPECT_EQ(parent.all_lines().size(), 52U);
+  EXPECT_GT(tailer->stats().checkpoint_commit_errors, 0U);
+  disk.free_space();
+  settle(2);
+  const size_t received = parent.records_received;
+  open_tailer();  // a restart: everything read is checkpointed
+  settle();
+  EXPECT_EQ(parent.records_received, received);
+  EXPECT_EQ(parent.all_lines().size(), 52U);
+}
+
+// A checkpoint store on a read-only disk cannot be opened: a clear error naming its directory
+// (the agent stops with it). Writable again, the store has every checkpoint it had.
+TEST_F(TailerTest, ACheckpointStoreOnAReadOnlyDiskIsAClearError) {
+  test::SmallFilesystem disk(4 << 20);
+  if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+  store_dir = disk.path() + "/checkpoints";
+  open_tailer();
+  append(logs_dir + "/a.log", "a1\n");
+  settle();
+  tailer.reset();
+  store.reset();
+  ASSERT_TRUE(disk.remount_read_only());
+  const auto refused = CheckpointStore::open(store_dir);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().describe().find(store_dir), std::string::npos)
+      << refused.error().describe();
+  ASSERT_TRUE(disk.remount_writable());
+  const size_t received = parent.records_received;
+  open_tailer();
+  settle();
+  EXPECT_EQ(parent.records_received, received);
+  EXPECT_EQ(parent.all_lines(), (std::vector<std::string>{"a1"}));
 }
 
 TEST_F(TailerTest, DirectoriesAndFifosWhereFilesWereExpectedAreSkipped) {
