@@ -417,9 +417,13 @@ TEST_F(ProxyChain, CentralSeesTheAgentTwoHopsAwayWithItsGuidAndPath) {
   }
   EXPECT_TRUE(listed);
   // Charts keep their ids and the data its timestamps: recent rows are there.
-  auto data = central_->get_json("/host/agent-a/api/v1/data?chart=system.cpu&after=-10");
-  ASSERT_TRUE(data);
-  EXPECT_GE((*data)["data"].size(), 3u);
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto data = central_->get_json("/host/agent-a/api/v1/data?chart=system.cpu&after=-10");
+        return data && (*data)["data"].size() >= 3;
+      },
+      10s))
+      << logs();
 }
 
 TEST_F(ProxyChain, ProxyKilledNineThenRestartedLosesNoSampleAndNoLine) {
