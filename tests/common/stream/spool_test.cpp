@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/process.h"
+#include "support/small_fs.h"
 
 namespace trib::stream {
 namespace {
@@ -94,6 +95,39 @@ TEST(SpoolTest, KeepsTheOriginAndTheLastAppendedSeqAcrossAcksAndReopens) {
   EXPECT_TRUE(spool->load()->empty());
   EXPECT_EQ(spool->last_appended_seq(), 42U);  // acknowledged, still what the proxy had
   EXPECT_EQ(spool->load_origin().value(), std::optional<SpoolOrigin>(origin));
+}
+
+// The spool's disk fills up: an append fails with the reason, what was spooled stays readable,
+// and with room again appends go through. On a read-only disk the spool does not open, and the
+// error names it.
+TEST(SpoolTest, ADiskFullOrReadOnlyIsAClearErrorAndLosesNothingSpooled) {
+  test::SmallFilesystem disk(4 << 20);
+  if (!disk.mounted()) GTEST_SKIP() << disk.why_not();
+  const std::string path = disk.path() + "/spool";
+  {
+    auto spool = std::move(Spool::open(path, 64 << 20)).value();
+    ASSERT_TRUE(spool->append(1, {{}, logs(1, 0, "before")}).ok());
+    ASSERT_TRUE(disk.fill());
+    Status failed;
+    for (uint64_t seq = 2; seq < 200 && failed.ok(); ++seq) {
+      auto out = spool->append(seq, {{}, logs(seq, seq * 10, std::string(8000, 'x'))});
+      if (!out.ok()) failed = out.take_error();
+    }
+    ASSERT_FALSE(failed.ok()) << "the disk never filled";
+    EXPECT_NE(failed.error().describe().find("No space left on device"), std::string::npos)
+        << failed.error().describe();
+    auto loaded = spool->load();
+    ASSERT_TRUE(loaded.ok());
+    EXPECT_EQ(std::get<LogsMsg>(loaded->front().batch), logs(1, 0, "before"));
+    disk.free_space();
+    EXPECT_TRUE(spool->append(500, {{}, logs(500, 9000, "after")}).ok());
+  }
+  ASSERT_TRUE(disk.remount_read_only());
+  const auto refused = Spool::open(path, 64 << 20);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().describe().find(path), std::string::npos)
+      << refused.error().describe();
+  ASSERT_TRUE(disk.remount_writable());
 }
 
 }  // namespace
