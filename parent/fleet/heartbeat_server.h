@@ -6,13 +6,13 @@
 //   GET  /health                              {"status":"ok"}
 //
 // Group commit: heartbeats that arrive while the fleet thread is committing wait, and the next
-// commit writes all of them in one transaction (one fsync). The loop checks paths and tokens
-// and queues the bodies; the fleet thread parses them (parse_heartbeat) and writes the batch,
-// so the two threads share the work and the next batch is queued while one commits. Each request is
-// answered 200
-// {"status":"ok"} only after the transaction holding it committed, 503 when it failed (Telegraf
-// then keeps its counters and sends them again), 400 {"error":"invalid heartbeat","detail":...}
-// for a message parse_heartbeat() refuses, 401 for a missing or wrong token.
+// commit writes all of them in one transaction (one fsync). The loop checks paths and tokens and
+// queues the bodies; the fleet thread parses them (parse_heartbeat) and writes the batch, so the
+// two threads share the work and the next batch is queued while one commits. Each request is
+// answered 200 {"status":"ok"} only after the transaction holding it committed, 503 when it
+// failed (Telegraf then keeps its counters and sends them again), 400 {"error":"invalid
+// heartbeat","detail":...} for a message parse_heartbeat() refuses, 401 for a missing or wrong
+// token.
 //
 // Connections take the same path as on the main port (TcpListener -> TlsAcceptor ->
 // HttpServer::adopt), so TLS works the same way on both: `force`, `optional` (plaintext and TLS
