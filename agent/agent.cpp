@@ -78,7 +78,7 @@ int Agent::run() {
   reload_timer_->start(every, every, [this] { reload("periodic check"); });
 
   apply_stream_config(config_.stream);
-  start_heartbeat();
+  apply_heartbeat(config_);
   collectors_ = std::make_unique<collectors::CollectorThread>(
       collectors::host_context("tributary-agent", config_.options.processes, 1),
       [this](collectors::CollectedBatch batch) {
@@ -118,21 +118,35 @@ void Agent::deliver(collectors::CollectedBatch batch) {
   for (auto& [chart_id, sample] : batch.samples) sender_->submit(chart_id, std::move(sample));
 }
 
-void Agent::start_heartbeat() {
-  const HeartbeatOptions& options = config_.options.heartbeat;
-  if (!options.enabled) return;
+std::optional<HeartbeatTarget> Agent::heartbeat_target(const AgentConfig& config) const {
+  const HeartbeatOptions& options = config.options.heartbeat;
+  if (!options.enabled) return std::nullopt;
   HeartbeatTarget target;
   target.url =
-      options.url.empty() ? default_heartbeat_url(config_.stream.stream.destinations) : options.url;
-  if (target.url.empty()) return;  // nowhere to send: no parent configured
+      options.url.empty() ? default_heartbeat_url(config.stream.stream.destinations) : options.url;
+  if (target.url.empty()) return std::nullopt;  // nowhere to send: no parent configured
   target.interval = std::chrono::duration_cast<std::chrono::milliseconds>(options.interval);
   target.token = options.token;
   target.id = host_.machine_guid;
   target.hostname = host_.hostname;
   target.version = std::string("Tributary ") + kVersion;
-  TRIB_LOG(heartbeat, info, "heartbeats every {}s to {}", options.interval.count(),
-           log::mask_url(target.url));
-  heartbeat_ = std::make_unique<HeartbeatSender>(network_loop_, std::move(target));
+  target.tls = config.stream.stream.tls;  // verified as the stream is
+  return target;
+}
+
+void Agent::apply_heartbeat(const AgentConfig& config) {
+  auto target = heartbeat_target(config);
+  if (!target) {
+    heartbeat_.reset();
+    return;
+  }
+  TRIB_LOG(heartbeat, info, "heartbeats every {}s to {}", config.options.heartbeat.interval.count(),
+           log::mask_url(target->url));
+  if (heartbeat_) {
+    heartbeat_->retarget(std::move(*target));
+    return;
+  }
+  heartbeat_ = std::make_unique<HeartbeatSender>(network_loop_, std::move(*target));
   heartbeat_->start();
 }
 
@@ -219,6 +233,9 @@ void Agent::reload(const char* why) {
     TRIB_LOG(config, info, "configuration changed ({}): applying stream settings", why);
     for (const auto& warning : next.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
     apply_stream_config(next.stream);
+  }
+  if (stream_changed || !(next.options.heartbeat == config_.options.heartbeat)) {
+    apply_heartbeat(next);  // the default URL and its TLS follow stream.conf
   }
   if (!(next.options.logs == config_.options.logs) && tail_) {
     TRIB_LOG(config, info, "configuration changed ({}): applying log sources", why);

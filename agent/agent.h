@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/agent_options.h"
@@ -49,7 +50,9 @@ class Agent {
   void reload(const char* why);
   void apply_stream_config(const config::StreamConf& stream);
   void deliver(collectors::CollectedBatch batch);
-  void start_heartbeat();
+  std::optional<HeartbeatTarget> heartbeat_target(const AgentConfig& config) const;
+  // Starts, retargets or stops the heartbeat as `config` says.
+  void apply_heartbeat(const AgentConfig& config);
   void deliver_logs(logs::TailBatch batch);
   Status start_tailing();
   void shutdown();

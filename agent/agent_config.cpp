@@ -156,15 +156,15 @@ Schema<logs::SpoolOptions> spool_schema() {
 
 Schema<HeartbeatOptions> heartbeat_schema() {
   Schema<HeartbeatOptions> s;
-  s.flag("enabled", &HeartbeatOptions::enabled, "Send heartbeats to the parent.", Reload::restart)
+  s.flag("enabled", &HeartbeatOptions::enabled, "Send heartbeats to the parent.", Reload::live)
       .text("url", &HeartbeatOptions::url,
             "Heartbeat URL; empty: port 8000 of the first stream destination's host, path "
-            "/agents/heartbeat.",
-            Reload::restart)
+            "/agents/heartbeat (https when that destination is :SSL, verified as the stream).",
+            Reload::live)
       .duration("interval", &HeartbeatOptions::interval, 1s, 24h, "Time between heartbeats.",
-                Reload::restart)
+                Reload::live)
       .text("token", &HeartbeatOptions::token,
-            "Token sent as 'Authorization: Bearer'; empty: none.", Reload::restart);
+            "Token sent as 'Authorization: Bearer'; empty: none.", Reload::live);
   return s;
 }
 

@@ -213,15 +213,19 @@ int Parent::run() {
 Status Parent::start_fleet() {
   const FleetOptions& options = config_.options.fleet;
   if (!options.enabled) return ok_status();
+  fleet::HeartbeatServerOptions heartbeat;
+  heartbeat.bind = config_.options.bind;
+  heartbeat.port = options.heartbeat_port;
+  heartbeat.token = options.heartbeat_token;
+  heartbeat.max_connections = config_.options.max_connections;
+  // The heartbeat port takes the same TLS as the main port (Telegraf posts over https).
+  TRIB_ASSIGN_OR_RETURN(heartbeat.tls_mode, port_tls_mode(config_.options.tls));
+  TRIB_ASSIGN_OR_RETURN(heartbeat.tls_context, port_tls_context(config_.options.tls));
   fleet::FleetServiceOptions service;
   service.database = options.database;
   service.data_dir = paths_.data_dir;
   service.scheduler_interval = options.scheduler_interval;
   TRIB_ASSIGN_OR_RETURN(fleet_, fleet::FleetService::start(service, time::SystemClock::instance()));
-  fleet::HeartbeatServerOptions heartbeat;
-  heartbeat.bind = config_.options.bind;
-  heartbeat.port = options.heartbeat_port;
-  heartbeat.token = options.heartbeat_token;
   auto server = fleet::HeartbeatServer::start(heartbeat, *fleet_);
   if (!server.ok()) {
     stop_fleet();
@@ -231,8 +235,9 @@ Status Parent::start_fleet() {
   heartbeat_ = std::move(server).value();
   fleet_api_ = std::make_unique<fleet::FleetApi>(
       loop_, *fleet_, fleet::FleetApiOptions{options.admin_token, options.read_token});
-  TRIB_LOG(main, info, "heartbeat server listening on {}:{}; fleet registry: {}", heartbeat.bind,
-           heartbeat_->port(), fleet_->description());
+  TRIB_LOG(main, info, "heartbeat server listening on {}:{} (TLS {}); fleet registry: {}",
+           heartbeat.bind, heartbeat_->port(), net::to_string(heartbeat.tls_mode),
+           fleet_->description());
   return ok_status();
 }
 
@@ -257,11 +262,12 @@ Status Parent::start_listening() {
   acceptor_ =
       std::make_unique<net::TlsAcceptor>(loop_, mode, std::move(context), kFirstBytesDeadline,
                                          kMaxWaitingConnections, std::move(handlers));
-  TRIB_ASSIGN_OR_RETURN(listener_,
-                        net::TcpListener::listen(loop_, config_.options.bind, config_.options.port,
-                                                 [this](std::unique_ptr<net::TcpConnection> c) {
-                                                   acceptor_->adopt(std::move(c));
-                                                 }));
+  TRIB_ASSIGN_OR_RETURN(
+      listener_,
+      net::TcpListener::listen(
+          loop_, config_.options.bind, config_.options.port,
+          [this](std::unique_ptr<net::TcpConnection> c) { acceptor_->adopt(std::move(c)); },
+          net::ListenerLimits{config_.options.max_connections, "API and streams"}));
   return ok_status();
 }
 
@@ -274,6 +280,7 @@ void Parent::reload_certificates(const TlsOptions& tls) {
              context.ok() ? "no certificate configured any more" : context.error().describe());
     return;
   }
+  if (heartbeat_) heartbeat_->set_tls_context(*context);
   acceptor_->set_context(std::move(context).value());
   TRIB_LOG(config, info, "TLS certificate '{}' reloaded: new connections use it", tls.certificate);
 }

@@ -154,6 +154,11 @@ Schema<ParentOptions> parent_schema() {
                "At most one stream accepted per this many seconds; others are told to try later "
                "(Netdata's 'accept a streaming request every seconds'). 0: no limit.",
                Reload::restart)
+      .integer("max_connections", &ParentOptions::max_connections, 1, 10'000'000,
+               "Connections each listening port (API and streams; heartbeats) keeps open at "
+               "once; new ones beyond it are closed at accept. Keep it below the open-files "
+               "limit.",
+               Reload::restart)
       .object("log", &ParentOptions::log, log_schema(), "Logging.")
       .object("storage", &ParentOptions::storage, storage_schema(),
               "Storage of the parent's own host (received hosts follow stream.conf).")

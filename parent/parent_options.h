@@ -58,6 +58,7 @@ struct ParentOptions {
   std::string bind = "0.0.0.0";      // listen address for the web/stream port
   uint16_t port = 19999;             // web API and streaming (PORT / --port)
   uint32_t stream_accept_every = 0;  // seconds between accepted streams; 0: no limit
+  uint32_t max_connections = 10000;  // open connections per listening port
   log::LogOptions log;
   StorageOptions storage;
   FleetOptions fleet;

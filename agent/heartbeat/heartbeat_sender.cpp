@@ -37,9 +37,37 @@ void HeartbeatSender::start() {
   timer_.start(target_.interval, target_.interval, [this] { send(); });
 }
 
+void HeartbeatSender::retarget(HeartbeatTarget target) {
+  if (target == target_) return;
+  const bool interval_changed = target.interval != target_.interval;
+  if (!(target.tls == target_.tls)) tls_context_.reset();
+  target_ = std::move(target);
+  warned_ = false;  // a new target gets its own first failure logged
+  if (interval_changed) start();
+}
+
+Result<std::shared_ptr<const net::TlsContext>> HeartbeatSender::tls_context() {
+  if (!tls_context_) {
+    TRIB_ASSIGN_OR_RETURN(tls_context_, net::TlsContext::client(target_.tls));
+  }
+  return tls_context_;
+}
+
 void HeartbeatSender::send() {
   if (in_flight_.active()) return;  // the previous one is still out: skip this tick
   http::FetchRequest request;
+  if (target_.url.starts_with("https:")) {
+    auto context = tls_context();
+    if (!context.ok()) {
+      if (!warned_) {
+        warned_ = true;
+        TRIB_LOG(heartbeat, warn, "[heartbeat:{}] not sent, TLS set-up: {}",
+                 log::mask_url(target_.url), context.error().describe());
+      }
+      return;
+    }
+    request.tls = std::move(context).value();
+  }
   request.method = "POST";
   request.url = target_.url;
   request.timeout = std::chrono::milliseconds(5000);  // Telegraf's default

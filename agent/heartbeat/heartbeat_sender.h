@@ -17,6 +17,7 @@
 #include "common/event/loop.h"
 #include "common/event/timer.h"
 #include "common/http/client.h"
+#include "common/net/tls.h"
 
 namespace trib::agent {
 
@@ -27,6 +28,10 @@ struct HeartbeatTarget {
   std::string id;        // the machine GUID: the agent's identity in the fleet
   std::string hostname;  // reported as `hostname`
   std::string version;   // "Tributary 0.1.0"
+  // For an https URL: verified as the stream is (stream.conf's CAfile, CApath, `ssl skip
+  // certificate verification`, client certificate).
+  net::TlsClientOptions tls;
+  bool operator==(const HeartbeatTarget&) const = default;
 };
 
 // http://<host>:8000/agents/heartbeat for the first destination (https when it is :SSL);
@@ -41,6 +46,9 @@ class HeartbeatSender {
  public:
   HeartbeatSender(event::Loop& loop, HeartbeatTarget target);
   void start();
+  // Sends the next heartbeats to `target` (a reloaded configuration); counters carry over, an
+  // exchange in flight finishes with the old target.
+  void retarget(HeartbeatTarget target);
   // Samples handed to the sender since the last call; reported as `statistics.metrics`.
   void count_metrics(uint64_t n) { metrics_ += n; }
   // Heartbeats the parent acknowledged (2xx) so far.
@@ -48,11 +56,14 @@ class HeartbeatSender {
 
  private:
   void send();
+  // The client context for https, built on first use from target_.tls.
+  Result<std::shared_ptr<const net::TlsContext>> tls_context();
 
   event::Loop& loop_;
   HeartbeatTarget target_;
   event::Timer timer_;
   http::FetchHandle in_flight_;
+  std::shared_ptr<const net::TlsContext> tls_context_;
   uint64_t metrics_ = 0;
   uint64_t acknowledged_ = 0;
   int64_t last_success_s_ = 0;

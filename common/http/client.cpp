@@ -11,7 +11,7 @@ namespace {
 
 std::string host_header(const HttpUrl& url) {
   std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  if (url.port != 80) host += ":" + std::to_string(url.port);
+  if (url.port != (url.tls ? 443 : 80)) host += ":" + std::to_string(url.port);
   return host;
 }
 
@@ -55,16 +55,16 @@ Result<HttpUrl> parse_http_url(std::string_view text) {
     return text.substr(url.field_data[f].off, url.field_data[f].len);
   };
   const auto scheme = field(UF_SCHEMA);
-  if (iequals(scheme, "https")) {
-    return Error(Errc::unsupported, "https is not supported yet: '" + std::string(text) + "'");
-  }
-  if (!iequals(scheme, "http")) {
+  const bool tls = iequals(scheme, "https");
+  if (!tls && !iequals(scheme, "http")) {
     return Error(Errc::invalid_argument, "not an http URL: '" + std::string(text) + "'");
   }
   if ((url.field_set & (1 << UF_USERINFO)) != 0) {
     return Error(Errc::invalid_argument, "credentials in URLs are not supported");
   }
   HttpUrl out;
+  out.tls = tls;
+  out.port = tls ? 443 : 80;
   out.host = std::string(field(UF_HOST));
   if ((url.field_set & (1 << UF_PORT)) != 0) {
     if (url.port == 0)
@@ -226,6 +226,43 @@ struct FetchHandle::State : std::enable_shared_from_this<FetchHandle::State> {
       return;
     }
     conn = std::move(result).value();
+    if (url.tls) {
+      secure();
+      return;
+    }
+    send_request();
+  }
+
+  // The TLS handshake first: verification of the certificate and of the name in the URL.
+  void secure() {
+    if (!request.tls) {
+      auto system_cas = net::TlsContext::client({});
+      if (!system_cas.ok()) {
+        finish(system_cas.take_error());
+        return;
+      }
+      request.tls = std::move(system_cas).value();
+    }
+    auto engine = net::TlsEngine::create(request.tls, url.host);
+    if (!engine.ok()) {
+      finish(engine.take_error());
+      return;
+    }
+    std::weak_ptr<State> weak = weak_from_this();
+    conn->start_tls(std::move(engine).value(), {}, [weak](Result<std::string> early) {
+      auto self = weak.lock();
+      if (!self || self->finished) return;
+      if (!early.ok()) {
+        const Error& why = early.error();
+        self->finish(Error(why.code, "TLS with " + self->request.url + ": " + why.message));
+        return;
+      }
+      self->send_request();
+      if (!self->finished && !early->empty()) self->on_data(*early);
+    });
+  }
+
+  void send_request() {
     std::weak_ptr<State> weak = weak_from_this();
     conn->start_reading(
         [weak](std::string_view bytes) {

@@ -1,6 +1,7 @@
 #pragma once
 // A small HTTP/1.1 client on one event::Loop: one request per connection (Connection: close),
-// plain HTTP only for now. Used by tests and by the agent's heartbeat.
+// over plain TCP or TLS (https: the server's certificate and name are verified unless the
+// request's TLS context says otherwise). Used by tests and by the agent's heartbeat.
 
 #include <chrono>
 #include <cstdint>
@@ -12,6 +13,7 @@
 #include "common/base/result.h"
 #include "common/event/loop.h"
 #include "common/http/message.h"
+#include "common/net/tls.h"
 
 namespace trib::http {
 
@@ -23,6 +25,9 @@ struct FetchRequest {
   // For the whole exchange: resolving, connecting, sending and reading the answer.
   std::chrono::milliseconds timeout{30'000};
   size_t max_response_body_bytes = 16 * 1024 * 1024;
+  // For https URLs: a client context (CAs, verification, client certificate); null: one that
+  // verifies against the system's CAs, made for this request.
+  std::shared_ptr<const net::TlsContext> tls;
 };
 
 struct FetchResponse {
@@ -54,9 +59,10 @@ class ResponseParser {
   std::unique_ptr<Impl> impl_;
 };
 
-// Errors: Errc::invalid_argument / unsupported (bad or https URL), Errc::timeout, Errc::closed
+// Errors: Errc::invalid_argument (bad URL), Errc::timeout, Errc::closed
 // (the server closed before a full answer), Errc::protocol_error (not HTTP),
-// Errc::limit_exceeded (body above the bound), or the socket's error. Any HTTP status,
+// Errc::limit_exceeded (body above the bound), a TLS error (net::tls_category(), OpenSSL's
+// reason in the message), or the socket's error. Any HTTP status,
 // 500 included, is a successful fetch.
 using FetchCallback = std::function<void(Result<FetchResponse>)>;
 
@@ -83,12 +89,13 @@ class FetchHandle {
 [[nodiscard]] FetchHandle fetch(event::Loop& loop, FetchRequest request, FetchCallback done);
 
 struct HttpUrl {
-  std::string host;  // without brackets for IPv6
-  uint16_t port = 80;
+  bool tls = false;    // https
+  std::string host;    // without brackets for IPv6
+  uint16_t port = 80;  // 443 by default for https
   std::string target;  // "/path?query", never empty
 };
 
-// Splits an "http://host[:port][/path][?query]" URL. https, credentials and other schemes are
+// Splits an "http[s]://host[:port][/path][?query]" URL. Credentials and other schemes are
 // errors.
 Result<HttpUrl> parse_http_url(std::string_view url);
 

@@ -34,7 +34,11 @@ void append_header_line(std::string& out, std::string_view name, std::string_vie
 
 std::string serialize_response(const HttpResponse& response, bool head_request, int version_minor,
                                bool close, long long now_unix_seconds) {
-  std::string out = "HTTP/1.1 " + std::to_string(response.status) + " ";
+  std::string out;
+  out.reserve(192 + response.body.size());  // one allocation for a usual answer
+  out += "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
   out += reason_phrase(response.status);
   out += "\r\n";
   for (const auto& [name, value] : response.headers) {
@@ -45,7 +49,16 @@ std::string serialize_response(const HttpResponse& response, bool head_request, 
     }
     append_header_line(out, name, value);
   }
-  if (!response.headers.has("Date")) append_header_line(out, "Date", http_date(now_unix_seconds));
+  if (!response.headers.has("Date")) {
+    // Formatted once a second per thread: a heartbeat storm answers thousands per second.
+    thread_local long long date_second = -1;
+    thread_local std::string date;
+    if (now_unix_seconds != date_second) {
+      date = http_date(now_unix_seconds);
+      date_second = now_unix_seconds;
+    }
+    append_header_line(out, "Date", date);
+  }
   if (!response.headers.has("Server")) {
     append_header_line(out, "Server", std::string("tributary/") + kVersion);
   }

@@ -74,6 +74,7 @@ std::unique_ptr<TcpConnection> TcpConnection::adopt(uv_tcp_t* tcp) {
 }
 
 TcpConnection::~TcpConnection() {
+  if (counted_in_) --*counted_in_;
   auto* state = static_cast<State*>(tcp_->data);
   state->alive = false;
   state->on_data = nullptr;
@@ -281,7 +282,8 @@ size_t TcpConnection::queued_bytes() {
 }
 
 Result<std::unique_ptr<TcpListener>> TcpListener::listen(event::Loop& loop, const std::string& host,
-                                                         uint16_t port, AcceptCallback on_accept) {
+                                                         uint16_t port, AcceptCallback on_accept,
+                                                         ListenerLimits limits) {
   auto address = numeric_address(host, port);
   if (!address) return address.take_error();
   std::unique_ptr<TcpListener> listener(new TcpListener);
@@ -289,24 +291,9 @@ Result<std::unique_ptr<TcpListener>> TcpListener::listen(event::Loop& loop, cons
   uv_tcp_init(loop.raw(), box.handle());
   box.mark_initialized();
   box.state().on_accept = std::move(on_accept);
+  box.state().limits = std::move(limits);
   int rc = uv_tcp_bind(box.handle(), reinterpret_cast<const sockaddr*>(&*address), 0);
-  if (rc == 0) {
-    rc = uv_listen(
-        reinterpret_cast<uv_stream_t*>(box.handle()), 511, [](uv_stream_t* server, int status) {
-          if (status < 0) return;
-          auto* client = new uv_tcp_t{};
-          uv_tcp_init(server->loop, client);
-          if (uv_accept(server, reinterpret_cast<uv_stream_t*>(client)) != 0) {
-            uv_close(reinterpret_cast<uv_handle_t*>(client),
-                     [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
-            return;
-          }
-          auto connection = TcpConnection::adopt(client);
-          auto cb = event::HandleBox<uv_tcp_t, State>::state_of(reinterpret_cast<uv_tcp_t*>(server))
-                        .on_accept;
-          if (cb) cb(std::move(connection));
-        });
-  }
+  if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(box.handle()), 511, &on_connection);
   if (rc != 0) {
     return Error(uv_error(rc), "cannot listen on " + host + ":" + std::to_string(port));
   }
@@ -316,7 +303,40 @@ Result<std::unique_ptr<TcpListener>> TcpListener::listen(event::Loop& loop, cons
   listener->port_ =
       ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
                                         : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  box.state().address = host + ":" + std::to_string(listener->port_);
   return listener;
+}
+
+void TcpListener::on_connection(uv_stream_t* server, int status) {
+  if (status < 0) return;
+  auto* client = new uv_tcp_t{};
+  uv_tcp_init(server->loop, client);
+  if (uv_accept(server, reinterpret_cast<uv_stream_t*>(client)) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(client),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+    return;
+  }
+  auto connection = TcpConnection::adopt(client);
+  State& state = event::HandleBox<uv_tcp_t, State>::state_of(reinterpret_cast<uv_tcp_t*>(server));
+  if (state.limits.max_connections > 0) {
+    if (*state.open >= state.limits.max_connections) {
+      // Accepted and closed rather than left in the backlog: the client learns at once, and
+      // the backlog stays free for when a connection ends.
+      ++state.refused;
+      uint64_t suppressed = 0;
+      if (state.refusal_log.should_log(std::chrono::steady_clock::now(), suppressed)) {
+        TRIB_LOG(main, warn,
+                 "[listener {} {}] {} connections open, the cap (max_connections): closing new "
+                 "ones, this one from {} ({} closed so far)",
+                 state.limits.name, state.address, *state.open, connection->peer(), state.refused);
+      }
+      return;  // destroying the connection closes it
+    }
+    ++*state.open;
+    connection->counted_in_ = state.open;
+  }
+  auto cb = state.on_accept;
+  if (cb) cb(std::move(connection));
 }
 
 TcpListener::~TcpListener() = default;

@@ -13,6 +13,7 @@
 
 #include "common/base/result.h"
 #include "common/event/loop.h"
+#include "common/log/log.h"
 
 namespace trib::net {
 
@@ -76,27 +77,47 @@ class TcpConnection {
   static void write_raw(uv_tcp_t* tcp, std::string bytes, WriteDone done);
   static void flush_tls(uv_tcp_t* tcp);
 
-  uv_tcp_t* tcp_;  // freed in its close callback
+  friend class TcpListener;
+  uv_tcp_t* tcp_;                       // freed in its close callback
+  std::shared_ptr<size_t> counted_in_;  // a listener's count of open connections, if capped
   std::string peer_address_;
   uint16_t peer_port_ = 0;
   uint64_t opened_ms_ = 0;
 };
 
-// Accepts connections on host:port (port 0 picks a free one; see port()).
+// Accepts connections on host:port (port 0 picks a free one; see port()). With a cap, at most
+// `max_connections` of the connections it accepted are open at once (counted until each
+// TcpConnection is destroyed, whoever owns it by then): one accepted beyond the cap is closed
+// at once, and a rate-limited log line says so, naming the listener by `name`.
+struct ListenerLimits {
+  size_t max_connections = 0;  // 0: no cap
+  std::string name;            // for the log: "API and streams", "heartbeats"
+};
+
 class TcpListener {
  public:
   using AcceptCallback = std::function<void(std::unique_ptr<TcpConnection>)>;
 
   static Result<std::unique_ptr<TcpListener>> listen(event::Loop& loop, const std::string& host,
-                                                     uint16_t port, AcceptCallback on_accept);
+                                                     uint16_t port, AcceptCallback on_accept,
+                                                     ListenerLimits limits = {});
   ~TcpListener();
   uint16_t port() const { return port_; }
+  // Accepted connections still open (counted only with a cap), and those closed at accept.
+  size_t open_connections() { return *box_.state().open; }
+  uint64_t refused_connections() { return box_.state().refused; }
 
  private:
   struct State {
     AcceptCallback on_accept;
+    ListenerLimits limits;
+    std::string address;  // host:port, for the log
+    std::shared_ptr<size_t> open = std::make_shared<size_t>(0);
+    uint64_t refused = 0;
+    log::RateLimitedLog refusal_log{std::chrono::seconds(10)};
   };
   TcpListener() = default;
+  static void on_connection(uv_stream_t* server, int status);
   event::HandleBox<uv_tcp_t, State> box_;
   uint16_t port_ = 0;
 };

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <future>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "common/http/server.h"
@@ -13,7 +15,31 @@
 
 namespace trib::parent::fleet {
 
-// Lives on the heartbeat loop: validates requests, queues heartbeats, answers after commit.
+// Heartbeat bodies on their way to the fleet thread. The heartbeat loop appends; a drain job on
+// the fleet thread takes everything queued (up to max_batch), parses it and writes the valid
+// ones in one transaction. At most one drain job is posted at a time, so heartbeats that arrive
+// while a transaction commits wait for the next one: the group commit. The loop never waits for
+// a commit before queueing more, so answering one batch and committing the next overlap; and
+// the JSON is parsed on the fleet thread, so the two threads share the work per heartbeat.
+struct HeartbeatQueue {
+  struct Entry {
+    uint64_t ticket;  // which request it answers
+    std::string body;
+    std::string peer_address;
+  };
+  std::mutex mutex;
+  std::vector<Entry> entries;
+  bool drain_posted = false;
+};
+
+// What the fleet thread did with one drained batch.
+struct DrainOutcome {
+  std::vector<uint64_t> stored;                           // in the transaction
+  std::vector<std::pair<uint64_t, std::string>> invalid;  // refused by parse_heartbeat: why
+  std::string failure;                                    // the transaction failed: why
+};
+
+// Lives on the heartbeat loop: checks requests, queues heartbeats, answers after commit.
 class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> {
  public:
   struct Counters {
@@ -26,7 +52,8 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
       : counters_(counters),
         fleet_(fleet),
         options_(std::move(options)),
-        way_back_(std::make_shared<ReturnPath>(loop)) {}
+        way_back_(std::make_shared<ReturnPath>(loop)),
+        queue_(std::make_shared<HeartbeatQueue>()) {}
   ~Endpoint() { way_back_->detach(); }
 
   void handle(http::HttpRequest&& request, http::Responder responder) {
@@ -48,15 +75,9 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
       responder.respond(unauthorized(access));
       return;
     }
-    auto heartbeat = parse_heartbeat(request.body);
-    if (!heartbeat.ok()) {
-      responder.respond(invalid_heartbeat(heartbeat.error().message));
-      return;
-    }
-    heartbeat->peer_address = std::move(request.peer_address);
-    waiting_.push_back(std::move(heartbeat).value());
-    waiting_responders_.push_back(std::move(responder));
-    if (!committing_) commit_waiting();
+    const uint64_t ticket = next_ticket_++;
+    waiting_.emplace(ticket, std::move(responder));
+    enqueue({ticket, std::move(request.body), std::move(request.peer_address)});
   }
 
  private:
@@ -67,63 +88,127 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
     return http::HttpResponse::json(400, body.dump());
   }
 
-  // Hands every waiting heartbeat (up to max_batch) to the fleet thread as one transaction.
-  void commit_waiting() {
-    const size_t n = std::min(waiting_.size(), options_.max_batch);
-    std::vector<Heartbeat> batch(std::make_move_iterator(waiting_.begin()),
-                                 std::make_move_iterator(waiting_.begin() + n));
-    waiting_.erase(waiting_.begin(), waiting_.begin() + n);
-    committing_responders_.assign(std::make_move_iterator(waiting_responders_.begin()),
-                                  std::make_move_iterator(waiting_responders_.begin() + n));
-    waiting_responders_.erase(waiting_responders_.begin(), waiting_responders_.begin() + n);
-    committing_ = true;
-    fleet_.post([batch = std::move(batch), way_back = way_back_, self = weak_from_this()](
-                    FleetRegistry& registry, const time::Clock& clock) {
-      const Status stored = registry.record_heartbeats(batch, clock.now_s());
-      std::string failure = stored.ok() ? "" : stored.error().describe();
-      way_back->post([self, failure = std::move(failure)] {
-        if (auto endpoint = self.lock()) endpoint->on_committed(failure);
+  void enqueue(HeartbeatQueue::Entry entry) {
+    std::lock_guard lock(queue_->mutex);
+    queue_->entries.push_back(std::move(entry));
+    if (!queue_->drain_posted) {
+      queue_->drain_posted = true;
+      post_drain(fleet_, queue_, way_back_, weak_from_this(), options_.max_batch);
+    }
+  }
+
+  // Takes up to `max_batch` entries; re-posts the drain when it had to leave some.
+  static std::vector<HeartbeatQueue::Entry> take_batch(FleetService& fleet,
+                                                       const std::shared_ptr<HeartbeatQueue>& queue,
+                                                       const std::shared_ptr<ReturnPath>& way_back,
+                                                       const std::weak_ptr<Endpoint>& self,
+                                                       size_t max_batch) {
+    std::vector<HeartbeatQueue::Entry> batch;
+    std::lock_guard lock(queue->mutex);
+    const size_t n = std::min(queue->entries.size(), std::max<size_t>(1, max_batch));
+    if (n == queue->entries.size()) {
+      batch.swap(queue->entries);
+      queue->drain_posted = false;
+      return batch;
+    }
+    batch.assign(std::make_move_iterator(queue->entries.begin()),
+                 std::make_move_iterator(queue->entries.begin() + static_cast<ptrdiff_t>(n)));
+    queue->entries.erase(queue->entries.begin(),
+                         queue->entries.begin() + static_cast<ptrdiff_t>(n));
+    post_drain(fleet, queue, way_back, self, max_batch);  // the rest: the next transaction
+    return batch;
+  }
+
+  // On the fleet thread: parses and commits what is queued, then answers on the heartbeat loop.
+  static void post_drain(FleetService& fleet, std::shared_ptr<HeartbeatQueue> queue,
+                         std::shared_ptr<ReturnPath> way_back, std::weak_ptr<Endpoint> self,
+                         size_t max_batch) {
+    fleet.post([&fleet, queue = std::move(queue), way_back = std::move(way_back),
+                self = std::move(self),
+                max_batch](FleetRegistry& registry, const time::Clock& clock) {
+      std::vector<HeartbeatQueue::Entry> entries =
+          take_batch(fleet, queue, way_back, self, max_batch);
+      DrainOutcome outcome;
+      std::vector<Heartbeat> batch;
+      batch.reserve(entries.size());
+      for (auto& entry : entries) {
+        auto heartbeat = parse_heartbeat(entry.body);
+        if (!heartbeat.ok()) {
+          outcome.invalid.emplace_back(entry.ticket, heartbeat.error().message);
+          continue;
+        }
+        heartbeat->peer_address = std::move(entry.peer_address);
+        batch.push_back(std::move(heartbeat).value());
+        outcome.stored.push_back(entry.ticket);
+      }
+      if (!batch.empty()) {
+        const Status stored = registry.record_heartbeats(batch, clock.now_s());
+        if (!stored.ok()) outcome.failure = stored.error().describe();
+      }
+      way_back->post([self, outcome = std::move(outcome)] {
+        if (auto endpoint = self.lock()) endpoint->on_drained(outcome);
       });
     });
   }
 
-  void on_committed(const std::string& failure) {
-    if (!failure.empty()) {
+  void on_drained(const DrainOutcome& outcome) {
+    for (const auto& [ticket, why] : outcome.invalid) answer(ticket, invalid_heartbeat(why));
+    if (outcome.stored.empty()) return;
+    if (!outcome.failure.empty()) {
       uint64_t suppressed = 0;
       if (failure_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
         TRIB_LOG(heartbeat, error, "[heartbeat] {} heartbeat(s) not stored ({} similar before): {}",
-                 committing_responders_.size(), suppressed, failure);
+                 outcome.stored.size(), suppressed, outcome.failure);
       }
-    }
-    if (failure.empty()) {
+    } else {
       counters_.commits.fetch_add(1, std::memory_order_relaxed);
-      counters_.stored.fetch_add(committing_responders_.size(), std::memory_order_relaxed);
+      counters_.stored.fetch_add(outcome.stored.size(), std::memory_order_relaxed);
     }
-    for (auto& responder : committing_responders_) {
-      responder.respond(failure.empty()
-                            ? http::HttpResponse::json(200, R"({"status":"ok"})")
-                            : json_error(503, "unavailable", "the fleet database is unavailable"));
+    for (const uint64_t ticket : outcome.stored) {
+      answer(ticket, outcome.failure.empty()
+                         ? http::HttpResponse::json(200, R"({"status":"ok"})")
+                         : json_error(503, "unavailable", "the fleet database is unavailable"));
     }
-    committing_responders_.clear();
-    committing_ = false;
-    if (!waiting_.empty()) commit_waiting();
+  }
+
+  void answer(uint64_t ticket, http::HttpResponse response) {
+    auto it = waiting_.find(ticket);
+    if (it == waiting_.end()) return;
+    it->second.respond(std::move(response));
+    waiting_.erase(it);
   }
 
   Counters& counters_;
   FleetService& fleet_;
   HeartbeatServerOptions options_;
   std::shared_ptr<ReturnPath> way_back_;
-  std::vector<Heartbeat> waiting_;
-  std::vector<http::Responder> waiting_responders_;
-  std::vector<http::Responder> committing_responders_;
-  bool committing_ = false;
+  std::shared_ptr<HeartbeatQueue> queue_;
+  std::unordered_map<uint64_t, http::Responder> waiting_;  // by ticket, until committed
+  uint64_t next_ticket_ = 0;
   log::RateLimitedLog failure_log_{std::chrono::seconds(60)};
 };
+
+namespace {
+
+// Within this, a new connection has sent its first bytes and finished any TLS handshake.
+constexpr std::chrono::seconds kFirstBytesDeadline{10};
+// Connections that have not sent their first bytes yet, at most; beyond, the oldest is closed.
+constexpr size_t kMaxWaitingConnections = 512;
+
+// Plaintext on a TLS-only port: a JSON reason Telegraf logs, then the connection is closed.
+void refuse_plaintext(http::HttpRequest&&, http::Responder responder) {
+  auto response = json_error(400, "tls_required", "this heartbeat port accepts TLS (https) only");
+  response.headers.set("Connection", "close");
+  responder.respond(std::move(response));
+}
+
+}  // namespace
 
 struct HeartbeatServer::Thread {
   Endpoint::Counters counters;
   event::Loop loop;
   std::thread thread;
+  net::TlsAcceptor* acceptor = nullptr;  // heartbeat loop only; null when not running
 };
 
 Result<std::unique_ptr<HeartbeatServer>> HeartbeatServer::start(
@@ -140,11 +225,27 @@ Result<std::unique_ptr<HeartbeatServer>> HeartbeatServer::start(
       http.set_handler([&endpoint](http::HttpRequest&& request, http::Responder responder) {
         endpoint->handle(std::move(request), std::move(responder));
       });
-      auto listener =
-          net::TcpListener::listen(t.loop, options.bind, options.port,
-                                   [&http](std::unique_ptr<net::TcpConnection> connection) {
-                                     http.adopt(std::move(connection));
-                                   });
+      http::HttpServer refusing(t.loop);
+      refusing.set_handler(&refuse_plaintext);
+      net::TlsAcceptor::Handlers handlers;
+      handlers.ready = [&http](std::unique_ptr<net::TcpConnection> connection, std::string read) {
+        http.adopt(std::move(connection), std::move(read));
+      };
+      handlers.plaintext_refused = [&refusing](std::unique_ptr<net::TcpConnection> connection,
+                                               std::string read) {
+        TRIB_LOG(heartbeat, info, "[heartbeat] {}: plaintext on a TLS-only port refused",
+                 connection->peer());
+        refusing.adopt(std::move(connection), std::move(read));
+      };
+      net::TlsAcceptor acceptor(t.loop, options.tls_mode, options.tls_context, kFirstBytesDeadline,
+                                kMaxWaitingConnections, std::move(handlers));
+      t.acceptor = &acceptor;
+      auto listener = net::TcpListener::listen(
+          t.loop, options.bind, options.port,
+          [&acceptor](std::unique_ptr<net::TcpConnection> connection) {
+            acceptor.adopt(std::move(connection));
+          },
+          net::ListenerLimits{options.max_connections, "heartbeats"});
       if (!listener.ok()) {
         listening.set_value(listener.error());
       } else {
@@ -152,7 +253,10 @@ Result<std::unique_ptr<HeartbeatServer>> HeartbeatServer::start(
         t.loop.run();
         listener->reset();
       }
+      t.acceptor = nullptr;
+      acceptor.close_all();
       http.close_all();
+      refusing.close_all();
       endpoint.reset();
     }
     const Status closed = t.loop.close();
@@ -164,6 +268,7 @@ Result<std::unique_ptr<HeartbeatServer>> HeartbeatServer::start(
     return port.take_error();
   }
   server->port_ = *port;
+  server->tls_mode_ = options.tls_mode;
   return server;
 }
 
@@ -172,6 +277,13 @@ HeartbeatServer::~HeartbeatServer() { stop(); }
 HeartbeatServer::Stats HeartbeatServer::stats() const {
   return Stats{thread_->counters.stored.load(std::memory_order_relaxed),
                thread_->counters.commits.load(std::memory_order_relaxed)};
+}
+
+void HeartbeatServer::set_tls_context(std::shared_ptr<const net::TlsContext> context) {
+  Thread* t = thread_.get();
+  t->loop.post([t, context = std::move(context)]() mutable {
+    if (t->acceptor != nullptr) t->acceptor->set_context(std::move(context));
+  });
 }
 
 void HeartbeatServer::stop() {

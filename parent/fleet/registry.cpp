@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+#include <unordered_map>
+
 #include "common/config/machine_guid.h"
 
 namespace trib::parent::fleet {
@@ -58,18 +61,6 @@ constexpr const char* kAgentColumns =
     "id, hostname, address, version, reported_status, status, schema_version, statistics, "
     "configurations, logs, last_sent, first_seen, last_seen, rule_id";
 
-constexpr const char* kUpsertAgent =
-    "INSERT INTO agents (id, hostname, address, version, reported_status, status, "
-    "schema_version, statistics, configurations, logs, last_sent, first_seen, last_seen, "
-    "rule_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-    "(SELECT id FROM reporting_rules WHERE is_default = 1 LIMIT 1)) "
-    "ON CONFLICT (id) DO UPDATE SET hostname = COALESCE(excluded.hostname, agents.hostname), "
-    "address = excluded.address, version = excluded.version, "
-    "reported_status = excluded.reported_status, status = excluded.status, "
-    "schema_version = excluded.schema_version, statistics = excluded.statistics, "
-    "configurations = excluded.configurations, logs = excluded.logs, "
-    "last_sent = excluded.last_sent, last_seen = excluded.last_seen";
-
 constexpr const char* kRuleColumns =
     "r.id, r.description, r.heartbeat_interval_s, r.threshold_multiplier, "
     "r.auto_delete_enabled, r.auto_delete_threshold_s, r.is_default, "
@@ -83,6 +74,87 @@ SqlValue optional_text(const std::optional<std::string>& text) {
 SqlValue optional_integer(const std::optional<int64_t>& n) { return n ? SqlValue(*n) : SqlValue(); }
 
 std::optional<std::string> cell(const Row& row, size_t column) { return row.cells.at(column); }
+
+// Heartbeats are upserted many rows per statement, in statements of these sizes (a batch of
+// 200 is 3 x 64 + 2 x 4): a few statements per batch instead of one per heartbeat (for
+// PostgreSQL, a few round trips), and at most this many statement texts in each backend's cache.
+constexpr size_t kUpsertSizes[] = {256, 64, 16, 4, 1};
+constexpr size_t kUpsertColumns = 13;  // bound per row; rule_id comes from the default rule
+
+std::string upsert_agents_sql(size_t rows) {
+  std::string sql =
+      "INSERT INTO agents (id, hostname, address, version, reported_status, status, "
+      "schema_version, statistics, configurations, logs, last_sent, first_seen, last_seen, "
+      "rule_id) VALUES ";
+  for (size_t i = 0; i < rows; ++i) {
+    sql += i == 0 ? "" : ", ";
+    sql +=
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "(SELECT id FROM reporting_rules WHERE is_default = 1 LIMIT 1))";
+  }
+  sql +=
+      " ON CONFLICT (id) DO UPDATE SET hostname = COALESCE(excluded.hostname, agents.hostname), "
+      "address = excluded.address, version = excluded.version, "
+      "reported_status = excluded.reported_status, status = excluded.status, "
+      "schema_version = excluded.schema_version, statistics = excluded.statistics, "
+      "configurations = excluded.configurations, logs = excluded.logs, "
+      "last_sent = excluded.last_sent, last_seen = excluded.last_seen";
+  return sql;
+}
+
+const std::string& upsert_agents_statement(size_t rows) {
+  static const std::vector<std::string> statements = [] {
+    std::vector<std::string> all;
+    for (const size_t size : kUpsertSizes) all.push_back(upsert_agents_sql(size));
+    return all;
+  }();
+  for (size_t i = 0; i < std::size(kUpsertSizes); ++i) {
+    if (kUpsertSizes[i] == rows) return statements[i];
+  }
+  return statements.back();
+}
+
+// A heartbeat as it is written: the last of an agent's heartbeats in a batch, with the hostname
+// of an earlier one when the last has none (what writing them one by one would leave).
+struct AgentUpsert {
+  const Heartbeat* heartbeat;
+  const std::optional<std::string>* hostname;
+};
+
+// One per agent: a statement may not upsert the same row twice (PostgreSQL refuses it).
+std::vector<AgentUpsert> latest_per_agent(const std::vector<Heartbeat>& heartbeats) {
+  std::vector<AgentUpsert> upserts;
+  upserts.reserve(heartbeats.size());
+  std::unordered_map<std::string_view, size_t> index;
+  index.reserve(heartbeats.size());
+  for (const Heartbeat& h : heartbeats) {
+    const auto [it, added] = index.try_emplace(h.id, upserts.size());
+    if (added) {
+      upserts.push_back({&h, &h.hostname});
+      continue;
+    }
+    AgentUpsert& earlier = upserts[it->second];
+    earlier = {&h, h.hostname ? &h.hostname : earlier.hostname};
+  }
+  return upserts;
+}
+
+void append_upsert_params(const AgentUpsert& upsert, int64_t now_s, SqlParams& params) {
+  const Heartbeat& h = *upsert.heartbeat;
+  params.emplace_back(h.id);
+  params.push_back(optional_text(*upsert.hostname));
+  params.emplace_back(h.peer_address);
+  params.emplace_back(h.version);
+  params.push_back(optional_text(h.reported_status));
+  params.emplace_back(agent_status(h.reported_status));
+  params.emplace_back(h.schema);
+  params.push_back(optional_text(h.statistics));
+  params.push_back(optional_text(h.configurations));
+  params.push_back(optional_text(h.logs));
+  params.push_back(optional_integer(h.last));
+  params.emplace_back(now_s);
+  params.emplace_back(now_s);
+}
 
 AgentRecord agent_from(const Row& row) {
   AgentRecord agent;
@@ -200,13 +272,18 @@ Result<std::string> FleetRegistry::default_rule_id() {
 }
 
 Status FleetRegistry::record_heartbeats(const std::vector<Heartbeat>& heartbeats, int64_t now_s) {
+  const std::vector<AgentUpsert> upserts = latest_per_agent(heartbeats);
   return in_transaction(*db_, [&]() -> Status {
-    for (const Heartbeat& h : heartbeats) {
-      TRIB_TRY(db_->execute(kUpsertAgent,
-                            {h.id, optional_text(h.hostname), h.peer_address, h.version,
-                             optional_text(h.reported_status), agent_status(h.reported_status),
-                             h.schema, optional_text(h.statistics), optional_text(h.configurations),
-                             optional_text(h.logs), optional_integer(h.last), now_s, now_s}));
+    SqlParams params;
+    size_t done = 0;
+    for (const size_t size : kUpsertSizes) {
+      while (upserts.size() - done >= size) {
+        params.clear();
+        params.reserve(size * kUpsertColumns);
+        for (size_t i = done; i < done + size; ++i) append_upsert_params(upserts[i], now_s, params);
+        TRIB_TRY(db_->execute(upsert_agents_statement(size), params));
+        done += size;
+      }
     }
     return ok_status();
   });

@@ -81,9 +81,11 @@ class Cluster {
   }
   // An agent whose stream.conf is `stream_conf` as given (TLS destinations and settings).
   std::unique_ptr<Process> start_agent_with_stream_conf(const std::string& name,
-                                                        const std::string& stream_conf) {
+                                                        const std::string& stream_conf,
+                                                        const std::string& agent_yaml = "") {
     write_file(dir_ / (name + "/etc/stream.conf"), stream_conf);
-    write_file(dir_ / (name + "/etc/agent.yaml"), "hostname: " + name + "\n");
+    write_file(dir_ / (name + "/etc/agent.yaml"),
+               agent_yaml.empty() ? "hostname: " + name + "\n" : agent_yaml);
     return std::make_unique<Process>(
         agent_binary(),
         std::vector<std::string>{"--config-dir", dir_ / (name + "/etc"), "--data-dir",
@@ -93,6 +95,9 @@ class Cluster {
   // Gives agent `name` this machine GUID before it starts (Netdata's machine.guid file).
   void set_agent_guid(const std::string& name, const std::string& guid) {
     write_file(dir_ / (name + "/data/machine.guid"), guid + "\n");
+  }
+  void write_agent_stream_conf(const std::string& name, const std::string& stream_conf) {
+    write_file_atomically(dir_ / (name + "/etc/stream.conf"), stream_conf);
   }
   void write_agent_yaml(const std::string& name, const std::string& agent_yaml) {
     write_file_atomically(dir_ / (name + "/etc/agent.yaml"), agent_yaml);

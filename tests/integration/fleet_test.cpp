@@ -106,6 +106,66 @@ TEST(FleetIntegration, TelegrafHeartbeatsAndConfigsThroughTheParent) {
   EXPECT_EQ(reloaded.headers.at("last-modified"), changed);
 }
 
+// The agent's record in GET /api/agents, if listed.
+std::optional<json> listed_agent(Cluster& cluster, const std::string& id) {
+  const Reply listing = request(cluster.port(), "GET", "/api/agents?pageSize=100");
+  if (listing.status != 200) return std::nullopt;
+  const json listed = json::parse(listing.body, nullptr, false);
+  if (!listed.is_object()) return std::nullopt;
+  for (const auto& agent : listed["agents"]) {
+    if (agent["id"] == id) return agent;
+  }
+  return std::nullopt;
+}
+
+std::string status_of(Cluster& cluster, const std::string& id) {
+  const auto agent = listed_agent(cluster, id);
+  return agent ? agent->value("status", "") : "absent";
+}
+
+// A real tributary-agent and a Telegraf (its heartbeat posted as curl would) in one fleet view;
+// with a 1 s x 2 reporting rule, the agent stays ok while it runs, the Telegraf that went quiet
+// and then the stopped agent become not_reporting.
+TEST(FleetIntegration, AnAgentAndATelegrafShareTheFleetAndGoQuietWhenStopped) {
+  Cluster cluster;
+  start_parent(cluster);
+  const Reply rule = request(cluster.port(), "PUT", "/api/reporting-rules/default",
+                             R"({"heartbeatIntervalSeconds":1,"thresholdMultiplier":2})", kAdmin);
+  ASSERT_EQ(rule.status, 200) << rule.body;
+  const std::string hb_url =
+      "http://127.0.0.1:" + std::to_string(cluster.heartbeat_port()) + "/agents/heartbeat";
+  const std::string guid = "5e1f0a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+  cluster.set_agent_guid("alpha", guid);
+  auto agent = cluster.start_agent(
+      "alpha", kApiKey, "hostname: alpha\nheartbeat:\n  url: " + hb_url + "\n  interval: 1s\n");
+  const Reply telegraf = request(cluster.heartbeat_port(), "POST", "/agents/heartbeat",
+                                 fixture("controller.json"), "Content-Type: application/json\r\n");
+  ASSERT_EQ(telegraf.status, 200) << telegraf.body;
+  const std::string telegraf_id = json::parse(fixture("controller.json"))["id"];
+
+  std::optional<json> alpha;
+  ASSERT_TRUE(eventually([&] {
+    alpha = listed_agent(cluster, guid);
+    return alpha && (*alpha)["statistics"].value("metrics", 0) > 0;
+  })) << cluster.agent_log("alpha")
+      << request(cluster.port(), "GET", "/api/agents").body;
+  EXPECT_EQ((*alpha)["hostname"], "alpha");
+  EXPECT_EQ((*alpha)["versionString"].get<std::string>().rfind("Tributary ", 0), 0u) << *alpha;
+  EXPECT_EQ((*alpha)["ipAddress"], "127.0.0.1");
+  EXPECT_EQ((*alpha)["status"], "ok");
+  EXPECT_TRUE(listed_agent(cluster, telegraf_id).has_value());
+
+  // The Telegraf sent one heartbeat: past 2 s it is not reporting; the agent keeps reporting.
+  EXPECT_TRUE(eventually([&] { return status_of(cluster, telegraf_id) == "not_reporting"; }));
+  EXPECT_EQ(status_of(cluster, guid), "ok") << cluster.agent_log("alpha");
+  const json summary = json::parse(request(cluster.port(), "GET", "/api/agents/summary").body);
+  EXPECT_EQ(summary["notReporting"], 1) << summary;
+
+  EXPECT_EQ(agent->stop(), 0);
+  EXPECT_TRUE(eventually([&] { return status_of(cluster, guid) == "not_reporting"; }))
+      << status_of(cluster, guid);
+}
+
 TEST(FleetIntegration, TwoParentsShareOnePostgres) {
   auto& server = PostgresServer::shared();
   if (!server.started()) GTEST_SKIP() << "\n*** PostgreSQL tests SKIPPED: " << server.why();

@@ -1,5 +1,5 @@
 // A thousand connections that never send anything (or stop halfway through a request) must not
-// keep a real agent out, with TLS on the port or without.
+// keep a real agent out, with TLS on the port or without; and the cap on open connections.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -19,9 +19,9 @@ using namespace std::chrono_literals;
 constexpr const char* kAgentGuid = "1d1e1d1e-4e5f-6789-abcd-ef0123456789";
 constexpr int kIdle = 1000;
 
-// Opens `count` connections to 127.0.0.1:port; every third one sends the start of a STREAM
-// request and stops (a slowloris), the others send nothing.
-std::vector<int> open_idle(uint16_t port, int count) {
+// Opens `count` connections to 127.0.0.1:port; with `slowloris`, every third one sends the start
+// of a STREAM request and stops, the others send nothing.
+std::vector<int> open_idle(uint16_t port, int count, bool slowloris = true) {
   std::vector<int> fds;
   sockaddr_in target{};
   target.sin_family = AF_INET;
@@ -34,7 +34,7 @@ std::vector<int> open_idle(uint16_t port, int count) {
       ::close(fd);
       break;
     }
-    if (i % 3 == 0) (void)::send(fd, "STREAM key=", 11, MSG_NOSIGNAL);
+    if (slowloris && i % 3 == 0) (void)::send(fd, "STREAM key=", 11, MSG_NOSIGNAL);
     fds.push_back(fd);
   }
   return fds;
@@ -69,6 +69,34 @@ TEST_P(IdleConnections, DoNotKeepAnAgentOut) {
 
 INSTANTIATE_TEST_SUITE_P(PlaintextAndTls, IdleConnections, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Tls" : "Plaintext"; });
+
+// parent.yaml max_connections caps each listening port: connections beyond it are closed at
+// accept (the client sees the close at once), with a log line; once some end, others get in.
+TEST(ConnectionCap, ConnectionsBeyondTheCapAreClosedAtAcceptOnEachPort) {
+  constexpr int kCap = 40;
+  Cluster cluster;
+  cluster.write_parent_yaml("max_connections: " + std::to_string(kCap) + "\n");
+  cluster.start_parent();
+  for (const uint16_t port : {cluster.port(), cluster.heartbeat_port()}) {
+    std::vector<int> held = open_idle(port, kCap, false);
+    ASSERT_EQ(held.size(), static_cast<size_t>(kCap));
+    EXPECT_TRUE(eventually([&] {
+      return raw_exchange(port, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n", 1s).empty();
+    })) << "port "
+        << port << " still answers beyond the cap";
+    for (const int fd : held) ::close(fd);
+    EXPECT_TRUE(eventually([&] {
+      return raw_exchange(port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 1s)
+                 .rfind("HTTP/1.1 ", 0) == 0;
+    })) << "port "
+        << port << " refuses below the cap";
+  }
+  const std::string log = cluster.parent_log();
+  EXPECT_NE(log.find("[listener API and streams"), std::string::npos) << log;
+  EXPECT_NE(log.find("[listener heartbeats"), std::string::npos) << log;
+  EXPECT_NE(log.find("connections open, the cap (max_connections)"), std::string::npos) << log;
+  EXPECT_TRUE(cluster.parent().running());
+}
 
 }  // namespace
 }  // namespace trib::test

@@ -267,6 +267,73 @@ TEST(Tls, SighupReloadsCertificatesForNewConnections) {
       << cluster.parent_log() << cluster.agent_log("agent");
 }
 
+// agent.yaml of an agent that sends a heartbeat every second to the parent's heartbeat port.
+std::string heartbeat_yaml(const std::string& name, const Cluster& cluster, bool https) {
+  return "hostname: " + name +
+         "\nheartbeat:\n  interval: 1s\n  url: " + (https ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(cluster.heartbeat_port()) + "/agents/heartbeat\n";
+}
+
+// GET /api/agents over TLS (the port is TLS only): whether the agent with `guid` is listed.
+bool listed_over_tls(const Cluster& cluster, const std::string& guid) {
+  const auto answer =
+      tls_exchange(cluster.port(), certs().ca_file,
+                   "GET /api/agents HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  return answer.received.find("\"id\":\"" + guid + "\"") != std::string::npos;
+}
+
+TEST(Tls, HeartbeatPortTakesTheSameTlsAndRefusesPlaintextWhenForced) {
+  Cluster cluster;
+  start_parent(cluster, parent_yaml(ServerCert::good, "force"), false);
+  EXPECT_TRUE(log_has([&] { return cluster.parent_log(); }, "heartbeat server listening on"));
+  EXPECT_NE(cluster.parent_log().find("(TLS force); fleet registry"), std::string::npos)
+      << cluster.parent_log();
+  // Telegraf's heartbeat over TLS, checked against the test CA as Telegraf's tls_ca would.
+  const std::string body = R"({"id":"telegraf-tls","version":"Telegraf 1.39.0","schema":1})";
+  const std::string post =
+      "POST /agents/heartbeat HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+      "Content-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
+  const auto secure = tls_exchange(cluster.heartbeat_port(), certs().ca_file, post);
+  ASSERT_TRUE(secure.handshake_ok) << secure.error;
+  EXPECT_EQ(secure.received.rfind("HTTP/1.1 200", 0), 0u) << secure.received;
+  const std::string plaintext = raw_exchange(cluster.heartbeat_port(), post, 2s);
+  EXPECT_EQ(plaintext.rfind("HTTP/1.1 400", 0), 0u) << plaintext;
+  EXPECT_NE(plaintext.find("tls_required"), std::string::npos) << plaintext;
+  // A Tributary agent whose destination is :SSL heartbeats over TLS, verified with its CAfile.
+  cluster.set_agent_guid("agent", kAgentGuid);
+  auto agent = cluster.start_agent_with_stream_conf(
+      "agent", agent_stream_conf(cluster.port(), ChildTls::verify_test_ca),
+      heartbeat_yaml("agent", cluster, true));
+  EXPECT_TRUE(eventually([&] { return listed_over_tls(cluster, kAgentGuid); }))
+      << cluster.agent_log("agent");
+  EXPECT_TRUE(listed_over_tls(cluster, "telegraf-tls"));
+  EXPECT_EQ(cluster.agent_log("agent").find("not delivered"), std::string::npos)
+      << cluster.agent_log("agent");
+}
+
+// stream.conf changed + SIGHUP: the agent's stream and heartbeat use the new CA at once.
+TEST(Tls, AgentReloadsItsTlsSettingsOnSighup) {
+  Cluster cluster;
+  start_parent(cluster, parent_yaml(ServerCert::good, "force"), false);
+  cluster.set_agent_guid("agent", kAgentGuid);
+  const std::string right_ca = agent_stream_conf(cluster.port(), ChildTls::verify_test_ca);
+  std::string wrong_ca = right_ca;
+  wrong_ca.replace(wrong_ca.find(certs().ca_file), certs().ca_file.size(), certs().other_ca_file);
+  auto agent = cluster.start_agent_with_stream_conf("agent", wrong_ca,
+                                                    heartbeat_yaml("agent", cluster, true));
+  const auto agent_log = [&] { return cluster.agent_log("agent"); };
+  ASSERT_TRUE(log_has(agent_log, "unable to get local issuer certificate")) << agent_log();
+  ASSERT_TRUE(log_has(agent_log, "not delivered")) << agent_log();  // the heartbeat too
+  EXPECT_FALSE(listed_over_tls(cluster, kAgentGuid));
+  cluster.write_agent_stream_conf("agent", right_ca);
+  agent->signal(SIGHUP);
+  EXPECT_TRUE(log_has([&] { return cluster.parent_log(); }, "(TLS) 'CONNECTED'", 10s))
+      << cluster.parent_log() << agent_log();
+  EXPECT_TRUE(eventually([&] { return listed_over_tls(cluster, kAgentGuid); })) << agent_log();
+  EXPECT_TRUE(agent->running());
+}
+
 TEST(Tls, ForceModeWithoutCertificateIsAConfigurationError) {
   TempDir dir;
   write_file(dir / "parent.yaml", "tls:\n  mode: force\n");

@@ -6,7 +6,10 @@
 
 #include "common/http/server.h"
 #include "common/net/tcp.h"
+#include "common/net/tls_acceptor.h"
 #include "support/loop_fixture.h"
+#include "support/process.h"
+#include "support/test_certs.h"
 
 namespace trib::agent {
 namespace {
@@ -92,6 +95,51 @@ TEST_F(HeartbeatSenderTest, CountsMetricsSinceTheLastAcknowledgedHeartbeat) {
   // The acknowledged 10 are gone: the next counts are 5 (15 would never match).
   run_until([&] { return bodies_.back()["statistics"]["metrics"] == 5; });
   EXPECT_FALSE(bodies_.back().contains("last"));
+}
+
+// The same server behind TLS (as the parent's heartbeat port with a certificate): the sender
+// verifies it with stream.conf's CAfile, and a retarget (a reload) switches URL and CA.
+TEST_F(HeartbeatSenderTest, RetargetsToHttpsVerifiedWithTheStreamCa) {
+  test::TempDir dir;
+  const test::TestCerts certs(dir.path());
+  auto context = net::TlsContext::server({certs.server.cert, certs.server.key, ""});
+  ASSERT_TRUE(context.ok()) << context.error().describe();
+  net::TlsAcceptor::Handlers handlers;
+  handlers.ready = [this](std::unique_ptr<net::TcpConnection> c, std::string read) {
+    server_->adopt(std::move(c), std::move(read));
+  };
+  net::TlsAcceptor acceptor(loop_, net::TlsMode::force, *context, 5s, 16, std::move(handlers));
+  auto tls_listener = net::TcpListener::listen(
+      loop_, "127.0.0.1", 0, [&acceptor](auto conn) { acceptor.adopt(std::move(conn)); });
+  ASSERT_TRUE(tls_listener.ok());
+
+  HeartbeatTarget target;
+  target.url = "http://127.0.0.1:" + std::to_string(listener_->port()) + "/agents/heartbeat";
+  target.interval = 20ms;
+  target.id = "guid";
+  sender_ = std::make_unique<HeartbeatSender>(loop_, target);
+  sender_->start();
+  run_until([&] { return sender_->acknowledged() == 1; });
+
+  target.url = "https://127.0.0.1:" + std::to_string((*tls_listener)->port()) + "/agents/heartbeat";
+  target.tls.ca_file = certs.other_ca_file;  // the wrong CA: nothing is delivered
+  sender_->retarget(target);
+  const size_t before = bodies_.size();
+  event::Timer wait(loop_);
+  bool waited = false;
+  wait.start(200ms, 0ms, [&] { waited = true; });
+  run_until([&] { return waited; });
+  EXPECT_EQ(bodies_.size(), before);
+  EXPECT_GE(acceptor.handshakes_failed(), 1u);
+
+  target.tls.ca_file = certs.ca_file;
+  sender_->retarget(target);
+  const uint64_t acknowledged = sender_->acknowledged();
+  run_until([&] { return sender_->acknowledged() > acknowledged; });
+  EXPECT_EQ(bodies_.back()["id"], "guid");
+  sender_.reset();
+  tls_listener->reset();
+  acceptor.close_all();
 }
 
 }  // namespace

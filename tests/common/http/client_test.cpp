@@ -26,10 +26,14 @@ TEST(ParseHttpUrlTest, SplitsHostPortAndTarget) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->host, "::1");
   EXPECT_EQ(c->port, 19999);
+  auto d = parse_http_url("https://parent.example/agents/heartbeat");
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->tls);
+  EXPECT_EQ(d->port, 443);
+  EXPECT_FALSE(b->tls);
 }
 
 TEST(ParseHttpUrlTest, RefusesWhatItCannotFetch) {
-  EXPECT_TRUE(parse_http_url("https://h/").error().is(Errc::unsupported));
   EXPECT_TRUE(parse_http_url("ftp://h/").error().is(Errc::invalid_argument));
   EXPECT_TRUE(parse_http_url("/relative").error().is(Errc::invalid_argument));
   EXPECT_TRUE(parse_http_url("http://user:pw@h/").error().is(Errc::invalid_argument));
@@ -253,11 +257,11 @@ TEST_F(CannedServerTest, CancelledFetchNeverCallsBack) {
 TEST_F(CannedServerTest, BadUrlIsReportedFromTheLoop) {
   bool called = false;
   FetchRequest request;
-  request.url = "https://example.org/";
+  request.url = "ftp://example.org/";
   auto handle = fetch(loop_, std::move(request), [&](Result<FetchResponse> result) {
     called = true;
     ASSERT_FALSE(result.ok());
-    EXPECT_TRUE(result.error().is(Errc::unsupported));
+    EXPECT_TRUE(result.error().is(Errc::invalid_argument));
   });
   EXPECT_FALSE(called);  // never from inside fetch()
   run_until([&] { return called; });

@@ -74,6 +74,51 @@ TEST_F(LoopTest, CancelledConnectNeverCallsBack) {
   run_until([&] { return settled; });
 }
 
+TEST_F(LoopTest, AListenerWithACapClosesConnectionsBeyondItUntilOneEnds) {
+  std::vector<std::unique_ptr<TcpConnection>> accepted;
+  auto listener = TcpListener::listen(
+      loop_, "127.0.0.1", 0, [&](auto conn) { accepted.push_back(std::move(conn)); },
+      ListenerLimits{2, "test"});
+  ASSERT_TRUE(listener.ok()) << listener.error().describe();
+  const uint16_t port = (*listener)->port();
+  // Clients that remember whether the server closed them.
+  struct Client {
+    std::unique_ptr<TcpConnect> attempt;
+    std::unique_ptr<TcpConnection> connection;
+    bool closed = false;
+  };
+  std::vector<std::unique_ptr<Client>> clients;
+  auto connect = [&] {
+    auto client = std::make_unique<Client>();
+    Client* c = client.get();
+    c->attempt = TcpConnect::start(loop_, "127.0.0.1", port, 5s, [c](auto result) {
+      ASSERT_TRUE(result.ok()) << result.error().describe();
+      c->connection = std::move(result).value();
+      c->connection->start_reading([](std::string_view) {},
+                                   [c](const Error&) { c->closed = true; });
+    });
+    clients.push_back(std::move(client));
+    return c;
+  };
+  connect();
+  connect();
+  run_until([&] { return accepted.size() == 2; });
+  EXPECT_EQ((*listener)->open_connections(), 2u);
+  Client* third = connect();
+  run_until([&] { return third->closed; });
+  EXPECT_EQ((*listener)->refused_connections(), 1u);
+  EXPECT_EQ(accepted.size(), 2u);
+  accepted.erase(accepted.begin());  // one ends: room for the next
+  EXPECT_EQ((*listener)->open_connections(), 1u);
+  Client* fourth = connect();
+  run_until([&] { return accepted.size() == 2; });
+  EXPECT_FALSE(fourth->closed);
+  EXPECT_EQ((*listener)->open_connections(), 2u);
+  clients.clear();
+  accepted.clear();
+  listener->reset();
+}
+
 TEST(ParseHostPortTest, Forms) {
   auto a = parse_host_port("example.org:1234", 19999);
   ASSERT_TRUE(a.ok());

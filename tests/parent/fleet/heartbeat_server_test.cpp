@@ -9,6 +9,7 @@
 #include "common/time/clock.h"
 #include "parent/fleet/fleet_test_support.h"
 #include "support/loop_fixture.h"
+#include "support/test_certs.h"
 
 namespace trib::parent::fleet {
 namespace {
@@ -17,7 +18,7 @@ using namespace std::chrono_literals;
 
 class HeartbeatServerTest : public test::LoopTest {
  protected:
-  void start(const std::string& token = "") {
+  void start(const std::string& token = "", net::TlsMode tls_mode = net::TlsMode::off) {
     FleetServiceOptions options;
     options.data_dir = dir_.path();
     options.scheduler_interval = 3600s;  // passes are triggered by the test
@@ -28,6 +29,12 @@ class HeartbeatServerTest : public test::LoopTest {
     server_options.bind = "127.0.0.1";
     server_options.port = 0;
     server_options.token = token;
+    server_options.tls_mode = tls_mode;
+    if (tls_mode != net::TlsMode::off) {
+      auto context = net::TlsContext::server({certs().server.cert, certs().server.key, ""});
+      ASSERT_TRUE(context.ok()) << context.error().describe();
+      server_options.tls_context = std::move(context).value();
+    }
     auto server = HeartbeatServer::start(server_options, *fleet_);
     ASSERT_TRUE(server.ok()) << server.error().describe();
     server_ = std::move(server).value();
@@ -38,12 +45,24 @@ class HeartbeatServerTest : public test::LoopTest {
     LoopTest::TearDown();
   }
 
+  static const test::TestCerts& certs() {
+    static test::TempDir dir;
+    static test::TestCerts made(dir.path());
+    return made;
+  }
+
   // POSTs `body` and runs the loop until the answer arrived.
   http::FetchResponse post(const std::string& body, const std::string& path = "/agents/heartbeat",
-                           const std::string& authorization = "") {
+                           const std::string& authorization = "", bool https = false) {
     http::FetchRequest request;
     request.method = "POST";
-    request.url = "http://127.0.0.1:" + std::to_string(server_->port()) + path;
+    request.url = std::string(https ? "https" : "http") +
+                  "://127.0.0.1:" + std::to_string(server_->port()) + path;
+    if (https) {
+      net::TlsClientOptions tls;
+      tls.ca_file = certs().ca_file;
+      request.tls = *net::TlsContext::client(tls);
+    }
     request.headers.set("Content-Type", "application/json");
     if (!authorization.empty()) request.headers.set("Authorization", authorization);
     request.body = body;
@@ -108,6 +127,26 @@ TEST_F(HeartbeatServerTest, TokensAsBearerOrToken) {
   EXPECT_EQ(post(body, "/agents/heartbeat", "Bearer wrong").status, 401);
   EXPECT_EQ(post(body, "/agents/heartbeat", "Bearer hb-secret").status, 200);
   EXPECT_EQ(post(body, "/agents/heartbeat", "Token hb-secret").status, 200);
+}
+
+TEST_F(HeartbeatServerTest, ForcedTlsTakesHttpsAndRefusesPlaintextWithAReason) {
+  start("", net::TlsMode::force);
+  EXPECT_EQ(server_->tls_mode(), net::TlsMode::force);
+  const std::string body = heartbeat_fixture("minimal.json");
+  EXPECT_EQ(post(body, "/agents/heartbeat", "", true).status, 200);
+  const auto plaintext = post(body);
+  EXPECT_EQ(plaintext.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(plaintext.body)["error"], "tls_required") << plaintext.body;
+  ASSERT_NE(plaintext.headers.get("Connection"), nullptr);
+  EXPECT_EQ(*plaintext.headers.get("Connection"), "close");
+  EXPECT_EQ(server_->stats().stored, 1u);
+}
+
+TEST_F(HeartbeatServerTest, OptionalTlsTakesBothOnOnePort) {
+  start("", net::TlsMode::optional);
+  EXPECT_EQ(post(heartbeat_fixture("minimal.json"), "/agents/heartbeat", "", true).status, 200);
+  EXPECT_EQ(post(heartbeat_fixture("controller.json")).status, 200);
+  EXPECT_EQ(server_->stats().stored, 2u);
 }
 
 TEST_F(HeartbeatServerTest, ConcurrentHeartbeatsShareCommits) {

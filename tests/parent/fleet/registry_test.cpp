@@ -166,6 +166,27 @@ TEST_P(RegistryTest, ListFiltersSortsAndPages) {
   EXPECT_EQ(registry_->summary()->total, 3);
 }
 
+// A group commit of 347 heartbeats (several statement sizes) with agents repeated in it: each
+// agent ends as its last heartbeat says, keeping a hostname only an earlier one carried.
+TEST_P(RegistryTest, ABigBatchWithRepeatedAgentsStoresTheLastOfEach) {
+  std::vector<Heartbeat> batch;
+  for (int i = 0; i < 300; ++i) batch.push_back(beat("agent-" + std::to_string(i), "first"));
+  for (int i = 0; i < 47; ++i) {
+    Heartbeat again = beat("agent-" + std::to_string(i * 5), "second", "WARN");
+    if (i % 2 == 1) again.hostname.reset();  // Telegraf without `hostname` in its include
+    batch.push_back(std::move(again));
+  }
+  record(batch);
+  EXPECT_EQ(registry_->summary()->total, 300);
+  EXPECT_EQ(registry_->summary()->warn, 47);
+  EXPECT_EQ(agent("agent-0").hostname, "second");
+  EXPECT_EQ(agent("agent-5").hostname, "first");  // the repeat had none
+  EXPECT_EQ(agent("agent-5").status, "warn");
+  EXPECT_EQ(agent("agent-299").hostname, "first");
+  EXPECT_EQ(agent("agent-299").status, "ok");
+  EXPECT_EQ(agent("agent-1").rule_id, "default");
+}
+
 TEST_P(RegistryTest, SchedulerMarksSilentAgentsAndTheNextHeartbeatRestoresThem) {
   record({beat("quiet", "h1", "WARN"), beat("chatty", "h2")});
   clock_.advance_s(180);  // exactly the threshold: still reporting
