@@ -21,6 +21,8 @@
 #include "parent/fleet/fleet_api.h"
 #include "parent/fleet/fleet_service.h"
 #include "parent/fleet/heartbeat_server.h"
+#include "parent/health/health_service.h"
+#include "parent/health/notifier.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/receiver/receiver.h"
@@ -64,6 +66,9 @@ class Parent {
   void shutdown();
   Status start_fleet();
   void stop_fleet();
+  // Loads health.d/*.yaml (errors are logged; the other rules still load).
+  void load_health_rules();
+  void start_health();
 
   ParentPaths paths_;
   ParentConfigSources sources_;
@@ -83,6 +88,8 @@ class Parent {
   std::unique_ptr<fleet::FleetService> fleet_;
   std::unique_ptr<fleet::HeartbeatServer> heartbeat_;
   std::unique_ptr<fleet::FleetApi> fleet_api_;
+  std::unique_ptr<health::Notifier> notifier_;  // outlives the service that calls it
+  std::unique_ptr<health::HealthService> health_;
 };
 
 }  // namespace trib::parent

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/log/log.h"
+#include "parent/health/health_options.h"
 
 namespace trib::parent {
 
@@ -57,6 +58,7 @@ struct ParentOptions {
   FleetOptions fleet;
   TlsOptions tls;
   LogsOptions logs;
+  health::HealthOptions health;
 };
 
 }  // namespace trib::parent

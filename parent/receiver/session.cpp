@@ -122,6 +122,7 @@ Result<uint64_t> Session::host(uint32_t host_slot, const model::HostInfo& info) 
   if (host.hostname.empty()) host.hostname = request_.host.hostname;
   TRIB_ASSIGN_OR_RETURN(store::Host * stored,
                         context_.registry.connect(host, storage_, context_.clock.now_s()));
+  stored->set_health_policy(features_.health);
   hosts_[host_slot] = stored;
   return context_.progress[info.machine_guid].last_stored_seq;
 }
@@ -204,7 +205,10 @@ void Session::end(const std::string& why, spdlog::level::level_enum level) {
   ended_ = true;
   tick_.stop();
   const int64_t now = context_.clock.now_s();
-  for (const auto& [slot, host] : hosts_) context_.registry.disconnect(host->machine_guid(), now);
+  const auto how = said_goodbye_ ? store::Disconnect::stopped : store::Disconnect::lost;
+  for (const auto& [slot, host] : hosts_) {
+    context_.registry.disconnect(host->machine_guid(), now, how);
+  }
   log::get(log::Channel::stream)
       .log(level, "{} {} from {}: {} ({} bytes received)", instance_,
            said_goodbye_ ? "stopped" : "disconnected", peer_, why, bytes_received_);
