@@ -186,6 +186,7 @@ int Parent::run() {
   collectors_->stop();
   health_.reset();
   notifier_.reset();
+  alarm_log_file_.reset();
   on_term.reset();
   on_int.reset();
   on_hup.reset();
@@ -249,8 +250,31 @@ void Parent::start_health() {
                                                     time::SystemClock::instance(), options);
   health_->set_notify(
       [this](const health::Notification& notification) { notifier_->notify(notification); });
+  persist_alarm_log(options.log_entries);
   load_health_rules();
   health_->start();
+}
+
+void Parent::persist_alarm_log(size_t max_entries) {
+  auto file = health::AlarmLogFile::open(paths_.data_dir + "/health", max_entries);
+  if (!file.ok()) {
+    TRIB_LOG(health, error, "the alarm log will not survive a restart: {}",
+             file.error().describe());
+    return;
+  }
+  alarm_log_file_ = std::make_unique<health::AlarmLogFile>(std::move(file).value());
+  health_->restore_log(alarm_log_file_->load());
+  health_->set_persist([this](const health::AlarmLogEntry& entry) {
+    const store::Host* host = registry_->find_by_guid(entry.alarm.host_guid);
+    if (host == nullptr || host->storage().mode != store::MemoryMode::dbengine) return;
+    const Status appended = alarm_log_file_->append(entry);
+    uint64_t suppressed = 0;
+    if (!appended.ok() &&
+        alarm_log_errors_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+      TRIB_LOG(health, error, "alarm log: {} ({} more since last report)",
+               appended.error().describe(), suppressed);
+    }
+  });
 }
 
 void Parent::stop_fleet() {

@@ -59,6 +59,13 @@ AlarmLogEntry& AlarmLog::append(AlarmLogEntry entry) {
   return entries_.back();
 }
 
+void AlarmLog::restore(AlarmLogEntry entry) {
+  if (!entries_.empty() && entry.unique_id <= entries_.back().unique_id) return;
+  next_id_ = std::max(next_id_, entry.unique_id + 1);
+  entries_.push_back(std::move(entry));
+  while (entries_.size() > max_entries_) entries_.pop_front();
+}
+
 AlarmLogEntry* AlarmLog::find(uint64_t unique_id) {
   // Ids increase along the deque: a binary search.
   auto it = std::lower_bound(entries_.begin(), entries_.end(), unique_id,

@@ -107,8 +107,9 @@ class AlarmLog {
   const std::deque<AlarmLogEntry>& entries() const { return entries_; }
   std::deque<AlarmLogEntry>& entries() { return entries_; }
   uint64_t last_unique_id() const { return next_id_ - 1; }
-  // A log restored from disk continues its numbering.
-  void set_next_id(uint64_t next) { next_id_ = std::max(next_id_, next); }
+  // An entry read back from disk keeps its unique_id (restored entries come oldest first and
+  // before any append); the numbering continues after it.
+  void restore(AlarmLogEntry entry);
 
  private:
   size_t max_entries_;

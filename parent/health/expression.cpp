@@ -111,10 +111,22 @@ class Parser {
 
   // Bounds the recursion of every rule that can nest.
   struct DepthGuard {
-    explicit DepthGuard(int& depth) : depth_(depth) { ++depth_; }
-    ~DepthGuard() { --depth_; }
+    explicit DepthGuard(int& depth, int by = 1) : depth_(depth), by_(by) { depth_ += by_; }
+    ~DepthGuard() { depth_ -= by_; }
     int& depth_;
+    int by_;
   };
+
+  bool peek_unary() {
+    skip_space();
+    if (pos_ >= text_.size()) return false;
+    const char c = text_[pos_];
+    if (c == '-' || c == '+' || c == '!') return true;
+    const size_t saved = pos_;
+    const bool word = accept_word("NOT");
+    pos_ = saved;
+    return word;
+  }
 
   Result<int32_t> ternary() {
     DepthGuard guard(depth_);
@@ -202,8 +214,10 @@ class Parser {
     }
   }
 
+  // Only unary operators count towards the nesting depth here; a plain value does not.
   Result<int32_t> unary() {
-    DepthGuard guard(depth_);
+    const bool op = peek_unary();
+    DepthGuard guard(depth_, op ? 1 : 0);
     if (depth_ > Expression::kMaxDepth) {
       return fail(fmt::format("nested deeper than {}", Expression::kMaxDepth));
     }

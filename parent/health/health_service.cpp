@@ -177,6 +177,13 @@ void HealthService::set_rules(const RuleSet& rules) {
   }
 }
 
+void HealthService::restore_log(std::vector<AlarmLogEntry> entries) {
+  for (auto& entry : entries) {
+    next_alarm_id_ = std::max(next_alarm_id_, entry.alarm.alarm_id + 1);
+    log_.restore(std::move(entry));
+  }
+}
+
 HealthService::HostAlarms& HealthService::alarms_of(const store::Host& host) {
   return hosts_[host.machine_guid()];
 }
@@ -233,7 +240,8 @@ void HealthService::drop_instances(HostAlarms& alarms,
     }
     AlarmInstance& instance = **it;
     if (instance.state.status() != AlarmStatus::uninitialized) {
-      instance.state.update(now, kNaN, AlarmStatus::removed, log_);
+      const AlarmLogEntry* removed = instance.state.update(now, kNaN, AlarmStatus::removed, log_);
+      if (removed != nullptr && persist_) persist_(*removed);
     }
     by_alarm_id_.erase(instance.id().alarm_id);
     it = list.erase(it);
@@ -272,8 +280,14 @@ void HealthService::record(AlarmInstance& instance, int64_t now, double value, A
   if (entry == nullptr) return;
   entry->silenced = instance.silenced;
   pending_.push_back(entry->unique_id);
-  TRIB_LOG(health, info, "[health:{}] {}.{}: {} -> {} (value {})", instance.id().hostname,
-           instance.id().chart, instance.id().name, to_string(before), to_string(status), value);
+  if (persist_) persist_(*entry);
+  // Raises and recoveries at info; the rest (first evaluations, UNDEFINED) at debug, so a
+  // start with thousands of instances does not flood the log.
+  const bool news = before >= AlarmStatus::warning || status >= AlarmStatus::warning;
+  log::get(log::Channel::health)
+      .log(news ? spdlog::level::info : spdlog::level::debug, "[health:{}] {}.{}: {} -> {} ({})",
+           instance.id().hostname, instance.id().chart, instance.id().name, to_string(before),
+           to_string(status), value);
 }
 
 void HealthService::evaluate_rule(const store::Host& host, HostAlarms& alarms,

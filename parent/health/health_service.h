@@ -90,6 +90,12 @@ class HealthService {
   void set_rules(const RuleSet& rules);
   void set_options(const HealthOptions& options);
   void set_notify(NotifyFunction notify) { notify_ = std::move(notify); }
+  // Called with every new log entry (the parent persists those of hosts with a db).
+  void set_persist(std::function<void(const AlarmLogEntry&)> persist) {
+    persist_ = std::move(persist);
+  }
+  // Entries read back from disk at start, oldest first; ids continue after them.
+  void restore_log(std::vector<AlarmLogEntry> entries);
 
   // Runs a pass every second until stop().
   void start();
@@ -144,6 +150,7 @@ class HealthService {
   std::vector<uint64_t> pending_;  // log entries whose notification is not decided yet
   Silencers silencers_;
   NotifyFunction notify_;
+  std::function<void(const AlarmLogEntry&)> persist_;
   std::unique_ptr<event::Timer> timer_;
 };
 

@@ -178,9 +178,7 @@ TEST(StreamConf, HealthKeys) {
   EXPECT_EQ(m->health_enabled, HealthEnabled::yes);
   EXPECT_EQ(m->postpone_alarms_on_connect_s, 0u);
   EXPECT_TRUE(c.warnings.empty());
-  const StreamConf defaults = parse_ok(std::string("[") + kKey + "]
-type = api
-");
+  const StreamConf defaults = parse_ok(std::string("[") + kKey + "]\ntype = api\n");
   EXPECT_EQ(defaults.api_key(kKey)->health_enabled_by_default, HealthEnabled::automatic);
   EXPECT_EQ(defaults.api_key(kKey)->default_postpone_alarms_on_connect_s, 60u);
 }
