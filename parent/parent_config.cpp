@@ -128,7 +128,8 @@ Schema<health::NotificationOptions> notifications_schema() {
 Schema<health::HealthOptions> health_schema() {
   Schema<health::HealthOptions> s;
   s.flag("enabled", &health::HealthOptions::enabled,
-         "Evaluate the alarm rules of health.d/*.yaml for every host with a store.")
+         "Evaluate the alarm rules of health.d/*.yaml for every host with a store.",
+         Reload::restart)
       .duration("last_collected", &health::HealthOptions::last_collected, std::chrono::seconds(5),
                 std::chrono::hours(24),
                 "A host lost without a goodbye, or a chart that stopped updating, raises "
