@@ -370,8 +370,11 @@ void HealthService::run_once() {
             alarms, [](const auto&) { return true; }, now);
       continue;
     }
+    // Rules need stored data: a host kept in memory mode none (a pure proxy's) has only its
+    // last_collected alarm.
     const bool rules_active =
-        host.reachable() || policy.mode != store::HealthPolicy::Mode::automatic;
+        host.storage().mode != store::MemoryMode::none &&
+        (host.reachable() || policy.mode != store::HealthPolicy::Mode::automatic);
     if (!rules_active) {
       // `auto`: alarms run only while connected; last_collected watches for its return.
       drop_instances(

@@ -5,12 +5,13 @@
 // Thread: the parent's I/O loop, on a 1 s timer. The store (parent/store/) is single-threaded
 // by design and every lookup reads it through the same query path /api/v1/data uses, so
 // evaluating on the loop that owns it needs no locks and no copies. The cost is bounded and
-// small (docs/benchmarks.md: 500 hosts x 20 rules every second is a few % of a core), so the
-// receivers sharing the loop are delayed by milliseconds at most; see README.md.
+// small (docs/benchmarks.md: 500 hosts x 20 rules every second take 2.7 % of a core), so the
+// receivers sharing the loop are delayed by at most that once a second; see README.md.
 //
-// Instances are created when a chart matching a rule appears on any host (a host is rescanned
-// when its chart count changes or the rules are reloaded) and dropped with the host's health
-// (`health enabled = auto` and the host went away, `no`), or when their rule is removed.
+// Instances are created when a chart matching a rule appears on any host with a store (memory
+// mode ram or dbengine; a host is rescanned when its chart count changes or the rules are
+// reloaded) and dropped with the host's health (`health enabled = auto` and the host went away,
+// `no`), or when their rule is removed.
 //
 // last_collected: one instance per host (chart `host`) whose value is the seconds since the
 // host's newest sample; it turns CRITICAL past HealthOptions::last_collected while the host is

@@ -233,6 +233,16 @@ TEST_F(HealthServiceTest, AutoRunsRulesOnlyWhileConnectedAndNoRunsNothing) {
   EXPECT_TRUE(service_->instances(kChildGuid).empty());
 }
 
+TEST_F(HealthServiceTest, AHostWithoutStoreHasOnlyLastCollected) {
+  rules(kCpuRule);
+  store_config_ = store::StorageConfig{store::MemoryMode::none, 5};
+  store::Host& host = child();
+  feed(host, 99, 3);
+  const auto instances = service_->instances(kChildGuid);
+  ASSERT_EQ(instances.size(), 1u);
+  EXPECT_EQ(instances[0]->id().name, kLastCollected);
+}
+
 TEST_F(HealthServiceTest, PostponeAfterConnect) {
   rules(kCpuRule);
   store::HealthPolicy postponed;
