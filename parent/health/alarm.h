@@ -105,7 +105,6 @@ class AlarmLog {
   // Entries with unique_id > after, oldest first; `host_guid` empty: every host.
   std::vector<const AlarmLogEntry*> after(uint64_t after_id, std::string_view host_guid) const;
   const std::deque<AlarmLogEntry>& entries() const { return entries_; }
-  std::deque<AlarmLogEntry>& entries() { return entries_; }
   uint64_t last_unique_id() const { return next_id_ - 1; }
   // An entry read back from disk keeps its unique_id (restored entries come oldest first and
   // before any append); the numbering continues after it.

@@ -478,13 +478,4 @@ std::string Expression::to_string() const {
   return out;
 }
 
-std::vector<std::string> Expression::variable_names() const {
-  std::vector<std::string> names;
-  for (const Node& n : nodes_) {
-    if (n.op != Op::variable) continue;
-    if (std::find(names.begin(), names.end(), n.name) == names.end()) names.push_back(n.name);
-  }
-  return names;
-}
-
 }  // namespace trib::parent::health

@@ -52,8 +52,6 @@ class Expression {
   const std::string& source() const { return source_; }
   // The tree printed back, fully parenthesised (Netdata's `*_parsed` fields in the API).
   std::string to_string() const;
-  // Every variable name the expression reads, once each, in order of appearance.
-  std::vector<std::string> variable_names() const;
 
  private:
   friend class Parser;

@@ -219,9 +219,6 @@ AlarmInstance& HealthService::add_instance(const store::Host& host, HostAlarms& 
   auto instance =
       std::make_unique<AlarmInstance>(std::move(rule), AlarmState(std::move(id), delay, repeat));
   instance->next_update = now;
-  if (instance->rule != nullptr && instance->rule->lookup.has_value()) {
-    instance->lookup_description = instance->rule->lookup->text;
-  }
   AlarmInstance& added = *instance;
   apply_silencers_to(added);
   by_alarm_id_[added.id().alarm_id] = &added;

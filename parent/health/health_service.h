@@ -50,7 +50,6 @@ struct AlarmInstance {
 
   std::shared_ptr<const Rule> rule;  // null: a built-in last_collected alarm
   AlarmState state;
-  std::string lookup_description;
   int64_t next_update = 0;
   int64_t db_after = 0;
   int64_t db_before = 0;
