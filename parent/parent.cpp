@@ -10,6 +10,7 @@
 #include "common/config/local_host.h"
 #include "common/log/log.h"
 #include "common/time/clock.h"
+#include "parent/health/health_api.h"
 #include "parent/parent_config.h"
 #include "parent/query/api.h"
 #include "parent/store/system_info.h"
@@ -139,6 +140,7 @@ int Parent::run() {
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
                                                    receiver_options, config_.stream);
   restore_hosts(*storage, clock.now_s());
+  start_health();
   http_ = std::make_unique<http::HttpServer>(loop_);
   http_->set_handler([this](http::HttpRequest&& request, http::Responder responder) {
     on_http_request(std::move(request), std::move(responder));
@@ -153,6 +155,8 @@ int Parent::run() {
     receiver_.reset();
     forwarder_.reset();
     http_.reset();
+    health_.reset();
+    notifier_.reset();
     log_retention_.reset();
     (void)loop_.close();
     return 1;
@@ -164,6 +168,8 @@ int Parent::run() {
     receiver_.reset();
     forwarder_.reset();
     http_.reset();
+    health_.reset();
+    notifier_.reset();
     registry_.reset();
     disk_.reset();
     log_retention_.reset();
@@ -189,6 +195,9 @@ int Parent::run() {
   loop_.run();
 
   collectors_->stop();
+  health_.reset();
+  notifier_.reset();
+  alarm_log_file_.reset();
   on_term.reset();
   on_int.reset();
   on_hup.reset();
@@ -239,6 +248,50 @@ Status Parent::start_fleet() {
            heartbeat.bind, heartbeat_->port(), net::to_string(heartbeat.tls_mode),
            fleet_->description());
   return ok_status();
+}
+
+void Parent::load_health_rules() {
+  const std::string dir = sources_.config_dir + "/health.d";
+  const health::RuleSet rules = health::load_rules(dir);
+  for (const auto& error : rules.errors) TRIB_LOG(health, error, "rule left out: {}", error);
+  TRIB_LOG(health, info, "{} alarm rules loaded from {}", rules.rules.size(), dir);
+  health_->set_rules(rules);
+}
+
+void Parent::start_health() {
+  const auto& options = config_.options.health;
+  if (!options.enabled) return;
+  notifier_ = std::make_unique<health::Notifier>(loop_, time::SystemClock::instance(),
+                                                 options.notifications);
+  health_ = std::make_unique<health::HealthService>(loop_, *registry_,
+                                                    time::SystemClock::instance(), options);
+  health_->set_notify(
+      [this](const health::Notification& notification) { notifier_->notify(notification); });
+  persist_alarm_log(options.log_entries);
+  load_health_rules();
+  health_->start();
+}
+
+void Parent::persist_alarm_log(size_t max_entries) {
+  auto file = health::AlarmLogFile::open(paths_.data_dir + "/health", max_entries);
+  if (!file.ok()) {
+    TRIB_LOG(health, error, "the alarm log will not survive a restart: {}",
+             file.error().describe());
+    return;
+  }
+  alarm_log_file_ = std::make_unique<health::AlarmLogFile>(std::move(file).value());
+  health_->restore_log(alarm_log_file_->load());
+  health_->set_persist([this](const health::AlarmLogEntry& entry) {
+    const store::Host* host = registry_->find_by_guid(entry.alarm.host_guid);
+    if (host == nullptr || host->storage().mode != store::MemoryMode::dbengine) return;
+    const Status appended = alarm_log_file_->append(entry);
+    uint64_t suppressed = 0;
+    if (!appended.ok() &&
+        alarm_log_errors_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+      TRIB_LOG(health, error, "alarm log: {} ({} more since last report)",
+               appended.error().describe(), suppressed);
+    }
+  });
 }
 
 void Parent::stop_fleet() {
@@ -307,6 +360,20 @@ void Parent::on_http_request(http::HttpRequest&& request, http::Responder respon
     fleet_api_->handle(std::move(request), std::move(responder));
     return;
   }
+  if (health_ && (request.method == "GET" || request.method == "HEAD")) {
+    auto answer =
+        health::handle_health_api(*health_, *registry_, request, config_.options.fleet.admin_token,
+                                  time::SystemClock::instance().now_s());
+    if (answer.has_value()) {
+      http::HttpResponse response;
+      response.status = answer->status;
+      response.body = std::move(answer->body);
+      response.headers.set("Content-Type", answer->content_type);
+      response.headers.set("Access-Control-Allow-Origin", "*");
+      responder.respond(std::move(response));
+      return;
+    }
+  }
   if (request.method != "GET" && request.method != "HEAD") {
     auto response = http::HttpResponse::text(405, "Only GET and HEAD are supported here.\n");
     response.headers.set("Allow", "GET, HEAD");
@@ -355,6 +422,11 @@ void Parent::reload() {
   for (const auto& warning : loaded->stream.warnings) TRIB_LOG(config, warn, "{}", warning);
   receiver_->set_stream_conf(loaded->stream);
   reload_certificates(loaded->options.tls);
+  if (health_) {
+    health_->set_options(loaded->options.health);
+    notifier_->set_options(loaded->options.health.notifications);
+    load_health_rules();
+  }
   if (loaded->options.port != config_.options.port ||
       loaded->options.bind != config_.options.bind ||
       !(loaded->options.storage.memory_mode == config_.options.storage.memory_mode &&

@@ -21,6 +21,9 @@
 #include "parent/fleet/fleet_api.h"
 #include "parent/fleet/fleet_service.h"
 #include "parent/fleet/heartbeat_server.h"
+#include "parent/health/alarm_log_file.h"
+#include "parent/health/health_service.h"
+#include "parent/health/notifier.h"
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/proxy/forwarder.h"
@@ -65,6 +68,11 @@ class Parent {
   void shutdown();
   Status start_fleet();
   void stop_fleet();
+  // Loads health.d/*.yaml (errors are logged; the other rules still load).
+  void load_health_rules();
+  void start_health();
+  // Reads back the alarm log of hosts with a db and keeps appending their new entries.
+  void persist_alarm_log(size_t max_entries);
 
   ParentPaths paths_;
   ParentConfigSources sources_;
@@ -87,6 +95,10 @@ class Parent {
   std::unique_ptr<fleet::FleetService> fleet_;
   std::unique_ptr<fleet::HeartbeatServer> heartbeat_;
   std::unique_ptr<fleet::FleetApi> fleet_api_;
+  std::unique_ptr<health::Notifier> notifier_;  // outlives the service that calls it
+  std::unique_ptr<health::HealthService> health_;
+  std::unique_ptr<health::AlarmLogFile> alarm_log_file_;  // entries of hosts with a db
+  log::RateLimitedLog alarm_log_errors_{std::chrono::seconds(60)};
 };
 
 }  // namespace trib::parent

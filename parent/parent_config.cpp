@@ -117,6 +117,46 @@ Schema<SpoolOptions> spool_schema() {
   return s;
 }
 
+Schema<health::NotificationOptions> notifications_schema() {
+  Schema<health::NotificationOptions> s;
+  s.text("exec", &health::NotificationOptions::exec,
+         "Executable run for each notification, with the alarm as arguments (never through a "
+         "shell; docs/health.md); empty: none.")
+      .text("webhook", &health::NotificationOptions::webhook,
+            "http:// URL receiving each notification as a JSON POST; empty: none.")
+      .text_list_map("recipients", &health::NotificationOptions::recipients,
+                     "Recipients per role: a rule's 'to:' names a role, e.g. "
+                     "{sysadmin: [ops@example.com]}; a role not listed is passed as is.")
+      .duration("timeout", &health::NotificationOptions::timeout, std::chrono::seconds(1),
+                std::chrono::hours(1), "Per attempt: the executable is killed, the POST dropped.")
+      .integer("retries", &health::NotificationOptions::retries, 0, 20,
+               "Further attempts after a failure, 5 s, 10 s, 20 s... apart.");
+  return s;
+}
+
+Schema<health::HealthOptions> health_schema() {
+  Schema<health::HealthOptions> s;
+  s.flag("enabled", &health::HealthOptions::enabled,
+         "Evaluate the alarm rules of health.d/*.yaml for every host with a store.",
+         Reload::restart)
+      .duration("last_collected", &health::HealthOptions::last_collected, std::chrono::seconds(5),
+                std::chrono::hours(24),
+                "A host lost without a goodbye, or a chart that stopped updating, raises "
+                "last_collected this long after its last data.")
+      .integer("log_entries", &health::HealthOptions::log_entries, 100, 10'000'000,
+               "Alarm log entries kept in memory.", Reload::restart)
+      .object("notifications", &health::HealthOptions::notifications, notifications_schema(),
+              "Where alarm notifications go.")
+      .check([](const health::HealthOptions& o, const config::Node& node,
+                const config::Path& path) -> Status {
+        const std::string& url = o.notifications.webhook;
+        if (url.empty() || url.rfind("http://", 0) == 0) return ok_status();
+        return config::detail::value_error(node, config::detail::child(path, "notifications"),
+                                           "webhook must be an http:// URL");
+      });
+  return s;
+}
+
 config::Path split_path(const std::string& dotted) {
   config::Path path;
   size_t start = 0;
@@ -173,6 +213,8 @@ Schema<ParentOptions> parent_schema() {
       .object("spool", &ParentOptions::spool, spool_schema(),
               "A proxy's spool (stream.conf [stream] enabled = yes): what it forwards is written "
               "here before it is acknowledged downstream (<data dir>/spool/<machine GUID>).");
+      .object("health", &ParentOptions::health, health_schema(),
+              "Alarms (rules in health.d/*.yaml of the config dir; docs/health.md).");
   return s;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/log/log.h"
+#include "parent/health/health_options.h"
 
 namespace trib::parent {
 
@@ -65,6 +66,7 @@ struct ParentOptions {
   TlsOptions tls;
   LogsOptions logs;
   SpoolOptions spool;
+  health::HealthOptions health;
 };
 
 }  // namespace trib::parent

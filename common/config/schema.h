@@ -243,6 +243,34 @@ class Schema {
     return add(std::move(f));
   }
 
+  // A mapping of names to lists of strings, e.g. `recipients: {sysadmin: [a@b, c@d]}`.
+  Schema& text_list_map(std::string key, std::map<std::string, std::vector<std::string>> T::*member,
+                        std::string doc, Reload reload = Reload::live) {
+    Field f = scalar_field(
+        std::move(key), std::move(doc), reload, member,
+        [](const std::map<std::string, std::vector<std::string>>& v) {
+          std::vector<std::string> items;
+          for (const auto& [k, list] : v) {
+            std::vector<std::string> quoted;
+            for (const auto& x : list) quoted.push_back(detail::yaml_quote(x));
+            items.push_back(detail::yaml_quote(k) + ": [" + detail::join(quoted, ", ") + "]");
+          }
+          return "{" + detail::join(items, ", ") + "}";
+        });
+    f.parse = [member](const Node& n, T& out, const Path& p) -> Status {
+      TRIB_TRY(detail::expect_mapping(n, p));
+      std::map<std::string, std::vector<std::string>> parsed;
+      for (const MapEntry& e : n.entries) {
+        TRIB_ASSIGN_OR_RETURN(parsed[e.key],
+                              detail::parse_text_list(e.value, detail::child(p, e.key)));
+      }
+      out.*member = std::move(parsed);
+      return ok_status();
+    };
+    f.env = [](const Path&, std::vector<EnvOption>&) {};
+    return add(std::move(f));
+  }
+
   // A nested mapping with its own schema.
   template <class S>
   Schema& object(std::string key, S T::*member, Schema<S> sub, std::string doc) {

@@ -51,8 +51,8 @@ constexpr std::array<KeyDef, 38> kKeys{{
     {"allow from", kApi | kMachine, Kind::pattern, kApi | kMachine},
     {"default history", kApi, Kind::number, kApi},
     {"default memory mode", kApi, Kind::memory_mode, kApi},
-    {"health enabled by default", kApi, Kind::tristate, 0},
-    {"default postpone alarms on connect seconds", kApi, Kind::number, 0},
+    {"health enabled by default", kApi, Kind::tristate, kApi},
+    {"default postpone alarms on connect seconds", kApi, Kind::number, kApi},
     {"default proxy enabled", kApi, Kind::boolean, 0},
     {"default proxy destination", kApi, Kind::text, 0},
     {"default proxy api key", kApi, Kind::text, 0},
@@ -64,8 +64,8 @@ constexpr std::array<KeyDef, 38> kKeys{{
     {"update every", kMachine, Kind::number, 0},
     {"history", kMachine, Kind::number, kMachine},
     {"memory mode", kMachine, Kind::memory_mode, kMachine},
-    {"health enabled", kMachine, Kind::tristate, 0},
-    {"postpone alarms on connect seconds", kMachine, Kind::number, 0},
+    {"health enabled", kMachine, Kind::tristate, kMachine},
+    {"postpone alarms on connect seconds", kMachine, Kind::number, kMachine},
     {"proxy enabled", kMachine, Kind::boolean, 0},
     {"proxy destination", kMachine, Kind::text, 0},
     {"proxy api key", kMachine, Kind::text, 0},
@@ -360,6 +360,24 @@ class Reader {
       key.default_memory_mode = o.value;
     } else if (k == "memory mode") {
       machine.memory_mode = o.value;
+    } else if (k == "health enabled by default" || k == "health enabled") {
+      const std::string v = lower(o.value);
+      const HealthEnabled health = v == "auto"                   ? HealthEnabled::automatic
+                                   : *parse_bool(o.value, false) ? HealthEnabled::yes
+                                                                 : HealthEnabled::no;
+      if (k == "health enabled") {
+        machine.health_enabled = health;
+      } else {
+        key.health_enabled_by_default = health;
+      }
+    } else if (k == "default postpone alarms on connect seconds" ||
+               k == "postpone alarms on connect seconds") {
+      TRIB_ASSIGN_OR_RETURN(const uint64_t v, bounded(section, o, 0, 86400));
+      if (k == "postpone alarms on connect seconds") {
+        machine.postpone_alarms_on_connect_s = static_cast<uint32_t>(v);
+      } else {
+        key.default_postpone_alarms_on_connect_s = static_cast<uint32_t>(v);
+      }
     } else if (k == "default history" || k == "history") {
       TRIB_ASSIGN_OR_RETURN(const uint64_t v, bounded(section, o, 0, UINT32_MAX));
       const uint32_t history = std::max(kMinHistory, static_cast<uint32_t>(v));

@@ -53,12 +53,17 @@ struct StreamSender {
 // Raw values of keys that are accepted but not implemented yet: key -> value.
 using RawOptions = std::map<std::string, std::string>;
 
+// `health enabled by default` / `health enabled`: yes, no, or auto (only while connected).
+enum class HealthEnabled : uint8_t { no, yes, automatic };
+
 // An [API_KEY] section.
 struct KeyPolicy {
   bool enabled = false;
   SimplePattern allow_from{"*"};  // use allows(ip): an empty list allows everyone
   std::string default_memory_mode = "ram";
   uint32_t default_history = 3600;  // at least 5
+  HealthEnabled health_enabled_by_default = HealthEnabled::automatic;
+  uint32_t default_postpone_alarms_on_connect_s = 60;
   RawOptions other;
 };
 
@@ -68,6 +73,8 @@ struct MachinePolicy {
   std::optional<SimplePattern> allow_from;
   std::optional<std::string> memory_mode;
   std::optional<uint32_t> history;  // at least 5
+  std::optional<HealthEnabled> health_enabled;
+  std::optional<uint32_t> postpone_alarms_on_connect_s;
   RawOptions other;
 };
 

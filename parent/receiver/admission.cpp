@@ -23,6 +23,30 @@ Result<store::StorageConfig> storage_for(std::string_view mode, uint32_t history
   return storage;
 }
 
+store::HealthPolicy health_policy(const config::KeyPolicy& key,
+                                  const config::MachinePolicy* machine) {
+  config::HealthEnabled enabled = key.health_enabled_by_default;
+  uint32_t postpone = key.default_postpone_alarms_on_connect_s;
+  if (machine != nullptr && machine->health_enabled.has_value()) enabled = *machine->health_enabled;
+  if (machine != nullptr && machine->postpone_alarms_on_connect_s.has_value()) {
+    postpone = *machine->postpone_alarms_on_connect_s;
+  }
+  store::HealthPolicy policy;
+  policy.postpone_s = postpone;
+  switch (enabled) {
+    case config::HealthEnabled::no:
+      policy.mode = store::HealthPolicy::Mode::no;
+      break;
+    case config::HealthEnabled::yes:
+      policy.mode = store::HealthPolicy::Mode::yes;
+      break;
+    case config::HealthEnabled::automatic:
+      policy.mode = store::HealthPolicy::Mode::automatic;
+      break;
+  }
+  return policy;
+}
+
 }  // namespace
 
 AdmissionResult admit(const stream::HandshakeRequest& request, const config::StreamConf& conf,
@@ -102,6 +126,7 @@ AdmissionResult admit(const stream::HandshakeRequest& request, const config::Str
                   "memory mode for machine GUID '" + guid + "': " + storage.error().describe());
   }
   admitted.storage = *storage;
+  admitted.health = health_policy(*policy, machine);
   return admitted;
 }
 

@@ -11,11 +11,13 @@
 #include "common/config/stream_conf.h"
 #include "common/stream/handshake.h"
 #include "parent/store/chart.h"
+#include "parent/store/host.h"
 
 namespace trib::parent::receiver {
 
 struct Admitted {
   store::StorageConfig storage;
+  store::HealthPolicy health;         // the machine section's health settings, else the key's
   std::vector<std::string> warnings;  // e.g. a Netdata memory mode alias (save, map, alloc)
 };
 

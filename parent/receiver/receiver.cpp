@@ -177,9 +177,10 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
       std::find(granted.begin(), granted.end(), stream::tributary_cap::kAck) != granted.end();
   store::StorageConfig storage = admitted.storage;
   if (storage.mode == store::MemoryMode::dbengine) storage.disk = options_.disk;
-  start_session(std::move(connection), std::move(request), storage,
-                SessionFeatures{.compression = compression, .acks = acks},
-                std::string_view(buffer).substr(request_end));
+  start_session(
+      std::move(connection), std::move(request), storage,
+      SessionFeatures{.compression = compression, .acks = acks, .health = admitted.health},
+      std::string_view(buffer).substr(request_end));
 }
 
 void Receiver::refuse_plaintext(std::unique_ptr<net::TcpConnection> connection,

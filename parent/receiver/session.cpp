@@ -123,6 +123,7 @@ Result<uint64_t> Session::host(uint32_t host_slot, const model::HostInfo& info) 
   TRIB_ASSIGN_OR_RETURN(store::Host * stored,
                         context_.registry.connect(host, storage_, context_.clock.now_s()));
   stored->set_path(request_.path);
+  stored->set_health_policy(features_.health);
   hosts_[host_slot] = stored;
   const uint64_t stored_through = context_.progress[info.machine_guid].last_stored_seq;
   if (context_.forwarder == nullptr) return stored_through;
@@ -225,8 +226,9 @@ void Session::end(const std::string& why, spdlog::level::level_enum level) {
   ended_ = true;
   tick_.stop();
   const int64_t now = context_.clock.now_s();
+  const auto how = said_goodbye_ ? store::Disconnect::stopped : store::Disconnect::lost;
   for (const auto& [slot, host] : hosts_) {
-    context_.registry.disconnect(host->machine_guid(), now);
+    context_.registry.disconnect(host->machine_guid(), now, how);
     if (context_.forwarder != nullptr) {
       context_.forwarder->disconnect(host->machine_guid(), said_goodbye_);
     }

@@ -48,8 +48,9 @@ struct SessionContext {
 
 // What the handshake granted.
 struct SessionFeatures {
-  bool compression = false;  // zstd frames
-  bool acks = false;         // Ack and HostResume frames (without them the sender cannot resume)
+  bool compression = false;    // zstd frames
+  bool acks = false;           // Ack and HostResume frames (without them the sender cannot resume)
+  store::HealthPolicy health;  // from stream.conf, given to the host when it is defined
 };
 
 class Session final : public stream::IngestSink {

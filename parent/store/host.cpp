@@ -21,9 +21,10 @@ void Host::on_connected(const model::HostInfo& info, const StorageConfig& storag
   }
 }
 
-void Host::on_disconnected(int64_t now_s) {
+void Host::on_disconnected(int64_t now_s, Disconnect how) {
   reachable_ = false;
   disconnected_at_s_ = now_s;
+  last_disconnect_ = how;
 }
 
 Status Host::define_chart(const model::ChartDef& def) {

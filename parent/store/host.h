@@ -19,6 +19,21 @@
 
 namespace trib::parent::store {
 
+// stream.conf's health settings for a child (`health enabled by default` of its API key,
+// `health enabled` of its machine GUID, `postpone alarms on connect seconds`); the parent's own
+// host and restored hosts use the defaults.
+struct HealthPolicy {
+  enum class Mode : uint8_t { automatic, yes, no };  // automatic: only while connected
+  Mode mode = Mode::yes;
+  int64_t postpone_s = 0;  // after a connect, alarms wait this long before evaluating
+  bool operator==(const HealthPolicy&) const = default;
+};
+
+// How the last stream of a host ended: the sender said goodbye (stopped) or it did not (lost:
+// a kill, a crash, a network failure, an idle timeout). Health raises last_collected only for
+// a lost host.
+enum class Disconnect : uint8_t { stopped, lost };
+
 struct HostStats {
   uint64_t samples_stored = 0;
   uint64_t samples_ignored_late = 0;  // duplicates and late resends, counted not stored
@@ -44,6 +59,10 @@ class Host {
   // a host streaming here directly, and for the parent itself).
   const std::vector<std::string>& path() const { return path_; }
   void set_path(std::vector<std::string> path) { path_ = std::move(path); }
+  // How the last stream ended; meaningful while !reachable().
+  Disconnect last_disconnect() const { return last_disconnect_; }
+  const HealthPolicy& health_policy() const { return health_policy_; }
+  void set_health_policy(const HealthPolicy& policy) { health_policy_ = policy; }
 
   // Netdata's system-info fields (os_name, os_id, kernel_name, cores_total, ...) as the child
   // sent them (NETDATA_SYSTEM_* handshake parameters); shown by /api/v1/info.
@@ -69,7 +88,7 @@ class Host {
  private:
   friend class HostRegistry;
   void on_connected(const model::HostInfo& info, const StorageConfig& storage, int64_t now_s);
-  void on_disconnected(int64_t now_s);
+  void on_disconnected(int64_t now_s, Disconnect how);
 
   model::HostInfo info_;
   StorageConfig storage_;
@@ -79,6 +98,8 @@ class Host {
   int64_t last_data_s_ = 0;
   int64_t disconnected_at_s_ = 0;
   std::vector<std::string> path_;
+  Disconnect last_disconnect_ = Disconnect::lost;
+  HealthPolicy health_policy_;
   std::vector<model::Label> system_info_;
   std::optional<bool> stream_compression_;
   std::vector<std::unique_ptr<Chart>> charts_;

@@ -44,7 +44,7 @@ Status HostRegistry::restore(const model::HostInfo& info,
     hosts_.push_back(std::make_unique<Host>(info, storage, /*is_localhost=*/false));
     host = hosts_.back().get();
     by_guid_.emplace(info.machine_guid, host);
-    host->on_disconnected(now_s);
+    host->on_disconnected(now_s, Disconnect::stopped);  // restored: not known to be lost
   } else if (host->storage() != storage) {
     return ok_status();  // the parent's own host in another memory mode: its disk data stays
   }
@@ -52,9 +52,9 @@ Status HostRegistry::restore(const model::HostInfo& info,
   return ok_status();
 }
 
-void HostRegistry::disconnect(std::string_view machine_guid, int64_t now_s) {
+void HostRegistry::disconnect(std::string_view machine_guid, int64_t now_s, Disconnect how) {
   Host* host = find_by_guid(machine_guid);
-  if (host != nullptr && !host->is_localhost()) host->on_disconnected(now_s);
+  if (host != nullptr && !host->is_localhost()) host->on_disconnected(now_s, how);
 }
 
 Host* HostRegistry::find(std::string_view hostname_or_guid) {

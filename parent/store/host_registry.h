@@ -33,8 +33,9 @@ class HostRegistry {
   // disk) until a receiver connects it again. The parent's own GUID restores its own charts.
   Status restore(const model::HostInfo& info, const std::vector<model::ChartDef>& charts,
                  const StorageConfig& storage, int64_t now_s);
-  // The receiver for this GUID went away. Unknown GUIDs and the parent's own are ignored.
-  void disconnect(std::string_view machine_guid, int64_t now_s);
+  // The receiver for this GUID went away: `stopped` after the sender's goodbye, else `lost`.
+  // Unknown GUIDs and the parent's own are ignored.
+  void disconnect(std::string_view machine_guid, int64_t now_s, Disconnect how = Disconnect::lost);
 
   // Netdata's /host/<h>/ lookup: hostname first, then machine GUID.
   Host* find(std::string_view hostname_or_guid);

@@ -156,14 +156,31 @@ TEST(StreamConf, ApiKeySection) {
   EXPECT_FALSE(k->allow_from.allows("10.1.2.3"));
   EXPECT_EQ(k->default_history, 5u);  // raised to Netdata's minimum
   EXPECT_EQ(k->default_memory_mode, "none");
-  EXPECT_EQ(k->other.at("health enabled by default"), "auto");
+  EXPECT_EQ(k->health_enabled_by_default, HealthEnabled::automatic);
   EXPECT_EQ(c.machine(kKey), nullptr);  // type = api: not a machine section
   EXPECT_NE(c.api_key("11111111-2222-3333-4444-555555555555"), nullptr);
-  EXPECT_NE(c.api_key("11111111-2222-3333-4444-555555555555"), nullptr);
-  ASSERT_EQ(c.warnings.size(), 1u);
-  EXPECT_EQ(c.warnings[0],
-            "stream.conf:7: [11111111-2222-3333-4444-555555555555] 'health enabled by default' is "
-            "a Netdata option Tributary does not implement yet; ignored");
+  EXPECT_TRUE(c.warnings.empty());
+}
+
+TEST(StreamConf, HealthKeys) {
+  const StreamConf c = parse_ok(std::string("[") + kKey + R"(]
+  health enabled by default = no
+  default postpone alarms on connect seconds = 5
+  health enabled = yes
+  postpone alarms on connect seconds = 0
+)");
+  const KeyPolicy* k = c.api_key(kKey);
+  ASSERT_NE(k, nullptr);
+  EXPECT_EQ(k->health_enabled_by_default, HealthEnabled::no);
+  EXPECT_EQ(k->default_postpone_alarms_on_connect_s, 5u);
+  const MachinePolicy* m = c.machine(kKey);
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->health_enabled, HealthEnabled::yes);
+  EXPECT_EQ(m->postpone_alarms_on_connect_s, 0u);
+  EXPECT_TRUE(c.warnings.empty());
+  const StreamConf defaults = parse_ok(std::string("[") + kKey + "]\ntype = api\n");
+  EXPECT_EQ(defaults.api_key(kKey)->health_enabled_by_default, HealthEnabled::automatic);
+  EXPECT_EQ(defaults.api_key(kKey)->default_postpone_alarms_on_connect_s, 60u);
 }
 
 TEST(StreamConf, ApiKeyDefaultsMatchNetdata) {
@@ -267,10 +284,9 @@ host tags = x
 )";
   const StreamConf c = parse_ok(text);
   // [stream]: initial clock resync iterations
-  // [API]: health..., postpone, 4 proxy keys, enable compression, 3 replication keys
-  // [MACHINE]: update every, health, postpone, 4 proxy keys, enable compression, 3 replication,
-  // host tags
-  EXPECT_EQ(c.warnings.size(), 1u + 10u + 12u);
+  // [API]: 4 proxy keys, enable compression, 3 replication keys
+  // [MACHINE]: update every, 4 proxy keys, enable compression, 3 replication, host tags
+  EXPECT_EQ(c.warnings.size(), 1u + 8u + 10u);
   for (const std::string& w : c.warnings) {
     EXPECT_EQ(w.rfind("stream.conf:", 0), 0u) << w;
     EXPECT_NE(w.find("does not implement yet"), std::string::npos) << w;
