@@ -52,6 +52,10 @@ struct ParentOptions {
   std::string bind = "0.0.0.0";      // listen address for the web/stream port
   uint16_t port = 19999;             // web API and streaming (PORT / --port)
   uint32_t stream_accept_every = 0;  // seconds between accepted streams; 0: no limit
+  // Ephemeral hosts: a child disconnected this long is forgotten (0: never), and with
+  // delete_orphan_host_data its dbengine data is deleted too.
+  std::chrono::seconds cleanup_orphan_hosts_after{3600};
+  bool delete_orphan_host_data = false;
   log::LogOptions log;
   StorageOptions storage;
   FleetOptions fleet;
