@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 
@@ -192,6 +193,7 @@ int Parent::run() {
         loop_.post([this, b = std::move(batch)]() mutable { store_own_metrics(std::move(b)); });
       });
   collectors_->start(collectors::default_collector_options(), {});
+  start_housekeeping();
   loop_.run();
 
   collectors_->stop();
@@ -207,6 +209,8 @@ int Parent::run() {
   forwarder_.reset();
   http_.reset();
   stop_fleet();
+  self_metrics_timer_.reset();
+  orphan_cleanup_.reset();
   registry_.reset();  // seals open blocks into the store's last batch
   disk_.reset();      // commits it and stops the writer
   log_retention_.reset();
@@ -380,8 +384,13 @@ void Parent::on_http_request(http::HttpRequest&& request, http::Responder respon
     responder.respond(std::move(response));
     return;
   }
+  ++api_requests_;
+  query::ApiServices services;
+  services.logs = log_store_.get();
+  services.scrapes = &scrapes_;
+  services.client = request.peer_address;
   const auto api = query::handle_api(*registry_, request.path, request.query,
-                                     time::SystemClock::instance().now_s(), log_store_.get());
+                                     time::SystemClock::instance().now_s(), services);
   http::HttpResponse response;
   response.status = api.status;
   response.body = api.body;
@@ -457,6 +466,63 @@ void Parent::store_own_metrics(collectors::CollectedBatch batch) {
   if (!failed.ok() && own_store_errors_.should_log(std::chrono::steady_clock::now(), suppressed)) {
     TRIB_LOG(store, warn, "own host: {}{}", failed.error().describe(),
              suppressed ? fmt::format(" ({} more since last report)", suppressed) : "");
+  }
+}
+
+void Parent::start_housekeeping() {
+  self_metrics_timer_ = std::make_unique<event::Timer>(loop_);
+  store::Host& self = registry_->localhost();
+  for (const auto& def : self::SelfMetrics::charts()) {
+    if (Status defined = self.define_chart(def); !defined.ok()) {
+      TRIB_LOG(store, error, "own host: {}", defined.error().describe());
+    }
+  }
+  self_metrics_timer_->start(std::chrono::seconds(1), std::chrono::seconds(1),
+                             [this] { store_self_metrics(); });
+  const auto after = config_.options.cleanup_orphan_hosts_after;
+  if (after.count() == 0) return;
+  // Checked a few times per interval, at most every minute, so a host goes close to on time.
+  const auto every = std::clamp<std::chrono::milliseconds>(
+      std::chrono::milliseconds(after) / 4, std::chrono::seconds(1), std::chrono::minutes(1));
+  orphan_cleanup_ = std::make_unique<event::Timer>(loop_);
+  orphan_cleanup_->start(every, every, [this] { cleanup_orphan_hosts(); });
+}
+
+void Parent::store_self_metrics() {
+  self::SelfCounters counters;
+  for (const auto& host : registry_->hosts()) {
+    counters.samples_stored += host->stats().samples_stored;
+    counters.samples_late += host->stats().samples_ignored_late;
+    for (const auto& chart : host->charts()) counters.dimensions += chart->dimensions().size();
+  }
+  counters.queries = api_requests_;
+  if (disk_) counters.disk = disk_->stats();
+  store::Host& self = registry_->localhost();
+  for (const auto& [chart_id, sample] :
+       self_metrics_.sample(counters, time::SystemClock::instance().now_s())) {
+    // Fails only for a chart whose definition was refused at start, which was logged then.
+    (void)self.store(chart_id, sample);
+  }
+}
+
+void Parent::cleanup_orphan_hosts() {
+  const int64_t now = time::SystemClock::instance().now_s();
+  const int64_t after = config_.options.cleanup_orphan_hosts_after.count();
+  for (const auto& guid : registry_->orphans(now, after)) {
+    const store::Host* host = registry_->find_by_guid(guid);
+    const std::string hostname = host->hostname();
+    const bool on_disk =
+        host->storage().mode == store::MemoryMode::dbengine && host->storage().disk != nullptr;
+    const bool delete_data = on_disk && config_.options.delete_orphan_host_data;
+    if (!registry_->forget(guid)) continue;
+    if (delete_data) disk_->delete_host(guid);
+    // Data kept on disk keeps its resume point: a sender coming back stores nothing twice.
+    if (!on_disk || delete_data) receiver_->forget_progress(guid);
+    TRIB_LOG(store, info, "[host:{} {}] forgotten: not connected for {} s or more ({})", hostname,
+             guid, after,
+             delete_data ? "its dbengine data is deleted"
+             : on_disk   ? "its dbengine data stays on disk (delete_orphan_host_data: false)"
+                         : "its samples were in RAM");
   }
 }
 

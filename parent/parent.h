@@ -27,7 +27,9 @@
 #include "parent/parent_config.h"
 #include "parent/parent_options.h"
 #include "parent/proxy/forwarder.h"
+#include "parent/query/allmetrics.h"
 #include "parent/receiver/receiver.h"
+#include "parent/self/self_metrics.h"
 #include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
 #include "parent/store/log_store.h"
@@ -66,6 +68,12 @@ class Parent {
   void restore_hosts(const store::StorageConfig& own, int64_t now_s);
   Status open_log_store();
   void shutdown();
+  // Self-metrics: the parent's counters as charts of its own host, every second.
+  void store_self_metrics();
+  // Forgets hosts disconnected past cleanup_orphan_hosts_after (and deletes their data when
+  // delete_orphan_host_data says so).
+  void cleanup_orphan_hosts();
+  void start_housekeeping();
   Status start_fleet();
   void stop_fleet();
   // Loads health.d/*.yaml (errors are logged; the other rules still load).
@@ -91,6 +99,11 @@ class Parent {
   std::unique_ptr<net::TcpListener> listener_;
   std::unique_ptr<collectors::CollectorThread> collectors_;  // the parent's own host
   log::RateLimitedLog own_store_errors_{std::chrono::seconds(60)};
+  query::ScrapeHistory scrapes_;  // allmetrics: each Prometheus server's last scrape
+  uint64_t api_requests_ = 0;
+  self::SelfMetrics self_metrics_;
+  std::unique_ptr<event::Timer> self_metrics_timer_;
+  std::unique_ptr<event::Timer> orphan_cleanup_;
   // Destroyed in reverse: the API and the heartbeat server before the fleet thread they use.
   std::unique_ptr<fleet::FleetService> fleet_;
   std::unique_ptr<fleet::HeartbeatServer> heartbeat_;

@@ -199,6 +199,15 @@ Schema<ParentOptions> parent_schema() {
                "once; new ones beyond it are closed at accept. Keep it below the open-files "
                "limit.",
                Reload::restart)
+      .duration("cleanup_orphan_hosts_after", &ParentOptions::cleanup_orphan_hosts_after,
+                std::chrono::seconds(0), std::chrono::hours(24 * 365 * 100),
+                "A child host not connected for this long is forgotten: dropped from the API "
+                "and from RAM (Netdata's 'cleanup orphan hosts after secs'). 0: never.",
+                Reload::restart)
+      .flag("delete_orphan_host_data", &ParentOptions::delete_orphan_host_data,
+            "When a host is forgotten, also delete its dbengine data (definitions, samples, "
+            "resume point); otherwise it stays on disk until retention removes it.",
+            Reload::restart)
       .object("log", &ParentOptions::log, log_schema(), "Logging.")
       .object("storage", &ParentOptions::storage, storage_schema(),
               "Storage of the parent's own host (received hosts follow stream.conf).")

@@ -60,6 +60,10 @@ struct ParentOptions {
   uint16_t port = 19999;             // web API and streaming (PORT / --port)
   uint32_t stream_accept_every = 0;  // seconds between accepted streams; 0: no limit
   uint32_t max_connections = 10000;  // open connections per listening port
+  // Ephemeral hosts: a child disconnected this long is forgotten (0: never), and with
+  // delete_orphan_host_data its dbengine data is deleted too.
+  std::chrono::seconds cleanup_orphan_hosts_after{3600};
+  bool delete_orphan_host_data = false;
   log::LogOptions log;
   StorageOptions storage;
   FleetOptions fleet;

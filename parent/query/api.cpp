@@ -1,5 +1,7 @@
 #include "parent/query/api.h"
 
+#include "parent/query/allmetrics_request.h"
+
 #include "parent/query/data_format.h"
 #include "parent/query/data_query.h"
 #include "parent/query/data_request.h"
@@ -49,9 +51,19 @@ ApiResponse data_endpoint(const store::Host& host, const http::QueryParams& quer
                      {}};
 }
 
+ApiResponse allmetrics_endpoint(const store::HostRegistry& registry, const store::Host& host,
+                                const http::QueryParams& query, int64_t now_s,
+                                const ApiServices& services) {
+  auto request = parse_allmetrics_request(query);
+  if (!request.ok()) return text(400, request.error().message);
+  AllmetricsContext context{now_s, services.client, services.scrapes};
+  AllmetricsResponse rendered = render_allmetrics(registry, host, *request, context);
+  return ApiResponse{200, std::move(rendered.content_type), std::move(rendered.body), {}};
+}
+
 ApiResponse endpoint(const store::HostRegistry& registry, const store::Host& host,
                      std::string_view path, const http::QueryParams& query, int64_t now_s,
-                     store::LogStore* logs) {
+                     const ApiServices& services) {
   if (path.substr(0, kApiPrefix.size()) != kApiPrefix) return text(404, "Not found");
   const std::string_view command = path.substr(kApiPrefix.size());
   if (command == "info") return json(info_json(registry, host, now_s));
@@ -63,7 +75,8 @@ ApiResponse endpoint(const store::HostRegistry& registry, const store::Host& hos
     return chart == nullptr ? error : json(chart_json(*chart));
   }
   if (command == "data") return data_endpoint(host, query, now_s);
-  if (command == "logs") return logs_endpoint(logs, host.machine_guid(), query, now_s);
+  if (command == "logs") return logs_endpoint(services.logs, host.machine_guid(), query, now_s);
+  if (command == "allmetrics") return allmetrics_endpoint(registry, host, query, now_s, services);
   return text(404, "Unsupported v1 API command: " + std::string(command));
 }
 
@@ -71,8 +84,15 @@ ApiResponse endpoint(const store::HostRegistry& registry, const store::Host& hos
 
 ApiResponse handle_api(const store::HostRegistry& registry, std::string_view path,
                        const http::QueryParams& query, int64_t now_s, store::LogStore* logs) {
+  ApiServices services;
+  services.logs = logs;
+  return handle_api(registry, path, query, now_s, services);
+}
+
+ApiResponse handle_api(const store::HostRegistry& registry, std::string_view path,
+                       const http::QueryParams& query, int64_t now_s, const ApiServices& services) {
   if (path.substr(0, kHostPrefix.size()) != kHostPrefix) {
-    return endpoint(registry, registry.localhost(), path, query, now_s, logs);
+    return endpoint(registry, registry.localhost(), path, query, now_s, services);
   }
   const std::string_view rest = path.substr(kHostPrefix.size());
   const size_t slash = rest.find('/');
@@ -94,7 +114,7 @@ ApiResponse handle_api(const store::HostRegistry& registry, std::string_view pat
   if (host == nullptr) {
     return text(404, "This netdata does not maintain a database for host: " + std::string(name));
   }
-  return endpoint(registry, *host, inner, query, now_s, logs);
+  return endpoint(registry, *host, inner, query, now_s, services);
 }
 
 }  // namespace trib::parent::query

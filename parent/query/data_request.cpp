@@ -89,6 +89,7 @@ std::string_view to_string(DataFormat format) { return format == DataFormat::csv
 Result<DataRequest> parse_data_request(const http::QueryParams& params) {
   DataRequest request;
   for (const auto& [name, value] : params) {
+    if (value.empty()) continue;  // "after=" is no value at all, as in Netdata
     if (name == "chart") {
       request.chart = value;
     } else if (name == "after") {

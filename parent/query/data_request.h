@@ -41,7 +41,8 @@ struct DataRequest {
 };
 
 // A missing chart, a malformed number, an unknown group or format is an error whose message
-// names the parameter (it becomes the body of a 400).
+// names the parameter (it becomes the body of a 400). Empty values are skipped and unknown
+// parameters and options ignored, as Netdata does.
 Result<DataRequest> parse_data_request(const http::QueryParams& params);
 
 // '*' matches any run of characters; everything else matches itself.

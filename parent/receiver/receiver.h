@@ -63,6 +63,8 @@ class Receiver {
   void restore_progress(const std::string& machine_guid, uint64_t last_stored_seq) {
     progress_[machine_guid].last_stored_seq = last_stored_seq;
   }
+  // A forgotten host whose data is gone: its next stream starts from nothing (resume 0).
+  void forget_progress(const std::string& machine_guid) { progress_.erase(machine_guid); }
 
  private:
   struct Pending {

@@ -139,7 +139,12 @@ Result<uint64_t> Session::host(uint32_t host_slot, const model::HostInfo& info) 
 Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) {
   store::Host* host = host_of(host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "chart for an unknown host slot");
+  if (Status ids = store::check_chart_ids(def); !ids.ok()) {
+    refuse_chart(chart_slot, ids.error());
+    return {};
+  }
   TRIB_TRY(host->define_chart(def));
+  refused_charts_.erase(chart_slot);
   chart_ids_[chart_slot] = def.id;
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->chart(host->machine_guid(), chart_slot, def));
@@ -147,11 +152,28 @@ Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::Char
   return {};
 }
 
+// The rest of the stream is fine: only this chart's samples are dropped. The native protocol has
+// no per-chart refusal to send back, and a Goodbye would stop every chart of the host.
+void Session::refuse_chart(uint32_t chart_slot, const Error& why) {
+  refused_charts_.insert(chart_slot);
+  chart_ids_.erase(chart_slot);
+  uint64_t suppressed = 0;
+  if (refused_chart_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+    TRIB_LOG(stream, warn, "{} chart refused, its samples are dropped: {}{}", instance_,
+             why.message,
+             suppressed != 0 ? " (" + std::to_string(suppressed) + " more refused since)" : "");
+  }
+}
+
 Status Session::samples(const stream::SamplesMsg& batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "samples for an unknown host slot");
   model::ChartSample sample;
   for (const auto& row : batch.rows) {
+    if (refused_charts_.contains(row.chart_slot)) {
+      ++rows_of_refused_charts_;
+      continue;
+    }
     sample.timestamp = row.timestamp;
     sample.values = row.values;
     TRIB_TRY(host->store(chart_ids_[row.chart_slot], sample));
@@ -234,8 +256,11 @@ void Session::end(const std::string& why, spdlog::level::level_enum level) {
     }
   }
   log::get(log::Channel::stream)
-      .log(level, "{} {} from {}: {} ({} bytes received)", instance_,
-           said_goodbye_ ? "stopped" : "disconnected", peer_, why, bytes_received_);
+      .log(level, "{} {} from {}: {} ({} bytes received{})", instance_,
+           said_goodbye_ ? "stopped" : "disconnected", peer_, why, bytes_received_,
+           rows_of_refused_charts_ != 0
+               ? ", " + std::to_string(rows_of_refused_charts_) + " rows of refused charts dropped"
+               : "");
   auto on_end = std::move(on_end_);
   if (on_end) on_end(*this, why);  // may destroy this
 }

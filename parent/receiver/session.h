@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "common/event/loop.h"
@@ -96,6 +97,8 @@ class Session final : public stream::IngestSink {
   void end(const std::string& why, spdlog::level::level_enum level = spdlog::level::info);
   store::Host* host_of(uint32_t host_slot);
   void note_stored(const store::Host& host, uint64_t seq);
+  // A chart whose ids check_chart_ids() refuses: logged, its rows dropped, the stream goes on.
+  void refuse_chart(uint32_t chart_slot, const Error& why);
 
   event::Loop& loop_;
   SessionContext context_;
@@ -110,7 +113,10 @@ class Session final : public stream::IngestSink {
   stream::IngestDispatcher dispatcher_;
   std::map<uint32_t, store::Host*> hosts_;     // by host slot
   std::map<uint32_t, std::string> chart_ids_;  // by chart slot
-  std::map<uint32_t, uint64_t> acks_due_;      // host slot -> highest stored seq not yet acked
+  std::set<uint32_t> refused_charts_;          // chart slots whose definition was refused
+  uint64_t rows_of_refused_charts_ = 0;
+  log::RateLimitedLog refused_chart_log_{std::chrono::seconds(60)};
+  std::map<uint32_t, uint64_t> acks_due_;  // host slot -> highest stored seq not yet acked
   event::Timer tick_;
   EndCallback on_end_;
   uint64_t last_receive_ms_ = 0;

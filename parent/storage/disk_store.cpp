@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/log/log.h"
 #include "parent/storage/layout.h"
@@ -80,9 +81,13 @@ Result<std::optional<std::pair<int64_t, int64_t>>> last_block(lmdb::Txn& txn, lm
 }
 
 // Replays the journal into sealed blocks: everything the last run committed but had not
-// sealed yet. Samples already in a block (at or before its series' last block) are skipped.
+// sealed yet. Samples already in a block (at or before its series' last block) are skipped, and
+// so are samples of series the index no longer names (a deleted host's).
 Result<uint64_t> replay_journal(lmdb::Txn& txn, const Dbis& dbis, size_t block_samples,
+                                const std::unordered_map<std::string, uint32_t>& index,
                                 uint64_t& replayed) {
+  std::unordered_set<uint32_t> known;
+  for (const auto& [key, id] : index) known.insert(id);
   struct Open {
     int64_t after_s = INT64_MIN;
     BlockEncoder encoder;
@@ -105,6 +110,7 @@ Result<uint64_t> replay_journal(lmdb::Txn& txn, const Dbis& dbis, size_t block_s
       TRIB_ASSIGN_OR_RETURN(const std::string rows, layout::unpack_journal(cursor.value()));
       TRIB_ASSIGN_OR_RETURN(const auto samples, layout::parse_journal_rows(rows));
       for (const auto& s : samples) {
+        if (!known.contains(s.series_id)) continue;
         auto [it, fresh] = open.try_emplace(s.series_id);
         if (fresh) {
           TRIB_ASSIGN_OR_RETURN(const auto last, last_block(txn, dbis.blocks, s.series_id));
@@ -193,10 +199,6 @@ DiskStore::~DiskStore() {
 
 Status DiskStore::load() {
   TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_write(env_));
-  uint64_t replayed = 0;
-  TRIB_ASSIGN_OR_RETURN(const uint64_t last_ticket,
-                        replay_journal(txn, dbis_, options_.block_samples, replayed));
-  std::unordered_map<std::string, size_t> host_index;
   {
     TRIB_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, dbis_.series));
     TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
@@ -207,6 +209,10 @@ Status DiskStore::load() {
       TRIB_ASSIGN_OR_RETURN(more, cursor.next());
     }
   }
+  uint64_t replayed = 0;
+  TRIB_ASSIGN_OR_RETURN(const uint64_t last_ticket,
+                        replay_journal(txn, dbis_, options_.block_samples, series_ids_, replayed));
+  std::unordered_map<std::string, size_t> host_index;
   {
     TRIB_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, dbis_.hosts));
     TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
@@ -329,6 +335,21 @@ void DiskStore::write_block(uint32_t series_id, const BlockEncoder& block) {
       InflightBlock{pending_.ticket, block.first_time_s(), block.last_time_s(), std::move(bytes)});
 }
 
+void DiskStore::delete_host(std::string_view guid) {
+  std::string prefix(guid);
+  prefix.push_back('\0');
+  auto starts_with_prefix = [&](const auto& entry, size_t skip) {
+    return std::string_view(entry.first).substr(skip, prefix.size()) == prefix;
+  };
+  std::erase_if(series_ids_, [&](const auto& e) { return starts_with_prefix(e, 0); });
+  std::erase_if(stored_defs_, [&](const auto& e) { return starts_with_prefix(e, 1); });
+  stored_defs_.erase("h" + std::string(guid));
+  stats_.series = series_ids_.size();
+  flush();  // what the host's charts sealed is written first
+  pending_.deleted_hosts.emplace_back(guid);
+  flush();  // alone: a definition of the same GUID arriving next is not deleted with it
+}
+
 uint64_t DiskStore::flush() {
   if (pending_.empty() || !writer_) return last_sent_ticket_;
   // Journal entries before the oldest pin hold only samples that are in blocks by now.
@@ -365,6 +386,8 @@ void DiskStore::when_uncongested(std::function<void()> fn) {
 }
 
 void DiskStore::on_writer_event(const WriterEvent& e) {
+  if (e.committed_ticket != 0) stats_.commit_failing = false;
+  if (!e.failure.empty()) stats_.commit_failing = true;
   if (e.committed_ticket != 0) {
     committed_ticket_ = std::max(committed_ticket_, e.committed_ticket);
     ++stats_.commits;

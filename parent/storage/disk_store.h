@@ -74,6 +74,7 @@ struct DiskStoreStats {
   uint64_t samples_sealed = 0;
   size_t series = 0;
   bool full = false;
+  bool commit_failing = false;  // the last commit failed for another reason than a full map
 };
 
 class DiskStore {
@@ -96,6 +97,12 @@ class DiskStore {
   void journal(int64_t timestamp_s, std::span<const uint32_t> series_ids,
                std::span<const double> values);
   void write_block(uint32_t series_id, const BlockEncoder& block);
+  // Deletes every record of a host (definitions, series, blocks, resume point) in a batch of its
+  // own, after what is pending. The host's charts must be gone (their series sealed
+  // what was open); a host with this GUID connecting later starts afresh with new series ids.
+  // Journal rows of the host still waiting for a trim are skipped by a replay after a crash: the
+  // index no longer names their series.
+  void delete_host(std::string_view guid);
 
   // The ticket the pending batch will carry: data added now is durable once it commits.
   uint64_t pending_ticket() const { return pending_.ticket; }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <functional>
 
 #include "common/log/log.h"
 #include "parent/storage/layout.h"
@@ -34,6 +35,39 @@ Status trim_journal(lmdb::Txn& txn, lmdb::Dbi journal, uint64_t keep_from) {
   return ok_status();
 }
 
+// Erases every entry of `dbi` whose key starts with `prefix`, showing each value to `each` first.
+Status erase_prefix(lmdb::Txn& txn, lmdb::Dbi dbi, std::string_view prefix,
+                    const std::function<void(std::string_view)>& each = {}) {
+  TRIB_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, dbi));
+  TRIB_ASSIGN_OR_RETURN(bool more, cursor.seek(prefix));
+  while (more && cursor.key().substr(0, prefix.size()) == prefix) {
+    if (each) each(cursor.value());
+    TRIB_TRY(cursor.erase_current());
+    TRIB_ASSIGN_OR_RETURN(more, cursor.seek(prefix));
+  }
+  return ok_status();
+}
+
+// A host's series index entries and their blocks, its chart and host definitions and its
+// resume point.
+Status delete_host_records(lmdb::Txn& txn, const Dbis& dbis, const std::string& guid) {
+  std::string prefix = guid;
+  prefix.push_back('\0');
+  std::vector<uint32_t> series;
+  TRIB_TRY(erase_prefix(txn, dbis.series, prefix, [&](std::string_view value) {
+    if (value.size() == 4) series.push_back(lmdb::read_u32_be(value));
+  }));
+  for (const uint32_t id : series) {
+    std::string block_prefix;
+    lmdb::append_u32_be(block_prefix, id);  // blocks are keyed series id | first time
+    TRIB_TRY(erase_prefix(txn, dbis.blocks, block_prefix));
+  }
+  TRIB_TRY(erase_prefix(txn, dbis.charts, prefix));
+  TRIB_TRY(lmdb::erase(txn, dbis.hosts, guid));
+  TRIB_TRY(lmdb::erase(txn, dbis.progress, guid));
+  return ok_status();
+}
+
 }  // namespace
 
 size_t WriteBatch::bytes() const {
@@ -42,6 +76,7 @@ size_t WriteBatch::bytes() const {
   for (const auto* m : {&hosts, &charts, &series, &progress}) {
     for (const auto& [k, v] : *m) n += k.size() + v.size();
   }
+  for (const auto& guid : deleted_hosts) n += guid.size();
   return n;
 }
 
@@ -100,6 +135,7 @@ Status StoreWriter::apply(lmdb::Txn& txn, const WriteBatch& batch) {
   if (batch.journal_keep_from != 0) {
     TRIB_TRY(trim_journal(txn, dbis_.journal, batch.journal_keep_from));
   }
+  for (const auto& guid : batch.deleted_hosts) TRIB_TRY(delete_host_records(txn, dbis_, guid));
   return ok_status();
 }
 

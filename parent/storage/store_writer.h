@@ -35,10 +35,13 @@ struct WriteBatch {
   std::vector<std::pair<std::string, std::string>> blocks;  // key, value
   std::map<std::string, std::string> hosts, charts, series, progress;
   uint64_t journal_keep_from = 0;  // journal entries below this ticket may go
+  // Hosts whose every record goes (definitions, series, blocks, resume point), after the
+  // writes above: a forgotten host's last sealed blocks are in the same batch.
+  std::vector<std::string> deleted_hosts;
 
   bool empty() const {
     return journal_rows.empty() && blocks.empty() && hosts.empty() && charts.empty() &&
-           series.empty() && progress.empty();
+           series.empty() && progress.empty() && deleted_hosts.empty();
   }
   size_t bytes() const;
 };

@@ -1,8 +1,64 @@
 #include "parent/store/host.h"
 
+#include <fmt/format.h>
+
 #include "parent/storage/disk_store.h"
 
 namespace trib::parent::store {
+
+namespace {
+
+// Why `text` cannot be an id or name, or empty when it can.
+std::string id_problem(std::string_view text) {
+  if (text.size() > kMaxIdBytes) {
+    return "is " + std::to_string(text.size()) + " bytes long (at most " +
+           std::to_string(kMaxIdBytes) + ")";
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7F) {
+      return "has the control character 0x" + fmt::format("{:02x}", c) + " at byte " +
+             std::to_string(i);
+    }
+  }
+  return {};
+}
+
+// The start of an id for an error message, control characters shown as '?'.
+std::string printable_prefix(std::string_view text) {
+  std::string out(text.substr(0, 64));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = '?';
+  }
+  return text.size() > 64 ? out + "..." : out;
+}
+
+}  // namespace
+
+Status check_chart_ids(const model::ChartDef& def) {
+  if (def.id.empty()) return Error(Errc::invalid_argument, "chart definition without an id");
+  const std::string chart = printable_prefix(def.id);
+  if (auto why = id_problem(def.id); !why.empty()) {
+    return Error(Errc::invalid_argument, "chart id '" + chart + "' " + why);
+  }
+  if (auto why = id_problem(def.name); !why.empty()) {
+    return Error(Errc::invalid_argument, "chart " + chart + ": name " + why);
+  }
+  for (const auto& dim : def.dimensions) {
+    if (dim.id.empty()) {
+      return Error(Errc::invalid_argument, "chart " + chart + ": dimension without an id");
+    }
+    if (auto why = id_problem(dim.id); !why.empty()) {
+      return Error(Errc::invalid_argument,
+                   "chart " + chart + ": dimension id '" + printable_prefix(dim.id) + "' " + why);
+    }
+    if (auto why = id_problem(dim.name); !why.empty()) {
+      return Error(Errc::invalid_argument, "chart " + chart + ": name of dimension '" +
+                                               printable_prefix(dim.id) + "' " + why);
+    }
+  }
+  return ok_status();
+}
 
 Host::Host(model::HostInfo info, const StorageConfig& storage, bool is_localhost)
     : info_(std::move(info)), storage_(storage), is_localhost_(is_localhost) {
@@ -28,14 +84,11 @@ void Host::on_disconnected(int64_t now_s, Disconnect how) {
 }
 
 Status Host::define_chart(const model::ChartDef& def) {
-  if (def.id.empty()) return Error(Errc::invalid_argument, "chart definition without an id");
+  TRIB_TRY(check_chart_ids(def));
   if (def.dimensions.empty()) {
     return Error(Errc::invalid_argument, "chart " + def.id + " defines no dimensions");
   }
   for (size_t i = 0; i < def.dimensions.size(); ++i) {
-    if (def.dimensions[i].id.empty()) {
-      return Error(Errc::invalid_argument, "chart " + def.id + ": dimension without an id");
-    }
     for (size_t j = 0; j < i; ++j) {
       if (def.dimensions[j].id == def.dimensions[i].id) {
         return Error(Errc::invalid_argument,

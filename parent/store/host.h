@@ -33,6 +33,12 @@ struct HealthPolicy {
 // a kill, a crash, a network failure, an idle timeout). Health raises last_collected only for
 // a lost host.
 enum class Disconnect : uint8_t { stopped, lost };
+// Chart and dimension ids (and names) are at most this long: the series index key (GUID, chart
+// id, dimension id) must fit LMDB's 511-byte key limit, and the API echoes them everywhere.
+inline constexpr size_t kMaxIdBytes = 200;
+// An id or name that is empty (ids only), longer than kMaxIdBytes or holds a control character
+// (below 0x20, or 0x7f) is Errc::invalid_argument naming the chart, the field and the reason.
+Status check_chart_ids(const model::ChartDef& def);
 
 struct HostStats {
   uint64_t samples_stored = 0;
@@ -73,7 +79,8 @@ class Host {
   void set_stream_compression(std::optional<bool> on) { stream_compression_ = on; }
 
   // Creates the chart, or applies a redefinition (see chart.h for what happens to dimensions).
-  // A definition without an id or without dimensions is an error.
+  // A definition without an id or without dimensions, or with ids check_chart_ids() refuses, is
+  // an error.
   Status define_chart(const model::ChartDef& def);
   // A not-yet-defined chart is Errc::not_found; a short sample is Errc::invalid_argument.
   Result<StoreOutcome> store(std::string_view chart_id, const model::ChartSample& sample);

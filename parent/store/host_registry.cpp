@@ -57,6 +57,24 @@ void HostRegistry::disconnect(std::string_view machine_guid, int64_t now_s, Disc
   if (host != nullptr && !host->is_localhost()) host->on_disconnected(now_s, how);
 }
 
+std::vector<std::string> HostRegistry::orphans(int64_t now_s, int64_t after_s) const {
+  std::vector<std::string> out;
+  for (const auto& host : hosts_) {
+    if (!host->reachable() && now_s - host->disconnected_at_s() >= after_s) {
+      out.push_back(host->machine_guid());
+    }
+  }
+  return out;
+}
+
+bool HostRegistry::forget(std::string_view machine_guid) {
+  Host* host = find_by_guid(machine_guid);
+  if (host == nullptr || host->reachable()) return false;
+  by_guid_.erase(host->machine_guid());
+  std::erase_if(hosts_, [&](const std::unique_ptr<Host>& h) { return h.get() == host; });
+  return true;
+}
+
 Host* HostRegistry::find(std::string_view hostname_or_guid) {
   for (auto& host : hosts_) {
     if (host->hostname() == hostname_or_guid) return host.get();

@@ -2,7 +2,7 @@
 // Every host the parent holds a database for, keyed by machine GUID. The parent's own host is
 // registered at construction (hops 0, always reachable). Child hosts are added when a
 // receiver admits them and stay listed after they disconnect (reachable = false), as Netdata
-// keeps orphan hosts.
+// keeps orphan hosts, until forget() (ephemeral hosts).
 //
 // Single-threaded: lives on the parent's I/O loop; no locks.
 
@@ -36,6 +36,13 @@ class HostRegistry {
   // The receiver for this GUID went away: `stopped` after the sender's goodbye, else `lost`.
   // Unknown GUIDs and the parent's own are ignored.
   void disconnect(std::string_view machine_guid, int64_t now_s, Disconnect how = Disconnect::lost);
+
+  // Ephemeral hosts (parent.yaml cleanup_orphan_hosts_after): GUIDs of the hosts disconnected
+  // for at least `after_s` seconds, never the parent's own.
+  std::vector<std::string> orphans(int64_t now_s, int64_t after_s) const;
+  // Removes a disconnected host with its charts and their RAM samples; Host pointers to it die.
+  // A reachable host, the parent's own or an unknown GUID is left alone: false.
+  bool forget(std::string_view machine_guid);
 
   // Netdata's /host/<h>/ lookup: hostname first, then machine GUID.
   Host* find(std::string_view hostname_or_guid);

@@ -1,5 +1,6 @@
-// Fuzzes the v1 API router and the /api/v1/data parameter parser, window resolution, grouping
-// and formatters with untrusted paths and query strings. Input: "<path>?<query>".
+// Fuzzes the v1 API router, the /api/v1/data parameter parser, window resolution, grouping
+// and formatters, and /api/v1/allmetrics (parameters, every format, the scrape history kept
+// across inputs) with untrusted paths and query strings. Input: "<path>?<query>".
 
 #include <cstddef>
 #include <cstdint>
@@ -42,7 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view query = q == std::string_view::npos ? "" : input.substr(q + 1);
   auto params = trib::http::parse_query(query);
   if (!params.ok()) return 0;
-  auto response = trib::parent::query::handle_api(registry(), path, *params, kNow);
+  static trib::parent::query::ScrapeHistory scrapes(16);
+  trib::parent::query::ApiServices services;
+  services.scrapes = &scrapes;
+  services.client = "127.0.0.1";
+  auto response = trib::parent::query::handle_api(registry(), path, *params, kNow, services);
   (void)response;
   return 0;
 }

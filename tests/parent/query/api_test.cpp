@@ -359,6 +359,34 @@ TEST_F(ApiTest, DataErrorsAre400Or404) {
   EXPECT_EQ(missing.body, "Chart is not found: nope");
 }
 
+TEST_F(ApiTest, EveryDataParameterIsCheckedAndNamedInThe400) {
+  auto bad = [&](const std::string& query, const std::string& names) {
+    const auto r = get("/host/child/api/v1/data", "chart=system.cpu&" + query);
+    EXPECT_EQ(r.status, 400) << query;
+    EXPECT_NE(r.body.find(names), std::string::npos) << query << ": " << r.body;
+  };
+  for (const std::string number : {"after", "before", "points"}) {
+    bad(number + "=ten", "'" + number + "'");
+    bad(number + "=1.5", "'" + number + "'");
+    bad(number + "=10abc", "'" + number + "'");
+    bad(number + "=%2010", "'" + number + "'");
+    bad(number + "=99999999999999999999", "'" + number + "'");  // beyond int64
+  }
+  bad("points=-1", "'points'");
+  for (const std::string group : {"median", "stddev", "incremental_sum", "AVERAGE"}) {
+    bad("group=" + group, "Unsupported group method '" + group + "'");
+  }
+  for (const std::string format : {"xml", "jsonp", "tsv", "datatable", "JSON"}) {
+    bad("format=" + format, "Unsupported format '" + format + "'");
+  }
+  bad("after=1700000100&before=-50", "Invalid time window");
+  // Netdata's own leniency stays: empty values and unknown names or options are skipped.
+  for (const std::string ok :
+       {"after=&before=&points=&group=&format=&options=", "options=bogus,flip", "tier=1&gtime=0"}) {
+    EXPECT_EQ(get("/host/child/api/v1/data", "chart=system.cpu&" + ok).status, 200) << ok;
+  }
+}
+
 TEST_F(ApiTest, HostRouting) {
   const auto redirect = get("/host/child");
   EXPECT_EQ(redirect.status, 308);

@@ -337,6 +337,35 @@ TEST_F(ReceiverTest, ABrokenRowEndsTheSession) {
   EXPECT_FALSE(registry_->find_by_guid(kGuid)->reachable());
 }
 
+TEST_F(ReceiverTest, ChartsWithBadIdsAreRefusedAndTheStreamGoesOn) {
+  test::LogCapture log(log::Channel::stream);
+  auto client = streaming_client();
+  model::ChartDef too_long = chart();
+  too_long.id = "system." + std::string(store::kMaxIdBytes, 'x');
+  model::ChartDef control = chart();
+  control.id = "system.bad";
+  control.dimensions[1].id = "load\n5";
+  client->send(ChartDefMsg{0, 2, too_long});
+  client->send(ChartDefMsg{0, 3, control});
+  // Rows of the refused charts are dropped; the good chart's row in the same batch is stored.
+  client->send(SamplesMsg{
+      0, 1, {{2, kNow - 1, {5.0, 5.0}}, {3, kNow - 1, {6.0, 6.0}}, {1, kNow - 1, {7.0, 14.0}}}});
+  run_until([&] { return !client->all<AckMsg>().empty(); });
+  EXPECT_FALSE(client->ended);
+  EXPECT_EQ(stored_chart()->last_value(0), 7.0);
+  const store::Host* host = registry_->find_by_guid(kGuid);
+  EXPECT_EQ(host->charts().size(), 1u);
+  EXPECT_EQ(host->find_chart("system.bad"), nullptr);
+  EXPECT_TRUE(log.contains("chart refused, its samples are dropped: chart id 'system.xxx"))
+      << log.dump();
+  EXPECT_TRUE(log.contains("bytes long (at most 200)")) << log.dump();
+  // The second refusal within a minute is counted, not logged; the session end reports both.
+  EXPECT_FALSE(log.contains("control character")) << log.dump();
+  client->close();
+  run_until([&] { return receiver_->streaming() == 0; });
+  EXPECT_TRUE(log.contains("2 rows of refused charts dropped")) << log.dump();
+}
+
 TEST_F(ReceiverTest, AQuietStreamGetsKeepalivesWellInsideTheSendersTimeout) {
   // The idle timeout stays long (600 s); keepalives follow their own interval, so a sender
   // with nothing to send (its timeout is 60 s by default) still hears from the parent.

@@ -177,6 +177,61 @@ TEST_F(DiskStoreTest, ARegistryRestoredFromDiskDropsResentSamples) {
   EXPECT_EQ(out, (std::vector<double>{36.0, 38.0, 40.0}));
 }
 
+TEST_F(DiskStoreTest, DeleteHostRemovesEveryRecordOfThatHostOnly) {
+  open();
+  store::StorageConfig dbengine{store::MemoryMode::dbengine, 3600, store_.get()};
+  model::HostInfo self;
+  self.machine_guid = "99999999-2222-3333-4444-555555555555";
+  constexpr const char* kKeptGuid = "11111111-2222-3333-4444-666666666666";
+  model::ChartDef def;
+  def.id = "net.eth0";
+  def.update_every = 1;
+  def.dimensions = {dim("in"), dim("out")};
+  uint32_t gone_in = 0;
+  uint32_t gone_out = 0;
+  {
+    store::HostRegistry registry(self, dbengine, kStart);
+    for (const char* guid : {kGuid, kKeptGuid}) {
+      model::HostInfo child;
+      child.machine_guid = guid;
+      child.hostname = guid == kGuid ? "gone" : "kept";
+      auto host = registry.connect(child, dbengine, kStart);
+      ASSERT_TRUE(host.ok());
+      ASSERT_TRUE((*host)->define_chart(def).ok());
+      for (int i = 0; i < 20; ++i) {
+        ASSERT_TRUE((*host)->store("net.eth0", model::ChartSample{kStart + i, {1.0, 2.0}}).ok());
+      }
+      store_->save_progress(guid, 7);
+    }
+    commit();
+    gone_in = store_->series_id(kGuid, "net.eth0", "in");
+    gone_out = store_->series_id(kGuid, "net.eth0", "out");
+    registry.disconnect(kGuid, kStart + 30);
+    ASSERT_TRUE(registry.forget(kGuid));  // seals the host's open blocks into the pending batch
+    store_->delete_host(kGuid);
+    EXPECT_EQ(store_->stats().series, 2u);
+    commit();
+  }
+  store_.reset();
+
+  open();
+  dbengine.disk = store_.get();
+  const auto restored = store_->take_restored();
+  ASSERT_EQ(restored.size(), 1u);
+  EXPECT_EQ(restored[0].info.machine_guid, kKeptGuid);
+  EXPECT_EQ(restored[0].last_seq, 7u);
+  EXPECT_EQ(restored[0].charts.size(), 1u);
+  // The kept host's series still read back; the deleted host's blocks are gone, and its names
+  // get new series ids.
+  store::HostRegistry registry(self, dbengine, kStart);
+  ASSERT_TRUE(registry.restore(restored[0].info, restored[0].charts, dbengine, kStart).ok());
+  EXPECT_EQ(registry.find("kept")->find_chart("net.eth0")->series().last_time_s(), kStart + 19);
+  EXPECT_EQ(store_->extent(gone_in).last_s, 0);
+  EXPECT_EQ(store_->extent(gone_out).last_s, 0);
+  EXPECT_EQ(store_->stats().series, 2u);
+  EXPECT_NE(store_->series_id(kGuid, "net.eth0", "in"), gone_in);
+}
+
 TEST_F(DiskStoreTest, AForeignLmdbEnvironmentIsRefused) {
   {
     auto env = lmdb::Env::open({.path = dir_.string()});

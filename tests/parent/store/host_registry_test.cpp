@@ -127,6 +127,60 @@ TEST_F(HostRegistryTest, BadDefinitionsAndSamplesAreErrors) {
   EXPECT_TRUE(c.store("x.y", {0, {1.0, 2.0}}).error().is(Errc::invalid_argument));
 }
 
+TEST_F(HostRegistryTest, IdsThatAreTooLongOrHoldControlCharactersAreRefused) {
+  Host& c = child();
+  auto refused = [&](const model::ChartDef& def) {
+    const Status status = c.define_chart(def);
+    EXPECT_TRUE(status.error().is(Errc::invalid_argument)) << def.id;
+    return status.error().message;
+  };
+  const std::string longest(kMaxIdBytes, 'x');
+  EXPECT_TRUE(c.define_chart(make_chart(longest, {longest})).ok());
+  EXPECT_EQ(refused(make_chart(longest + "x", {"a"})),
+            "chart id '" + std::string(64, 'x') + "...' is 201 bytes long (at most 200)");
+  EXPECT_EQ(
+      refused(make_chart("x.y", {"a", longest + "y"})),
+      "chart x.y: dimension id '" + std::string(64, 'x') + "...' is 201 bytes long (at most 200)");
+  EXPECT_EQ(refused(make_chart("x\ty", {"a"})),
+            "chart id 'x?y' has the control character 0x09 at byte 1");
+  EXPECT_EQ(refused(make_chart("x.y", {"a\x7f"})),
+            "chart x.y: dimension id 'a?' has the control character 0x7f at byte 1");
+  auto named = make_chart("x.y", {"a"});
+  named.name = "x\ny";
+  EXPECT_EQ(refused(named), "chart x.y: name has the control character 0x0a at byte 1");
+  named = make_chart("x.y", {"a"});
+  named.dimensions[0].name = "bad\r";
+  EXPECT_EQ(refused(named),
+            "chart x.y: name of dimension 'a' has the control character 0x0d at byte 3");
+  EXPECT_EQ(c.charts().size(), 1u);
+  // UTF-8 is fine.
+  EXPECT_TRUE(c.define_chart(make_chart("disk.caf\xC3\xA9", {"r\xC3\xA9"
+                                                             "ad"}))
+                  .ok());
+}
+
+TEST_F(HostRegistryTest, OrphansAreDisconnectedLongEnoughAndForgetRemovesThem) {
+  child();
+  auto other = registry_.connect(make_host("other", "33333333-3333-4333-8333-333333333333"),
+                                 {MemoryMode::ram, 60}, kNow);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(registry_.orphans(kNow + 1000, 10).empty());  // both connected
+  registry_.disconnect(kChildGuid, kNow + 100);
+  EXPECT_TRUE(registry_.orphans(kNow + 109, 10).empty());
+  EXPECT_EQ(registry_.orphans(kNow + 110, 10), std::vector<std::string>{kChildGuid});
+  EXPECT_FALSE(registry_.forget(kParentGuid));  // never the parent's own host
+  EXPECT_FALSE(registry_.forget("33333333-3333-4333-8333-333333333333"));  // connected
+  EXPECT_FALSE(registry_.forget("nobody"));
+  EXPECT_TRUE(registry_.forget(kChildGuid));
+  EXPECT_EQ(registry_.find("child"), nullptr);
+  EXPECT_EQ(registry_.find_by_guid(kChildGuid), nullptr);
+  EXPECT_EQ(registry_.hosts().size(), 2u);
+  // It may come back, as a new host.
+  Host& again = child();
+  EXPECT_TRUE(again.charts().empty());
+  EXPECT_TRUE(again.reachable());
+}
+
 TEST_F(HostRegistryTest, RedefinitionAppendsNewDimensionsAndKeepsData) {
   Host& c = child();
   ASSERT_TRUE(c.define_chart(make_chart("system.cpu", {"user", "system"})).ok());
