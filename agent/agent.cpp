@@ -32,19 +32,6 @@ Result<AgentConfig> load_config(const AgentPaths& paths, const config::Environme
   return config;
 }
 
-stream::SenderOptions sender_options(const config::StreamSender& stream) {
-  stream::SenderOptions options;
-  options.destinations = stream.destinations;
-  options.api_key = stream.api_key;
-  options.timeout = stream.timeout;
-  options.reconnect_delay = stream.reconnect_delay;
-  options.buffer_size_bytes = stream.buffer_size_bytes;
-  options.compression = stream.enable_compression;
-  options.tls = stream.tls;
-  options.send_charts_matching = stream.send_charts_matching;
-  return options;
-}
-
 Agent::Agent(AgentPaths paths, config::Environment env, AgentConfig config)
     : paths_(std::move(paths)), env_(std::move(env)), config_(std::move(config)) {}
 
@@ -184,7 +171,7 @@ void Agent::apply_stream_config(const config::StreamConf& stream) {
     }
     return;
   }
-  auto options = sender_options(stream.stream);
+  auto options = stream::options_from_stream_conf(stream.stream);
   options.spool_dir = paths_.data_dir + "/spool";
   options.spool_max_size = config_.options.spool.max_size;
   if (sender_) {

@@ -221,7 +221,7 @@ Schema<ParentOptions> parent_schema() {
               "age and size.")
       .object("spool", &ParentOptions::spool, spool_schema(),
               "A proxy's spool (stream.conf [stream] enabled = yes): what it forwards is written "
-              "here before it is acknowledged downstream (<data dir>/spool/<machine GUID>).");
+              "here before it is acknowledged downstream (<data dir>/spool/<machine GUID>).")
       .object("health", &ParentOptions::health, health_schema(),
               "Alarms (rules in health.d/*.yaml of the config dir; docs/health.md).");
   return s;

@@ -121,6 +121,14 @@ uint64_t Tailer::next_generation(const std::string& source_path) {
   return next;
 }
 
+// A file just opened (or found again): its size and times, and quiet from now on.
+void Tailer::take_stat(File& file, const struct stat& st) {
+  file.size = static_cast<uint64_t>(st.st_size);
+  file.mtime_s = st.st_mtim.tv_sec;
+  file.mtime_ns = mtime_ns(st);
+  file.last_growth_ms = clock_.monotonic_ms();
+}
+
 void Tailer::restore(std::vector<FileCheckpoint> checkpoints) {
   std::vector<std::pair<std::string, uint64_t>> removals;
   DirectoryInodes directories;
@@ -174,10 +182,7 @@ void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& 
     file->identity = identity_of(st);
     file->fd = fd;
     file->source_key = source_key;
-    file->size = static_cast<uint64_t>(st.st_size);
-    file->mtime_s = st.st_mtim.tv_sec;
-    file->mtime_ns = mtime_ns(st);
-    file->last_growth_ms = clock_.monotonic_ms();
+    take_stat(*file, st);
     file->fingerprint = take_fingerprint(fd).value_or(Fingerprint{});
     file->read_check = file->sent = file->acked = start_check();
     const Source* reader = source_of(*file);  // none while restoring: configure() sets it
@@ -285,10 +290,7 @@ void Tailer::resume_restored(std::unique_ptr<File> file, int fd, const std::stri
   }
   file->fd = fd;
   file->path = path;
-  file->size = static_cast<uint64_t>(st.st_size);
-  file->mtime_s = st.st_mtim.tv_sec;
-  file->mtime_ns = mtime_ns(st);
-  file->last_growth_ms = clock_.monotonic_ms();
+  take_stat(*file, st);
   file->splitter = std::make_unique<LineSplitter>(64 * 1024, file->acked.end);
   if (path != checkpoint_path) {
     TRIB_LOG(tail, info, "[tail:{}] generation {} found at {} after rotations", file->source_path,
@@ -455,10 +457,7 @@ void Tailer::track_new_file(Source& source, const std::string& path, int fd, con
   file->identity = identity_of(st);
   file->fd = fd;
   file->source_key = source.key;
-  file->size = static_cast<uint64_t>(st.st_size);
-  file->mtime_s = st.st_mtim.tv_sec;
-  file->mtime_ns = mtime_ns(st);
-  file->last_growth_ms = clock_.monotonic_ms();
+  take_stat(*file, st);
   file->fingerprint = take_fingerprint(fd).value_or(Fingerprint{});
   const uint64_t start = from_end ? file->size : 0;
   file->read_check =
@@ -591,10 +590,7 @@ bool Tailer::continue_in_copy(File& file) {
   file.fd = copy;
   file.identity = identity_of(st);
   file.path = path;
-  file.size = static_cast<uint64_t>(st.st_size);
-  file.mtime_s = st.st_mtim.tv_sec;
-  file.mtime_ns = mtime_ns(st);
-  file.last_growth_ms = clock_.monotonic_ms();
+  take_stat(file, st);
   file.state = State::rotated;
   by_identity_[file.identity] = &file;
   TRIB_LOG(tail, info, "[tail:{}] generation {} goes on from byte {} in {}, its copy",

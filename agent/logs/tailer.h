@@ -163,6 +163,7 @@ class Tailer {
   Tailer(CheckpointStore& store, const time::Clock& clock, TailerLimits limits, Emit emit)
       : store_(store), clock_(clock), limits_(limits), emit_(std::move(emit)) {}
 
+  void take_stat(File& file, const struct stat& st);
   void restore(std::vector<FileCheckpoint> checkpoints);
   class DirectoryInodes;
   void restore_one(FileCheckpoint checkpoint, DirectoryInodes& directories);

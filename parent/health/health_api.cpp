@@ -30,50 +30,6 @@ ordered_json number_or_null(double v) {
   return v;
 }
 
-std::string value_string(double v, const std::string& units) {
-  if (std::isnan(v) || std::isinf(v)) return "-";
-  std::string out = fmt::format("{:.2f}", v);
-  if (!units.empty()) out += " " + units;
-  return out;
-}
-
-ordered_json entry_json(const AlarmLogEntry& e, const std::string& exec) {
-  ordered_json j;
-  j["hostname"] = e.alarm.hostname;
-  j["unique_id"] = e.unique_id;
-  j["alarm_id"] = e.alarm.alarm_id;
-  j["alarm_event_id"] = e.alarm_event_id;
-  j["name"] = e.alarm.name;
-  j["chart"] = e.alarm.chart;
-  j["context"] = e.alarm.context;
-  j["family"] = e.alarm.family;
-  j["processed"] = e.processed;
-  j["updated"] = e.updated_by_id != 0;
-  j["exec_run"] = e.notified ? e.delay_up_to_timestamp : 0;
-  j["exec_failed"] = false;
-  j["exec"] = exec;
-  j["recipient"] = e.alarm.recipient;
-  j["exec_code"] = 0;
-  j["source"] = e.alarm.source;
-  j["units"] = e.alarm.units;
-  j["when"] = e.when;
-  j["duration"] = e.duration;
-  j["non_clear_duration"] = e.non_clear_duration;
-  j["status"] = to_string(e.new_status);
-  j["old_status"] = to_string(e.old_status);
-  j["delay"] = e.delay;
-  j["delay_up_to_timestamp"] = e.delay_up_to_timestamp;
-  j["updated_by_id"] = e.updated_by_id;
-  j["updates_id"] = e.updates_id;
-  j["value_string"] = value_string(e.new_value, e.alarm.units);
-  j["old_value_string"] = value_string(e.old_value, e.alarm.units);
-  j["silenced"] = e.silenced ? "true" : "false";
-  j["info"] = e.alarm.info;
-  j["value"] = number_or_null(e.new_value);
-  j["old_value"] = number_or_null(e.old_value);
-  return j;
-}
-
 ordered_json instance_json(const AlarmInstance& a, const std::string& exec) {
   const AlarmIdentity& id = a.id();
   const AlarmState& s = a.state;
@@ -104,7 +60,7 @@ ordered_json instance_json(const AlarmInstance& a, const std::string& exec) {
   j["delay_up_to_timestamp"] = s.delay_up_to_timestamp();
   j["warn_repeat_every"] = std::to_string(s.repeat().warning.count());
   j["crit_repeat_every"] = std::to_string(s.repeat().critical.count());
-  j["value_string"] = value_string(s.value(), id.units);
+  j["value_string"] = alarm_value_text(s.value(), id.units);
   j["last_repeat"] = std::to_string(s.last_repeat());
   j["times_repeat"] = s.times_repeat();
   if (a.rule != nullptr && a.rule->lookup.has_value()) {
@@ -169,7 +125,7 @@ query::ApiResponse alarm_log_endpoint(const HealthService& service, const store:
   auto entries = service.log().after(after, host.machine_guid());
   ordered_json out = ordered_json::array();
   for (auto it = entries.rbegin(); it != entries.rend(); ++it)
-    out.push_back(entry_json(**it, exec));
+    out.push_back(alarm_log_entry_json(**it, exec));
   return json(out);
 }
 
@@ -281,6 +237,50 @@ query::ApiResponse manage_endpoint(HealthService& service, const http::HttpReque
 }
 
 }  // namespace
+
+std::string alarm_value_text(double v, const std::string& units) {
+  if (std::isnan(v) || std::isinf(v)) return "-";
+  std::string out = fmt::format("{:.2f}", v);
+  if (!units.empty()) out += " " + units;
+  return out;
+}
+
+ordered_json alarm_log_entry_json(const AlarmLogEntry& e, const std::string& exec) {
+  ordered_json j;
+  j["hostname"] = e.alarm.hostname;
+  j["unique_id"] = e.unique_id;
+  j["alarm_id"] = e.alarm.alarm_id;
+  j["alarm_event_id"] = e.alarm_event_id;
+  j["name"] = e.alarm.name;
+  j["chart"] = e.alarm.chart;
+  j["context"] = e.alarm.context;
+  j["family"] = e.alarm.family;
+  j["processed"] = e.processed;
+  j["updated"] = e.updated_by_id != 0;
+  j["exec_run"] = e.notified ? e.delay_up_to_timestamp : 0;
+  j["exec_failed"] = false;
+  j["exec"] = exec;
+  j["recipient"] = e.alarm.recipient;
+  j["exec_code"] = 0;
+  j["source"] = e.alarm.source;
+  j["units"] = e.alarm.units;
+  j["when"] = e.when;
+  j["duration"] = e.duration;
+  j["non_clear_duration"] = e.non_clear_duration;
+  j["status"] = to_string(e.new_status);
+  j["old_status"] = to_string(e.old_status);
+  j["delay"] = e.delay;
+  j["delay_up_to_timestamp"] = e.delay_up_to_timestamp;
+  j["updated_by_id"] = e.updated_by_id;
+  j["updates_id"] = e.updates_id;
+  j["value_string"] = alarm_value_text(e.new_value, e.alarm.units);
+  j["old_value_string"] = alarm_value_text(e.old_value, e.alarm.units);
+  j["silenced"] = e.silenced ? "true" : "false";
+  j["info"] = e.alarm.info;
+  j["value"] = number_or_null(e.new_value);
+  j["old_value"] = number_or_null(e.old_value);
+  return j;
+}
 
 std::optional<query::ApiResponse> handle_health_api(HealthService& service,
                                                     const store::HostRegistry& registry,

@@ -14,6 +14,8 @@
 #include <optional>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "common/http/message.h"
 #include "parent/health/health_service.h"
 #include "parent/query/api.h"
@@ -26,5 +28,10 @@ std::optional<query::ApiResponse> handle_health_api(HealthService& service,
                                                     const store::HostRegistry& registry,
                                                     const http::HttpRequest& request,
                                                     std::string_view admin_token, int64_t now);
+
+// One alarm log entry in Netdata's /api/v1/alarm_log shape (also the body of a webhook).
+nlohmann::ordered_json alarm_log_entry_json(const AlarmLogEntry& e, const std::string& exec);
+// A value as the API and notifications show it: two decimals and the units; '-' if undefined.
+std::string alarm_value_text(double v, const std::string& units);
 
 }  // namespace trib::parent::health

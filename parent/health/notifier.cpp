@@ -12,6 +12,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "parent/health/health_api.h"
+
 #include "common/log/log.h"
 
 namespace trib::parent::health {
@@ -27,11 +29,6 @@ std::string number_text(double v) {
   return fmt::format("{}", v);
 }
 
-std::string value_text(double v, const std::string& units) {
-  if (std::isnan(v) || std::isinf(v)) return "-";
-  return units.empty() ? fmt::format("{:.2f}", v) : fmt::format("{:.2f} {}", v, units);
-}
-
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ",") + item;
@@ -44,30 +41,10 @@ std::string describe(const Notification& n) {
                      to_string(e.new_status));
 }
 
+// Netdata's alarm log entry, with the host's GUID and where the notification goes.
 std::string webhook_body(const Notification& n) {
-  const AlarmLogEntry& e = n.entry;
-  nlohmann::ordered_json j;
-  j["hostname"] = e.alarm.hostname;
-  j["machine_guid"] = e.alarm.host_guid;
-  j["unique_id"] = e.unique_id;
-  j["alarm_id"] = e.alarm.alarm_id;
-  j["alarm_event_id"] = e.alarm_event_id;
-  j["name"] = e.alarm.name;
-  j["chart"] = e.alarm.chart;
-  j["context"] = e.alarm.context;
-  j["family"] = e.alarm.family;
-  j["when"] = e.when;
-  j["status"] = to_string(e.new_status);
-  j["old_status"] = to_string(e.old_status);
-  j["value"] = std::isfinite(e.new_value) ? nlohmann::ordered_json(e.new_value) : nullptr;
-  j["old_value"] = std::isfinite(e.old_value) ? nlohmann::ordered_json(e.old_value) : nullptr;
-  j["value_string"] = value_text(e.new_value, e.alarm.units);
-  j["units"] = e.alarm.units;
-  j["info"] = e.alarm.info;
-  j["source"] = e.alarm.source;
-  j["duration"] = e.duration;
-  j["non_clear_duration"] = e.non_clear_duration;
-  j["recipient"] = e.alarm.recipient;
+  nlohmann::ordered_json j = alarm_log_entry_json(n.entry, "");
+  j["machine_guid"] = n.entry.alarm.host_guid;
   j["recipients"] = n.recipients;
   j["repeat"] = n.repeat;
   // Invalid UTF-8 from a child must not make the dump throw.
@@ -104,8 +81,8 @@ std::vector<std::string> exec_arguments(const Notification& n) {
           std::to_string(e.non_clear_duration),
           e.alarm.units,
           e.alarm.info,
-          value_text(e.new_value, e.alarm.units),
-          value_text(e.old_value, e.alarm.units)};
+          alarm_value_text(e.new_value, e.alarm.units),
+          alarm_value_text(e.old_value, e.alarm.units)};
 }
 
 std::vector<std::string> exec_environment(const Notification& n) {
