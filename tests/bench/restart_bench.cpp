@@ -6,13 +6,17 @@
 // /tmp/trib-restart-bench) and kept for later runs: 100 hosts x 50 charts x 20 dimensions
 // (100,000 series), sealed blocks of noisy samples written through the DiskStore API, until
 // the blocks take $TRIB_RESTART_BYTES (default 1 GiB).
-// Run: build/release/tests/bench/restart_bench
+// Run: build/release/tests/bench/restart_bench (the parent binary: $TRIB_PARENT_BINARY, else
+// the one of the same build)
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <sstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "common/event/loop.h"
 #include "parent/storage/disk_store.h"
@@ -35,6 +39,31 @@ std::string guid_of(size_t host) {
   char buf[40];
   std::snprintf(buf, sizeof(buf), "00000000-0000-4000-8000-%012zu", host + 1);
   return buf;
+}
+
+// $TRIB_PARENT_BINARY, else the tributary-parent of this build (<build>/tests/bench/..).
+std::string parent_binary() {
+  const std::string given = env_or("TRIB_PARENT_BINARY", "");
+  if (!given.empty()) return given;
+  return (std::filesystem::read_symlink("/proc/self/exe").parent_path() / "../.." /
+          "tributary-parent")
+      .lexically_normal()
+      .string();
+}
+
+// CPU seconds (user + system) a process has used so far: on a loaded machine the wall-clock
+// time to serve says more about the neighbours than about the start-up work.
+double cpu_seconds(pid_t pid) {
+  std::string stat = test::read_file("/proc/" + std::to_string(pid) + "/stat");
+  const size_t after_name = stat.rfind(')');
+  if (after_name == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(after_name + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 void commit(event::Loop& loop, storage::DiskStore& disk) {
@@ -111,10 +140,11 @@ void BM_RestartToInfo(benchmark::State& state) {
     test::write_file(marker, "");
   }
   const uint16_t port = test::free_port();
+  double cpu_total = 0;
   for (auto _ : state) {
     const auto started = std::chrono::steady_clock::now();
     test::Process parent(
-        test::parent_binary(),
+        parent_binary(),
         {"--config-dir", data_dir + "/etc", "--data-dir", data_dir, "--port", std::to_string(port)},
         data_dir + "/parent.log");
     while (test::http_get(port, "/api/v1/info", std::chrono::milliseconds(500)).status != 200) {
@@ -126,8 +156,11 @@ void BM_RestartToInfo(benchmark::State& state) {
     }
     const auto took = std::chrono::steady_clock::now() - started;
     state.SetIterationTime(std::chrono::duration<double>(took).count());
+    cpu_total += cpu_seconds(parent.pid());
     parent.stop();
   }
+  state.counters["parent_cpu_ms"] =
+      cpu_total * 1000 / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
   state.counters["data_mib"] =
       static_cast<double>(std::filesystem::file_size(data_dir + "/dbengine/data.mdb") >> 20);
 }
