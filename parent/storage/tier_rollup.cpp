@@ -74,9 +74,11 @@ size_t TierRollup::memory_bytes() const {
 
 Status TierRollup::add_rows(lmdb::Txn& txn, std::string_view journal_rows) {
   if (!active() || journal_rows.empty()) return ok_status();
-  TRIB_ASSIGN_OR_RETURN(const auto samples, layout::parse_journal_rows(journal_rows));
-  for (const auto& s : samples) TRIB_TRY(add(txn, s.series_id, s.timestamp_s, s.value));
-  return ok_status();
+  Status failed = ok_status();
+  TRIB_TRY(layout::visit_journal_rows(journal_rows, [&](const layout::JournalSample& s) {
+    if (failed.ok()) failed = add(txn, s.series_id, s.timestamp_s, s.value);
+  }));
+  return failed;
 }
 
 Status TierRollup::add(lmdb::Txn& txn, uint32_t series_id, int64_t t, double value) {
@@ -90,8 +92,13 @@ Status TierRollup::add(lmdb::Txn& txn, uint32_t series_id, int64_t t, double val
   if (t <= series.last_s) return ok_status();
   series.last_s = t;
   for (size_t k = 0; k < tiers_.size(); ++k) {
-    const int64_t start = floor_to(t, tiers_[k].every.count());
+    const int64_t every = tiers_[k].every.count();
     TierPoint& o = open(series_id, k);
+    if (o.count != 0 && t - o.start_s < every) {  // the usual case: no division
+      o.add(value);
+      continue;
+    }
+    const int64_t start = floor_to(t, every);
     if (o.count != 0 && start > o.start_s) {
       TRIB_TRY(append_tier_point(txn, tier_dbis_[k], series_id, o));
       o = TierPoint{};
