@@ -1,5 +1,6 @@
 #include "parent/storage/tier_block.h"
 
+#include <bit>
 #include <cmath>
 
 #include "common/stream/wire.h"
@@ -44,7 +45,66 @@ std::string encode_tier_block(std::span<const TierPoint> points, bool try_zstd) 
   return out;
 }
 
+std::string encode_open_tier_block(const TierPoint& point) {
+  std::string out;
+  stream::wire::put_u8(out, kOpenTierBlockVersion);
+  append_open_tier_point(out, point);
+  return out;
+}
+
+void append_open_tier_point(std::string& block, const TierPoint& point) {
+  const auto start = static_cast<uint64_t>(point.start_s);
+  stream::wire::put_u32_le(block, static_cast<uint32_t>(start));
+  stream::wire::put_u32_le(block, static_cast<uint32_t>(start >> 32));
+  stream::wire::put_u32_le(block, std::bit_cast<uint32_t>(static_cast<float>(point.min)));
+  stream::wire::put_u32_le(block, std::bit_cast<uint32_t>(static_cast<float>(point.max)));
+  const auto sum = std::bit_cast<uint64_t>(point.sum);
+  stream::wire::put_u32_le(block, static_cast<uint32_t>(sum));
+  stream::wire::put_u32_le(block, static_cast<uint32_t>(sum >> 32));
+  stream::wire::put_u32_le(block, point.count);
+}
+
+bool is_open_tier_block(std::string_view bytes) {
+  return !bytes.empty() && static_cast<uint8_t>(bytes[0]) == kOpenTierBlockVersion;
+}
+
+namespace {
+
+uint64_t u64_at(const char* p) {
+  return stream::wire::get_u32_le(p) |
+         (static_cast<uint64_t>(stream::wire::get_u32_le(p + 4)) << 32);
+}
+
+Result<std::vector<TierPoint>> decode_open_tier_block(std::string_view bytes) {
+  const size_t body = bytes.size() - 1;
+  if (body % kOpenTierPointBytes != 0) return corrupt("an open block with a partial point");
+  const size_t n = body / kOpenTierPointBytes;
+  if (n == 0 || n > kTierBlockPoints) {
+    return corrupt("an open block of " + std::to_string(n) + " points");
+  }
+  std::vector<TierPoint> points(n);
+  for (size_t i = 0; i < n; ++i) {
+    const char* p = bytes.data() + 1 + i * kOpenTierPointBytes;
+    TierPoint& point = points[i];
+    point.start_s = static_cast<int64_t>(u64_at(p));
+    point.min = static_cast<double>(std::bit_cast<float>(stream::wire::get_u32_le(p + 8)));
+    point.max = static_cast<double>(std::bit_cast<float>(stream::wire::get_u32_le(p + 12)));
+    point.sum = std::bit_cast<double>(u64_at(p + 16));
+    point.count = stream::wire::get_u32_le(p + 24);
+    if (point.count < 1 || point.count > kMaxTierCount) {
+      return corrupt("a count outside [1, 2^24]");
+    }
+    if (i > 0 && point.start_s <= points[i - 1].start_s) {
+      return corrupt("starts that do not increase");
+    }
+  }
+  return points;
+}
+
+}  // namespace
+
 Result<std::vector<TierPoint>> decode_tier_block(std::string_view bytes) {
+  if (is_open_tier_block(bytes)) return decode_open_tier_block(bytes);
   if (bytes.empty() || static_cast<uint8_t>(bytes[0]) != kTierBlockVersion) {
     return corrupt("unknown version");
   }

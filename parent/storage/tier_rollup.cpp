@@ -27,15 +27,24 @@ Status put_tier_block(lmdb::Txn& txn, lmdb::Dbi tier_dbi, uint32_t series_id,
 Status append_tier_point(lmdb::Txn& txn, lmdb::Dbi tier_dbi, uint32_t series_id,
                          const TierPoint& point) {
   TRIB_ASSIGN_OR_RETURN(const auto last, last_stored_block(txn, tier_dbi, series_id));
-  if (last.has_value() && last->last_s < point.start_s) {
+  if (last.has_value() && last->last_s < point.start_s && is_open_tier_block(last->block)) {
+    // Most appends: the open form takes the point as it is, no decoding.
+    if ((last->block.size() - 1) / kOpenTierPointBytes + 1 < kTierBlockPoints) {
+      std::string block(last->block);
+      append_open_tier_point(block, point);
+      return lmdb::put(txn, tier_dbi, layout::block_key(series_id, last->first_s),
+                       layout::block_value(last->first_s, point.start_s, block));
+    }
     auto points = decode_tier_block(last->block);
     // A corrupt newest block is left to the readers (they skip it); the point starts a new one.
     if (points.ok() && points->size() < kTierBlockPoints) {
       points->push_back(point);
-      return put_tier_block(txn, tier_dbi, series_id, *points);
+      return put_tier_block(txn, tier_dbi, series_id, *points);  // full: compressed
     }
   }
-  return put_tier_block(txn, tier_dbi, series_id, std::span<const TierPoint>(&point, 1));
+  return lmdb::put(
+      txn, tier_dbi, layout::block_key(series_id, point.start_s),
+      layout::block_value(point.start_s, point.start_s, encode_open_tier_block(point)));
 }
 
 TierRollup::TierRollup(std::vector<TierSpec> tiers, lmdb::Dbi blocks,

@@ -75,6 +75,22 @@ TEST(TierBlockTest, RoundTripsAndRefusesBadInput) {
   EXPECT_FALSE(decode_tier_block(encode_tier_block(zero_count, false)).ok());
 }
 
+TEST(TierBlockTest, TheOpenFormAppendsAndRefusesBadInput) {
+  std::string block = encode_open_tier_block(TierPoint{kStart, -1.5, 2.5, 10.125, 60});
+  append_open_tier_point(block, TierPoint{kStart + 60, 0, 1, 0.1, 59});
+  EXPECT_TRUE(is_open_tier_block(block));
+  auto decoded = decode_tier_block(block);
+  ASSERT_TRUE(decoded.ok()) << decoded.error().describe();
+  ASSERT_EQ(decoded->size(), 2u);
+  EXPECT_EQ((*decoded)[0].min, -1.5);
+  EXPECT_EQ((*decoded)[1].sum, 0.1);  // the open form keeps sums as doubles
+  EXPECT_EQ((*decoded)[1].count, 59u);
+  EXPECT_FALSE(decode_tier_block(block.substr(0, block.size() - 3)).ok());
+  std::string backwards = encode_open_tier_block(TierPoint{kStart, 1, 1, 1, 1});
+  append_open_tier_point(backwards, TierPoint{kStart, 1, 1, 1, 1});
+  EXPECT_FALSE(decode_tier_block(backwards).ok());
+}
+
 class TierTest : public test::LoopTest {
  protected:
   void SetUp() override {
