@@ -94,8 +94,12 @@ Result<std::vector<TierPoint>> decode_open_tier_block(std::string_view bytes) {
     if (point.count < 1 || point.count > kMaxTierCount) {
       return corrupt("a count outside [1, 2^24]");
     }
-    if (i > 0 && point.start_s <= points[i - 1].start_s) {
-      return corrupt("starts that do not increase");
+    if (point.start_s < -kMaxTierStart || point.start_s > kMaxTierStart) {
+      return corrupt("a start out of range");
+    }
+    if (i > 0 && (point.start_s <= points[i - 1].start_s ||
+                  point.start_s - points[i - 1].start_s > kMaxTierStep)) {
+      return corrupt("starts that do not increase by 1 s to 2^31 s");
     }
   }
   return points;

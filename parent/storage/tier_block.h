@@ -27,6 +27,9 @@ namespace trib::parent::storage {
 inline constexpr uint8_t kTierBlockVersion = 1;
 inline constexpr uint8_t kOpenTierBlockVersion = 2;
 inline constexpr size_t kOpenTierPointBytes = 28;
+// Starts within +-2^40 s, one block's steps below 2^31 s: what the compressed form encodes.
+inline constexpr int64_t kMaxTierStart = int64_t{1} << 40;
+inline constexpr int64_t kMaxTierStep = (int64_t{1} << 31) - 1;
 // A tier block holds at most this many points; a point is appended by rewriting the block.
 inline constexpr size_t kTierBlockPoints = 128;
 // Counts above this are not exact in float32 (a tier of 1 week at 0.05 s per sample is not).

@@ -27,7 +27,8 @@ Status put_tier_block(lmdb::Txn& txn, lmdb::Dbi tier_dbi, uint32_t series_id,
 Status append_tier_point(lmdb::Txn& txn, lmdb::Dbi tier_dbi, uint32_t series_id,
                          const TierPoint& point) {
   TRIB_ASSIGN_OR_RETURN(const auto last, last_stored_block(txn, tier_dbi, series_id));
-  if (last.has_value() && last->last_s < point.start_s && is_open_tier_block(last->block)) {
+  if (last.has_value() && last->last_s < point.start_s &&
+      point.start_s - last->last_s <= kMaxTierStep && is_open_tier_block(last->block)) {
     // Most appends: the open form takes the point as it is, no decoding.
     if ((last->block.size() - 1) / kOpenTierPointBytes + 1 < kTierBlockPoints) {
       std::string block(last->block);
