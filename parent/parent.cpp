@@ -65,6 +65,9 @@ storage::DiskStoreOptions disk_options(const std::string& data_dir, const Storag
   disk.path = data_dir + "/dbengine";
   disk.max_age = options.retention.max_age;
   disk.max_size = options.retention.max_size;
+  for (const TierOptions& tier : options.tiers) {
+    disk.tiers.push_back(storage::TierSpec{tier.every, tier.max_age, tier.max_size});
+  }
   return disk;
 }
 

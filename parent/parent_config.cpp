@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "parent/storage/tier_rollup.h"
+
 namespace trib::parent {
 namespace {
 
@@ -68,6 +70,41 @@ Schema<RetentionOptions> retention_schema() {
   return s;
 }
 
+Schema<TierOptions> tier_schema() {
+  using namespace std::chrono_literals;
+  Schema<TierOptions> s;
+  s.duration("every", &TierOptions::every, 2s, 24h * 7,
+             "Interval of one downsampled point (min, max, sum and count of the samples in it).",
+             Reload::restart)
+      .duration("max_age", &TierOptions::max_age, 0s, 24h * 365 * 100,
+                "Points older than this are deleted; 0: never.", Reload::restart)
+      .size("max_size", &TierOptions::max_size, 0, uint64_t{1} << 50,
+            "Disk space this tier's blocks may take; beyond it the oldest go. 0: no limit.",
+            Reload::restart);
+  return s;
+}
+
+// Each tier must be coarser than the one before it: queries pick the finest that fits.
+Status check_tiers(const StorageOptions& options, const config::Node& node,
+                   const config::Path& path) {
+  const config::Node* at = node.find("tiers");
+  const config::Path tiers_path = config::detail::child(path, "tiers");
+  if (options.tiers.size() > storage::kMaxTiers) {
+    return config::detail::value_error(
+        at != nullptr ? *at : node, tiers_path,
+        fmt::format("at most {} tiers, not {}", storage::kMaxTiers, options.tiers.size()));
+  }
+  for (size_t i = 1; i < options.tiers.size(); ++i) {
+    if (options.tiers[i].every <= options.tiers[i - 1].every) {
+      return config::detail::value_error(
+          at != nullptr ? *at : node, tiers_path,
+          fmt::format("tier {} (every {}s) must be coarser than tier {} (every {}s)", i + 1,
+                      options.tiers[i].every.count(), i, options.tiers[i - 1].every.count()));
+    }
+  }
+  return ok_status();
+}
+
 Schema<StorageOptions> storage_schema() {
   Schema<StorageOptions> s;
   s.choice("memory_mode", &StorageOptions::memory_mode,
@@ -79,7 +116,13 @@ Schema<StorageOptions> storage_schema() {
                "Entries kept per dimension in ram mode (Netdata's [db] history).", Reload::restart)
       .object("retention", &StorageOptions::retention, retention_schema(),
               "Retention of the dbengine store (every host in memory mode dbengine), oldest "
-              "blocks first.");
+              "blocks first.")
+      .object_list("tiers", &StorageOptions::tiers, tier_schema(),
+                   "Downsampled tiers of the dbengine store, finest first: long queries read "
+                   "them instead of every sample.",
+                   "tiers: [{every: 1m, max_age: 1y}, {every: 1h, max_age: 5y, max_size: 4GiB}]",
+                   Reload::restart, "[{every: 1m, max_age: 1y}, {every: 1h, max_age: 5y}]")
+      .check(check_tiers);
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/log/log.h"
 #include "parent/health/health_options.h"
@@ -16,10 +17,20 @@ struct RetentionOptions {
   uint64_t max_size = 20ull << 30;           // the oldest dbengine blocks go beyond this
 };
 
+// A tier of downsampled dbengine data: min, max, sum and count per `every` (docs/storage.md).
+struct TierOptions {
+  std::chrono::seconds every{60};
+  std::chrono::seconds max_age{365 * 86400};  // 0: none
+  uint64_t max_size = 0;                      // bytes of this tier's blocks; 0: none
+};
+
 struct StorageOptions {
   std::string memory_mode = "dbengine";  // the parent's own host: none | ram | dbengine
   uint32_t history = 3600;  // entries per dimension in ram mode (Netdata's [db] history)
   RetentionOptions retention;
+  std::vector<TierOptions> tiers = {
+      {std::chrono::seconds(60), std::chrono::seconds(365 * 86400)},
+      {std::chrono::seconds(3600), std::chrono::seconds(5 * 365 * 86400)}};
 };
 
 // The fleet control plane: heartbeat server, registry database, fleet and config API.

@@ -299,12 +299,14 @@ class Schema {
   }
 
   // A list of mappings, e.g. `processes: [{name: x, comm: y}]`. `example` is YAML shown
-  // (commented) in the sample.
+  // (commented) in the sample; `default_yaml` is the sample's value (flow style), for a list
+  // whose default is not empty.
   template <class S>
   Schema& object_list(std::string key, std::vector<S> T::*member, Schema<S> sub, std::string doc,
-                      std::string example, Reload reload = Reload::live) {
-    Field f =
-        collection_field(std::move(key), std::move(doc), std::move(example), reload, "[]", sub);
+                      std::string example, Reload reload = Reload::live,
+                      std::string default_yaml = "[]") {
+    Field f = collection_field(std::move(key), std::move(doc), std::move(example), reload,
+                               std::move(default_yaml), sub);
     f.parse = [member, sub](const Node& n, T& out, const Path& p) -> Status {
       TRIB_TRY(detail::expect_sequence(n, p));
       std::vector<S> items;

@@ -14,8 +14,13 @@ struct Unit {
   uint64_t factor;
 };
 
-constexpr std::array<Unit, 5> kDurationUnits{
-    {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}}};
+// "y" is 365 days (retention periods, e.g. a tier's max_age: 5y).
+constexpr std::array<Unit, 6> kDurationUnits{{{"ms", 1},
+                                              {"s", 1000},
+                                              {"m", 60'000},
+                                              {"h", 3'600'000},
+                                              {"d", 86'400'000},
+                                              {"y", 365 * 86'400'000ULL}}};
 
 constexpr std::array<Unit, 9> kSizeUnits{{{"B", 1},
                                           {"KiB", 1ULL << 10},

@@ -1,8 +1,8 @@
 #pragma once
 // Durations, byte sizes and byte rates as people write them in config files:
-// "500ms" "30s" "5m" "1h" "1d" (a plain integer is seconds), "64KiB" "256MiB" "10MB" (a plain
-// integer is bytes; KiB/MiB/GiB/TiB are powers of 1024, KB/MB/GB/TB powers of 1000), "5MiB/s".
-// Pure functions, any thread.
+// "500ms" "30s" "5m" "1h" "1d" "1y" (365d; a plain integer is seconds), "64KiB" "256MiB" "10MB" (a
+// plain integer is bytes; KiB/MiB/GiB/TiB are powers of 1024, KB/MB/GB/TB powers of 1000),
+// "5MiB/s". Pure functions, any thread.
 
 #include <chrono>
 #include <cstdint>

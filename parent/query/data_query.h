@@ -8,6 +8,11 @@
 // from the newest backwards (the oldest point may cover fewer slots); a point's time is its
 // newest slot. A group with no value is null.
 //
+// Tiers: with points > 0, a window that would group more than 16 slots per point reads the
+// finest downsampled tier that covers it with at most points x 16 intervals (or the coarsest
+// that covers it); min, max, sum and average combine the intervals' min, max, sum and count,
+// so the answer equals grouping the samples when rows fall on interval boundaries.
+//
 // Runs on the parent's I/O loop; reads the Chart synchronously, keeps no reference after.
 
 #include <cstdint>
@@ -37,7 +42,8 @@ struct QueryResult {
   int64_t first_entry = 0;           // what the store holds for the chart
   int64_t last_entry = 0;
   size_t db_points_read = 0;
-  double min = 0;  // over every non-null value shown (0 when none)
+  size_t tier = 0;  // the tier read: 0 the samples, 1.. a downsampled tier
+  double min = 0;   // over every non-null value shown (0 when none)
   double max = 0;
 
   double at(size_t row, size_t column) const { return values[row * columns.size() + column]; }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "common/stream/wire.h"
 #include "common/stream/zstd_codec.h"
@@ -138,7 +139,12 @@ void BlockEncoder::append(int64_t timestamp_s, double value) {
   ++count_;
 }
 
-void BlockEncoder::clear() { *this = BlockEncoder{}; }
+void BlockEncoder::clear() {
+  // Swapped, not assigned: assigning an empty string keeps the old buffer, and every series
+  // would hold its largest block's bytes in RAM for good.
+  BlockEncoder empty;
+  std::swap(*this, empty);
+}
 
 std::string BlockEncoder::serialize(bool try_zstd) const {
   std::string plain;

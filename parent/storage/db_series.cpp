@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "parent/storage/tier_rollup.h"
+
 namespace trib::parent::storage {
 
 DbChartSeries::DbChartSeries(DiskStore& disk, std::string host_guid, std::string chart_id,
@@ -36,6 +38,11 @@ void DbChartSeries::add_dimension(std::string_view dimension_id) {
     last_s_ = std::max(last_s_, extent.last_s);
   }
   column.last_s = extent.last_s;
+  // History older than tier 0's retention is still in the tiers.
+  for (size_t tier = 1; tier <= disk_.tiers().size(); ++tier) {
+    const SeriesExtent kept = disk_.tier_extent(column.series_id, tier);
+    if (kept.last_s != 0 && (first_s_ == 0 || kept.first_s < first_s_)) first_s_ = kept.first_s;
+  }
   columns_.push_back(std::move(column));
 }
 
@@ -93,6 +100,71 @@ void DbChartSeries::read(size_t dimension, int64_t after_s, std::span<double> ou
       column.open.first_time_s() <= before_s) {
     auto open = decode_block(column.open.serialize(false));
     if (open.ok()) place(*open);
+  }
+}
+
+std::vector<store::TierInfo> DbChartSeries::tiers() const {
+  std::vector<store::TierInfo> tiers{store::TierInfo{update_every_, 0}};
+  for (const Column& column : columns_) {
+    const SeriesExtent extent = disk_.extent(column.series_id);
+    if (extent.first_s != 0 && (tiers[0].first_s == 0 || extent.first_s < tiers[0].first_s)) {
+      tiers[0].first_s = extent.first_s;
+    }
+  }
+  for (size_t tier = 1; tier <= disk_.tiers().size(); ++tier) {
+    store::TierInfo info{disk_.tiers()[tier - 1].every.count(), 0};
+    for (const Column& column : columns_) {
+      const SeriesExtent extent = disk_.tier_extent(column.series_id, tier);
+      if (extent.last_s != 0 && (info.first_s == 0 || extent.first_s < info.first_s)) {
+        info.first_s = extent.first_s;
+      }
+    }
+    tiers.push_back(info);
+  }
+  return tiers;
+}
+
+void DbChartSeries::read_tier(size_t dimension, size_t tier, int64_t after_s,
+                              std::span<store::Aggregate> out) const {
+  std::fill(out.begin(), out.end(), store::Aggregate{});
+  if (dimension >= columns_.size() || out.empty() || tier == 0 || tier > disk_.tiers().size()) {
+    return;
+  }
+  const int64_t every = disk_.tiers()[tier - 1].every.count();
+  const int64_t before_s = after_s + static_cast<int64_t>(out.size() - 1) * every;
+  const uint32_t series_id = columns_[dimension].series_id;
+  auto slot = [&](int64_t start) -> store::Aggregate& {
+    return out[static_cast<size_t>((start - after_s) / every)];
+  };
+  // Not rolled up yet: the interval holding the newest sample, and any the writer has not
+  // committed (bounded to one more interval, so a tier without points never reads the whole
+  // window from the samples). Read before the points: a point committed in between is then
+  // replaced by the same interval computed from the samples, never counted twice.
+  const SeriesExtent rolled = disk_.tier_extent(series_id, tier);
+  disk_.visit_tier_points(series_id, tier, after_s, before_s, [&](const TierPoint& p) {
+    slot(p.start_s) = store::Aggregate{p.min, p.max, p.sum, p.count};
+  });
+  const int64_t newest = columns_[dimension].last_s;
+  int64_t from = std::max(floor_to(newest, every) - every, after_s);
+  if (rolled.last_s != 0) from = std::max(from, rolled.last_s + every);
+  const int64_t to = std::min(newest, before_s + every - 1);
+  if (newest == 0 || from > to) return;
+  for (int64_t start = from; start <= before_s; start += every) slot(start) = store::Aggregate{};
+  const int64_t first_slot = floor_to(from, update_every_);
+  std::vector<double> samples(static_cast<size_t>((to - first_slot) / update_every_ + 1));
+  read(dimension, first_slot, samples);
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const int64_t t = first_slot + static_cast<int64_t>(i) * update_every_;
+    if (t < from || std::isnan(samples[i])) continue;
+    store::Aggregate& a = slot(floor_to(t, every));
+    if (a.count == 0) {
+      a = store::Aggregate{samples[i], samples[i], samples[i], 1};
+    } else {
+      a.min = std::min(a.min, samples[i]);
+      a.max = std::max(a.max, samples[i]);
+      a.sum += samples[i];
+      ++a.count;
+    }
   }
 }
 

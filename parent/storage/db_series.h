@@ -7,6 +7,10 @@
 //
 // Gaps (NaN) are not stored: a missing timestamp reads back as NaN.
 //
+// Tiers: the store's writer rolls samples up into downsampled tiers (tier_rollup.h);
+// read_tier() reads their committed points and computes the intervals not rolled up yet (the
+// open one, the ones in flight) from the samples.
+//
 // Single-threaded: lives on the parent's I/O loop, owned by its Chart; the DiskStore outlives it.
 
 #include <string>
@@ -28,6 +32,9 @@ class DbChartSeries final : public store::ChartSeries, public DiskStore::OpenBlo
   int32_t update_every() const override { return update_every_; }
   void read(size_t dimension, int64_t after_s, std::span<double> out) const override;
   size_t memory_bytes() const override;
+  std::vector<store::TierInfo> tiers() const override;
+  void read_tier(size_t dimension, size_t tier, int64_t after_s,
+                 std::span<store::Aggregate> out) const override;
 
   void append(int64_t timestamp_s, std::span<const double> values) override;
   void add_dimension(std::string_view dimension_id) override;

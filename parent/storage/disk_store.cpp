@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "common/log/log.h"
+#include "parent/storage/block_scan.h"
 #include "parent/storage/layout.h"
 
 namespace trib::parent::storage {
@@ -28,9 +29,33 @@ Error store_error(const std::string& path, const std::string& what) {
   return Error(Errc::config_error, "dbengine store " + path + ": " + what);
 }
 
+// Each tier's database, "tier1".."tierN". A tier whose interval changed since its points were
+// written is emptied (its points would not fit the new grid); meta "tierN.every" records it.
+Status open_tier_databases(lmdb::Txn& txn, Dbis& dbis, const std::vector<TierSpec>& tiers) {
+  for (size_t k = 0; k < tiers.size(); ++k) {
+    const std::string name = "tier" + std::to_string(k + 1);
+    TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi dbi, lmdb::Dbi::open(txn, name.c_str(), MDB_CREATE));
+    const std::string every_key = name + ".every";
+    const std::string every = std::to_string(tiers[k].every.count());
+    TRIB_ASSIGN_OR_RETURN(const auto stored, lmdb::get(txn, dbis.meta, every_key));
+    if (stored.has_value() && *stored != every) {
+      TRIB_LOG(store, warn, "{} tier {} was every {}s, is now every {}s: its points are deleted",
+               kInstance, k + 1, *stored, every);
+      if (const int rc = mdb_drop(txn.get(), dbi.id, 0); rc != 0) {
+        return lmdb::make_error(rc, "emptying " + name);
+      }
+    }
+    if (!stored.has_value() || *stored != every) {
+      TRIB_TRY(lmdb::put(txn, dbis.meta, every_key, every));
+    }
+    dbis.tiers.push_back(dbi);
+  }
+  return ok_status();
+}
+
 // A new environment gets every database and the format marker; an existing one must carry the
 // marker, or it is someone else's LMDB and is left alone.
-Result<Dbis> open_databases(lmdb::Env& env) {
+Result<Dbis> open_databases(lmdb::Env& env, const std::vector<TierSpec>& tiers) {
   TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_write(env));
   TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi main, lmdb::Dbi::open(txn, nullptr, 0));
   TRIB_ASSIGN_OR_RETURN(const size_t existing, lmdb::entries(txn, main));
@@ -59,25 +84,9 @@ Result<Dbis> open_databases(lmdb::Env& env) {
   TRIB_ASSIGN_OR_RETURN(dbis.blocks, lmdb::Dbi::open(txn, "blocks", MDB_CREATE));
   TRIB_ASSIGN_OR_RETURN(dbis.journal, lmdb::Dbi::open(txn, "journal", MDB_CREATE));
   TRIB_ASSIGN_OR_RETURN(dbis.progress, lmdb::Dbi::open(txn, "progress", MDB_CREATE));
+  TRIB_TRY(open_tier_databases(txn, dbis, tiers));
   TRIB_TRY(txn.commit());
   return dbis;
-}
-
-// The newest block of a series: its first and last timestamps, or nullopt.
-Result<std::optional<std::pair<int64_t, int64_t>>> last_block(lmdb::Txn& txn, lmdb::Dbi blocks,
-                                                              uint32_t series_id) {
-  TRIB_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, blocks));
-  TRIB_ASSIGN_OR_RETURN(bool found, cursor.seek(layout::block_key(series_id + 1, 0)));
-  if (found) {
-    TRIB_ASSIGN_OR_RETURN(found, cursor.prev());
-  } else {
-    TRIB_ASSIGN_OR_RETURN(found, cursor.last());
-  }
-  if (!found) return std::optional<std::pair<int64_t, int64_t>>();
-  TRIB_ASSIGN_OR_RETURN(const auto key, layout::parse_block_key(cursor.key()));
-  if (key.series_id != series_id) return std::optional<std::pair<int64_t, int64_t>>();
-  TRIB_ASSIGN_OR_RETURN(const auto value, layout::parse_block_value(key.first_s, cursor.value()));
-  return std::optional<std::pair<int64_t, int64_t>>({key.first_s, value.last_s});
 }
 
 // Replays the journal into sealed blocks: everything the last run committed but had not
@@ -113,8 +122,8 @@ Result<uint64_t> replay_journal(lmdb::Txn& txn, const Dbis& dbis, size_t block_s
         if (!known.contains(s.series_id)) continue;
         auto [it, fresh] = open.try_emplace(s.series_id);
         if (fresh) {
-          TRIB_ASSIGN_OR_RETURN(const auto last, last_block(txn, dbis.blocks, s.series_id));
-          if (last.has_value()) it->second.after_s = last->second;
+          TRIB_ASSIGN_OR_RETURN(const auto last, last_stored_block(txn, dbis.blocks, s.series_id));
+          if (last.has_value()) it->second.after_s = last->last_s;
         }
         Open& o = it->second;
         if (s.timestamp_s <= o.after_s) continue;
@@ -143,10 +152,12 @@ Result<std::unique_ptr<DiskStore>> DiskStore::open(event::Loop& io_loop, DiskSto
   env_options.path = options.path;
   // Retention keeps the blocks under max_size; the rest is for the journal, the index and
   // LMDB's copy-on-write pages of a commit in progress.
-  env_options.map_size = options.max_size + options.max_size / 4 + options.map_headroom;
+  uint64_t sized = options.max_size;
+  for (const TierSpec& tier : options.tiers) sized += tier.max_size;
+  env_options.map_size = sized + sized / 4 + options.map_headroom;
   env_options.no_sync = options.no_sync;
   TRIB_ASSIGN_OR_RETURN(lmdb::Env env, lmdb::Env::open(env_options));
-  auto dbis = open_databases(env);
+  auto dbis = open_databases(env, options.tiers);
   if (!dbis.ok()) {
     return Error(dbis.error().code,
                  "cannot open the dbengine store " + options.path + ": " + dbis.error().message);
@@ -160,6 +171,9 @@ Result<std::unique_ptr<DiskStore>> DiskStore::open(event::Loop& io_loop, DiskSto
   WriterOptions writer_options;
   writer_options.max_size = store->options_.max_size;
   writer_options.max_age = store->options_.max_age;
+  writer_options.tiers = store->options_.tiers;
+  writer_options.clock = store->options_.clock;
+  writer_options.retention_interval = store->options_.retention_interval;
   std::weak_ptr<int> alive = store->alive_;
   DiskStore* self = store.get();
   store->writer_ = std::make_unique<StoreWriter>(store->env_, store->dbis_, writer_options,
@@ -277,13 +291,10 @@ SeriesExtent DiskStore::extent(uint32_t series_id) {
   };
   auto read = [&]() -> Status {
     TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_read(env_));
-    TRIB_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, dbis_.blocks));
-    TRIB_ASSIGN_OR_RETURN(const bool found, cursor.seek(layout::block_key(series_id, 0)));
-    if (!found) return ok_status();
-    TRIB_ASSIGN_OR_RETURN(const auto first, layout::parse_block_key(cursor.key()));
-    if (first.series_id != series_id) return ok_status();
-    TRIB_ASSIGN_OR_RETURN(const auto last, last_block(txn, dbis_.blocks, series_id));
-    if (last.has_value()) widen(first.first_s, last->second);
+    TRIB_ASSIGN_OR_RETURN(const auto first, first_stored_time(txn, dbis_.blocks, series_id));
+    if (!first.has_value()) return ok_status();
+    TRIB_ASSIGN_OR_RETURN(const auto last, last_stored_block(txn, dbis_.blocks, series_id));
+    if (last.has_value()) widen(*first, last->last_s);
     return ok_status();
   };
   if (auto status = read(); !status.ok()) {
@@ -405,6 +416,7 @@ void DiskStore::on_writer_event(const WriterEvent& e) {
     }
   }
   if (e.blocks_live_bytes != 0) stats_.disk_bytes = e.blocks_live_bytes;
+  if (e.retention_ran) ++stats_.retention_passes;
   if (e.full != full_) {
     full_ = e.full;
     stats_.full = full_;
@@ -467,36 +479,8 @@ void DiskStore::visit_blocks(uint32_t series_id, int64_t from_s, int64_t to_s,
   };
   auto read = [&]() -> Status {
     TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_read(env_));
-    TRIB_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, dbis_.blocks));
-    TRIB_ASSIGN_OR_RETURN(bool found, cursor.seek(layout::block_key(series_id, from_s)));
-    // The block holding from_s may start before it: step back one.
-    bool step_back = !found;
-    if (found) {
-      TRIB_ASSIGN_OR_RETURN(const auto key, layout::parse_block_key(cursor.key()));
-      step_back = key.series_id != series_id || key.first_s > from_s;
-    }
-    if (step_back) {
-      TRIB_ASSIGN_OR_RETURN(const bool before, found ? cursor.prev() : cursor.last());
-      if (before) {
-        TRIB_ASSIGN_OR_RETURN(const auto key, layout::parse_block_key(cursor.key()));
-        if (key.series_id != series_id) {
-          TRIB_ASSIGN_OR_RETURN(found, cursor.next());
-        } else {
-          found = true;
-        }
-      } else {
-        TRIB_ASSIGN_OR_RETURN(found, cursor.first());
-      }
-    }
-    while (found) {
-      TRIB_ASSIGN_OR_RETURN(const auto key, layout::parse_block_key(cursor.key()));
-      if (key.series_id != series_id || key.first_s > to_s) break;
-      TRIB_ASSIGN_OR_RETURN(const auto value,
-                            layout::parse_block_value(key.first_s, cursor.value()));
-      if (value.last_s >= from_s) decode(key.first_s, value.block);
-      TRIB_ASSIGN_OR_RETURN(found, cursor.next());
-    }
-    return ok_status();
+    return scan_blocks(txn, dbis_.blocks, series_id, from_s, to_s,
+                       [&](const StoredBlock& b) { decode(b.first_s, b.block); });
   };
   if (auto status = read(); !status.ok()) {
     uint64_t suppressed = 0;
@@ -510,6 +494,73 @@ void DiskStore::visit_blocks(uint32_t series_id, int64_t from_s, int64_t to_s,
   for (const auto& b : it->second) {
     if (b.last_s >= from_s && b.first_s <= to_s) decode(b.first_s, b.block);
   }
+}
+
+void DiskStore::import_tier_points(size_t tier, uint32_t series_id, std::vector<TierPoint> points) {
+  pending_.tier_imports.push_back(TierImport{tier, series_id, std::move(points)});
+}
+
+void DiskStore::visit_tier_points(uint32_t series_id, size_t tier, int64_t from_s, int64_t to_s,
+                                  const std::function<void(const TierPoint&)>& visit) {
+  if (tier == 0 || tier > dbis_.tiers.size()) return;
+  static log::RateLimitedLog limiter(std::chrono::seconds(60));
+  auto log_failure = [&](const Error& error) {
+    uint64_t suppressed = 0;
+    if (limiter.should_log(std::chrono::steady_clock::now(), suppressed)) {
+      TRIB_LOG(store, error, "{} series {} tier {} ({} more suppressed): {}", kInstance, series_id,
+               tier, suppressed, error.describe());
+    }
+  };
+  auto read = [&]() -> Status {
+    TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_read(env_));
+    return scan_blocks(txn, dbis_.tiers[tier - 1], series_id, from_s, to_s,
+                       [&](const StoredBlock& b) {
+                         auto points = decode_tier_block(b.block);
+                         if (!points.ok()) {
+                           log_failure(points.error());
+                           return;
+                         }
+                         for (const TierPoint& p : *points) {
+                           if (p.start_s >= from_s && p.start_s <= to_s) visit(p);
+                         }
+                       });
+  };
+  if (auto status = read(); !status.ok()) log_failure(status.error());
+}
+
+SeriesExtent DiskStore::tier_extent(uint32_t series_id, size_t tier) {
+  SeriesExtent extent;
+  if (tier == 0 || tier > dbis_.tiers.size()) return extent;
+  auto read = [&]() -> Status {
+    TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_read(env_));
+    const lmdb::Dbi dbi = dbis_.tiers[tier - 1];
+    TRIB_ASSIGN_OR_RETURN(const auto first, first_stored_time(txn, dbi, series_id));
+    TRIB_ASSIGN_OR_RETURN(const auto last, last_stored_block(txn, dbi, series_id));
+    if (first.has_value() && last.has_value()) extent = SeriesExtent{*first, last->last_s};
+    return ok_status();
+  };
+  if (auto status = read(); !status.ok()) {
+    TRIB_LOG(store, error, "{} series {} tier {}: {}", kInstance, series_id, tier,
+             status.error().describe());
+  }
+  return extent;
+}
+
+void DiskStore::run_retention() {
+  flush();
+  if (writer_) writer_->run_retention();
+}
+
+Result<std::vector<uint64_t>> DiskStore::live_bytes() {
+  TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_read(env_));
+  std::vector<uint64_t> bytes;
+  TRIB_ASSIGN_OR_RETURN(const size_t blocks, lmdb::live_bytes(txn, dbis_.blocks));
+  bytes.push_back(blocks);
+  for (const lmdb::Dbi dbi : dbis_.tiers) {
+    TRIB_ASSIGN_OR_RETURN(const size_t tier, lmdb::live_bytes(txn, dbi));
+    bytes.push_back(tier);
+  }
+  return bytes;
 }
 
 }  // namespace trib::parent::storage

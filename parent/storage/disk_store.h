@@ -47,6 +47,9 @@ struct DiskStoreOptions {
   size_t max_inflight_bytes = 64u << 20;  // batches waiting for the writer before backpressure
   uint64_t map_headroom = 256u << 20;     // map beyond max_size * 1.25: journal, index, a commit
   bool no_sync = false;                   // benchmarks of something else only: acks stay honest
+  std::vector<TierSpec> tiers;            // downsampled tiers 1..n, finest first (tier_rollup.h)
+  const time::Clock* clock = &time::SystemClock::instance();  // "now" of retention by age
+  std::chrono::milliseconds retention_interval{60'000};
   // Tests: skip the flush timer (flush() only when asked).
   std::chrono::milliseconds flush_interval{200};
 };
@@ -70,6 +73,7 @@ struct DiskStoreStats {
   uint64_t committed_ticket = 0;
   uint64_t last_commit_us = 0;
   uint64_t disk_bytes = 0;  // live bytes of the blocks database at the last retention pass
+  uint64_t retention_passes = 0;
   uint64_t block_bytes_sealed = 0;
   uint64_t samples_sealed = 0;
   size_t series = 0;
@@ -127,10 +131,26 @@ class DiskStore {
   void add_open_blocks(OpenBlocks* owner) { open_blocks_.insert(owner); }
   void remove_open_blocks(OpenBlocks* owner) { open_blocks_.erase(owner); }
 
+  // Points of a tier as they are, in the next batch (an import of history; benchmarks). The
+  // series' tier must hold no point at or after the first one; tier is 1..tiers().size().
+  void import_tier_points(size_t tier, uint32_t series_id, std::vector<TierPoint> points);
+
   // --- reads: every block of the series overlapping [from_s, to_s], committed or in flight,
   // oldest first. A corrupt block is logged (rate-limited) and skipped.
   void visit_blocks(uint32_t series_id, int64_t from_s, int64_t to_s,
                     const std::function<void(const DecodedBlock&)>& visit);
+  // The committed points of tier `tier` (1..n) whose interval starts in [from_s, to_s], oldest
+  // first. Intervals still open (and not yet committed) are not there: see tier_extent().
+  void visit_tier_points(uint32_t series_id, size_t tier, int64_t from_s, int64_t to_s,
+                         const std::function<void(const TierPoint&)>& visit);
+  // The first and last interval starts a tier holds for the series (0 and 0: none).
+  SeriesExtent tier_extent(uint32_t series_id, size_t tier);
+  const std::vector<TierSpec>& tiers() const { return options_.tiers; }
+
+  // Runs a retention pass on the writer thread now; stats().retention_passes counts them.
+  void run_retention();
+  // Live bytes of tier 0's blocks, then of each tier's (a read transaction).
+  Result<std::vector<uint64_t>> live_bytes();
 
   event::Loop& io_loop() { return io_loop_; }
   const DiskStoreOptions& options() const { return options_; }

@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "common/lmdb/lmdb.h"
@@ -96,6 +97,49 @@ Result<std::vector<JournalSample>> parse_journal_rows(std::string_view rows) {
   }
   if (!in.ok()) return corrupt("journal: " + in.error()->message);
   return samples;
+}
+
+namespace {
+
+// LEB128 without the generic reader's bookkeeping; false when truncated or too long.
+bool read_varint(std::string_view rows, size_t& at, uint64_t& value) {
+  value = 0;
+  for (unsigned shift = 0; shift < 64; shift += 7) {
+    if (at >= rows.size()) return false;
+    const auto byte = static_cast<uint8_t>(rows[at++]);
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status visit_journal_rows(std::string_view rows,
+                          const std::function<void(const JournalSample&)>& visit) {
+  size_t at = 0;
+  while (at < rows.size()) {
+    uint64_t zigzag = 0;
+    uint64_t n = 0;
+    if (!read_varint(rows, at, zigzag) || !read_varint(rows, at, n) || n > (1u << 20)) {
+      return corrupt("journal: a truncated row header");
+    }
+    JournalSample s;
+    s.timestamp_s = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t id = 0;
+      if (!read_varint(rows, at, id) || id > UINT32_MAX || rows.size() - at < 4) {
+        return corrupt("journal: a truncated row");
+      }
+      s.series_id = static_cast<uint32_t>(id);
+      uint32_t bits = 0;
+      std::memcpy(&bits, rows.data() + at, 4);  // little-endian, as put_u32_le wrote it
+      at += 4;
+      s.value = static_cast<double>(std::bit_cast<float>(bits));
+      visit(s);
+    }
+  }
+  return ok_status();
 }
 
 Result<std::string> pack_journal(std::string_view rows) {

@@ -14,6 +14,7 @@
 // Pure functions, any thread.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -56,6 +57,9 @@ struct JournalSample {
   double value = 0;
 };
 Result<std::vector<JournalSample>> parse_journal_rows(std::string_view rows);
+// The same rows, sample by sample, without building a vector (the writer's hot path).
+Status visit_journal_rows(std::string_view rows,
+                          const std::function<void(const JournalSample&)>& visit);
 // A journal value: the rows zstd-compressed.
 Result<std::string> pack_journal(std::string_view rows);
 Result<std::string> unpack_journal(std::string_view value);

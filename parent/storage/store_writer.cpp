@@ -61,11 +61,64 @@ Status delete_host_records(lmdb::Txn& txn, const Dbis& dbis, const std::string& 
     std::string block_prefix;
     lmdb::append_u32_be(block_prefix, id);  // blocks are keyed series id | first time
     TRIB_TRY(erase_prefix(txn, dbis.blocks, block_prefix));
+    for (const lmdb::Dbi tier : dbis.tiers) TRIB_TRY(erase_prefix(txn, tier, block_prefix));
   }
   TRIB_TRY(erase_prefix(txn, dbis.charts, prefix));
   TRIB_TRY(lmdb::erase(txn, dbis.hosts, guid));
   TRIB_TRY(lmdb::erase(txn, dbis.progress, guid));
   return ok_status();
+}
+
+// Retention of one block database (tier 0 or a tier): blocks whose last timestamp is older
+// than max_age go, then, while the live pages exceed max_size, the oldest blocks across all
+// series (5 % below the limit, so a pass is not needed after every commit).
+Result<uint64_t> enforce_block_retention(lmdb::Txn& txn, lmdb::Dbi dbi,
+                                         std::chrono::seconds max_age, uint64_t max_size,
+                                         int64_t now_s) {
+  uint64_t removed = 0;
+  TRIB_ASSIGN_OR_RETURN(const size_t live, lmdb::live_bytes(txn, dbi));
+  const bool over_size = max_size != 0 && live > max_size;
+  const int64_t age_cutoff = max_age.count() != 0 ? now_s - max_age.count() : INT64_MIN;
+  int64_t size_cutoff = INT64_MIN;
+  TRIB_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, dbi));
+  if (over_size) {
+    // Oldest blocks first across all series: find the start time below which dropping blocks
+    // frees the excess.
+    std::vector<std::pair<int64_t, size_t>> blocks;
+    TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+    for (; more; more = cursor.next().value_or(false)) {
+      auto key = layout::parse_block_key(cursor.key());
+      if (key.ok())
+        blocks.emplace_back(key->first_s, cursor.key().size() + cursor.value().size() + 16);
+    }
+    std::sort(blocks.begin(), blocks.end());
+    const size_t excess = live - max_size + max_size / 20;
+    size_t freed = 0;
+    for (const auto& [first_s, bytes] : blocks) {
+      size_cutoff = first_s;
+      freed += bytes;
+      if (freed >= excess) break;
+    }
+  }
+  if (age_cutoff == INT64_MIN && size_cutoff == INT64_MIN) return removed;
+  TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+  while (more) {
+    auto key = layout::parse_block_key(cursor.key());
+    bool drop = !key.ok();  // a malformed key can never be read: it goes too
+    if (key.ok()) {
+      auto value = layout::parse_block_value(key->first_s, cursor.value());
+      drop = !value.ok() || value->last_s < age_cutoff || key->first_s <= size_cutoff;
+    }
+    if (drop) {
+      const std::string at(cursor.key());
+      TRIB_TRY(cursor.erase_current());
+      ++removed;
+      TRIB_ASSIGN_OR_RETURN(more, cursor.seek(at));
+    } else {
+      TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+    }
+  }
+  return removed;
 }
 
 }  // namespace
@@ -77,12 +130,17 @@ size_t WriteBatch::bytes() const {
     for (const auto& [k, v] : *m) n += k.size() + v.size();
   }
   for (const auto& guid : deleted_hosts) n += guid.size();
+  for (const TierImport& import : tier_imports) n += import.points.size() * sizeof(TierPoint);
   return n;
 }
 
 StoreWriter::StoreWriter(lmdb::Env& env, Dbis dbis, WriterOptions options,
                          std::function<void(const WriterEvent&)> notify)
-    : env_(env), dbis_(dbis), options_(options), notify_(std::move(notify)) {
+    : env_(env),
+      dbis_(dbis),
+      options_(options),
+      notify_(std::move(notify)),
+      rollup_(options_.tiers, dbis_.blocks, dbis_.tiers, dbis_.journal) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -98,11 +156,8 @@ StoreWriter::~StoreWriter() {
 void StoreWriter::run() {
   retry_ = std::make_unique<event::Timer>(loop_);
   retention_ = std::make_unique<event::Timer>(loop_);
-  if (options_.max_size != 0 || options_.max_age.count() != 0) {
-    const auto every =
-        std::chrono::duration_cast<std::chrono::milliseconds>(options_.retention_interval);
-    retention_->start(every, every, [this] { retention_pass(); });
-  }
+  retention_->start(options_.retention_interval, options_.retention_interval,
+                    [this] { retention_pass(); });
   loop_.run();
   retry_.reset();
   retention_.reset();
@@ -122,10 +177,25 @@ void StoreWriter::submit(WriteBatch batch) {
   });
 }
 
+void StoreWriter::run_retention() {
+  loop_.post([this] { retention_pass(); });
+}
+
 Status StoreWriter::apply(lmdb::Txn& txn, const WriteBatch& batch) {
+  // Imported points first: the roll-up of this batch's samples then continues after them.
+  for (const TierImport& import : batch.tier_imports) {
+    if (import.tier == 0 || import.tier > dbis_.tiers.size()) continue;
+    const std::span<const TierPoint> points(import.points);
+    for (size_t at = 0; at < points.size(); at += kTierBlockPoints) {
+      TRIB_TRY(put_tier_block(txn, dbis_.tiers[import.tier - 1], import.series_id,
+                              points.subspan(at, std::min(kTierBlockPoints, points.size() - at))));
+    }
+    rollup_.forget(import.series_id);
+  }
   if (!batch.journal_rows.empty()) {
     TRIB_ASSIGN_OR_RETURN(const std::string packed, layout::pack_journal(batch.journal_rows));
     TRIB_TRY(lmdb::put(txn, dbis_.journal, ticket_key(batch.ticket), packed, MDB_APPEND));
+    TRIB_TRY(rollup_.add_rows(txn, batch.journal_rows));
   }
   for (const auto& [key, value] : batch.blocks) TRIB_TRY(lmdb::put(txn, dbis_.blocks, key, value));
   TRIB_TRY(put_all(txn, dbis_.hosts, batch.hosts));
@@ -146,10 +216,12 @@ void StoreWriter::drain() {
   const auto started = Clock::now();
   Status status = [&]() -> Status {
     TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_write(env_));
+    TRIB_TRY(rollup_.begin(txn));
     for (const WriteBatch& batch : queue_) TRIB_TRY(apply(txn, batch));
     return txn.commit();
   }();
   if (!status.ok()) {
+    rollup_.forget_all();  // it may hold samples the aborted transaction did not keep
     WriterEvent event;
     if (lmdb::is_map_full(status.error())) {
       event.full = true;
@@ -171,7 +243,7 @@ void StoreWriter::drain() {
 }
 
 void StoreWriter::retention_pass() {
-  auto removed = enforce_retention(env_, dbis_, options_, static_cast<int64_t>(std::time(nullptr)));
+  auto removed = enforce_retention(env_, dbis_, options_, options_.clock->now_s());
   if (!removed.ok()) {
     TRIB_LOG(store, warn, "[dbengine writer] retention pass failed: {}",
              removed.error().describe());
@@ -183,6 +255,7 @@ void StoreWriter::retention_pass() {
   WriterEvent event;
   event.blocks_live_bytes = live.ok() ? *live : 0;
   event.full = full_;
+  event.retention_ran = true;
   notify_(event);
   if (full_ && *removed > 0) drain();  // room was made: retry now
 }
@@ -190,52 +263,13 @@ void StoreWriter::retention_pass() {
 Result<uint64_t> StoreWriter::enforce_retention(lmdb::Env& env, const Dbis& dbis,
                                                 const WriterOptions& options, int64_t now_s) {
   TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_write(env));
-  uint64_t removed = 0;
-  {
-    TRIB_ASSIGN_OR_RETURN(const size_t live, lmdb::live_bytes(txn, dbis.blocks));
-    const bool over_size = options.max_size != 0 && live > options.max_size;
-    const int64_t age_cutoff =
-        options.max_age.count() != 0 ? now_s - options.max_age.count() : INT64_MIN;
-    int64_t size_cutoff = INT64_MIN;
-    TRIB_ASSIGN_OR_RETURN(auto cursor, lmdb::Cursor::open(txn, dbis.blocks));
-    if (over_size) {
-      // Oldest blocks first across all series: find the start time below which dropping blocks
-      // frees the excess (plus 5 %, so a pass is not needed after every commit).
-      std::vector<std::pair<int64_t, size_t>> blocks;
-      TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
-      for (; more; more = cursor.next().value_or(false)) {
-        auto key = layout::parse_block_key(cursor.key());
-        if (key.ok())
-          blocks.emplace_back(key->first_s, cursor.key().size() + cursor.value().size() + 16);
-      }
-      std::sort(blocks.begin(), blocks.end());
-      const size_t excess = live - options.max_size + options.max_size / 20;
-      size_t freed = 0;
-      for (const auto& [first_s, bytes] : blocks) {
-        size_cutoff = first_s;
-        freed += bytes;
-        if (freed >= excess) break;
-      }
-    }
-    if (age_cutoff != INT64_MIN || size_cutoff != INT64_MIN) {
-      TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
-      while (more) {
-        auto key = layout::parse_block_key(cursor.key());
-        bool drop = !key.ok();  // a malformed key can never be read: it goes too
-        if (key.ok()) {
-          auto value = layout::parse_block_value(key->first_s, cursor.value());
-          drop = !value.ok() || value->last_s < age_cutoff || key->first_s <= size_cutoff;
-        }
-        if (drop) {
-          const std::string at(cursor.key());
-          TRIB_TRY(cursor.erase_current());
-          ++removed;
-          TRIB_ASSIGN_OR_RETURN(more, cursor.seek(at));
-        } else {
-          TRIB_ASSIGN_OR_RETURN(more, cursor.next());
-        }
-      }
-    }
+  TRIB_ASSIGN_OR_RETURN(uint64_t removed, enforce_block_retention(txn, dbis.blocks, options.max_age,
+                                                                  options.max_size, now_s));
+  for (size_t k = 0; k < options.tiers.size() && k < dbis.tiers.size(); ++k) {
+    TRIB_ASSIGN_OR_RETURN(const uint64_t n,
+                          enforce_block_retention(txn, dbis.tiers[k], options.tiers[k].max_age,
+                                                  options.tiers[k].max_size, now_s));
+    removed += n;
   }
   TRIB_TRY(txn.commit());
   return removed;

@@ -4,8 +4,9 @@
 // batches in one transaction (group commit: batches that arrive during a commit share the next
 // one) and reports the highest committed ticket. A full map aborts the transaction, keeps the
 // batches, reports `full` and retries every second (retention may have made room); other LMDB
-// errors are retried the same way. Retention (oldest blocks first, by age and by size) runs here
-// too, between commits.
+// errors are retried the same way. The tiers are rolled up here from the journal rows of each
+// batch (tier_rollup.h), in the batch's transaction. Retention (oldest blocks first, by age and
+// by size, for tier 0 and each tier) runs here too, between commits.
 //
 // Threads: submit() and the constructor/destructor are called from the I/O loop; everything
 // else runs on the writer thread. Events go back through `notify`, called on the writer thread.
@@ -21,11 +22,22 @@
 #include "common/event/loop.h"
 #include "common/event/timer.h"
 #include "common/lmdb/lmdb.h"
+#include "common/time/clock.h"
+#include "parent/storage/tier_rollup.h"
 
 namespace trib::parent::storage {
 
 struct Dbis {
   lmdb::Dbi meta, hosts, charts, series, blocks, journal, progress;
+  std::vector<lmdb::Dbi> tiers;  // tiers[i]: tier i + 1
+};
+
+// Points of a tier written as they are, in blocks of kTierBlockPoints (a bulk import of
+// history, benchmarks); the series' tier must not already hold points at or after the first.
+struct TierImport {
+  size_t tier = 1;  // 1..number of tiers
+  uint32_t series_id = 0;
+  std::vector<TierPoint> points;
 };
 
 // Everything one flush of the I/O loop writes; applied atomically.
@@ -34,6 +46,7 @@ struct WriteBatch {
   std::string journal_rows;                                 // packed by the writer
   std::vector<std::pair<std::string, std::string>> blocks;  // key, value
   std::map<std::string, std::string> hosts, charts, series, progress;
+  std::vector<TierImport> tier_imports;
   uint64_t journal_keep_from = 0;  // journal entries below this ticket may go
   // Hosts whose every record goes (definitions, series, blocks, resume point), after the
   // writes above: a forgotten host's last sealed blocks are in the same batch.
@@ -41,7 +54,8 @@ struct WriteBatch {
 
   bool empty() const {
     return journal_rows.empty() && blocks.empty() && hosts.empty() && charts.empty() &&
-           series.empty() && progress.empty() && deleted_hosts.empty();
+           series.empty() && progress.empty() && deleted_hosts.empty() &&
+           tier_imports.empty();
   }
   size_t bytes() const;
 };
@@ -51,13 +65,16 @@ struct WriterEvent {
   uint64_t commit_us = 0;
   bool full = false;  // the map is full: batches wait
   uint64_t blocks_live_bytes = 0;
+  bool retention_ran = false;
   std::string failure;  // an error other than a full map, for the log
 };
 
 struct WriterOptions {
   uint64_t max_size = 0;            // retention by size (bytes of blocks); 0: none
   std::chrono::seconds max_age{0};  // retention by age; 0: none
-  std::chrono::seconds retention_interval{60};
+  std::chrono::milliseconds retention_interval{60'000};
+  std::vector<TierSpec> tiers;  // tiers 1..n; their databases are Dbis::tiers
+  const time::Clock* clock = &time::SystemClock::instance();  // "now" of retention by age
 };
 
 class StoreWriter {
@@ -67,9 +84,11 @@ class StoreWriter {
   ~StoreWriter();  // commits what was submitted, then stops the thread
 
   void submit(WriteBatch batch);
+  // Runs a retention pass on the writer thread soon (it also runs every retention_interval).
+  void run_retention();
 
-  // Runs the retention pass now (tests), in its own transaction on the calling thread. Only
-  // while the writer thread is idle: the caller owns the store's single-writer rule.
+  // One retention pass in its own transaction: blocks of tier 0 and of each tier, by age and
+  // size, oldest first. Returns the number of blocks deleted.
   static Result<uint64_t> enforce_retention(lmdb::Env& env, const Dbis& dbis,
                                             const WriterOptions& options, int64_t now_s);
 
@@ -87,6 +106,7 @@ class StoreWriter {
   std::vector<WriteBatch> queue_;
   bool drain_scheduled_ = false;
   bool full_ = false;
+  TierRollup rollup_;
   std::unique_ptr<event::Timer> retry_;
   std::unique_ptr<event::Timer> retention_;
   std::thread thread_;

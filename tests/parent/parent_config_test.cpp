@@ -45,6 +45,44 @@ TEST_F(ParentConfigTest, Defaults) {
   EXPECT_EQ(r->storage.history, 3600u);
 }
 
+TEST_F(ParentConfigTest, TiersDefaultToAMinuteAndAnHour) {
+  auto r = load();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->storage.tiers.size(), 2u);
+  EXPECT_EQ(r->storage.tiers[0].every, std::chrono::seconds(60));
+  EXPECT_EQ(r->storage.tiers[0].max_age, std::chrono::seconds(365 * 86400));
+  EXPECT_EQ(r->storage.tiers[1].every, std::chrono::seconds(3600));
+  EXPECT_EQ(r->storage.tiers[1].max_age, std::chrono::seconds(5 * 365 * 86400));
+}
+
+TEST_F(ParentConfigTest, TiersFromTheIssuesExampleAndTheirErrors) {
+  write("parent.yaml",
+        "storage:\n  tiers: [{every: 1m, max_age: 1y}, {every: 1h, max_age: 5y, max_size: "
+        "4GiB}, {every: 1d, max_age: 0}]\n");
+  auto r = load();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->storage.tiers.size(), 3u);
+  EXPECT_EQ(r->storage.tiers[1].max_size, uint64_t{4} << 30);
+  EXPECT_EQ(r->storage.tiers[2].every, std::chrono::seconds(86400));
+  EXPECT_EQ(r->storage.tiers[2].max_age, std::chrono::seconds(0));
+
+  write("parent.yaml", "storage:\n  tiers: [{every: 1h}, {every: 1m}]\n");
+  r = load();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("storage.tiers"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("coarser"), std::string::npos) << r.error().message;
+
+  write("parent.yaml", "storage:\n  tiers: [{every: 1m, keep: 1y}]\n");
+  r = load();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("max_age"), std::string::npos) << r.error().message;
+
+  write("parent.yaml", "storage:\n  tiers: []\n");
+  r = load();
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->storage.tiers.empty());
+}
+
 TEST_F(ParentConfigTest, FileAndDropins) {
   write("parent.yaml",
         "hostname: central\nbind: 127.0.0.1\nport: 20000\nlog: {level: debug}\n"

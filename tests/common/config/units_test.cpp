@@ -68,7 +68,9 @@ TEST(FormatUnits, RoundTrip) {
   EXPECT_EQ(format_size(1000), "1000");
   EXPECT_EQ(format_size(10485760), "10MiB");
   EXPECT_EQ(format_size(0), "0");
-  for (const char* text : {"90s", "2h", "7d", "250ms"}) {
+  EXPECT_EQ(*parse_duration("5y"), milliseconds(5ll * 365 * 86'400'000));
+  EXPECT_EQ(format_duration(milliseconds(730ll * 86'400'000)), "2y");
+  for (const char* text : {"90s", "2h", "7d", "250ms", "366d", "1y"}) {
     EXPECT_EQ(format_duration(*parse_duration(text)), text);
   }
 }

@@ -81,6 +81,15 @@ TEST(BlockCodecTest, SingleSampleAndClear) {
   EXPECT_EQ(block.timestamps, std::vector<int64_t>{7});
 }
 
+TEST(BlockCodecTest, ClearGivesTheBlocksMemoryBack) {
+  // A sealed block's bytes must not stay with every series (RAM per series at the parent).
+  BlockEncoder encoder;
+  for (int i = 0; i < 500; ++i) encoder.append(i, std::sin(i * 1.7) * 1e6);
+  EXPECT_GT(encoder.memory_bytes(), sizeof(BlockEncoder) + 1000);
+  encoder.clear();
+  EXPECT_LE(encoder.memory_bytes(), sizeof(BlockEncoder) + 15);  // at most the inline buffer
+}
+
 TEST(BlockCodecTest, RandomSeriesRoundTrip) {
   std::mt19937_64 rng(7);
   for (int round = 0; round < 50; ++round) {
