@@ -54,8 +54,7 @@ struct WriteBatch {
 
   bool empty() const {
     return journal_rows.empty() && blocks.empty() && hosts.empty() && charts.empty() &&
-           series.empty() && progress.empty() && deleted_hosts.empty() &&
-           tier_imports.empty();
+           series.empty() && progress.empty() && deleted_hosts.empty() && tier_imports.empty();
   }
   size_t bytes() const;
 };

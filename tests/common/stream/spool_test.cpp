@@ -125,8 +125,7 @@ TEST(SpoolTest, ADiskFullOrReadOnlyIsAClearErrorAndLosesNothingSpooled) {
   ASSERT_TRUE(disk.remount_read_only());
   const auto refused = Spool::open(path, 64 << 20);
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().describe().find(path), std::string::npos)
-      << refused.error().describe();
+  EXPECT_NE(refused.error().describe().find(path), std::string::npos) << refused.error().describe();
   ASSERT_TRUE(disk.remount_writable());
 }
 
