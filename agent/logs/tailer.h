@@ -217,10 +217,9 @@ class Tailer {
   std::vector<std::unique_ptr<File>> files_;
   std::map<FileIdentity, File*> by_identity_;
   std::deque<PendingAck> pending_;
-  std::vector<stream::LogGap> restored_gaps_;
-  std::map<std::string, RotatedAt>
-      rotated_while_stopped_;  // by source path, during restore    // found while restoring, sent
-                               // with the next batch
+  std::vector<stream::LogGap> restored_gaps_;  // found while restoring, sent with the next batch
+  // The newest generation found rotated while the agent was stopped, by source path (restore).
+  std::map<std::string, RotatedAt> rotated_while_stopped_;
   std::map<std::string, uint64_t> generations_;        // last handed out, per source path
   std::map<std::string, uint64_t> dirty_generations_;  // not committed yet
   // Checkpoint changes a failed commit left, by (source path, generation).
