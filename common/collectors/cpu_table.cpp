@@ -155,4 +155,17 @@ bool CpuTable::collect(std::string_view text, double elapsed, int64_t timestamp,
   return true;
 }
 
+CpuTableCollector::CpuTableCollector(std::string path, CpuTableSpec spec, int32_t update_every,
+                                     size_t read_capacity)
+    : path_(std::move(path)), reader_(read_capacity), table_(std::move(spec), update_every) {}
+
+Status CpuTableCollector::collect(int64_t now_us, MetricSink& sink) {
+  TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
+  const double elapsed = elapsed_.advance(now_us);
+  if (!table_.collect(text, elapsed, timestamp_of(now_us), sink)) {
+    return Error(Errc::parse_error, path_ + ": no CPU columns in the first line");
+  }
+  return ok_status();
+}
+
 }  // namespace trib::collectors

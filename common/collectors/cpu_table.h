@@ -23,6 +23,7 @@
 
 #include "common/collectors/chart_util.h"
 #include "common/collectors/collector.h"
+#include "common/collectors/proc_text.h"
 
 namespace trib::collectors {
 
@@ -73,6 +74,21 @@ class CpuTable {
   std::unordered_map<std::string, Line*> by_id_;
   std::vector<std::unique_ptr<Core>> cores_;  // by CPU number
   EmittedChart system_;
+};
+
+// The collector of one per-CPU table file (/proc/interrupts, /proc/softirqs): reads it, and
+// the table charts it after `spec`.
+class CpuTableCollector final : public Collector {
+ public:
+  CpuTableCollector(std::string path, CpuTableSpec spec, int32_t update_every,
+                    size_t read_capacity = 4096);
+  Status collect(int64_t now_us, MetricSink& sink) override;
+
+ private:
+  std::string path_;
+  FileReader reader_;
+  Elapsed elapsed_;
+  CpuTable table_;
 };
 
 }  // namespace trib::collectors

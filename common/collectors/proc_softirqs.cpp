@@ -1,5 +1,7 @@
 #include "common/collectors/proc_softirqs.h"
 
+#include "common/collectors/cpu_table.h"
+
 namespace trib::collectors {
 namespace {
 CpuTableSpec softirqs_spec() {
@@ -19,20 +21,9 @@ CpuTableSpec softirqs_spec() {
 }
 }  // namespace
 
-ProcSoftirqsCollector::ProcSoftirqsCollector(const CollectorContext& context)
-    : path_(context.paths.proc + "/softirqs"), table_(softirqs_spec(), context.update_every) {}
-
-Status ProcSoftirqsCollector::collect(int64_t now_us, MetricSink& sink) {
-  TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(path_));
-  double elapsed = elapsed_.advance(now_us);
-  if (!table_.collect(text, elapsed, timestamp_of(now_us), sink)) {
-    return Error(Errc::parse_error, path_ + ": no CPU columns in the first line");
-  }
-  return ok_status();
-}
-
 std::unique_ptr<Collector> make_proc_softirqs(const CollectorContext& context) {
-  return std::make_unique<ProcSoftirqsCollector>(context);
+  return std::make_unique<CpuTableCollector>(context.paths.proc + "/softirqs", softirqs_spec(),
+                                             context.update_every);
 }
 
 }  // namespace trib::collectors

@@ -40,8 +40,8 @@ class KernelCollectorsTest : public CollectorFixtureTest {
 };
 
 TEST_F(KernelCollectorsTest, InterruptsChartLinesPerSystemAndCore) {
-  ProcInterruptsCollector collector(context());
-  collect(collector, 1, 0);
+  auto collector = make_proc_interrupts(context());
+  collect(*collector, 1, 0);
   EXPECT_EQ(defined_now(), (std::vector<std::string>{"system.interrupts", "cpu.cpu0_interrupts",
                                                      "cpu.cpu1_interrupts"}));
   EXPECT_TRUE(sink_.submit_order.empty());
@@ -69,7 +69,7 @@ TEST_F(KernelCollectorsTest, InterruptsChartLinesPerSystemAndCore) {
   EXPECT_EQ(dimension_ids(*sink_.chart("cpu.cpu0_interrupts")),
             (std::vector<std::string>{"0", "29", "LOC"}));
 
-  collect(collector, 2, 1);  // 1 and ERR become non-zero, 30 is a new line
+  collect(*collector, 2, 1);  // 1 and ERR become non-zero, 30 is a new line
   EXPECT_EQ(defined_now(), (std::vector<std::string>{"system.interrupts", "cpu.cpu0_interrupts",
                                                      "cpu.cpu1_interrupts"}));
   EXPECT_EQ(dimension_ids(*sink_.chart("system.interrupts")),
@@ -82,7 +82,7 @@ TEST_F(KernelCollectorsTest, InterruptsChartLinesPerSystemAndCore) {
   expect_values(sink_.values("cpu.cpu0_interrupts"), {0, 50, 500, kNaN, 3}, "cpu0 step2");
   expect_values(sink_.values("cpu.cpu1_interrupts"), {2, 60, 600, 5}, "cpu1 step2");
 
-  collect(collector, 3, 3);  // line 1 is gone, LOC reset on cpu0, two seconds later
+  collect(*collector, 3, 3);  // line 1 is gone, LOC reset on cpu0, two seconds later
   EXPECT_TRUE(sink_.defines.empty());
   expect_values(sink_.values("system.interrupts"), {1, 3, 70, kNaN, kNaN, 1, 0}, "system step3");
   expect_values(sink_.values("cpu.cpu0_interrupts"), {1, 50, kNaN, 1, 0}, "cpu0 step3");
@@ -90,8 +90,8 @@ TEST_F(KernelCollectorsTest, InterruptsChartLinesPerSystemAndCore) {
 }
 
 TEST_F(KernelCollectorsTest, SoftirqsChartPerSystemAndCore) {
-  ProcSoftirqsCollector collector(context());
-  collect(collector, 1, 0);
+  auto collector = make_proc_softirqs(context());
+  collect(*collector, 1, 0);
   EXPECT_EQ(defined_now(), (std::vector<std::string>{"system.softirqs", "cpu.cpu0_softirqs",
                                                      "cpu.cpu1_softirqs"}));
   const model::ChartDef& system = *sink_.chart("system.softirqs");
@@ -108,13 +108,13 @@ TEST_F(KernelCollectorsTest, SoftirqsChartPerSystemAndCore) {
   EXPECT_EQ(cpu0.priority, 3000);
   EXPECT_EQ(dimension_ids(*sink_.chart("cpu.cpu1_softirqs")), std::vector<std::string>{"TIMER"});
 
-  collect(collector, 2, 1);
+  collect(*collector, 2, 1);
   EXPECT_EQ(defined_now(), std::vector<std::string>{"cpu.cpu1_softirqs"});
   expect_values(sink_.values("system.softirqs"), {110, 14}, "system step2");
   expect_values(sink_.values("cpu.cpu0_softirqs"), {50, 10}, "cpu0 step2");
   expect_values(sink_.values("cpu.cpu1_softirqs"), {60, 4}, "cpu1 step2");
 
-  collect(collector, 3, 3);
+  collect(*collector, 3, 3);
   expect_values(sink_.values("system.softirqs"), {45, 7, 0.5}, "system step3");
   expect_values(sink_.values("cpu.cpu0_softirqs"), {25, 5, 0.5}, "cpu0 step3");
   expect_values(sink_.values("cpu.cpu1_softirqs"), {20, 2}, "cpu1 step3");
