@@ -132,7 +132,7 @@ int Parent::run() {
   receiver_options.compression = config_.stream.stream.enable_compression;
   receiver_options.accept_every = std::chrono::seconds(config_.options.stream_accept_every);
   receiver_options.disk = disk_.get();
-  receiver_options.log_store = log_store_.get();
+  receiver_options.log_writer = log_writer_.get();
   if (config_.stream.stream.enabled) {
     proxy::ForwarderOptions forwarding;
     forwarding.sender = stream::options_from_stream_conf(config_.stream.stream);
@@ -161,7 +161,7 @@ int Parent::run() {
     http_.reset();
     health_.reset();
     notifier_.reset();
-    log_retention_.reset();
+    log_writer_.reset();  // commits what sessions submitted
     (void)loop_.close();
     return 1;
   }
@@ -176,7 +176,7 @@ int Parent::run() {
     notifier_.reset();
     registry_.reset();
     disk_.reset();
-    log_retention_.reset();
+    log_writer_.reset();  // commits what sessions submitted
     (void)loop_.close();
     return 1;
   }
@@ -214,9 +214,9 @@ int Parent::run() {
   stop_fleet();
   self_metrics_timer_.reset();
   orphan_cleanup_.reset();
-  registry_.reset();  // seals open blocks into the store's last batch
-  disk_.reset();      // commits it and stops the writer
-  log_retention_.reset();
+  registry_.reset();    // seals open blocks into the store's last batch
+  disk_.reset();        // commits it and stops the writer
+  log_writer_.reset();  // commits what sessions submitted
   const Status closed = loop_.close();
   if (!closed.ok()) {
     TRIB_LOG(main, error, "{}", closed.error().describe());
@@ -410,13 +410,8 @@ Status Parent::open_log_store() {
   options.max_age = config_.options.logs.max_age;
   options.max_size = config_.options.logs.max_size;
   TRIB_ASSIGN_OR_RETURN(log_store_, store::LogStore::open(options));
-  log_retention_ = std::make_unique<event::Timer>(loop_);
-  const auto enforce = [this] {
-    const Status status =
-        log_store_->enforce_retention(time::SystemClock::instance().now_us() / 1000);
-    if (!status.ok()) TRIB_LOG(store, error, "[logs] retention: {}", status.error().describe());
-  };
-  log_retention_->start(std::chrono::seconds(1), std::chrono::minutes(10), enforce);
+  // Appends and retention run on the writer's thread from here on.
+  log_writer_ = std::make_unique<store::LogWriter>(loop_, *log_store_);
   return {};
 }
 

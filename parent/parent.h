@@ -33,6 +33,7 @@
 #include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
 #include "parent/store/log_store.h"
+#include "parent/store/log_writer.h"
 
 namespace trib::parent {
 
@@ -89,7 +90,7 @@ class Parent {
   std::unique_ptr<storage::DiskStore> disk_;  // outlives the registry (series write into it)
   std::unique_ptr<store::HostRegistry> registry_;
   std::unique_ptr<store::LogStore> log_store_;
-  std::unique_ptr<event::Timer> log_retention_;
+  std::unique_ptr<store::LogWriter> log_writer_;  // writes log_store_; outlived by it
   // Set when stream.conf [stream] is enabled: this parent is a proxy. Outlives the receiver,
   // whose sessions feed it.
   std::unique_ptr<proxy::Forwarder> forwarder_;

@@ -84,7 +84,9 @@ collectors::CollectedBatch log_charts(const TailerStats& stats, int64_t now_s,
               {{"rotations", d(s.rotations), inc},
                {"generations", d(s.generations), inc},
                {"gaps", d(s.gaps), inc},
-               {"files", d(s.files), abs}},
+               {"files", d(s.files), abs},
+               {"unreadable", d(s.open_errors), inc},
+               {"not_regular", d(s.not_regular_files), inc}},
               now_s);
   }
   add_chart(out, defined, "tributary_logs.pinned", "Bytes held for log delivery", "bytes", "logs",

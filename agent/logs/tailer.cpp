@@ -112,6 +112,7 @@ Result<std::unique_ptr<Tailer>> Tailer::create(CheckpointStore& store, const tim
 }
 
 Tailer::~Tailer() {
+  write_staged();  // what acks moved on, so a clean stop reads nothing twice
   for (auto& file : files_) close_file(*file);
 }
 
@@ -377,7 +378,7 @@ void Tailer::scan_source(Source& source, std::set<std::string>& seen) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) continue;
     if (!S_ISREG(st.st_mode)) {
-      ++stats_.not_regular_files;
+      ++stats_.sources[source.name].not_regular_files;
       uint64_t suppressed = 0;
       if (odd_file_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
         TRIB_LOG(tail, warn,
@@ -398,7 +399,7 @@ void Tailer::scan_source(Source& source, std::set<std::string>& seen) {
     }
     const int fd = open_read(path);
     if (fd < 0) {
-      ++stats_.open_errors;
+      ++stats_.sources[source.name].open_errors;
       uint64_t suppressed = 0;
       if (odd_file_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
         TRIB_LOG(tail, warn, "[tail:{}] cannot open {}: {}", source.name, path,
@@ -825,6 +826,7 @@ void Tailer::enforce_pinned_budget(Building& batch) {
 }
 
 void Tailer::poll() {
+  commit_acked_when_due();
   Building batch;
   for (auto& gap : restored_gaps_) batch.gaps.gaps.push_back(std::move(gap));
   restored_gaps_.clear();
@@ -899,8 +901,17 @@ void Tailer::acked(uint64_t ticket) {
     }
     pending_.pop_front();
   }
-  commit(updates, removals);
+  stage(updates, removals);
+  acked_staged_ = true;
+  commit_acked_when_due();
   std::erase_if(files_, [&](const std::unique_ptr<File>& f) { return erase.contains(f.get()); });
+}
+
+void Tailer::commit_acked_when_due() {
+  const int64_t now_ms = clock_.monotonic_ms();
+  if (!acked_staged_ || now_ms - last_ack_commit_ms_ < limits_.ack_commit_interval.count()) return;
+  last_ack_commit_ms_ = now_ms;
+  write_staged();
 }
 
 void Tailer::rewind() {
@@ -925,6 +936,12 @@ FileCheckpoint Tailer::checkpoint_of(const File& file) const {
 // the next commit, from the next ack or scan, writes them all.
 void Tailer::commit(const std::vector<FileCheckpoint>& updates,
                     const std::vector<std::pair<std::string, uint64_t>>& removals) {
+  stage(updates, removals);
+  write_staged();
+}
+
+void Tailer::stage(const std::vector<FileCheckpoint>& updates,
+                   const std::vector<std::pair<std::string, uint64_t>>& removals) {
   for (const FileCheckpoint& c : updates) {
     uncommitted_removals_.erase({c.source, c.generation});
     uncommitted_updates_[{c.source, c.generation}] = c;
@@ -933,6 +950,9 @@ void Tailer::commit(const std::vector<FileCheckpoint>& updates,
     uncommitted_updates_.erase(key);
     uncommitted_removals_.insert(key);
   }
+}
+
+void Tailer::write_staged() {
   if (uncommitted_updates_.empty() && uncommitted_removals_.empty() && dirty_generations_.empty()) {
     return;
   }
@@ -957,6 +977,7 @@ void Tailer::commit(const std::vector<FileCheckpoint>& updates,
   uncommitted_updates_.clear();
   uncommitted_removals_.clear();
   dirty_generations_.clear();
+  acked_staged_ = false;
   ++stats_.checkpoint_commits;
   stats_.last_commit_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -48,6 +48,10 @@ struct TailerLimits {
   size_t read_chunk = 256 << 10;
   uint64_t pinned_budget = uint64_t{1} << 30;   // bytes of deleted files kept open
   std::chrono::milliseconds rotate_wait{5000};  // quiet time before a rotated file is closed
+  // Checkpoints moved on by acks are committed at most this often: a busy file is acked many
+  // times a second, and each commit is a disk sync. Until then an advance lives in memory; after
+  // a crash those lines are read again and the parent drops them as stored already.
+  std::chrono::milliseconds ack_commit_interval{250};
 };
 
 // One batch out: its records and gaps go to the parent; `ticket` comes back through acked().
@@ -71,6 +75,9 @@ struct SourceStats {
   int64_t seconds_behind = 0;  // lag: age of the oldest unread modification
   uint64_t files = 0;
   uint64_t rate_limited_ms = 0;  // time reading waited for the rate limit
+  // Per scan that met them: retried at every scan, read from byte 0 once they open.
+  uint64_t not_regular_files = 0;  // directories, FIFOs... where a log file was expected
+  uint64_t open_errors = 0;        // matching files that did not open (permission denied...)
 };
 
 struct TailerStats {
@@ -80,8 +87,6 @@ struct TailerStats {
   uint64_t checkpoint_commits = 0;
   uint64_t checkpoint_commit_errors = 0;  // failed commits (disk full, read-only): retried
   double last_commit_ms = 0;
-  uint64_t not_regular_files = 0;  // directories, FIFOs... where a log file was expected
-  uint64_t open_errors = 0;
 };
 
 class Tailer {
@@ -204,8 +209,14 @@ class Tailer {
   uint64_t inflight_bytes() const;
   double take_tokens(Source& source, double wanted);
   FileCheckpoint checkpoint_of(const File& file) const;
+  // Stages the changes with those a failed or deferred commit left, then writes them all.
   void commit(const std::vector<FileCheckpoint>& updates,
               const std::vector<std::pair<std::string, uint64_t>>& removals);
+  void stage(const std::vector<FileCheckpoint>& updates,
+             const std::vector<std::pair<std::string, uint64_t>>& removals);
+  void write_staged();
+  // Writes what acks staged once ack_commit_interval has passed since the last such write.
+  void commit_acked_when_due();
   uint64_t next_generation(const std::string& source_path);
 
   CheckpointStore& store_;
@@ -227,6 +238,8 @@ class Tailer {
   std::set<std::pair<std::string, uint64_t>> uncommitted_removals_;
   log::RateLimitedLog commit_error_log_{std::chrono::seconds(60)};
   uint64_t next_ticket_ = 1;
+  bool acked_staged_ = false;  // acks staged changes not written yet
+  int64_t last_ack_commit_ms_ = INT64_MIN / 2;
   uint64_t inflight_at_poll_ = 0;
   bool backlog_ = false;
   bool wants_scan_ = false;

@@ -27,12 +27,12 @@ class IngestSink {
   // A chart of a defined host was (re)defined.
   virtual Status chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) = 0;
   // A batch past the resume point, checked: its host and charts are defined and every row has
-  // one value per dimension. Once this returns OK the batch is stored (or spooled, by a proxy)
-  // and is acknowledged.
+  // one value per dimension. Once this returns OK the batch is taken (stored, or on its way to
+  // a store's commit, or spooled by a proxy); the sink acknowledges it once it is durable.
   virtual Status samples(const SamplesMsg& batch) = 0;
-  // Log records and gap records, past the resume point, of a defined host, under the same rule:
-  // OK means durable. A sink that keeps no logs refuses them (the receiver does not grant
-  // `logs` then, so a conforming sender never sends them).
+  // Log records and gap records, past the resume point, of a defined host, under the same rule.
+  // A sink that keeps no logs refuses them (the receiver does not grant `logs` then, so a
+  // conforming sender never sends them).
   virtual Status logs(const LogsMsg& batch) = 0;
   virtual Status gaps(const GapsMsg& batch) = 0;
   // A clean stop of one host, or of every host on the connection (kAllHosts). A connection that

@@ -275,6 +275,7 @@ void Sender::start_streaming(const HandshakeReply& reply) {
       std::find(granted.begin(), granted.end(), tributary_cap::kZstd) != granted.end();
   logs_granted_ = std::find(granted.begin(), granted.end(), tributary_cap::kLogs) != granted.end();
   encoder_ = std::make_unique<FrameEncoder>(EncoderOptions{.compress = compress});
+  link_compressed_ = compress;
   decoder_ = std::make_unique<FrameDecoder>(FrameLimits{}, compress);
   phase_ = Phase::streaming;
   failed_rounds_ = 0;
@@ -327,8 +328,9 @@ void Sender::send_definitions() {
   for (const auto& [id, chart] : charts_) send_frame(ChartDefMsg{0, chart.slot, chart.def});
 }
 
-void Sender::send_frame(const Message& message) {
-  std::string frame = encoder_->encode(message);
+void Sender::send_frame(const Message& message) { send_encoded(encoder_->encode(message)); }
+
+void Sender::send_encoded(std::string frame) {
   stats_.bytes_sent += frame.size();
   last_send_ms_ = loop_.now_ms();
   connection_->write(std::move(frame), [this](const Status& status) {
@@ -356,7 +358,11 @@ void Sender::send_pending() {
     if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
       send_frame(conform_to_charts(*samples, scratch));
     } else if (const auto* logs = std::get_if<LogsMsg>(&pending.batch)) {
-      send_frame(*logs);
+      if (link_compressed_ && !pending.frame.empty()) {
+        send_encoded(pending.frame);
+      } else {
+        send_frame(*logs);
+      }
     } else {
       send_frame(std::get<GapsMsg>(pending.batch));
     }
@@ -415,10 +421,7 @@ void Sender::on_stream_bytes(std::string_view bytes) {
 void Sender::on_message(const Message& message) {
   if (const auto* ack = std::get_if<AckMsg>(&message)) {
     if (spool_ && !pending_.empty() && pending_.front().seq() <= ack->seq) {
-      const Status removed = spool_->acknowledge(ack->seq);
-      if (!removed.ok()) {
-        TRIB_LOG(stream, error, "[sender] spool: {}", removed.error().describe());
-      }
+      spool_->acknowledge(ack->seq);
       stats_.spool_bytes = spool_->stored_bytes();
     }
     while (!pending_.empty() && pending_.front().seq() <= ack->seq) {
@@ -594,6 +597,9 @@ void Sender::open_spool() {
 
 Status Sender::spool(const Pending& pending) {
   if (!spool_) return {};
+  auto& seq = std::visit([](const auto& b) -> const uint64_t& { return b.seq; }, pending.batch);
+  if (!pending.frame.empty())
+    return record_spooled(spool_->append_encoded(seq, pending.frame), pending);
   SpooledBatch spooled;
   std::visit([&](const auto& batch) { spooled.batch = batch; }, pending.batch);
   if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
@@ -604,8 +610,12 @@ Status Sender::spool(const Pending& pending) {
         spooled.charts.push_back(ChartDefMsg{0, chart.slot, chart.def});
     }
   }
-  auto& seq = std::visit([](const auto& b) -> const uint64_t& { return b.seq; }, pending.batch);
-  auto dropped = spool_->append(seq, spooled);
+  return record_spooled(spool_->append(seq, spooled), pending);
+}
+
+// The outcome of a spool append: an error is counted and logged (rate-limited), batches the
+// bound pushed out become gaps.
+Status Sender::record_spooled(Result<std::vector<Message>> dropped, const Pending& pending) {
   if (!dropped.ok()) {
     ++stats_.spool_errors;
     uint64_t suppressed = 0;
@@ -785,6 +795,7 @@ void Sender::submit_logs(LogsMsg logs, GapsMsg gaps, uint64_t ticket) {
   logs.host_slot = 0;
   logs.seq = next_seq_++;
   Pending log_batch{std::move(logs), bytes, false, ticket};
+  log_batch.frame = batch_encoder_.encode(std::get<LogsMsg>(log_batch.batch));
   (void)spool(log_batch);
   pending_.push_back(std::move(log_batch));
   stats_.log_buffered_bytes += bytes;
@@ -821,6 +832,7 @@ void Sender::enforce_buffer_bound() {
 }
 
 void Sender::on_tick() {
+  flush_acknowledged();
   const uint64_t now = loop_.now_ms();
   const auto timeout_ms =
       static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(options_.timeout).count());
@@ -840,8 +852,18 @@ void Sender::on_tick() {
   if (now - last_send_ms_ > timeout_ms / 3) send_frame(KeepaliveMsg{});
 }
 
+// Acknowledged batches leave the spool with the next append, or here when nothing was appended
+// since.
+void Sender::flush_acknowledged() {
+  if (!spool_) return;
+  if (const Status erased = spool_->flush_acknowledged(); !erased.ok()) {
+    TRIB_LOG(stream, error, "[sender] spool: {}", erased.error().describe());
+  }
+}
+
 void Sender::stop(std::function<void()> done) {
   seal_open_batch();
+  flush_acknowledged();
   retry_timer_.stop();
   flush_timer_.stop();
   tick_timer_.stop();

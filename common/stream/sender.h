@@ -172,6 +172,9 @@ class Sender {
     size_t bytes = 0;
     bool sent = false;    // written on some connection already (a later write is a resend)
     uint64_t ticket = 0;  // a log batch's, for the acked callback
+    // A log batch's frame, encoded and compressed once when submitted: its spool entry and, on
+    // a link with zstd, the bytes sent. Empty: encoded for each link.
+    std::string frame;
     uint64_t& seq() {
       return std::visit([](auto& b) -> uint64_t& { return b.seq; }, batch);
     }
@@ -215,6 +218,9 @@ class Sender {
   // The spool pushed batches out: they leave the queue too; log bytes become gap records.
   void on_spool_dropped(const std::vector<Message>& dropped, const Pending& kept);
   void enforce_buffer_bound();
+  Status record_spooled(Result<std::vector<Message>> dropped, const Pending& pending);
+  void send_encoded(std::string frame);
+  void flush_acknowledged();
   void on_tick();
   std::string destination_name() const;
   model::HostInfo relayed_host() const;
@@ -238,6 +244,8 @@ class Sender {
   std::shared_ptr<const net::TlsContext> tls_context_;  // built when a :SSL destination is tried
   std::string handshake_buffer_;
   std::unique_ptr<FrameEncoder> encoder_;
+  bool link_compressed_ = false;  // the receiver granted zstd frames
+  FrameEncoder batch_encoder_{EncoderOptions{.compress = true}};  // Pending::frame
   std::unique_ptr<FrameDecoder> decoder_;
   uint64_t last_receive_ms_ = 0;
   uint64_t last_send_ms_ = 0;

@@ -15,13 +15,13 @@ std::string seq_key(uint64_t seq) {
   return key;
 }
 
-// Entries are frames of the native protocol, uncompressed (one codec, already fuzzed): the
-// ChartDefs, then the batch.
+// Entries are frames of the native protocol (one codec, already fuzzed), compressed when that
+// makes them smaller: the ChartDefs, then the batch. Entries of older versions are uncompressed.
 Result<SpooledBatch> decode(std::string_view frames) {
   FrameLimits limits;
   limits.max_frame_payload = UINT32_MAX;
   limits.max_string = limits.max_log_line;
-  FrameDecoder decoder(limits, false);
+  FrameDecoder decoder(limits, true);
   decoder.feed(frames);
   SpooledBatch out;
   for (;;) {
@@ -84,15 +84,21 @@ Result<std::vector<SpooledBatch>> Spool::load() {
   std::vector<SpooledBatch> out;
   std::vector<std::string> broken;
   stored_bytes_ = 0;
+  entry_bytes_.clear();
   {
     TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_read(env_));
     TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
     TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
     while (more) {
+      if (lmdb::read_u64_be(cursor.key()) <= acknowledged_through_) {  // not erased yet
+        TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+        continue;
+      }
       auto message = decode(cursor.value());
       if (message.ok()) {
         out.push_back(std::move(message).value());
         stored_bytes_ += cursor.value().size();
+        entry_bytes_[lmdb::read_u64_be(cursor.key())] = cursor.value().size();
       } else {
         TRIB_LOG(stream, error, "[spool] entry {} of {} does not decode ({}); dropped",
                  lmdb::read_u64_be(cursor.key()), env_.path(), message.error().describe());
@@ -124,6 +130,7 @@ Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t k
     }
     if (message.ok()) dropped.push_back(std::move(message->batch));
     stored_bytes_ -= std::min<uint64_t>(stored_bytes_, cursor.value().size());
+    entry_bytes_.erase(lmdb::read_u64_be(cursor.key()));
     TRIB_TRY(cursor.erase_current());
     TRIB_ASSIGN_OR_RETURN(more, cursor.first());
   }
@@ -131,35 +138,54 @@ Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t k
 }
 
 Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch) {
-  FrameEncoder encoder;
-  std::string frame;
-  for (const ChartDefMsg& chart : batch.charts) encoder.append(chart, frame);
-  encoder.append(batch.batch, frame);
+  std::string frames;
+  for (const ChartDefMsg& chart : batch.charts) encoder_.append(chart, frames);
+  encoder_.append(batch.batch, frames);
+  return append_encoded(seq, frames);
+}
+
+Result<std::vector<Message>> Spool::append_encoded(uint64_t seq, std::string_view frame) {
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+  TRIB_TRY(erase_acknowledged(txn));
   TRIB_ASSIGN_OR_RETURN(std::vector<Message> dropped, drop_oldest_until(txn, seq, frame.size()));
   TRIB_TRY(lmdb::put(txn, batches_, seq_key(seq), frame));
   if (seq > last_appended_seq_) TRIB_TRY(lmdb::put(txn, meta_, kLastSeqKey, seq_key(seq)));
   TRIB_TRY(txn.commit());
+  erase_due_ = false;
   stored_bytes_ += frame.size();
+  entry_bytes_[seq] = frame.size();
   last_appended_seq_ = std::max(last_appended_seq_, seq);
   return dropped;
 }
 
-Status Spool::acknowledge(uint64_t seq) {
-  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
-  bool any = false;
-  {
-    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
-    TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
-    while (more && lmdb::read_u64_be(cursor.key()) <= seq) {
-      stored_bytes_ -= std::min<uint64_t>(stored_bytes_, cursor.value().size());
-      TRIB_TRY(cursor.erase_current());
-      any = true;
-      TRIB_ASSIGN_OR_RETURN(more, cursor.first());
-    }
+void Spool::acknowledge(uint64_t seq) {
+  acknowledged_through_ = std::max(acknowledged_through_, seq);
+  while (!entry_bytes_.empty() && entry_bytes_.begin()->first <= seq) {
+    stored_bytes_ -= std::min(stored_bytes_, entry_bytes_.begin()->second);
+    entry_bytes_.erase(entry_bytes_.begin());
+    erase_due_ = true;
   }
-  if (!any) return {};
-  return txn.commit();
+}
+
+Status Spool::flush_acknowledged() {
+  if (!erase_due_) return {};
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+  TRIB_TRY(erase_acknowledged(txn));
+  TRIB_TRY(txn.commit());
+  erase_due_ = false;
+  return {};
+}
+
+// Within the caller's transaction; erase_due_ is cleared by the caller once it commits.
+Status Spool::erase_acknowledged(lmdb::Txn& txn) {
+  if (!erase_due_) return {};
+  TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
+  TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+  while (more && lmdb::read_u64_be(cursor.key()) <= acknowledged_through_) {
+    TRIB_TRY(cursor.erase_current());
+    TRIB_ASSIGN_OR_RETURN(more, cursor.first());
+  }
+  return {};
 }
 
 Status Spool::save_origin(const SpoolOrigin& origin) {

@@ -4,18 +4,22 @@
 // restarted sender (agent or proxy) loads what is left and sends it again with its original
 // sequence numbers and timestamps, so an outage or a kill -9 loses nothing within max_size.
 // When max_size is reached the oldest batches go (gap records excepted); the sender then sends
-// gap records for the log bytes they held.
+// gap records for the log bytes they held. Entries are zstd-compressed frames: log lines shrink
+// about tenfold, so max_size holds that much more and a busy tail writes that much less.
 //
 // LMDB (<data dir>/spool), one environment per sender. Used on the sender's loop only.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/base/result.h"
 #include "common/lmdb/lmdb.h"
+#include "common/stream/frame.h"
 #include "common/stream/messages.h"
 
 namespace trib::stream {
@@ -47,8 +51,17 @@ class Spool {
   // Writes the batch durably. Returns the batches pushed out to stay within max_size, oldest
   // first (never the one just written).
   Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch);
-  // Removes every batch with a sequence number <= seq.
-  Status acknowledge(uint64_t seq);
+  // The same with the entry encoded already: frames as FrameEncoder writes them (a sender that
+  // compressed a log batch once keeps those bytes for the spool and for the wire).
+  Result<std::vector<Message>> append_encoded(uint64_t seq, std::string_view frames);
+  // Every batch with a sequence number <= seq is acknowledged: it no longer counts in
+  // stored_bytes() and is erased with the next append's commit or by flush_acknowledged(). One
+  // synchronous commit per ack would double the disk syncs of a busy sender; a batch that was
+  // acknowledged but not erased when the process died is only sent again, and the receiver's
+  // resume point skips it.
+  void acknowledge(uint64_t seq);
+  // Erases the acknowledged batches now, in one commit (the sender calls it when idle).
+  Status flush_acknowledged();
   // The highest sequence number ever appended (kept when the batch is acknowledged), 0 for none:
   // what a proxy holds of its origin host, so the resume point it offers downstream.
   uint64_t last_appended_seq() const { return last_appended_seq_; }
@@ -64,6 +77,7 @@ class Spool {
   Spool(lmdb::Env env, lmdb::Dbi batches, lmdb::Dbi meta, uint64_t max_size)
       : env_(std::move(env)), batches_(batches), meta_(meta), max_size_(max_size) {}
   Result<std::vector<Message>> drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq, uint64_t room);
+  Status erase_acknowledged(lmdb::Txn& txn);
 
   lmdb::Env env_;
   lmdb::Dbi batches_;
@@ -71,6 +85,10 @@ class Spool {
   uint64_t max_size_;
   uint64_t stored_bytes_ = 0;
   uint64_t last_appended_seq_ = 0;
+  std::map<uint64_t, uint64_t> entry_bytes_;  // seq -> stored size, of batches not acknowledged
+  uint64_t acknowledged_through_ = 0;
+  bool erase_due_ = false;  // acknowledged batches are still in the database
+  FrameEncoder encoder_{EncoderOptions{.compress = true}};
 };
 
 // The gap records that replace log batches a full spool pushed out: for each source generation

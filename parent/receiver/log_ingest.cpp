@@ -3,25 +3,25 @@
 namespace trib::parent::receiver {
 namespace {
 
-Status check_store(const store::LogStore* store) {
-  if (store != nullptr) return {};
+Status check_writer(const store::LogWriter* writer) {
+  if (writer != nullptr) return {};
   return Error(Errc::protocol_error, "log batch, but `logs` was not granted");
 }
 
 }  // namespace
 
-Status ingest_logs(store::LogStore* store, const store::StorageConfig& storage,
-                   std::string_view machine_guid, const stream::LogsMsg& batch) {
-  TRIB_TRY(check_store(store));
-  if (storage.mode == store::MemoryMode::none) return {};
-  return store->append(machine_guid, batch);
+Result<uint64_t> ingest_logs(store::LogWriter* writer, const store::StorageConfig& storage,
+                             std::string_view machine_guid, const stream::LogsMsg& batch) {
+  TRIB_TRY(check_writer(writer));
+  if (storage.mode == store::MemoryMode::none || batch.records.empty()) return uint64_t{0};
+  return writer->submit(std::string(machine_guid), batch);
 }
 
-Status ingest_gaps(store::LogStore* store, const store::StorageConfig& storage,
-                   std::string_view machine_guid, const stream::GapsMsg& batch) {
-  TRIB_TRY(check_store(store));
-  if (storage.mode == store::MemoryMode::none) return {};
-  return store->append_gaps(machine_guid, batch);
+Result<uint64_t> ingest_gaps(store::LogWriter* writer, const store::StorageConfig& storage,
+                             std::string_view machine_guid, const stream::GapsMsg& batch) {
+  TRIB_TRY(check_writer(writer));
+  if (storage.mode == store::MemoryMode::none || batch.gaps.empty()) return uint64_t{0};
+  return writer->submit(std::string(machine_guid), batch);
 }
 
 }  // namespace trib::parent::receiver

@@ -161,7 +161,7 @@ void Receiver::handle_request(PendingList::iterator pending, size_t request_end)
   }
   std::vector<std::string> supported{std::string(stream::tributary_cap::kAck)};
   if (options_.compression) supported.emplace_back(stream::tributary_cap::kZstd);
-  if (options_.log_store != nullptr) supported.emplace_back(stream::tributary_cap::kLogs);
+  if (options_.log_writer != nullptr) supported.emplace_back(stream::tributary_cap::kLogs);
   const auto granted = stream::grant_tributary_caps(request.tributary_caps, supported);
   const bool compression =
       std::find(granted.begin(), granted.end(), stream::tributary_cap::kZstd) != granted.end();
@@ -213,7 +213,7 @@ void Receiver::start_session(std::unique_ptr<net::TcpConnection> connection,
                          options_.idle_timeout,
                          options_.keepalive_interval,
                          options_.disk,
-                         options_.log_store,
+                         options_.log_writer,
                          options_.forwarder};
   auto it = sessions_.insert(sessions_.end(), nullptr);
   *it = std::make_unique<Session>(

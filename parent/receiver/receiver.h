@@ -37,8 +37,8 @@ struct ReceiverOptions {
   // At most one stream accepted per this interval; others are told to try later (Netdata's
   // `accept a streaming request every seconds`). 0: no limit.
   std::chrono::seconds accept_every{0};
-  store::LogStore* log_store = nullptr;   // grant `logs` when offered and there is a store
-  proxy::Forwarder* forwarder = nullptr;  // a proxy's: every received host is forwarded too
+  store::LogWriter* log_writer = nullptr;  // grant `logs` when offered and there is a store
+  proxy::Forwarder* forwarder = nullptr;   // a proxy's: every received host is forwarded too
 };
 
 class Receiver {

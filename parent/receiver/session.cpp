@@ -59,44 +59,75 @@ void Session::on_bytes(std::string_view bytes) {
       end(reply.error().describe(), spdlog::level::warn);
       return;
     }
-    // Acks and resume points go only to a sender that asked for them.
-    if (!reply->has_value() || !features_.acks) continue;
+    if (!reply->has_value()) continue;
     if (const auto* ack = std::get_if<stream::AckMsg>(&**reply)) {
+      // Kept even for a sender that does not take acks: releasing them moves the resume point.
       auto& due = acks_due_[ack->host_slot];
       due = std::max(due, ack->seq);  // cumulative: one ack per host per read is enough
-    } else {
+    } else if (features_.acks) {      // resume points go only to a sender that asked for them
       send(**reply);
     }
   }
   if (ended_) return;
+  queue_acks_of_this_read();
+}
+
+void Session::queue_acks_of_this_read() {
+  WaitingAcks waiting{std::move(acks_due_), 0, log_ticket_};
+  acks_due_.clear();
+  log_ticket_ = 0;
   if (wrote_to_disk_) {
-    defer_acks_to_commit();
-  } else {
-    flush_acks();
+    wrote_to_disk_ = false;
+    waiting.disk_ticket = context_.disk->flush();
   }
-}
-
-void Session::defer_acks_to_commit() {
-  wrote_to_disk_ = false;
-  storage::DiskStore& disk = *context_.disk;
-  const uint64_t ticket = disk.flush();
+  if (waiting.acks.empty() && waiting.disk_ticket == 0 && waiting.log_ticket == 0) return;
+  waiting_acks_.push_back(std::move(waiting));
+  const WaitingAcks& queued = waiting_acks_.back();
   std::weak_ptr<int> alive = alive_;
-  disk.when_committed(ticket, [this, alive, acks = std::move(acks_due_)] {
-    if (alive.expired() || ended_ || !features_.acks) return;
-    for (const auto& [slot, seq] : acks) send(stream::AckMsg{slot, seq});
-  });
-  acks_due_.clear();
-  if (disk.congested()) {
-    connection_->pause_reading();
-    disk.when_uncongested([this, alive] {
-      if (!alive.expired() && !ended_) connection_->resume_reading();
-    });
+  const auto send_when_alive = [this, alive] {
+    if (!alive.expired() && !ended_) send_committed_acks();
+  };
+  if (queued.disk_ticket != 0) context_.disk->when_committed(queued.disk_ticket, send_when_alive);
+  if (queued.log_ticket != 0) {
+    context_.log_writer->when_committed(queued.log_ticket, send_when_alive);
+  }
+  send_committed_acks();
+  pause_while_congested();
+}
+
+void Session::send_committed_acks() {
+  while (!waiting_acks_.empty()) {
+    const WaitingAcks& front = waiting_acks_.front();
+    if (front.disk_ticket > (context_.disk ? context_.disk->stats().committed_ticket : 0)) return;
+    if (front.log_ticket > (context_.log_writer ? context_.log_writer->committed_ticket() : 0)) {
+      return;
+    }
+    for (const auto& [slot, seq] : front.acks) {
+      advance_resume_point(slot, seq);
+      if (features_.acks) send(stream::AckMsg{slot, seq});
+    }
+    waiting_acks_.pop_front();
   }
 }
 
-void Session::flush_acks() {
-  for (const auto& [slot, seq] : acks_due_) send(stream::AckMsg{slot, seq});
-  acks_due_.clear();
+// Backpressure: a writer that falls behind (or cannot commit) stops this connection's reads; the
+// sender's own buffers and spool then hold what comes.
+void Session::pause_while_congested() {
+  const bool disk_congested = context_.disk != nullptr && context_.disk->congested();
+  const bool logs_congested = context_.log_writer != nullptr && context_.log_writer->congested();
+  if (!disk_congested && !logs_congested) return;
+  connection_->pause_reading();
+  std::weak_ptr<int> alive = alive_;
+  const auto resume = [this, alive] {
+    if (alive.expired() || ended_) return;
+    connection_->resume_reading();
+    pause_while_congested();  // the other writer may still be congested
+  };
+  if (disk_congested) {
+    context_.disk->when_uncongested(resume);
+  } else {
+    context_.log_writer->when_uncongested(resume);
+  }
 }
 
 void Session::send(const stream::Message& message) {
@@ -181,47 +212,62 @@ Status Session::samples(const stream::SamplesMsg& batch) {
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->samples(host->machine_guid(), batch));
   }
-  note_stored(*host, batch.seq);
+  note_written(*host);
   return {};
 }
 
-// A batch of any kind is stored: the resume point moves on. On a dbengine host it is committed
-// with the samples, so after a restart it matches what is on disk, and the ack waits for that
-// commit.
-void Session::note_stored(const store::Host& host, uint64_t seq) {
-  auto& progress = context_.progress[host.machine_guid()];
-  progress.last_stored_seq = std::max(progress.last_stored_seq, seq);
+// A batch of a dbengine host went into the disk store's pending batch: the acks of this read wait
+// for its commit.
+void Session::note_written(const store::Host& host) {
   if (host.storage().mode == store::MemoryMode::dbengine && context_.disk != nullptr) {
-    context_.disk->save_progress(host.machine_guid(), progress.last_stored_seq);
     wrote_to_disk_ = true;
+  }
+}
+
+// Called as the ack of `seq` is released, so every batch up to it is durable wherever it went
+// (samples and logs are committed by different threads, in no fixed order between them). On a
+// dbengine host the resume point is saved with the next disk commit: one that lags after a crash
+// only makes the sender resend batches that storage then drops as stored already.
+void Session::advance_resume_point(uint32_t host_slot, uint64_t seq) {
+  const store::Host* host = host_of(host_slot);
+  if (host == nullptr) return;
+  auto& progress = context_.progress[host->machine_guid()];
+  progress.last_stored_seq = std::max(progress.last_stored_seq, seq);
+  if (host->storage().mode == store::MemoryMode::dbengine && context_.disk != nullptr) {
+    context_.disk->save_progress(host->machine_guid(), progress.last_stored_seq);
   }
 }
 
 Status Session::logs(const stream::LogsMsg& batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "logs for an unknown host slot");
-  TRIB_TRY(ingest_logs(context_.log_store, storage_, host->machine_guid(), batch));
+  TRIB_ASSIGN_OR_RETURN(const uint64_t ticket,
+                        ingest_logs(context_.log_writer, storage_, host->machine_guid(), batch));
+  log_ticket_ = std::max(log_ticket_, ticket);
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->logs(host->machine_guid(), batch));
   }
-  note_stored(*host, batch.seq);
+  note_written(*host);
   return {};
 }
 
 Status Session::gaps(const stream::GapsMsg& batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "gaps for an unknown host slot");
-  TRIB_TRY(ingest_gaps(context_.log_store, storage_, host->machine_guid(), batch));
+  TRIB_ASSIGN_OR_RETURN(const uint64_t ticket,
+                        ingest_gaps(context_.log_writer, storage_, host->machine_guid(), batch));
+  log_ticket_ = std::max(log_ticket_, ticket);
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->gaps(host->machine_guid(), batch));
   }
-  note_stored(*host, batch.seq);
+  note_written(*host);
   return {};
 }
 
 void Session::goodbye(uint32_t, std::string_view reason) {
   said_goodbye_ = true;
-  flush_acks();  // batches stored in this read before the goodbye are acknowledged too
+  // Batches of this read before the goodbye are acknowledged too, those already committed.
+  queue_acks_of_this_read();
   end("the sender said goodbye (" + std::string(reason) + ")");
 }
 

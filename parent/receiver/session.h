@@ -6,6 +6,7 @@
 // Owned by the Receiver; lives on the parent's I/O loop.
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,7 +24,7 @@
 #include "parent/proxy/forwarder.h"
 #include "parent/storage/disk_store.h"
 #include "parent/store/host_registry.h"
-#include "parent/store/log_store.h"
+#include "parent/store/log_writer.h"
 
 namespace trib::parent::receiver {
 
@@ -41,7 +42,9 @@ struct SessionContext {
   // dbengine hosts: acks wait for the commit of the batch holding their samples, and reading
   // stops while the store is congested (backpressure).
   storage::DiskStore* disk = nullptr;
-  store::LogStore* log_store = nullptr;  // null: `logs` is not granted
+  // Log and gap batches are committed by its thread; acks wait for that too. Null: `logs` is
+  // not granted.
+  store::LogWriter* log_writer = nullptr;
   // A proxy's: every host is forwarded too, and a batch is acknowledged only once it is also
   // durable in the host's spool. Null: nothing is forwarded.
   proxy::Forwarder* forwarder = nullptr;
@@ -89,14 +92,18 @@ class Session final : public stream::IngestSink {
  private:
   void on_bytes(std::string_view bytes);
   void send(const stream::Message& message);
-  void flush_acks();
-  // Acks of this read wait for the disk commit; reading pauses while the store is congested.
-  void defer_acks_to_commit();
+  // Acks of this read wait for the commits holding its batches; reading pauses while a writer
+  // is congested.
+  void queue_acks_of_this_read();
+  // Sends, in order of arrival, the queued acks whose commits are done.
+  void send_committed_acks();
+  void pause_while_congested();
   void on_tick();
   // Ends once: a clean end (goodbye, EOF, close) logs at info, a broken stream at warn.
   void end(const std::string& why, spdlog::level::level_enum level = spdlog::level::info);
   store::Host* host_of(uint32_t host_slot);
-  void note_stored(const store::Host& host, uint64_t seq);
+  void note_written(const store::Host& host);
+  void advance_resume_point(uint32_t host_slot, uint64_t seq);
   // A chart whose ids check_chart_ids() refuses: logged, its rows dropped, the stream goes on.
   void refuse_chart(uint32_t chart_slot, const Error& why);
 
@@ -116,7 +123,17 @@ class Session final : public stream::IngestSink {
   std::set<uint32_t> refused_charts_;          // chart slots whose definition was refused
   uint64_t rows_of_refused_charts_ = 0;
   log::RateLimitedLog refused_chart_log_{std::chrono::seconds(60)};
-  std::map<uint32_t, uint64_t> acks_due_;  // host slot -> highest stored seq not yet acked
+  std::map<uint32_t, uint64_t> acks_due_;  // host slot -> highest stored seq of this read
+  // Acks of earlier reads, oldest first, each with the commits it waits for (0: none). Acks are
+  // cumulative, so one may not overtake another: a later read of a RAM host waits behind an
+  // earlier read's log commit.
+  struct WaitingAcks {
+    std::map<uint32_t, uint64_t> acks;
+    uint64_t disk_ticket = 0;
+    uint64_t log_ticket = 0;
+  };
+  std::deque<WaitingAcks> waiting_acks_;
+  uint64_t log_ticket_ = 0;  // this read submitted log or gap batches up to this ticket
   event::Timer tick_;
   EndCallback on_end_;
   uint64_t last_receive_ms_ = 0;

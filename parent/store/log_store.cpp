@@ -249,13 +249,37 @@ Result<uint32_t> LogStore::host_id(lmdb::Txn& txn, std::string_view machine_guid
   return static_cast<uint32_t>(id);
 }
 
-Status LogStore::append(std::string_view machine_guid, const stream::LogsMsg& batch) {
-  if (batch.records.empty()) return {};
-  return with_room([&] { return append_once(machine_guid, batch); });
+Status LogStore::append_all(const std::vector<LogWrite>& writes) {
+  return with_room([&]() -> Status {
+    TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+    LogStoreStats stored;
+    for (const LogWrite& write : writes) {
+      if (const auto* logs = std::get_if<stream::LogsMsg>(&write.batch)) {
+        TRIB_TRY(write_logs(txn, write.machine_guid, *logs, stored));
+      } else {
+        TRIB_TRY(
+            write_gaps(txn, write.machine_guid, std::get<stream::GapsMsg>(write.batch), stored));
+      }
+    }
+    TRIB_TRY(txn.commit());
+    stats_.records_stored += stored.records_stored;
+    stats_.records_duplicate += stored.records_duplicate;
+    stats_.gaps_stored += stored.gaps_stored;
+    return {};
+  });
 }
 
-Status LogStore::append_once(std::string_view machine_guid, const stream::LogsMsg& batch) {
-  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+Status LogStore::append(std::string_view machine_guid, const stream::LogsMsg& batch) {
+  return append_all({LogWrite{std::string(machine_guid), batch}});
+}
+
+Status LogStore::append_gaps(std::string_view machine_guid, const stream::GapsMsg& batch) {
+  return append_all({LogWrite{std::string(machine_guid), batch}});
+}
+
+Status LogStore::write_logs(lmdb::Txn& txn, std::string_view machine_guid,
+                            const stream::LogsMsg& batch, LogStoreStats& counted) {
+  if (batch.records.empty()) return {};
   TRIB_ASSIGN_OR_RETURN(const uint32_t host, host_id(txn, machine_guid));
   // Source ids of this batch's sources, created on first sight.
   std::vector<uint32_t> source_ids;
@@ -286,7 +310,7 @@ Status LogStore::append_once(std::string_view machine_guid, const stream::LogsMs
           high_water.emplace(key, stored && stored->size() == 8 ? read_u64_be(*stored) : 0).first;
     }
     if (record.offset < mark->second) {
-      ++stats_.records_duplicate;
+      ++counted.records_duplicate;
       continue;
     }
     // The end of this record: a following record of the generation starts at or after it.
@@ -297,7 +321,6 @@ Status LogStore::append_once(std::string_view machine_guid, const stream::LogsMs
     TRIB_TRY(lmdb::put(txn, dbs_.high_water, key, u64_key(next)));
   }
 
-  uint64_t stored = 0;
   for (const auto& [source_id, records] : fresh) {
     const Attributes& source_attributes = batch.sources[records.front()->source].attributes;
     for (size_t start = 0; start < records.size(); start += kRecordsPerBlock) {
@@ -328,21 +351,15 @@ Status LogStore::append_once(std::string_view machine_guid, const stream::LogsMs
       append_u64_be(by_host, block);
       TRIB_TRY(lmdb::put(txn, dbs_.host_blocks, by_host,
                          std::string_view(value).substr(0, header_size)));
-      stored += end - start;
+      counted.records_stored += end - start;
     }
   }
-  TRIB_TRY(txn.commit());
-  stats_.records_stored += stored;
   return {};
 }
 
-Status LogStore::append_gaps(std::string_view machine_guid, const stream::GapsMsg& batch) {
+Status LogStore::write_gaps(lmdb::Txn& txn, std::string_view machine_guid,
+                            const stream::GapsMsg& batch, LogStoreStats& counted) {
   if (batch.gaps.empty()) return {};
-  return with_room([&] { return append_gaps_once(machine_guid, batch); });
-}
-
-Status LogStore::append_gaps_once(std::string_view machine_guid, const stream::GapsMsg& batch) {
-  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
   TRIB_ASSIGN_OR_RETURN(const uint32_t host, host_id(txn, machine_guid));
   for (const stream::LogGap& gap : batch.gaps) {
     const std::string key = source_key(host, gap.source);
@@ -367,9 +384,9 @@ Status LogStore::append_gaps_once(std::string_view machine_guid, const stream::G
     append_u64_be(gap_key, number);
     TRIB_TRY(lmdb::put(txn, dbs_.gaps, gap_key, encode_gap(source_id, gap)));
     TRIB_TRY(lmdb::put(txn, dbs_.meta, dedupe, u64_key(number)));
-    ++stats_.gaps_stored;
+    ++counted.gaps_stored;
   }
-  return txn.commit();
+  return {};
 }
 
 Result<LogQueryResult> LogStore::query(std::string_view machine_guid, const LogQuery& query) {

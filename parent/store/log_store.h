@@ -12,8 +12,9 @@
 // Retention: blocks (and gaps) older than max_age go, and the oldest blocks go while the data
 // file uses more than max_size. A full map (MDB_MAP_FULL) triggers retention and one retry.
 //
-// Not thread-safe: the parent uses it from its I/O loop (appends from receiver sessions, queries
-// from the HTTP API, retention from a timer).
+// Threads: appends and retention on one thread at a time (the parent's LogWriter thread), queries
+// on another (the I/O loop): LMDB readers do not wait for the writer. stats() belongs to the
+// writing thread.
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "common/base/result.h"
@@ -67,6 +69,12 @@ struct LogQueryResult {
   std::string next_cursor;  // where the next query continues (also to follow new records)
 };
 
+// One batch of a host for append_all().
+struct LogWrite {
+  std::string machine_guid;
+  std::variant<stream::LogsMsg, stream::GapsMsg> batch;
+};
+
 struct LogStoreStats {
   uint64_t records_stored = 0;
   uint64_t records_duplicate = 0;  // dropped: stored already
@@ -78,7 +86,10 @@ class LogStore {
  public:
   static Result<std::unique_ptr<LogStore>> open(const LogStoreOptions& options);
 
-  // Stores the records of `batch` not stored yet, in one durable commit.
+  // Stores the records and gaps of every batch not stored yet, in one durable commit (the
+  // writer thread's group commit). On failure nothing of them is stored.
+  Status append_all(const std::vector<LogWrite>& writes);
+  // One batch in its own commit.
   Status append(std::string_view machine_guid, const stream::LogsMsg& batch);
   Status append_gaps(std::string_view machine_guid, const stream::GapsMsg& batch);
 
@@ -100,8 +111,11 @@ class LogStore {
 
   // The host's id in the store, created on first sight.
   Result<uint32_t> host_id(lmdb::Txn& txn, std::string_view machine_guid);
-  Status append_once(std::string_view machine_guid, const stream::LogsMsg& batch);
-  Status append_gaps_once(std::string_view machine_guid, const stream::GapsMsg& batch);
+  // Within `txn`; counts what they store into `stored`.
+  Status write_logs(lmdb::Txn& txn, std::string_view machine_guid, const stream::LogsMsg& batch,
+                    LogStoreStats& stored);
+  Status write_gaps(lmdb::Txn& txn, std::string_view machine_guid, const stream::GapsMsg& batch,
+                    LogStoreStats& stored);
   // Runs `write` in a write transaction; on a full map, applies retention and tries once more.
   template <class Fn>
   Status with_room(Fn&& write);

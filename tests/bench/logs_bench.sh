@@ -18,6 +18,7 @@ printf '[stream]\n  enabled = yes\n  destination = 127.0.0.1:%s\n  api key = %s\
   > "$work/agent/etc/stream.conf"
 "$build/tributary-parent" --config-dir "$work/parent/etc" --data-dir "$work/parent/data" \
   --port "$port" > "$work/parent.log" 2>&1 &
+parent=$!
 until curl -sf "http://127.0.0.1:$port/api/v1/info" > /dev/null; do sleep 0.2; done
 
 lines=$((mb * 1000000 / 130))
@@ -42,14 +43,22 @@ logs:
     - paths: ["$work/logs/*.log"]
       start_at: beginning
 YAML
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
+}
+parent_cpu_before=$(cpu_seconds "$parent")
 start=$(date +%s.%N)
 "$build/tributary-agent" --config-dir "$work/agent/etc" --data-dir "$work/agent/data" \
   > "$work/agent.log" 2>&1 &
 agent=$!
 until curl -sf "http://127.0.0.1:$port/host/bench/api/v1/logs?q=LAST-LINE-MARKER&limit=1" \
-    | grep -q LAST-LINE-MARKER; do sleep 0.5; done
+    | grep -q LAST-LINE-MARKER; do sleep 0.2; done
 took=$(echo "$(date +%s.%N) - $start" | bc)
+agent_cpu=$(cpu_seconds "$agent")
+parent_cpu=$(echo "$(cpu_seconds "$parent") - $parent_cpu_before" | bc)
 echo "e2e: $bytes bytes, $lines lines of 130 bytes: ${took}s = $(echo "$bytes / $took / 1000000" | bc -l | cut -c1-6) MB/s (cat > /dev/null: ${ceiling}s)"
+echo "e2e CPU: agent ${agent_cpu}s, parent ${parent_cpu}s = $(echo "$bytes / ($agent_cpu + $parent_cpu) / 1000000" | bc -l | cut -c1-6) MB per CPU-second of both; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 kill "$agent"; wait "$agent" || true
 
 # RSS with 1,000 open files.

@@ -2,12 +2,14 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "support/file_permissions.h"
 #include "support/process.h"
 #include "support/small_fs.h"
 
@@ -574,7 +576,53 @@ TEST_F(TailerTest, DirectoriesAndFifosWhereFilesWereExpectedAreSkipped) {
   append(logs_dir + "/real.log", "ok\n");
   settle();
   EXPECT_EQ(parent.all_lines(), (std::vector<std::string>{"ok"}));
-  EXPECT_GE(tailer->stats().not_regular_files, 2U);
+  EXPECT_GE(tailer->stats().sources.at("logs.sources.0").not_regular_files, 2U);
+}
+
+// A file the agent may not read is counted and logged at each scan, the other files go on, and
+// once it is made readable it is read from byte 0: nothing it held is skipped.
+TEST_F(TailerTest, AFileItMayNotReadIsRetriedAndReadWholeOnceAllowed) {
+  test::PermissionBitsApply as_a_plain_user;
+  if (!as_a_plain_user.why_not().empty()) GTEST_SKIP() << as_a_plain_user.why_not();
+  const std::string secret = logs_dir + "/secret.log";
+  append(secret, "written while unreadable\n");
+  ASSERT_EQ(::chmod(secret.c_str(), 0), 0);
+  append(logs_dir + "/real.log", "ok\n");
+  settle();
+  EXPECT_EQ(parent.all_lines(), (std::vector<std::string>{"ok"}));
+  EXPECT_GE(tailer->stats().sources.at("logs.sources.0").open_errors, 1U);
+  ASSERT_EQ(::chmod(secret.c_str(), 0644), 0);
+  append(secret, "and after\n");
+  settle();
+  EXPECT_EQ(parent.lines_of(secret),
+            (std::vector<std::string>{"written while unreadable", "and after"}));
+}
+
+// Acks of a busy file come many times a second; their checkpoint advances are written at most
+// every ack_commit_interval (each write is a disk sync), then by the next poll, and by a clean
+// stop.
+TEST_F(TailerTest, AckedCheckpointsAreWrittenAtMostOncePerInterval) {
+  const std::string path = logs_dir + "/app.log";
+  const std::string one(300, 'a');  // the whole fingerprint: later reads do not grow it
+  append(path, one + "\n");
+  settle(1);
+  const auto ack_next = [&](const std::string& line) {
+    append(path, line + "\n");
+    tailer->poll();
+    parent.ack_all(*tailer);
+  };
+  ack_next("two");  // a second after the last write: written at once
+  const uint64_t commits = tailer->stats().checkpoint_commits;
+  ack_next("three");  // at the same instant: kept in memory
+  EXPECT_EQ(tailer->stats().checkpoint_commits, commits);
+  clock.advance_s(1);
+  tailer->poll();  // the interval has passed: written
+  EXPECT_EQ(tailer->stats().checkpoint_commits, commits + 1);
+  ack_next("four");
+  open_tailer();  // a clean stop writes what acks moved on: nothing is read twice
+  settle();
+  EXPECT_EQ(parent.records_received, 4U);
+  EXPECT_EQ(parent.lines_of(path), (std::vector<std::string>{one, "two", "three", "four"}));
 }
 
 TEST_F(TailerTest, RedactionAndSamplingApply) {

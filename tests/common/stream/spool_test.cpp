@@ -19,6 +19,16 @@ LogsMsg logs(uint64_t seq, uint64_t offset, const std::string& line) {
   return LogsMsg{0, seq, {{"/a.log", {}}}, {{0, 2, offset, 5, 0, line, {}}}};
 }
 
+// Bytes zstd cannot shrink, for tests of the size bound (entries are compressed).
+std::string incompressible(size_t n, uint32_t seed) {
+  std::string out(n, '\0');
+  for (char& c : out) {
+    seed = seed * 1664525 + 1013904223;
+    c = static_cast<char>('!' + (seed >> 24) % 90);
+  }
+  return out;
+}
+
 TEST(SpoolTest, KeepsBatchesUntilAcknowledgedAcrossReopens) {
   test::TempDir dir;
   {
@@ -27,7 +37,8 @@ TEST(SpoolTest, KeepsBatchesUntilAcknowledgedAcrossReopens) {
     ASSERT_TRUE(spool->append(10, {{chart(3, "system.cpu")}, samples}).ok());
     ASSERT_TRUE(spool->append(11, {{}, logs(11, 0, "hello")}).ok());
     ASSERT_TRUE(spool->append(12, {{}, logs(12, 6, "world")}).ok());
-    ASSERT_TRUE(spool->acknowledge(10).ok());
+    spool->acknowledge(10);
+    ASSERT_TRUE(spool->flush_acknowledged().ok());
   }
   auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
   auto loaded = spool->load();
@@ -35,7 +46,7 @@ TEST(SpoolTest, KeepsBatchesUntilAcknowledgedAcrossReopens) {
   ASSERT_EQ(loaded->size(), 2U);
   EXPECT_EQ(std::get<LogsMsg>((*loaded)[0].batch), logs(11, 0, "hello"));
   EXPECT_GT(spool->stored_bytes(), 0U);
-  ASSERT_TRUE(spool->acknowledge(12).ok());
+  spool->acknowledge(12);
   EXPECT_TRUE(spool->load()->empty());
   EXPECT_EQ(spool->stored_bytes(), 0U);
 }
@@ -56,8 +67,9 @@ TEST(SpoolTest, TheBoundDropsTheOldestAndLogBatchesBecomeGaps) {
   test::TempDir dir;
   auto spool = std::move(Spool::open(dir / "spool", 600)).value();
   std::vector<Message> dropped;
+  uint32_t seed = 1;
   for (uint64_t seq = 1; seq <= 10; ++seq) {
-    auto out = spool->append(seq, {{}, logs(seq, seq * 100, std::string(90, 'x'))});
+    auto out = spool->append(seq, {{}, logs(seq, seq * 100, incompressible(90, seed++))});
     ASSERT_TRUE(out.ok());
     for (auto& m : *out) dropped.push_back(std::move(m));
   }
@@ -69,6 +81,51 @@ TEST(SpoolTest, TheBoundDropsTheOldestAndLogBatchesBecomeGaps) {
   EXPECT_EQ(gaps.gaps[0], (LogGap{"/a.log", 2, 100, 191, 77,
                                   "spool full: batch dropped before the parent acknowledged it"}));
   EXPECT_EQ(spool->load()->size() + dropped.size(), 10U);
+}
+
+// An acknowledged batch stops counting at once and is erased with the next append's commit; one
+// acknowledged but not erased when the process dies comes back at the next start (sent again,
+// and the receiver's resume point skips it).
+TEST(SpoolTest, AcknowledgedBatchesGoWithTheNextCommit) {
+  test::TempDir dir;
+  {
+    auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+    ASSERT_TRUE(spool->append(1, {{}, logs(1, 0, "one")}).ok());
+    ASSERT_TRUE(spool->append(2, {{}, logs(2, 4, "two")}).ok());
+    spool->acknowledge(1);
+    EXPECT_EQ(spool->load()->size(), 1U);
+  }
+  {
+    auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+    ASSERT_EQ(spool->load()->size(), 2U);  // the ack of 1 was never committed
+    spool->acknowledge(1);
+    ASSERT_TRUE(spool->append(3, {{}, logs(3, 8, "three")}).ok());
+  }
+  auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+  const auto loaded = spool->load().value();
+  ASSERT_EQ(loaded.size(), 2U);
+  EXPECT_EQ(std::get<LogsMsg>(loaded[0].batch).seq, 2U);
+  EXPECT_EQ(std::get<LogsMsg>(loaded[1].batch).seq, 3U);
+}
+
+// Log lines are stored compressed: a megabyte of typical lines takes a small part of it.
+TEST(SpoolTest, LogBatchesAreStoredCompressed) {
+  test::TempDir dir;
+  auto spool = std::move(Spool::open(dir / "spool", 64 << 20)).value();
+  LogsMsg batch{0, 1, {{"/var/log/app.log", {}}}, {}};
+  uint64_t offset = 0;
+  for (int i = 0; i < 8000; ++i) {
+    std::string line = "2026-11-21T19:00:00Z INFO request " + std::to_string(i) + " served in " +
+                       std::to_string(i % 97) + " ms from 10.0.0." + std::to_string(i % 250) +
+                       " user=alice path=/api/v1/data?chart=system.cpu";
+    batch.records.push_back({0, 1, offset, 1'700'000'000'000, 0, line, {}});
+    offset += line.size() + 1;
+  }
+  ASSERT_TRUE(spool->append(1, {{}, batch}).ok());
+  EXPECT_LT(spool->stored_bytes(), offset / 4);
+  const auto loaded = spool->load().value();
+  ASSERT_EQ(loaded.size(), 1U);
+  EXPECT_EQ(std::get<LogsMsg>(loaded[0].batch), batch);
 }
 
 TEST(SpoolTest, KeepsTheOriginAndTheLastAppendedSeqAcrossAcksAndReopens) {
@@ -88,7 +145,8 @@ TEST(SpoolTest, KeepsTheOriginAndTheLastAppendedSeqAcrossAcksAndReopens) {
     ASSERT_TRUE(spool->save_origin(origin).ok());
     ASSERT_TRUE(spool->append(41, {{}, logs(41, 0, "a")}).ok());
     ASSERT_TRUE(spool->append(42, {{}, logs(42, 2, "b")}).ok());
-    ASSERT_TRUE(spool->acknowledge(42).ok());
+    spool->acknowledge(42);
+    ASSERT_TRUE(spool->flush_acknowledged().ok());
     EXPECT_EQ(spool->last_appended_seq(), 42U);
   }
   auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
@@ -110,7 +168,7 @@ TEST(SpoolTest, ADiskFullOrReadOnlyIsAClearErrorAndLosesNothingSpooled) {
     ASSERT_TRUE(disk.fill());
     Status failed;
     for (uint64_t seq = 2; seq < 200 && failed.ok(); ++seq) {
-      auto out = spool->append(seq, {{}, logs(seq, seq * 10, std::string(8000, 'x'))});
+      auto out = spool->append(seq, {{}, logs(seq, seq * 10, incompressible(8000, seq))});
       if (!out.ok()) failed = out.take_error();
     }
     ASSERT_FALSE(failed.ok()) << "the disk never filled";
