@@ -59,11 +59,14 @@ BlockHeader read_header(stream::wire::Reader& in) {
   return h;
 }
 
-void put_attributes(std::string& out, const Attributes& attributes) {
-  stream::wire::put_varint(out, attributes.size());
-  for (const auto& [name, value] : attributes) {
-    stream::wire::put_string(out, name);
-    stream::wire::put_string(out, value);
+// The source's attributes, then the line's, as one list (without building it per record).
+void put_attributes(std::string& out, const Attributes& of_source, const Attributes& of_line) {
+  stream::wire::put_varint(out, of_source.size() + of_line.size());
+  for (const Attributes* list : {&of_source, &of_line}) {
+    for (const auto& [name, value] : *list) {
+      stream::wire::put_string(out, name);
+      stream::wire::put_string(out, value);
+    }
   }
 }
 
@@ -336,9 +339,7 @@ Status LogStore::write_logs(lmdb::Txn& txn, std::string_view machine_guid,
         stream::wire::put_zigzag(raw, r.time_ms);
         stream::wire::put_u8(raw, r.flags);
         stream::wire::put_string(raw, r.line);
-        Attributes attributes = source_attributes;
-        attributes.insert(attributes.end(), r.attributes.begin(), r.attributes.end());
-        put_attributes(raw, attributes);
+        put_attributes(raw, source_attributes, r.attributes);
       }
       header.raw_size = raw.size();
       std::string value = encode_header(header);
