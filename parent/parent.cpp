@@ -547,6 +547,9 @@ void Parent::cleanup_orphan_hosts() {
 
 void Parent::shutdown() {
   TRIB_LOG(main, info, "stopping");
+  // Hosts disconnected by the stop itself are no alarm transitions (REMOVED entries in the log
+  // would make the alarms start afresh, and notify again, after the restart).
+  if (health_) health_->stop();
   listener_.reset();
   acceptor_->close_all();
   receiver_->close_all();
