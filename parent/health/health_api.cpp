@@ -18,7 +18,11 @@ constexpr std::string_view kApiPrefix = "/api/v1/";
 constexpr std::string_view kHostPrefix = "/host/";
 
 query::ApiResponse json(const ordered_json& value) {
-  return query::ApiResponse{200, "application/json", value.dump(4), {}};
+  // Hostnames and selectors come from outside and may not be UTF-8: replaced, never thrown.
+  return query::ApiResponse{200,
+                            "application/json",
+                            value.dump(4, ' ', false, ordered_json::error_handler_t::replace),
+                            {}};
 }
 
 query::ApiResponse text(int status, std::string body) {

@@ -135,7 +135,10 @@ Status save_silencers(const std::string& path, const Silencers& silencers) {
   if (ec) {
     return Error(ec, fmt::format("cannot create the directory of {}: {}", path, ec.message()));
   }
-  return write_file_atomically(path, silencers_to_json(silencers).dump(4) + "\n");
+  // A selector from a query string may not be UTF-8: its bytes are replaced, never thrown.
+  const std::string text =
+      silencers_to_json(silencers).dump(4, ' ', false, ordered_json::error_handler_t::replace);
+  return write_file_atomically(path, text + "\n");
 }
 
 }  // namespace trib::parent::health

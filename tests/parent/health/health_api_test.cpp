@@ -160,6 +160,13 @@ TEST_F(HealthApiTest, ManageHealthSilencersAreSavedAndRestored) {
 
   EXPECT_EQ(get("/api/v1/manage/health", {{"cmd", "RESET"}}, kToken).status, 200);
   EXPECT_EQ(nlohmann::json::parse(test::read_file(path))["silencers"].size(), 0u);
+
+  // A selector that is not UTF-8 is saved and listed with its bad bytes replaced.
+  EXPECT_EQ(get("/api/v1/manage/health", {{"cmd", "SILENCE"}, {"host", "web-\xff"}}, kToken).status,
+            200);
+  EXPECT_EQ(nlohmann::json::parse(test::read_file(path))["silencers"][0]["host"],
+            "web-\xef\xbf\xbd");
+  EXPECT_EQ(get("/api/v1/manage/health", {{"cmd", "LIST"}}, kToken).status, 200);
 }
 
 TEST_F(HealthApiTest, ManageHealthSaysWhenSilencersCannotBeSaved) {
