@@ -10,6 +10,7 @@
 #include "common/base/process_setup.h"
 #include "common/config/local_host.h"
 #include "common/log/log.h"
+#include "common/stream/spool_chart.h"
 #include "common/time/clock.h"
 #include "trib_version.h"
 
@@ -66,6 +67,9 @@ int Agent::run() {
 
   apply_stream_config(config_.stream);
   apply_heartbeat(config_);
+  spool_chart_timer_ = std::make_unique<event::Timer>(network_loop_);
+  spool_chart_timer_->start(std::chrono::seconds(1), std::chrono::seconds(1),
+                            [this] { publish_spool_fill(); });
   collectors_ = std::make_unique<collectors::CollectorThread>(
       collectors::host_context("tributary-agent", config_.options.processes, 1),
       [this](collectors::CollectedBatch batch) {
@@ -84,6 +88,7 @@ int Agent::run() {
   on_int.reset();
   on_hup.reset();
   reload_timer_.reset();
+  spool_chart_timer_.reset();
   heartbeat_.reset();
   sender_.reset();
   const Status closed = network_loop_.close();
@@ -103,6 +108,18 @@ void Agent::deliver(collectors::CollectedBatch batch) {
   for (const auto& def : batch.definitions) sender_->define_chart(def);
   if (heartbeat_) heartbeat_->count_metrics(batch.samples.size());
   for (auto& [chart_id, sample] : batch.samples) sender_->submit(chart_id, std::move(sample));
+}
+
+void Agent::publish_spool_fill() {
+  if (!sender_ || stopping_) return;
+  collectors::CollectedBatch batch;
+  if (charts_.count(stream::kSpoolChart) == 0) {
+    batch.definitions.push_back(stream::spool_chart("agent"));
+  }
+  const stream::SpoolFill fill{sender_->stats().spool_bytes, config_.options.spool.max_size};
+  batch.samples.emplace_back(stream::kSpoolChart,
+                             stream::spool_sample(fill, time::SystemClock::instance().now_s()));
+  deliver(std::move(batch));
 }
 
 std::optional<HeartbeatTarget> Agent::heartbeat_target(const AgentConfig& config) const {
@@ -241,6 +258,7 @@ void Agent::shutdown() {
   stopping_ = true;
   TRIB_LOG(main, info, "stopping");
   reload_timer_->stop();
+  spool_chart_timer_->stop();
   heartbeat_.reset();
   if (!sender_) {
     network_loop_.stop();

@@ -54,6 +54,8 @@ class Agent {
   // Starts, retargets or stops the heartbeat as `config` says.
   void apply_heartbeat(const AgentConfig& config);
   void deliver_logs(logs::TailBatch batch);
+  // The sender's spool fill as the tributary.spool chart (for the stock spool rule).
+  void publish_spool_fill();
   Status start_tailing();
   void shutdown();
 
@@ -68,6 +70,7 @@ class Agent {
   std::unique_ptr<stream::Sender> sender_;         // used on the network loop only
   std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
+  std::unique_ptr<event::Timer> spool_chart_timer_;
   std::unique_ptr<HeartbeatSender> heartbeat_;      // network loop only
   std::unique_ptr<logs::TailService> tail_;         // its own thread; acked() etc. post to it
   std::map<std::string, bool> log_charts_defined_;  // network loop

@@ -10,6 +10,7 @@
 #include "common/base/process_setup.h"
 #include "common/config/local_host.h"
 #include "common/log/log.h"
+#include "common/stream/spool_chart.h"
 #include "common/time/clock.h"
 #include "parent/health/health_api.h"
 #include "parent/parent_config.h"
@@ -275,6 +276,11 @@ void Parent::start_health() {
   health_->set_notify(
       [this](const health::Notification& notification) { notifier_->notify(notification); });
   persist_alarm_log(options.log_entries);
+  const std::string silencers = paths_.data_dir + "/health/health.silencers.json";
+  if (const Status kept = health_->keep_silencers_in(silencers); !kept.ok()) {
+    TRIB_LOG(health, error, "{} (fix or remove it; until then manage/health changes are not saved)",
+             kept.error().describe());
+  }
   load_health_rules();
   health_->start();
 }
@@ -496,11 +502,21 @@ void Parent::store_self_metrics() {
   counters.queries = api_requests_;
   if (disk_) counters.disk = disk_->stats();
   store::Host& self = registry_->localhost();
-  for (const auto& [chart_id, sample] :
-       self_metrics_.sample(counters, time::SystemClock::instance().now_s())) {
+  const int64_t now_s = time::SystemClock::instance().now_s();
+  for (const auto& [chart_id, sample] : self_metrics_.sample(counters, now_s)) {
     // Fails only for a chart whose definition was refused at start, which was logged then.
     (void)self.store(chart_id, sample);
   }
+  if (forwarder_) publish_spool_fill(now_s);
+}
+
+void Parent::publish_spool_fill(int64_t now_s) {
+  collectors::CollectedBatch batch;
+  if (!spool_chart_defined_) batch.definitions.push_back(stream::spool_chart("proxy"));
+  spool_chart_defined_ = true;
+  batch.samples.emplace_back(stream::kSpoolChart,
+                             stream::spool_sample(forwarder_->spool_fill(), now_s));
+  store_own_metrics(std::move(batch));  // stored and forwarded like the collectors' charts
 }
 
 void Parent::cleanup_orphan_hosts() {
@@ -526,6 +542,9 @@ void Parent::cleanup_orphan_hosts() {
 
 void Parent::shutdown() {
   TRIB_LOG(main, info, "stopping");
+  // Hosts disconnected by the stop itself are no alarm transitions (REMOVED entries in the log
+  // would make the alarms start afresh, and notify again, after the restart).
+  if (health_) health_->stop();
   listener_.reset();
   acceptor_->close_all();
   receiver_->close_all();

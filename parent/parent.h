@@ -71,6 +71,8 @@ class Parent {
   void shutdown();
   // Self-metrics: the parent's counters as charts of its own host, every second.
   void store_self_metrics();
+  // A proxy's fullest spool as the tributary.spool chart of its own host (stored, forwarded).
+  void publish_spool_fill(int64_t now_s);
   // Forgets hosts disconnected past cleanup_orphan_hosts_after (and deletes their data when
   // delete_orphan_host_data says so).
   void cleanup_orphan_hosts();
@@ -104,6 +106,7 @@ class Parent {
   uint64_t api_requests_ = 0;
   self::SelfMetrics self_metrics_;
   std::unique_ptr<event::Timer> self_metrics_timer_;
+  bool spool_chart_defined_ = false;  // tributary.spool (a proxy's), once per run
   std::unique_ptr<event::Timer> orphan_cleanup_;
   // Destroyed in reverse: the API and the heartbeat server before the fleet thread they use.
   std::unique_ptr<fleet::FleetService> fleet_;

@@ -1,9 +1,7 @@
 #include "common/config/machine_guid.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/random.h>
-#include <unistd.h>
 
 #include <array>
 #include <cctype>
@@ -12,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "common/base/atomic_file.h"
 
 namespace trib::config {
 namespace {
@@ -34,39 +34,6 @@ std::string trimmed_lower(std::string_view s) {
   return out;
 }
 
-// Writes all of `data` to a new file and fsyncs it.
-Status write_synced(const std::string& path, std::string_view data) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return errno_error("cannot create", path);
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Error e = errno_error("cannot write", path);
-      ::close(fd);
-      return e;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Error e = errno_error("cannot fsync", path);
-    ::close(fd);
-    return e;
-  }
-  if (::close(fd) != 0) return errno_error("cannot close", path);
-  return ok_status();
-}
-
-Status sync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno_error("cannot open directory", dir);
-  const int rc = ::fsync(fd);
-  Status status = rc == 0 ? ok_status() : Status(errno_error("cannot fsync directory", dir));
-  ::close(fd);
-  return status;
-}
-
 Result<std::string> create_machine_guid(const std::string& data_dir, const std::string& path) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
@@ -74,18 +41,7 @@ Result<std::string> create_machine_guid(const std::string& data_dir, const std::
     return Error(ec, fmt::format("cannot create directory {}: {}", data_dir, ec.message()));
   }
   TRIB_ASSIGN_OR_RETURN(std::string guid, generate_guid());
-  const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
-  Status written = write_synced(temp, guid + "\n");
-  if (!written.ok()) {
-    ::unlink(temp.c_str());
-    return written.take_error();
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    Error e = errno_error("cannot rename into place", path);
-    ::unlink(temp.c_str());
-    return e;
-  }
-  TRIB_TRY(sync_directory(data_dir));
+  TRIB_TRY(write_file_atomically(path, guid + "\n"));
   return guid;
 }
 

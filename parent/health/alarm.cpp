@@ -84,11 +84,45 @@ std::vector<const AlarmLogEntry*> AlarmLog::after(uint64_t after_id,
   return out;
 }
 
+void AlarmHistory::add(const AlarmLogEntry& entry) {
+  alarm_id = entry.alarm.alarm_id;
+  last_event_id = entry.alarm_event_id;
+  last_entry_id = entry.unique_id;
+  pending = !entry.processed && entry.new_status != AlarmStatus::removed;
+  if (entry.new_status == AlarmStatus::removed) {
+    status = AlarmStatus::uninitialized;
+    value = 0;
+    since = 0;
+    non_clear_since = 0;
+    last_notified.reset();
+    return;
+  }
+  status = entry.new_status;
+  value = entry.new_value;
+  since = entry.when;
+  // As update() left it: 0 once clear, else when it last left CLEAR.
+  non_clear_since =
+      entry.new_status == AlarmStatus::clear ? 0 : entry.when - entry.non_clear_duration;
+  if (entry.notified) last_notified = entry.new_status;
+}
+
 AlarmState::AlarmState(AlarmIdentity identity, DelayOptions delay, RepeatOptions repeat)
     : identity_(std::move(identity)), delay_(delay), repeat_(repeat) {
   if (delay_.max.count() == 0) delay_.max = std::max(delay_.up, delay_.down);
   delay_up_current_ = delay_.up.count();
   delay_down_current_ = delay_.down.count();
+}
+
+void AlarmState::resume(const AlarmHistory& history) {
+  identity_.alarm_id = history.alarm_id;
+  event_count_ = history.last_event_id;
+  last_entry_id_ = history.last_entry_id;
+  status_ = history.status;
+  value_ = history.value;
+  last_status_change_ = history.since;
+  non_clear_since_ = history.non_clear_since;
+  last_notified_ = history.last_notified;
+  last_repeat_ = history.since;
 }
 
 void AlarmState::apply_delay(int64_t now, AlarmStatus next) {

@@ -116,6 +116,28 @@ class AlarmLog {
   std::deque<AlarmLogEntry> entries_;
 };
 
+// Where one alarm stood when the parent stopped, rebuilt from its entries in the alarm log read
+// back at start (Netdata keeps an alarm's id across restarts the same way, by chart and name).
+// Resuming from it keeps the alarm's id and event numbering, its status and what was last
+// notified, so a restart neither re-sends a raise that was notified nor invents a transition:
+// the first evaluation logs a change only if the data now implies another status.
+struct AlarmHistory {
+  uint32_t alarm_id = 0;
+  uint64_t last_event_id = 0;
+  uint64_t last_entry_id = 0;  // the newest entry's unique_id
+  // The newest entry's status; UNINITIALIZED after a REMOVED entry (the alarm starts afresh,
+  // as a re-created instance does within one run).
+  AlarmStatus status = AlarmStatus::uninitialized;
+  double value = 0;
+  int64_t since = 0;            // when it took that status
+  int64_t non_clear_since = 0;  // 0 while clear
+  bool pending = false;         // the newest entry's notification was not decided yet
+  std::optional<AlarmStatus> last_notified;
+
+  // Feeds one entry of this alarm; entries come oldest first.
+  void add(const AlarmLogEntry& entry);
+};
+
 // One instance's state. Feed it each evaluation; it writes transitions to the log.
 class AlarmState {
  public:
@@ -134,6 +156,9 @@ class AlarmState {
   const RepeatOptions& repeat() const { return repeat_; }
   // The unique_id of this alarm's newest log entry (0: none yet).
   uint64_t last_entry_id() const { return last_entry_id_; }
+
+  // Continues from before a restart (call before the first update()).
+  void resume(const AlarmHistory& history);
 
   // Records an evaluation at `now`. A status change appends an entry to `log` and returns it.
   AlarmLogEntry* update(int64_t now, double value, AlarmStatus status, AlarmLog& log);

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <deque>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace trib::parent::health {
@@ -55,6 +55,7 @@ std::string entry_to_json_line(const AlarmLogEntry& e) {
   j["delay"] = e.delay;
   j["delay_up_to_timestamp"] = e.delay_up_to_timestamp;
   j["updates_id"] = e.updates_id;
+  j["processed"] = e.processed;
   j["notified"] = e.notified;
   j["silenced"] = e.silenced;
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -90,9 +91,9 @@ Result<AlarmLogEntry> entry_from_json_line(std::string_view line) {
   e.delay = j.value("delay", int64_t{0});
   e.delay_up_to_timestamp = j.value("delay_up_to_timestamp", int64_t{0});
   e.updates_id = j.value("updates_id", uint64_t{0});
+  e.processed = j.value("processed", true);
   e.notified = j.value("notified", false);
   e.silenced = j.value("silenced", false);
-  e.processed = true;  // whatever was pending died with the previous process
   return e;
 }
 
@@ -106,7 +107,7 @@ Result<AlarmLogFile> AlarmLogFile::open(const std::string& dir, size_t max_entri
 }
 
 std::vector<AlarmLogEntry> AlarmLogFile::load() {
-  std::deque<AlarmLogEntry> newest;
+  std::map<uint64_t, AlarmLogEntry> newest;  // by unique_id: the last line of an entry wins
   std::ifstream in(path_);
   std::string line;
   lines_ = 0;
@@ -114,10 +115,14 @@ std::vector<AlarmLogEntry> AlarmLogFile::load() {
     ++lines_;
     auto entry = entry_from_json_line(line);
     if (!entry.ok()) continue;
-    newest.push_back(std::move(entry).value());
-    if (newest.size() > max_entries_) newest.pop_front();
+    const uint64_t id = entry->unique_id;
+    newest.insert_or_assign(id, std::move(entry).value());
+    if (newest.size() > max_entries_) newest.erase(newest.begin());
   }
-  return {newest.begin(), newest.end()};
+  std::vector<AlarmLogEntry> out;
+  out.reserve(newest.size());
+  for (auto& [id, entry] : newest) out.push_back(std::move(entry));
+  return out;
 }
 
 Status AlarmLogFile::append(const AlarmLogEntry& entry) {

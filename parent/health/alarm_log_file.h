@@ -1,8 +1,10 @@
 #pragma once
 // The alarm log of hosts that have a db (memory mode dbengine), kept across restarts:
-// `<data dir>/health/alarm-log.jsonl`, one JSON object per transition, appended as they happen.
-// At start the newest `max_entries` are read back (their notifications count as done) and the
-// log's numbering continues after them. When the file holds more than twice `max_entries`
+// `<data dir>/health/alarm-log.jsonl`, one JSON object per line. An entry is appended when the
+// transition happens and again when its notification is decided (`processed`, `notified`), as
+// Netdata updates its health log rows; the last line of a unique_id wins. At start the newest
+// `max_entries` are read back, the log's numbering continues after them and each alarm resumes
+// from its entries (AlarmHistory). When the file holds more than twice `max_entries`
 // lines it is rewritten with the newest `max_entries` (atomically, through a rename).
 //
 // Thread: the parent's I/O loop (the HealthService calls append()). A line that does not parse

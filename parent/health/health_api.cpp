@@ -18,7 +18,11 @@ constexpr std::string_view kApiPrefix = "/api/v1/";
 constexpr std::string_view kHostPrefix = "/host/";
 
 query::ApiResponse json(const ordered_json& value) {
-  return query::ApiResponse{200, "application/json", value.dump(4), {}};
+  // Hostnames and selectors come from outside and may not be UTF-8: replaced, never thrown.
+  return query::ApiResponse{200,
+                            "application/json",
+                            value.dump(4, ' ', false, ordered_json::error_handler_t::replace),
+                            {}};
 }
 
 query::ApiResponse text(int status, std::string body) {
@@ -165,29 +169,6 @@ std::optional<Silencers::Selector> selector_of(const http::QueryParams& query) {
   return selector;
 }
 
-ordered_json silencers_json(const Silencers& s) {
-  ordered_json out;
-  out["all"] = s.all;
-  out["type"] = s.type == Silencers::Type::disable   ? "DISABLE"
-                : s.type == Silencers::Type::silence ? "SILENCE"
-                                                     : "None";
-  ordered_json list = ordered_json::array();
-  for (const auto& sel : s.selectors) {
-    ordered_json one;
-    const auto add = [&one](const char* key, const config::SimplePattern& p) {
-      if (!p.empty()) one[key] = p.text();
-    };
-    add("alarm", sel.alarms);
-    add("chart", sel.charts);
-    add("context", sel.contexts);
-    add("host", sel.hosts);
-    add("families", sel.families);
-    list.push_back(std::move(one));
-  }
-  out["silencers"] = std::move(list);
-  return out;
-}
-
 query::ApiResponse manage_endpoint(HealthService& service, const http::HttpRequest& request,
                                    std::string_view admin_token) {
   if (admin_token.empty()) {
@@ -199,7 +180,7 @@ query::ApiResponse manage_endpoint(HealthService& service, const http::HttpReque
     return text(403,
                 "You are not allowed to access this "
                 "resource.");
-  Silencers& s = service.silencers();
+  Silencers s = service.silencers();
   const std::string* cmd = http::find_param(request.query, "cmd");
   std::string answer;
   if (cmd != nullptr) {
@@ -221,7 +202,7 @@ query::ApiResponse manage_endpoint(HealthService& service, const http::HttpReque
       s.type = Silencers::Type::silence;
       answer = "Alarm notifications silenced for alarms matching the selectors";
     } else if (*cmd == "LIST") {
-      return json(silencers_json(s));
+      return json(silencers_to_json(s));
     } else {
       return text(400, "Invalid command: " + *cmd +
                            " (valid: RESET, DISABLE ALL, SILENCE ALL, DISABLE, SILENCE, LIST)");
@@ -232,7 +213,10 @@ query::ApiResponse manage_endpoint(HealthService& service, const http::HttpReque
     answer += answer.empty() ? "Alarm selector added" : "\nAlarm selector added";
   }
   if (answer.empty()) return text(400, "No command and no selector given (cmd=, alarm=, ...)");
-  service.apply_silencers();
+  if (const Status saved = service.set_silencers(std::move(s)); !saved.ok()) {
+    return text(500, answer + "\nbut it applies only until the parent restarts: " +
+                         saved.error().describe());
+  }
   return text(200, answer);
 }
 

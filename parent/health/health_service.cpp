@@ -129,6 +129,13 @@ std::optional<double> evaluate_optional(const std::optional<Expression>& express
   return expression->evaluate(variables).value;
 }
 
+std::string history_key(std::string_view host_guid, std::string_view chart, std::string_view name) {
+  std::string key;
+  key.reserve(host_guid.size() + chart.size() + name.size() + 2);
+  key.append(host_guid).append(1, '\0').append(chart).append(1, '\0').append(name);
+  return key;
+}
+
 bool pattern_allows(const config::SimplePattern& pattern, std::string_view subject) {
   return pattern.empty() || pattern.matches(subject);
 }
@@ -178,8 +185,16 @@ void HealthService::set_rules(const RuleSet& rules) {
 }
 
 void HealthService::restore_log(std::vector<AlarmLogEntry> entries) {
-  for (auto& entry : entries) {
+  for (const auto& entry : entries) {
     next_alarm_id_ = std::max(next_alarm_id_, entry.alarm.alarm_id + 1);
+    restored_[history_key(entry.alarm.host_guid, entry.alarm.chart, entry.alarm.name)].add(entry);
+  }
+  for (auto& entry : entries) {
+    // Only an alarm's newest entry can still be waiting for its notification; an older one
+    // was superseded (update() marks it in memory, the file keeps its first line).
+    const auto& history =
+        restored_[history_key(entry.alarm.host_guid, entry.alarm.chart, entry.alarm.name)];
+    if (!(history.pending && history.last_entry_id == entry.unique_id)) entry.processed = true;
     log_.restore(std::move(entry));
   }
 }
@@ -218,12 +233,23 @@ AlarmInstance& HealthService::add_instance(const store::Host& host, HostAlarms& 
   }
   auto instance =
       std::make_unique<AlarmInstance>(std::move(rule), AlarmState(std::move(id), delay, repeat));
+  resume(instance->state);
   instance->next_update = now;
   AlarmInstance& added = *instance;
   apply_silencers_to(added);
   by_alarm_id_[added.id().alarm_id] = &added;
   alarms.instances.push_back(std::move(instance));
   return added;
+}
+
+void HealthService::resume(AlarmState& state) {
+  if (restored_.empty()) return;
+  const AlarmIdentity& id = state.identity();
+  const auto it = restored_.find(history_key(id.host_guid, id.chart, id.name));
+  if (it == restored_.end()) return;
+  state.resume(it->second);
+  if (it->second.pending) pending_.push_back(it->second.last_entry_id);
+  restored_.erase(it);
 }
 
 void HealthService::drop_instances(HostAlarms& alarms,
@@ -415,6 +441,7 @@ void HealthService::send_due_notifications(int64_t now) {
     if (instance->second->state.take_notification(*entry) && notify_) {
       notify_(Notification{*entry, recipients_of(entry->alarm), false});
     }
+    if (persist_) persist_(*entry);  // processed, and whether it was notified
   }
   pending_ = std::move(still_pending);
   for (auto& [guid, alarms] : hosts_) {
@@ -445,6 +472,21 @@ void HealthService::apply_silencers_to(AlarmInstance& instance) const {
   }
   instance.disabled = selected && silencers_.type == Silencers::Type::disable;
   instance.silenced = selected && silencers_.type == Silencers::Type::silence;
+}
+
+Status HealthService::set_silencers(Silencers silencers) {
+  silencers_ = std::move(silencers);
+  apply_silencers();
+  if (silencers_path_.empty()) return ok_status();
+  return save_silencers(silencers_path_, silencers_);
+}
+
+Status HealthService::keep_silencers_in(std::string path) {
+  TRIB_ASSIGN_OR_RETURN(Silencers loaded, load_silencers(path));
+  silencers_path_ = std::move(path);
+  silencers_ = std::move(loaded);
+  apply_silencers();
+  return ok_status();
 }
 
 void HealthService::apply_silencers() {

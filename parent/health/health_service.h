@@ -36,6 +36,7 @@
 #include "parent/health/health_options.h"
 #include "parent/health/rule.h"
 #include "parent/health/rule_loader.h"
+#include "parent/health/silencers.h"
 #include "parent/store/host_registry.h"
 
 namespace trib::parent::health {
@@ -68,17 +69,6 @@ struct Notification {
 };
 using NotifyFunction = std::function<void(Notification)>;
 
-// /api/v1/manage/health state (Netdata's silencers).
-struct Silencers {
-  enum class Type : uint8_t { none, silence, disable };
-  struct Selector {
-    config::SimplePattern alarms, charts, contexts, hosts, families;
-  };
-  bool all = false;
-  Type type = Type::none;
-  std::vector<Selector> selectors;
-};
-
 class HealthService {
  public:
   HealthService(event::Loop& loop, store::HostRegistry& registry, const time::Clock& clock,
@@ -90,11 +80,14 @@ class HealthService {
   void set_rules(const RuleSet& rules);
   void set_options(const HealthOptions& options);
   void set_notify(NotifyFunction notify) { notify_ = std::move(notify); }
-  // Called with every new log entry (the parent persists those of hosts with a db).
+  // Called with every new log entry, and again when its notification is decided (the parent
+  // persists those of hosts with a db).
   void set_persist(std::function<void(const AlarmLogEntry&)> persist) {
     persist_ = std::move(persist);
   }
-  // Entries read back from disk at start, oldest first; ids continue after them.
+  // Entries read back from disk at start, oldest first; ids continue after them, and each
+  // alarm, when its instance is created again, resumes from its entries (AlarmHistory): same
+  // alarm id, same status, a notification that was still pending is decided then.
   void restore_log(std::vector<AlarmLogEntry> entries);
 
   // Runs a pass every second until stop().
@@ -110,9 +103,12 @@ class HealthService {
   size_t instance_count() const;
   const HealthOptions& options() const { return options_; }
 
-  Silencers& silencers() { return silencers_; }
-  // Re-applies the silencers to every instance (after a manage/health command).
-  void apply_silencers();
+  const Silencers& silencers() const { return silencers_; }
+  // Replaces the silencers (a manage/health command) and applies them to every instance. They
+  // apply even when saving them fails (the error says they will not survive a restart).
+  Status set_silencers(Silencers silencers);
+  // Loads the silencers from `path` (a missing file: none) and saves every change there.
+  Status keep_silencers_in(std::string path);
 
  private:
   struct HostAlarms {
@@ -126,6 +122,8 @@ class HealthService {
   AlarmInstance& add_instance(const store::Host& host, HostAlarms& alarms,
                               std::shared_ptr<const Rule> rule, std::string chart,
                               std::string context, std::string family, int64_t now);
+  // Continues a new instance from the restored log, if the alarm is there.
+  void resume(AlarmState& state);
   void drop_instances(HostAlarms& alarms, const std::function<bool(const AlarmInstance&)>& which,
                       int64_t now);
   bool evaluating(const store::Host& host, int64_t now) const;
@@ -136,6 +134,7 @@ class HealthService {
   void send_due_notifications(int64_t now);
   bool silenced_by(const Silencers::Selector& selector, const AlarmInstance& instance) const;
   void apply_silencers_to(AlarmInstance& instance) const;
+  void apply_silencers();
 
   event::Loop& loop_;
   store::HostRegistry& registry_;
@@ -145,10 +144,13 @@ class HealthService {
   uint64_t rules_generation_ = 1;
   std::unordered_map<std::string, HostAlarms> hosts_;  // by machine GUID
   std::unordered_map<uint32_t, AlarmInstance*> by_alarm_id_;
+  // Alarms of the restored log not created again yet, by host GUID, chart and name.
+  std::unordered_map<std::string, AlarmHistory> restored_;
   uint32_t next_alarm_id_ = 1;
   AlarmLog log_;
   std::vector<uint64_t> pending_;  // log entries whose notification is not decided yet
   Silencers silencers_;
+  std::string silencers_path_;  // empty: kept in memory only
   NotifyFunction notify_;
   std::function<void(const AlarmLogEntry&)> persist_;
   std::unique_ptr<event::Timer> timer_;

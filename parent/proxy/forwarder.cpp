@@ -1,5 +1,6 @@
 #include "parent/proxy/forwarder.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
@@ -93,6 +94,15 @@ Forwarder::Link& Forwarder::open_link(const model::HostInfo& host,
 Forwarder::Link* Forwarder::find(const std::string& guid) {
   const auto it = links_.find(guid);
   return it == links_.end() || it->second.stopping ? nullptr : &it->second;
+}
+
+stream::SpoolFill Forwarder::spool_fill() const {
+  stream::SpoolFill fill{0, options_.sender.spool_max_size};
+  if (own_) fill.used = own_->stats().spool_bytes;
+  for (const auto& [guid, link] : links_) {
+    fill.used = std::max(fill.used, link.sender->stats().spool_bytes);
+  }
+  return fill;
 }
 
 uint64_t Forwarder::connect(const model::HostInfo& host, const std::vector<std::string>& path,

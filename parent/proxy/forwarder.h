@@ -25,6 +25,7 @@
 #include "common/event/timer.h"
 #include "common/model/metrics.h"
 #include "common/stream/sender.h"
+#include "common/stream/spool_chart.h"
 
 namespace trib::parent::proxy {
 
@@ -67,6 +68,9 @@ class Forwarder {
   void disconnect(const std::string& guid, bool clean);
 
   size_t links() const { return links_.size(); }
+  // The fullest spool (the own host's or a forwarded host's) and the bound of each, for the
+  // tributary.spool chart of the proxy's own host.
+  stream::SpoolFill spool_fill() const;
 
  private:
   struct Link {

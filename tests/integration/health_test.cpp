@@ -1,11 +1,16 @@
 // Health end to end (issue 8): real parent and agents on loopback.
 //  - an agent's CPU alarm fires and clears (a rule whose threshold is changed by SIGHUP),
 //  - a killed agent raises last_collected, a cleanly stopped one does not,
-//  - the notifier script receives each of these notifications.
+//  - the notifier script receives each of these notifications,
+//  - a parent restarted over the same data dir keeps the alarm log of a dbengine host (same
+//    unique ids, new ones after them), its silencers, and brings a raised alarm back without a
+//    second notification or a spurious CLEAR.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <csignal>
+#include <ctime>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -101,6 +106,157 @@ TEST_F(HealthTest, CpuAlarmFiresAndClearsAndLostHostsRaiseLastCollected) {
     logged = logged || (entry["name"] == "last_collected" && entry["status"] == "CRITICAL");
   }
   EXPECT_TRUE(logged);
+}
+
+constexpr const char* kAdminToken = "integration-admin-token";
+
+std::string two_cpu_rules(const std::string& busy_crit, const std::string& quiet_crit) {
+  return "alarms:\n"
+         "  - name: cpu_busy\n"
+         "    on: system.cpu\n"
+         "    lookup: average -3s of user,system,nice,iowait,irq,softirq,steal\n"
+         "    every: 1s\n"
+         "    crit: " +
+         busy_crit +
+         "\n"
+         "    to: sysadmin\n"
+         "  - name: cpu_quiet\n"
+         "    on: system.cpu\n"
+         "    lookup: average -3s of user,system\n"
+         "    every: 1s\n"
+         "    crit: " +
+         quiet_crit +
+         "\n"
+         "    to: sysadmin\n";
+}
+
+size_t count_lines(const std::string& text, const std::string& line) {
+  size_t count = 0;
+  for (size_t at = text.find(line + "\n"); at != std::string::npos;
+       at = text.find(line + "\n", at + 1)) {
+    if (at == 0 || text[at - 1] == '\n') ++count;
+  }
+  return count;
+}
+
+class HealthRestartTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    notified_ = cluster_.dir() / "notified.txt";
+    const auto script = cluster_.dir() / "notify.sh";
+    write_file(script,
+               "#!/bin/sh\nprintf '%s|%s|%s|%s|%s\\n' \"$1\" \"$2\" \"$7\" \"$8\" \"${10}\" >> '" +
+                   notified_ + "'\n");
+    ::chmod(script.c_str(), 0755);
+    cluster_.write_parent_yaml(
+        "health:\n  notifications:\n    exec: " + script +
+        "\n    recipients: {sysadmin: [ops]}\nfleet:\n  admin_token: " + kAdminToken + "\n");
+    write_file(cluster_.dir() / "parent/etc/health.d/cpu.yaml",
+               two_cpu_rules("$this >= 0", "$this > 1000"));
+    // The postpone gives a reconnecting agent time to send data before the first evaluation
+    // (with none in the window the alarm would read UNDEFINED for a moment, as in Netdata).
+    cluster_.start_parent_with_stream_conf(std::string("[") + kApiKey +
+                                           "]\n  enabled = yes\n  default memory mode = dbengine\n"
+                                           "  default postpone alarms on connect seconds = 5\n");
+  }
+
+  std::string notifications() const { return read_file(notified_); }
+
+  // GET with the admin token; returns the status line and body.
+  std::string manage(const std::string& query) {
+    return raw_exchange(cluster_.port(), "GET /api/v1/manage/health?" + query +
+                                             " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Auth-Token: " +
+                                             kAdminToken + "\r\nConnection: close\r\n\r\n");
+  }
+
+  std::optional<nlohmann::json> alarm(const std::string& host, const std::string& key) {
+    auto alarms = cluster_.get_json("/host/" + host + "/api/v1/alarms?all");
+    if (!alarms || !(*alarms)["alarms"].contains(key)) return std::nullopt;
+    return (*alarms)["alarms"][key];
+  }
+
+  // unique_id -> "name status" of the host's alarm log.
+  std::map<uint64_t, std::string> alarm_log(const std::string& host) {
+    std::map<uint64_t, std::string> out;
+    auto log = cluster_.get_json("/host/" + host + "/api/v1/alarm_log");
+    if (!log) return out;
+    for (const auto& e : *log) {
+      out[e["unique_id"].get<uint64_t>()] =
+          e["name"].get<std::string>() + " " + e["status"].get<std::string>();
+    }
+    return out;
+  }
+
+  Cluster cluster_;
+  std::string notified_;
+};
+
+TEST_F(HealthRestartTest, AlarmLogSilencersAndRaisedAlarmsSurviveAParentRestart) {
+  auto agent = cluster_.start_agent("db-agent");
+  const std::string raised = "ops|db-agent|cpu_busy|system.cpu|CRITICAL";
+  ASSERT_TRUE(eventually([&] { return count_lines(notifications(), raised) == 1; },
+                         std::chrono::seconds(30)))
+      << notifications() << cluster_.parent_log();
+  const std::string silenced = manage("cmd=SILENCE&alarm=cpu_quiet");
+  ASSERT_EQ(silenced.rfind("HTTP/1.1 200", 0), 0u) << silenced;
+  ASSERT_TRUE(eventually([&] {
+    auto quiet = alarm("db-agent", "system.cpu.cpu_quiet");
+    return quiet && (*quiet)["status"] == "CLEAR" && (*quiet)["silenced"] == true;
+  }));
+  const std::map<uint64_t, std::string> before = alarm_log("db-agent");
+  ASSERT_FALSE(before.empty());
+  const uint64_t newest_before = before.rbegin()->first;
+
+  EXPECT_EQ(cluster_.parent().stop(), 0) << cluster_.parent_log();  // SIGTERM
+  cluster_.restart_parent();
+
+  // The log is back with its ids, before the agent has even reconnected.
+  const std::map<uint64_t, std::string> restored = alarm_log("db-agent");
+  for (const auto& [id, what] : before) {
+    EXPECT_EQ(restored.count(id) ? restored.at(id) : "missing", what) << "unique id " << id;
+  }
+  // The agent reconnects; its raised alarm comes back CRITICAL (evaluated again after the
+  // restart, not only resumed), the silencer still applies.
+  const int64_t restarted_at = std::time(nullptr);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto busy = alarm("db-agent", "system.cpu.cpu_busy");
+        return busy && (*busy)["status"] == "CRITICAL" &&
+               (*busy)["last_updated"].get<int64_t>() >= restarted_at;
+      },
+      std::chrono::seconds(30)))
+      << cluster_.parent_log();
+  auto quiet = alarm("db-agent", "system.cpu.cpu_quiet");
+  ASSERT_TRUE(quiet.has_value());
+  EXPECT_EQ((*quiet)["silenced"], true);
+  const std::string list = manage("cmd=LIST");
+  EXPECT_NE(list.find("\"alarm\": \"cpu_quiet\""), std::string::npos) << list;
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // a few evaluations after the return
+  EXPECT_EQ(count_lines(notifications(), raised), 1u) << notifications();
+  EXPECT_EQ(notifications().find("db-agent|cpu_busy|system.cpu|CLEAR"), std::string::npos)
+      << notifications();
+  for (const auto& [id, what] : alarm_log("db-agent")) {
+    if (id > newest_before) ADD_FAILURE() << "a transition at restart: " << id << " " << what;
+  }
+
+  // Later transitions are numbered after the old ones; the notified raise gets its CLEAR; the
+  // silenced alarm raises without a notification.
+  write_file_atomically(cluster_.dir() / "parent/etc/health.d/cpu.yaml",
+                        two_cpu_rules("$this > 1000", "$this >= 0"));
+  cluster_.parent().signal(SIGHUP);
+  ASSERT_TRUE(eventually(
+      [&] { return count_lines(notifications(), "ops|db-agent|cpu_busy|system.cpu|CLEAR") == 1; },
+      std::chrono::seconds(20)))
+      << notifications() << cluster_.parent_log();
+  ASSERT_TRUE(eventually([&] {
+    auto q = alarm("db-agent", "system.cpu.cpu_quiet");
+    return q && (*q)["status"] == "CRITICAL";
+  }));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(notifications().find("db-agent|cpu_quiet"), std::string::npos) << notifications();
+  const auto after = alarm_log("db-agent");
+  ASSERT_GT(after.rbegin()->first, newest_before);
+  EXPECT_EQ(after.rbegin()->second.find("cpu_"), 0u);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "common/stream/sender.h"
+#include "common/stream/spool_chart.h"
 
 #include "support/process.h"
 
@@ -581,6 +582,36 @@ TEST_F(SenderTest, ASpooledBatchIsReplayedByTheNextSenderWithItsTimestamp) {
   EXPECT_EQ(samples[0].rows[0].values, std::vector<double>{4.5});
   run_until([&] { return sender.stats().spool_bytes == 0; });
   stop(sender);
+}
+
+TEST_F(SenderTest, FillingTheSpoolMovesTheSpoolChart) {
+  test::TempDir dir;
+  constexpr uint64_t kMax = 1 << 20;
+  SenderOptions offline;  // no destination: every batch stays in the spool
+  offline.spool_dir = dir / "spool";
+  offline.spool_max_size = kMax;
+  Sender sender(loop_, offline, origin());
+  sender.start();
+  sender.define_chart(chart("c.a", {"x"}));
+  const auto chart_now = [&](int64_t t) {
+    return spool_sample(SpoolFill{sender.stats().spool_bytes, kMax}, t).values;
+  };
+  const auto max_bytes = static_cast<double>(kMax);
+  EXPECT_EQ(chart_now(1), (std::vector<double>{0, max_bytes}));
+  double before = 0;
+  for (int64_t t = 1; t <= 3; ++t) {
+    sender.submit_logs(one_log("line " + std::to_string(t)), GapsMsg{}, static_cast<uint64_t>(t));
+    run_until([&] { return sender.stats().log_batches_queued == static_cast<uint64_t>(t); });
+    const auto values = chart_now(t);
+    EXPECT_GT(values[0], before) << "after batch " << t;
+    EXPECT_EQ(values[1], max_bytes);
+    before = values[0];
+  }
+  const model::ChartDef def = spool_chart("agent");
+  EXPECT_EQ(def.id, "tributary.spool");
+  EXPECT_EQ(def.dimensions.size(), 2u);
+  EXPECT_EQ(def.dimensions[0].id, "used");
+  EXPECT_EQ(def.dimensions[1].id, "max");
 }
 
 TEST_F(SenderTest, SendsKeepalivesWhenIdle) {

@@ -53,11 +53,31 @@ TEST_F(AlarmLogFileTest, EntriesSurviveAReopen) {
   EXPECT_EQ(back[2].new_status, AlarmStatus::critical);
   EXPECT_EQ(back[2].new_value, 97.5);
   EXPECT_TRUE(std::isnan(back[2].old_value));
-  EXPECT_TRUE(back[2].processed);
+  EXPECT_FALSE(back[2].processed);  // written when it happened, not decided yet
 
   AlarmLog log;
   for (const auto& e : back) log.restore(e);
   EXPECT_EQ(log.append(AlarmLogEntry{}).unique_id, 4u);  // numbering continues
+}
+
+TEST_F(AlarmLogFileTest, TheLastLineOfAnEntryWins) {
+  auto file = AlarmLogFile::open(dir_.string(), 10);
+  ASSERT_TRUE(file.ok());
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(file->append(entry(id)).ok());
+  AlarmLogEntry decided = entry(2);
+  decided.processed = true;
+  decided.notified = true;
+  ASSERT_TRUE(file->append(decided).ok());  // its notification was sent after entry 3 happened
+  std::ofstream(dir_ / "alarm-log.jsonl", std::ios::app)
+      << R"({"unique_id": 4, "name": "from an older version", "status": "CLEAR"})" << '\n';
+  const auto back = file->load();
+  ASSERT_EQ(back.size(), 4u);
+  EXPECT_EQ(back[1].unique_id, 2u);
+  EXPECT_TRUE(back[1].processed);
+  EXPECT_TRUE(back[1].notified);
+  EXPECT_FALSE(back[2].processed);
+  EXPECT_TRUE(back[3].processed);  // lines without the field were all decided
+  EXPECT_EQ(back[3].alarm.name, "from an older version");
 }
 
 TEST_F(AlarmLogFileTest, CompactsToTheNewestEntries) {

@@ -155,5 +155,49 @@ TEST(AlarmLog, IsBoundedAndKeepsNumbering) {
   EXPECT_EQ(log.after(4, "").size(), 1u);
 }
 
+TEST_F(AlarmStateTest, HistoryResumesStatusIdsAndWhatWasNotified) {
+  AlarmState before = make();
+  before.update(now(), 10, AlarmStatus::clear, log_);
+  clock_.advance_s(10);
+  AlarmLogEntry* raised = before.update(now(), 99, AlarmStatus::critical, log_);
+  ASSERT_TRUE(before.take_notification(*raised));
+  clock_.advance_s(10);
+
+  AlarmHistory history;
+  for (const auto& e : log_.entries()) history.add(e);
+  EXPECT_EQ(history.alarm_id, 7u);
+  EXPECT_EQ(history.status, AlarmStatus::critical);
+  EXPECT_EQ(history.last_notified, AlarmStatus::critical);
+  EXPECT_FALSE(history.pending);
+
+  AlarmIdentity fresh_id;
+  fresh_id.alarm_id = 99;  // what a new instance would get; the history's id wins
+  AlarmState after(fresh_id, {}, {});
+  after.resume(history);
+  EXPECT_EQ(after.identity().alarm_id, 7u);
+  EXPECT_EQ(after.status(), AlarmStatus::critical);
+  EXPECT_EQ(after.update(now(), 98, AlarmStatus::critical, log_), nullptr);  // no transition
+  clock_.advance_s(5);
+  AlarmLogEntry* cleared = after.update(now(), 5, AlarmStatus::clear, log_);
+  ASSERT_NE(cleared, nullptr);
+  EXPECT_EQ(cleared->alarm.alarm_id, 7u);
+  EXPECT_EQ(cleared->alarm_event_id, 3u);
+  EXPECT_EQ(cleared->updates_id, raised->unique_id);
+  EXPECT_EQ(cleared->duration, 15);  // CRITICAL since before the restart
+  EXPECT_EQ(cleared->non_clear_duration, 15);
+  EXPECT_TRUE(after.take_notification(*cleared));  // the notified raise recovers
+
+  // A REMOVED entry ends the alarm: what follows starts afresh (but keeps the numbering).
+  AlarmLogEntry removed = *cleared;
+  removed.unique_id = 40;
+  removed.alarm_event_id = 4;
+  removed.new_status = AlarmStatus::removed;
+  history.add(removed);
+  EXPECT_EQ(history.status, AlarmStatus::uninitialized);
+  EXPECT_FALSE(history.last_notified.has_value());
+  EXPECT_EQ(history.last_event_id, 4u);
+  EXPECT_FALSE(history.pending);
+}
+
 }  // namespace
 }  // namespace trib::parent::health

@@ -8,6 +8,7 @@
 #include "parent/health/rule_loader.h"
 #include "tests/parent/store/store_test_util.h"
 #include "tests/support/loop_fixture.h"
+#include "tests/support/process.h"
 
 namespace trib::parent::health {
 namespace {
@@ -137,6 +138,50 @@ TEST_F(HealthApiTest, ManageHealthNeedsTheAdminToken) {
   EXPECT_EQ(list["type"], "DISABLE");
   EXPECT_EQ(list["silencers"][0]["alarm"], "quiet");
   EXPECT_EQ(get("/api/v1/manage/health", {{"cmd", "EXPLODE"}}, kToken).status, 400);
+}
+
+TEST_F(HealthApiTest, ManageHealthSilencersAreSavedAndRestored) {
+  test::TempDir dir;
+  const std::string path = dir / "health/health.silencers.json";
+  ASSERT_TRUE(service_->keep_silencers_in(path).ok());
+  EXPECT_EQ(get("/api/v1/manage/health", {{"cmd", "SILENCE"}, {"host", "web-*"}}, kToken).status,
+            200);
+  const auto saved = nlohmann::json::parse(test::read_file(path));
+  EXPECT_EQ(saved["type"], "SILENCE");
+  EXPECT_EQ(saved["silencers"][0]["host"], "web-*");
+
+  // The restarted parent: a new service over the same data dir.
+  service_ = std::make_unique<HealthService>(loop_, registry_, clock_, HealthOptions{});
+  ASSERT_TRUE(service_->keep_silencers_in(path).ok());
+  const auto list =
+      nlohmann::json::parse(get("/api/v1/manage/health", {{"cmd", "LIST"}}, kToken).body);
+  EXPECT_EQ(list["type"], "SILENCE");
+  EXPECT_EQ(list["silencers"][0]["host"], "web-*");
+
+  EXPECT_EQ(get("/api/v1/manage/health", {{"cmd", "RESET"}}, kToken).status, 200);
+  EXPECT_EQ(nlohmann::json::parse(test::read_file(path))["silencers"].size(), 0u);
+
+  // A selector that is not UTF-8 is saved and listed with its bad bytes replaced.
+  EXPECT_EQ(get("/api/v1/manage/health", {{"cmd", "SILENCE"}, {"host", "web-\xff"}}, kToken).status,
+            200);
+  EXPECT_EQ(nlohmann::json::parse(test::read_file(path))["silencers"][0]["host"],
+            "web-\xef\xbf\xbd");
+  EXPECT_EQ(get("/api/v1/manage/health", {{"cmd", "LIST"}}, kToken).status, 200);
+}
+
+TEST_F(HealthApiTest, ManageHealthSaysWhenSilencersCannotBeSaved) {
+  test::TempDir dir;
+  test::write_file(dir / "health", "a file where the directory should be");
+  ASSERT_TRUE(service_->keep_silencers_in(dir / "health/health.silencers.json").ok());
+  const auto answer = get("/api/v1/manage/health", {{"cmd", "SILENCE ALL"}}, kToken);
+  EXPECT_EQ(answer.status, 500);
+  EXPECT_NE(answer.body.find("All alarm notifications are silenced\nbut it applies only until "
+                             "the parent restarts: cannot create the directory of " +
+                             dir / "health/health.silencers.json"),
+            std::string::npos)
+      << answer.body;
+  const auto all = nlohmann::json::parse(get("/host/web-1/api/v1/alarms", {{"all", ""}}).body);
+  EXPECT_EQ(all["alarms"]["system.cpu.cpu_usage"]["silenced"], true);  // applied all the same
 }
 
 TEST_F(HealthApiTest, OtherPathsAreNotOurs) {

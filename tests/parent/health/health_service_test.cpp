@@ -5,9 +5,11 @@
 #include <cmath>
 
 #include "common/time/clock.h"
+#include "parent/health/alarm_log_file.h"
 #include "parent/health/rule_loader.h"
 #include "tests/parent/store/store_test_util.h"
 #include "tests/support/loop_fixture.h"
+#include "tests/support/process.h"
 
 namespace trib::parent::health {
 namespace {
@@ -257,24 +259,161 @@ TEST_F(HealthServiceTest, PostponeAfterConnect) {
 TEST_F(HealthServiceTest, SilencedAndDisabledAlarms) {
   rules(kCpuRule);
   store::Host& host = child();
-  Silencers::Selector selector;
-  selector.alarms = config::SimplePattern("cpu_*");
-  service_->silencers().type = Silencers::Type::silence;
-  service_->silencers().selectors.push_back(selector);
+  Silencers silencers;
+  silencers.type = Silencers::Type::silence;
+  silencers.selectors.emplace_back().alarms = config::SimplePattern("cpu_*");
+  ASSERT_TRUE(service_->set_silencers(silencers).ok());
   feed(host, 99, 12);
   EXPECT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::critical);
   EXPECT_TRUE(find("system.cpu", "cpu_usage")->silenced);
   EXPECT_TRUE(sent_.empty());
 
-  service_->silencers().type = Silencers::Type::disable;
-  service_->apply_silencers();
+  silencers.type = Silencers::Type::disable;
+  ASSERT_TRUE(service_->set_silencers(silencers).ok());
   feed(host, 10, 12);
   EXPECT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::critical);  // not evaluated
 
-  service_->silencers() = Silencers{};
-  service_->apply_silencers();
+  ASSERT_TRUE(service_->set_silencers(Silencers{}).ok());
   feed(host, 10, 12);
   EXPECT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::clear);
+}
+
+TEST_F(HealthServiceTest, SilencersSurviveARestart) {
+  test::TempDir dir;
+  const std::string path = dir / "health/health.silencers.json";
+  ASSERT_TRUE(service_->keep_silencers_in(path).ok());
+  Silencers silencers;
+  silencers.type = Silencers::Type::silence;
+  silencers.selectors.emplace_back().hosts = config::SimplePattern("child");
+  ASSERT_TRUE(service_->set_silencers(silencers).ok());
+
+  // A restart: a new service over the same file, with the silencers before the first alarm.
+  service_ = std::make_unique<HealthService>(loop_, registry_, clock_, options_);
+  service_->set_notify([this](Notification n) { sent_.push_back(std::move(n)); });
+  ASSERT_TRUE(service_->keep_silencers_in(path).ok());
+  EXPECT_EQ(service_->silencers(), silencers);
+  rules(kCpuRule);
+  feed(child(), 99, 12);
+  EXPECT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::critical);
+  EXPECT_TRUE(find("system.cpu", "cpu_usage")->silenced);
+  EXPECT_TRUE(sent_.empty());
+
+  // RESET clears the file too.
+  ASSERT_TRUE(service_->set_silencers(Silencers{}).ok());
+  HealthService restarted(loop_, registry_, clock_, options_);
+  ASSERT_TRUE(restarted.keep_silencers_in(path).ok());
+  EXPECT_EQ(restarted.silencers(), Silencers{});
+}
+
+TEST_F(HealthServiceTest, AnUnreadableSilencersFileIsAnErrorAndNotOverwritten) {
+  test::TempDir dir;
+  const std::string path = dir / "health.silencers.json";
+  test::write_file(path, "{\"type\": \"SILENCE\", \"silencers\": [{\"alarm\": 1}]}");
+  const Status kept = service_->keep_silencers_in(path);
+  ASSERT_FALSE(kept.ok());
+  EXPECT_NE(kept.error().message.find(path), std::string::npos);
+  // Changes still apply, but the operator's file stays as it is until fixed.
+  Silencers all;
+  all.all = true;
+  ASSERT_TRUE(service_->set_silencers(all).ok());
+  EXPECT_EQ(test::read_file(path), "{\"type\": \"SILENCE\", \"silencers\": [{\"alarm\": 1}]}");
+}
+
+// A restart as the parent does it: a new service whose log comes back from the alarm log file
+// every entry (and every notification decision) was appended to.
+class HealthRestartTest : public HealthServiceTest {
+ protected:
+  HealthRestartTest() { keep_log(); }
+
+  void keep_log() {
+    auto file = AlarmLogFile::open(dir_ / "health", 1000);
+    ASSERT_TRUE(file.ok());
+    file_ = std::make_unique<AlarmLogFile>(std::move(file).value());
+    service_->restore_log(file_->load());
+    service_->set_persist([this](const AlarmLogEntry& e) { ASSERT_TRUE(file_->append(e).ok()); });
+  }
+  void restart(const char* rule_yaml) {
+    service_ = std::make_unique<HealthService>(loop_, registry_, clock_, options_);
+    service_->set_notify([this](Notification n) { sent_.push_back(std::move(n)); });
+    keep_log();
+    rules(rule_yaml);
+  }
+  std::vector<uint64_t> ids() const {
+    std::vector<uint64_t> out;
+    for (const auto* e : service_->log().after(0, kChildGuid)) out.push_back(e->unique_id);
+    return out;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<AlarmLogFile> file_;
+};
+
+TEST_F(HealthRestartTest, ARaisedAlarmComesBackWithoutANewTransitionOrNotification) {
+  rules(kCpuRule);
+  store::Host& host = child();
+  feed(host, 99, 12);
+  ASSERT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::critical);
+  ASSERT_EQ(sent_.size(), 1u);
+  const uint32_t alarm_id = find("system.cpu", "cpu_usage")->id().alarm_id;
+  const std::vector<uint64_t> before = ids();
+
+  restart(kCpuRule);
+  EXPECT_EQ(ids(), before);  // the same entries, the same unique ids
+  feed(host, 99, 12);
+  const AlarmInstance* again = find("system.cpu", "cpu_usage");
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->state.status(), AlarmStatus::critical);
+  EXPECT_EQ(again->id().alarm_id, alarm_id);
+  EXPECT_EQ(ids(), before);     // still CRITICAL: no transition
+  EXPECT_EQ(sent_.size(), 1u);  // and no second CRITICAL
+
+  // What happens after the restart is numbered after what came before, and the fall of the
+  // raise notified before the restart is notified (through WARNING to CLEAR).
+  feed(host, 10, 12);
+  EXPECT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::clear);
+  ASSERT_EQ(sent_.size(), 3u);
+  EXPECT_EQ(sent_[1].entry.new_status, AlarmStatus::warning);
+  EXPECT_EQ(sent_[1].entry.old_status, AlarmStatus::critical);
+  EXPECT_GT(sent_[1].entry.unique_id, before.back());
+  EXPECT_EQ(sent_[1].entry.alarm.alarm_id, alarm_id);
+  EXPECT_EQ(sent_[1].entry.alarm_event_id, sent_[0].entry.alarm_event_id + 1);
+  EXPECT_EQ(sent_[2].entry.new_status, AlarmStatus::clear);
+}
+
+TEST_F(HealthRestartTest, AClearAlarmDoesNotNotifyItsFirstEvaluationAfterARestart) {
+  rules(kCpuRule);
+  store::Host& host = child();
+  feed(host, 10, 12);
+  ASSERT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::clear);
+  restart(kCpuRule);
+  feed(host, 10, 12);
+  EXPECT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::clear);
+  feed(host, 90, 12);  // a raise after the restart is notified as usual
+  EXPECT_EQ(status("system.cpu", "cpu_usage"), AlarmStatus::warning);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].entry.new_status, AlarmStatus::warning);
+}
+
+TEST_F(HealthRestartTest, ANotificationStillDelayedAtTheStopIsSentAfterTheRestart) {
+  constexpr const char* kDelayed = R"(alarms:
+  - name: busy
+    on: system.cpu
+    lookup: max -2s of user
+    every: 1s
+    warn: $this > 40
+    delay: {up: 10s}
+)";
+  rules(kDelayed);
+  store::Host& host = child();
+  feed(host, 100, 3);
+  ASSERT_EQ(status("system.cpu", "busy"), AlarmStatus::warning);
+  ASSERT_TRUE(sent_.empty());
+  restart(kDelayed);
+  feed(host, 100, 12);
+  ASSERT_EQ(sent_.size(), 1u);
+  EXPECT_EQ(sent_[0].entry.new_status, AlarmStatus::warning);
+  // Nothing new in the log: busy's -> WARNING and host.last_collected's -> CLEAR from before.
+  EXPECT_EQ(ids().size(), 2u);
 }
 
 TEST_F(HealthServiceTest, DelayedNotificationsWaitForTheirTime) {

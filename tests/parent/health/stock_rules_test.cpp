@@ -1,4 +1,5 @@
-// The stock rules of conf/health.d parse, and each applies to a chart the agent really emits.
+// The stock rules of conf/health.d parse, and each applies to a chart the agent really emits
+// (its collectors, its log charts, the spool chart of agents and proxies).
 #include <gtest/gtest.h>
 
 #include <mutex>
@@ -6,7 +7,12 @@
 #include <thread>
 
 #include "common/collectors/collector_thread.h"
+#include "common/stream/spool_chart.h"
+#include "common/time/clock.h"
+#include "parent/health/health_service.h"
 #include "parent/health/rule_loader.h"
+#include "tests/parent/store/store_test_util.h"
+#include "tests/support/loop_fixture.h"
 
 namespace trib::parent::health {
 namespace {
@@ -41,6 +47,10 @@ std::set<std::string> collected_ids_and_contexts() {
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // slower collectors' first round
   thread.stop();
   std::lock_guard lock(mutex);
+  // Published by the agent's and the proxy's network code, not by a collector.
+  const model::ChartDef spool = stream::spool_chart("test");
+  seen.insert(spool.id);
+  seen.insert(spool.context);
   return seen;
 }
 
@@ -63,6 +73,48 @@ TEST(StockRules, ParseAndMatchTheAgentsCharts) {
   for (const char* required : {"system.cpu", "system.ram", "system.load"}) {
     EXPECT_TRUE(real.count(required)) << required;
   }
+  EXPECT_TRUE(names.count("spool_fill"));
+}
+
+class StockSpoolRule : public test::LoopTest {
+ protected:
+  // Feeds the spool chart `seconds` samples at `percent` of its bound, one pass per second.
+  void fill(store::Host& host, double percent, int seconds) {
+    for (int i = 0; i < seconds; ++i) {
+      clock_.advance_s(1);
+      const stream::SpoolFill fill{static_cast<uint64_t>(percent * 1024 * 1024), 100 * 1024 * 1024};
+      ASSERT_TRUE(host.store(stream::kSpoolChart, stream::spool_sample(fill, clock_.now_s())).ok());
+      service_.run_once();
+    }
+  }
+  AlarmStatus status() const {
+    for (const AlarmInstance* a : service_.instances(kAgentGuid)) {
+      if (a->id().name == "spool_fill") return a->state.status();
+    }
+    return AlarmStatus::removed;
+  }
+
+  static constexpr const char* kAgentGuid = "22222222-2222-4222-8222-222222222222";
+  time::ManualClock clock_;
+  store::StorageConfig storage_{store::MemoryMode::ram, 600};
+  store::HostRegistry registry_{
+      store::testing::make_host("parent", "11111111-1111-4111-8111-111111111111", 0), storage_,
+      clock_.now_s()};
+  HealthService service_{loop_, registry_, clock_, HealthOptions{}};
+};
+
+TEST_F(StockSpoolRule, AFillingSpoolWarnsThenGoesCritical) {
+  service_.set_rules(load_rules(std::string(TRIB_SOURCE_DIR) + "/conf/health.d"));
+  auto host =
+      registry_.connect(store::testing::make_host("agent-1", kAgentGuid), storage_, clock_.now_s());
+  ASSERT_TRUE(host.ok());
+  ASSERT_TRUE((*host)->define_chart(stream::spool_chart("agent")).ok());
+  fill(**host, 10, 20);
+  EXPECT_EQ(status(), AlarmStatus::clear);
+  fill(**host, 80, 20);
+  EXPECT_EQ(status(), AlarmStatus::warning);
+  fill(**host, 95, 20);
+  EXPECT_EQ(status(), AlarmStatus::critical);
 }
 
 }  // namespace

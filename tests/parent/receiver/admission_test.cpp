@@ -239,6 +239,22 @@ TEST(Admission, TheMachineSectionsMemoryModeBeatsTheKeysDefault) {
   EXPECT_EQ(a.storage.mode, store::MemoryMode::dbengine);
 }
 
+TEST(Admission, HealthPolicyComesFromTheKeyAndTheMachineSectionBeatsIt) {
+  auto key = enabled_key();
+  key.health_enabled_by_default = config::HealthEnabled::automatic;
+  key.default_postpone_alarms_on_connect_s = 60;
+  const Admitted by_key = admitted(admit(request(), conf_with(key), kIp, kParentGuid));
+  EXPECT_EQ(by_key.health.mode, store::HealthPolicy::Mode::automatic);
+  EXPECT_EQ(by_key.health.postpone_s, 60);
+
+  config::MachinePolicy machine;
+  machine.health_enabled = config::HealthEnabled::no;
+  machine.postpone_alarms_on_connect_s = 5;
+  const Admitted by_machine = admitted(admit(request(), conf_with(key, machine), kIp, kParentGuid));
+  EXPECT_EQ(by_machine.health.mode, store::HealthPolicy::Mode::no);
+  EXPECT_EQ(by_machine.health.postpone_s, 5);
+}
+
 TEST(Admission, MemoryModeNoneStoresNothing) {
   auto key = enabled_key();
   key.default_memory_mode = "none";
