@@ -130,13 +130,17 @@ Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t k
   return dropped;
 }
 
-Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch) {
+Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch,
+                                           WhenFull when_full) {
   FrameEncoder encoder;
   std::string frame;
   for (const ChartDefMsg& chart : batch.charts) encoder.append(chart, frame);
   encoder.append(batch.batch, frame);
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
-  TRIB_ASSIGN_OR_RETURN(std::vector<Message> dropped, drop_oldest_until(txn, seq, frame.size()));
+  std::vector<Message> dropped;
+  if (when_full == WhenFull::drop_oldest) {
+    TRIB_ASSIGN_OR_RETURN(dropped, drop_oldest_until(txn, seq, frame.size()));
+  }
   TRIB_TRY(lmdb::put(txn, batches_, seq_key(seq), frame));
   if (seq > last_appended_seq_) TRIB_TRY(lmdb::put(txn, meta_, kLastSeqKey, seq_key(seq)));
   TRIB_TRY(txn.commit());

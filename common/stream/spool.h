@@ -4,7 +4,8 @@
 // restarted sender (agent or proxy) loads what is left and sends it again with its original
 // sequence numbers and timestamps, so an outage or a kill -9 loses nothing within max_size.
 // When max_size is reached the oldest batches go (gap records excepted); the sender then sends
-// gap records for the log bytes they held.
+// gap records for the log bytes they held. A proxy's spool keeps them (WhenFull::keep) and the
+// proxy stops reading from the host instead, so the host's own spool holds them.
 //
 // LMDB (<data dir>/spool), one environment per sender. Used on the sender's loop only.
 
@@ -44,9 +45,15 @@ class Spool {
 
   // Every batch held, oldest first (decoded; an entry that does not decode is dropped and logged).
   Result<std::vector<SpooledBatch>> load();
+  enum class WhenFull {
+    drop_oldest,  // an origin's spool: the oldest batches go (gap records excepted)
+    keep,         // a proxy's: what it acknowledged downstream stays; it stops taking more
+  };
   // Writes the batch durably. Returns the batches pushed out to stay within max_size, oldest
-  // first (never the one just written).
-  Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch);
+  // first (never the one just written; none with WhenFull::keep, which lets the spool grow past
+  // max_size: its caller stops feeding it).
+  Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch,
+                                      WhenFull when_full = WhenFull::drop_oldest);
   // Removes every batch with a sequence number <= seq.
   Status acknowledge(uint64_t seq);
   // The highest sequence number ever appended (kept when the batch is acknowledged), 0 for none:

@@ -74,6 +74,34 @@ void Session::on_bytes(std::string_view bytes) {
   } else {
     flush_acks();
   }
+  pause_while_spool_full();
+}
+
+void Session::pause_while_spool_full() {
+  if (context_.forwarder == nullptr || paused_for_spool_ ||
+      !context_.forwarder->spool_full(machine_guid())) {
+    return;
+  }
+  paused_for_spool_ = true;
+  paused_since_ms_ = loop_.now_ms();
+  connection_->pause_reading();
+  uint64_t suppressed = 0;
+  if (spool_full_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+    TRIB_LOG(stream, warn,
+             "{} this proxy's spool for the host is full: not reading from it until the parent "
+             "upstream acknowledges what the spool holds (the host keeps its data meanwhile){}",
+             instance_, suppressed ? fmt::format("; {} more pauses since", suppressed) : "");
+  }
+}
+
+void Session::resume_when_spool_has_room() {
+  if (context_.forwarder->spool_full(machine_guid())) return;
+  paused_for_spool_ = false;
+  // The pause was this side's doing, not the sender's silence.
+  last_receive_ms_ = loop_.now_ms();
+  connection_->resume_reading();
+  TRIB_LOG(stream, debug, "{} the spool has room again: reading from the host after {} s",
+           instance_, (loop_.now_ms() - paused_since_ms_) / 1000);
 }
 
 void Session::defer_acks_to_commit() {
@@ -89,7 +117,7 @@ void Session::defer_acks_to_commit() {
   if (disk.congested()) {
     connection_->pause_reading();
     disk.when_uncongested([this, alive] {
-      if (!alive.expired() && !ended_) connection_->resume_reading();
+      if (!alive.expired() && !ended_ && !paused_for_spool_) connection_->resume_reading();
     });
   }
 }
@@ -127,13 +155,14 @@ Result<uint64_t> Session::host(uint32_t host_slot, const model::HostInfo& info) 
   hosts_[host_slot] = stored;
   const uint64_t stored_through = context_.progress[info.machine_guid].last_stored_seq;
   if (context_.forwarder == nullptr) return stored_through;
-  // A batch is done when both the local store and the spool have it: resume from the lower of
-  // the two (each side skips what it already holds). A host kept nowhere here only needs the
-  // spool.
-  const uint64_t spooled_through =
-      context_.forwarder->connect(host, request_.path, request_.path_guids);
-  if (storage_.mode == store::MemoryMode::none) return spooled_through;
-  return std::min(stored_through, spooled_through);
+  // A forwarded batch is done when both the local store and the spool have it: resume from the
+  // lower of the two (each side skips what it already holds). A host kept nowhere here only
+  // needs the spool.
+  const auto spooled_through =
+      context_.forwarder->connect(host, request_.api_key, request_.path, request_.path_guids);
+  if (!spooled_through) return stored_through;  // not forwarded
+  if (storage_.mode == store::MemoryMode::none) return *spooled_through;
+  return std::min(stored_through, *spooled_through);
 }
 
 Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) {
@@ -226,6 +255,13 @@ void Session::goodbye(uint32_t, std::string_view reason) {
 }
 
 void Session::on_tick() {
+  if (paused_for_spool_) resume_when_spool_has_room();
+  if (paused_for_spool_) {
+    // Its keepalives are not read, so not answered: the sender hears from us every tick instead,
+    // well inside whatever timeout it has, and keeps the link (and its data) while it waits.
+    send(stream::KeepaliveMsg{});
+    return;
+  }
   const uint64_t now = loop_.now_ms();
   const auto timeout_ms = static_cast<uint64_t>(context_.idle_timeout.count()) * 1000;
   if (now - last_receive_ms_ > timeout_ms) {

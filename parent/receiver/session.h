@@ -42,8 +42,8 @@ struct SessionContext {
   // stops while the store is congested (backpressure).
   storage::DiskStore* disk = nullptr;
   store::LogStore* log_store = nullptr;  // null: `logs` is not granted
-  // A proxy's: every host is forwarded too, and a batch is acknowledged only once it is also
-  // durable in the host's spool. Null: nothing is forwarded.
+  // Every host is announced to it; a host stream.conf forwards has each batch acknowledged only
+  // once it is also durable in the host's spool. Null: nothing is forwarded.
   proxy::Forwarder* forwarder = nullptr;
 };
 
@@ -92,6 +92,10 @@ class Session final : public stream::IngestSink {
   void flush_acks();
   // Acks of this read wait for the disk commit; reading pauses while the store is congested.
   void defer_acks_to_commit();
+  // Backpressure from a proxy's full spool: reading stops (so nothing more is acknowledged and
+  // the host's sender keeps its data), and resumes on a tick once upstream acks made room.
+  void pause_while_spool_full();
+  void resume_when_spool_has_room();
   void on_tick();
   // Ends once: a clean end (goodbye, EOF, close) logs at info, a broken stream at warn.
   void end(const std::string& why, spdlog::level::level_enum level = spdlog::level::info);
@@ -124,6 +128,9 @@ class Session final : public stream::IngestSink {
   uint64_t bytes_received_ = 0;
   bool said_goodbye_ = false;
   bool wrote_to_disk_ = false;  // this read stored samples of a dbengine host
+  bool paused_for_spool_ = false;
+  uint64_t paused_since_ms_ = 0;
+  log::RateLimitedLog spool_full_log_{std::chrono::seconds(60)};  // a full spool pauses often
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   bool ended_ = false;
 };
