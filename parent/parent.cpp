@@ -140,6 +140,9 @@ int Parent::run() {
   receiver_options.forwarder = forwarder_.get();
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
                                                    receiver_options, config_.stream);
+  forwarder_->set_on_restart_needed([this](const std::string& guid) {
+    receiver_->restart_stream(guid, "forwarded from now on: reconnect so its charts go upstream");
+  });
   restore_hosts(*storage, clock.now_s());
   start_health();
   http_ = std::make_unique<http::HttpServer>(loop_);

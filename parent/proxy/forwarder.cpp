@@ -129,6 +129,14 @@ void Forwarder::apply_forwarding(const std::string& guid, Link& link) {
     return;
   }
   if (!link.sender) {
+    if (link.downstream && !link.charts_kept) {
+      TRIB_LOG(stream, info,
+               "[proxy] {} {} is forwarded from now on: its stream here restarts so that its "
+               "charts go upstream too",
+               link.host.hostname, guid);
+      if (on_restart_needed_) on_restart_needed_(guid);
+      return;
+    }
     TRIB_LOG(stream, info, "[proxy] {} {} is forwarded to '{}'", link.host.hostname, guid,
              destinations_text(*options));
     start_sender(guid, link, std::move(*options));
@@ -206,15 +214,20 @@ std::optional<uint64_t> Forwarder::connect(const model::HostInfo& host, const st
     link.sender->set_origin(host);
     set_upstream_path(link);
   }
+  link.charts_kept = true;       // it defines every chart next
   apply_forwarding(guid, link);  // the key may send it elsewhere, or nowhere
-  if (!link.sender) return std::nullopt;
+  if (!link.sender) {
+    link.charts_kept = false;
+    link.charts.clear();
+    return std::nullopt;
+  }
   return link.sender->relayed_through();
 }
 
 Status Forwarder::chart(const std::string& guid, uint32_t chart_slot, const model::ChartDef& def) {
   Link* link = find(guid);
   if (link == nullptr) return Error(Errc::not_found, "no upstream stream for host " + guid);
-  link->charts[chart_slot] = def;
+  if (link->charts_kept) link->charts[chart_slot] = def;
   if (link->sender) link->chart_slots[chart_slot] = link->sender->define_chart(def);
   return {};
 }

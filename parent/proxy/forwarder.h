@@ -59,6 +59,13 @@ class Forwarder {
   void reconfigure(config::StreamConf stream);
   // Every upstream stream says goodbye and closes; `done` runs once all are closed.
   void stop(std::function<void()> done);
+  // Called when reconfigure() forwards a connected host whose charts were not kept (it was not
+  // forwarded on this connection): its downstream stream should end with a goodbye, so that its
+  // sender reconnects and defines its charts again. Without it, such a host is forwarded from its
+  // next connection.
+  void set_on_restart_needed(std::function<void(const std::string& guid)> callback) {
+    on_restart_needed_ = std::move(callback);
+  }
 
   // The parent's own collections.
   void own_chart(const model::ChartDef& def);
@@ -91,9 +98,12 @@ class Forwarder {
   struct Link {
     model::HostInfo host;
     std::string api_key;  // the key it was admitted with ("" for a spool recovered at start)
-    std::vector<std::string> path;               // downstream of this proxy, nearest first
-    std::vector<std::string> path_guids;         // as `path`
-    std::map<uint32_t, model::ChartDef> charts;  // by downstream slot
+    std::vector<std::string> path;        // downstream of this proxy, nearest first
+    std::vector<std::string> path_guids;  // as `path`
+    // By downstream slot; kept only once the host is forwarded on its current downstream
+    // connection (a parent that forwards nothing keeps no copies).
+    std::map<uint32_t, model::ChartDef> charts;
+    bool charts_kept = false;
     // Null while the host is not forwarded.
     std::unique_ptr<stream::Sender> sender;
     std::map<uint32_t, uint32_t> chart_slots;  // downstream slot -> upstream slot (0: left out)
@@ -130,6 +140,7 @@ class Forwarder {
   // process must not open a spool twice).
   std::map<std::string, std::unique_ptr<stream::Sender>> retiring_;
   event::Timer drain_timer_;
+  std::function<void(const std::string&)> on_restart_needed_;
   bool stopped_ = false;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };

@@ -22,6 +22,7 @@ Session::Session(event::Loop& loop, SessionContext context,
       decoder_(stream::FrameLimits{}, features.compression),
       dispatcher_(*this),
       tick_(loop),
+      spool_check_(loop),
       on_end_(std::move(on_end)) {}
 
 Session::~Session() = default;
@@ -85,6 +86,9 @@ void Session::pause_while_spool_full() {
   paused_for_spool_ = true;
   paused_since_ms_ = loop_.now_ms();
   connection_->pause_reading();
+  // Often enough that a small spool still passes a few of its sizes per second upstream.
+  spool_check_.start(std::chrono::milliseconds(100), std::chrono::milliseconds(100),
+                     [this] { resume_when_spool_has_room(); });
   uint64_t suppressed = 0;
   if (spool_full_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
     TRIB_LOG(stream, warn,
@@ -96,6 +100,7 @@ void Session::pause_while_spool_full() {
 
 void Session::resume_when_spool_has_room() {
   if (context_.forwarder->spool_full(machine_guid())) return;
+  spool_check_.stop();
   paused_for_spool_ = false;
   // The pause was this side's doing, not the sender's silence.
   last_receive_ms_ = loop_.now_ms();
@@ -255,7 +260,6 @@ void Session::goodbye(uint32_t, std::string_view reason) {
 }
 
 void Session::on_tick() {
-  if (paused_for_spool_) resume_when_spool_has_room();
   if (paused_for_spool_) {
     // Its keepalives are not read, so not answered: the sender hears from us every tick instead,
     // well inside whatever timeout it has, and keeps the link (and its data) while it waits.
@@ -283,6 +287,7 @@ void Session::end(const std::string& why, spdlog::level::level_enum level) {
   if (ended_) return;
   ended_ = true;
   tick_.stop();
+  spool_check_.stop();
   const int64_t now = context_.clock.now_s();
   const auto how = said_goodbye_ ? store::Disconnect::stopped : store::Disconnect::lost;
   for (const auto& [slot, host] : hosts_) {

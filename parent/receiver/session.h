@@ -93,7 +93,8 @@ class Session final : public stream::IngestSink {
   // Acks of this read wait for the disk commit; reading pauses while the store is congested.
   void defer_acks_to_commit();
   // Backpressure from a proxy's full spool: reading stops (so nothing more is acknowledged and
-  // the host's sender keeps its data), and resumes on a tick once upstream acks made room.
+  // the host's sender keeps its data), and resumes once upstream acks made room (checked every
+  // 100 ms).
   void pause_while_spool_full();
   void resume_when_spool_has_room();
   void on_tick();
@@ -122,6 +123,7 @@ class Session final : public stream::IngestSink {
   log::RateLimitedLog refused_chart_log_{std::chrono::seconds(60)};
   std::map<uint32_t, uint64_t> acks_due_;  // host slot -> highest stored seq not yet acked
   event::Timer tick_;
+  event::Timer spool_check_;  // while paused for a full spool
   EndCallback on_end_;
   uint64_t last_receive_ms_ = 0;
   uint64_t last_send_ms_ = 0;

@@ -186,6 +186,25 @@ TEST_F(ForwarderTest, PerKeyAndPerMachineProxyOptionsChooseWhatIsForwardedAndWhe
   stop(*forwarder);
 }
 
+TEST_F(ForwarderTest, AHostFirstForwardedBySighupIsAskedToReconnectForItsCharts) {
+  FakeReceiver upstream(loop_);
+  auto forwarder = make("[stream]\nenabled = no\n" + key_sections());
+  std::vector<std::string> restarted;
+  forwarder->set_on_restart_needed([&](const std::string& guid) { restarted.push_back(guid); });
+  forwarder->start();
+  EXPECT_FALSE(connect(*forwarder, kChild).has_value());  // its charts are not kept here
+
+  forwarder->reconfigure(conf(stream_to(upstream.destination()) + key_sections()));
+  EXPECT_EQ(restarted, std::vector<std::string>{kChild});
+  EXPECT_EQ(forwarder->forwarded(), 0U);
+  forwarder->disconnect(kChild, true);
+  ASSERT_TRUE(connect(*forwarder, kChild).has_value());  // the host's sender reconnected
+  ASSERT_TRUE(send(*forwarder, 1).ok());
+  FakeLink& link = wait_for(upstream, 1);
+  EXPECT_EQ(chart_ids(link), (std::vector<std::string>{"apps.cpu", "system.cpu"}));
+  stop(*forwarder);
+}
+
 TEST_F(ForwarderTest, AFullSpoolDropsNothingAndSaysSoUntilUpstreamAcknowledges) {
   // Nobody listens upstream at first.
   auto refusing = net::TcpListener::listen(loop_, "127.0.0.1", 0, [](auto) {});
