@@ -105,6 +105,7 @@ class ParentNode {
                                               "memory_mode: " +
                                               memory_mode + "\n" + extra_yaml);
   }
+  void signal(int signum) { process_->signal(signum); }
   // A new stream.conf, read at once (SIGHUP).
   void reload_stream_conf(const std::string& stream_conf) {
     write_file_atomically(dir_ + "/etc/stream.conf", stream_conf);
@@ -127,8 +128,9 @@ class ParentNode {
     process_.reset();
   }
 
+  HttpResult get(const std::string& path) { return http_in(zone_.ns, port_, path); }
   std::optional<json> get_json(const std::string& path) {
-    const auto r = http_in(zone_.ns, port_, path);
+    const auto r = get(path);
     if (r.status != 200) return std::nullopt;
     auto parsed = json::parse(r.body, nullptr, false);
     if (parsed.is_discarded()) return std::nullopt;
@@ -313,25 +315,37 @@ class ProxyChain : public ::testing::Test {
     return h && (*h)["reachable"] == true && (*h)["hops"] == 2 && (*h)["last_data"].is_number();
   }
 
-  // The seconds in [from, to] for which the central parent has no system.uptime value of the
-  // agent (it changes every second, so a hole is a lost sample).
-  std::vector<int64_t> missing_seconds(int64_t from, int64_t to) {
-    const int64_t points = to - from + 1;
-    auto data = central_->get_json(
-        "/host/" + guid_ + "/api/v1/data?chart=system.uptime&after=" + std::to_string(from) +
-        "&before=" + std::to_string(to) + "&points=" + std::to_string(points) +
-        "&group=average&format=json");
-    std::set<int64_t> present;
-    if (data) {
-      for (const auto& row : (*data)["data"]) {
-        if (row.size() >= 2 && row[1].is_number()) present.insert(row[0].get<int64_t>());
+  // The seconds in [from, to] for which the central parent lacks a value of one of the agent's
+  // 1 s charts (system.uptime changes every second; the others come from other collectors), as
+  // "chart@second".
+  std::vector<std::string> missing_seconds(int64_t from, int64_t to) {
+    std::vector<std::string> missing;
+    for (const char* chart : {"system.uptime", "system.cpu", "system.ram", "system.load"}) {
+      const int64_t points = to - from + 1;
+      auto data =
+          central_->get_json("/host/" + guid_ + "/api/v1/data?chart=" + chart +
+                             "&after=" + std::to_string(from) + "&before=" + std::to_string(to) +
+                             "&points=" + std::to_string(points) + "&group=average&format=json");
+      std::set<int64_t> present;
+      if (data) {
+        for (const auto& row : (*data)["data"]) {
+          if (row.size() >= 2 && row[1].is_number()) present.insert(row[0].get<int64_t>());
+        }
+      }
+      for (int64_t t = from; t <= to; ++t) {
+        if (!present.contains(t)) missing.push_back(chart + ("@+" + std::to_string(t - from)));
       }
     }
-    std::vector<int64_t> missing;
-    for (int64_t t = from; t <= to; ++t) {
-      if (!present.contains(t)) missing.push_back(t);
-    }
     return missing;
+  }
+
+  // The central parent's answer for system.uptime over [from, to], for a failure message.
+  std::string uptime_rows(int64_t from, int64_t to) {
+    const auto r = central_->get(
+        "/host/" + guid_ + "/api/v1/data?chart=system.uptime&after=" + std::to_string(from) +
+        "&before=" + std::to_string(to) + "&points=" + std::to_string(to - from + 1) +
+        "&group=average&format=json");
+    return std::to_string(r.status) + " " + r.body.substr(0, 3000);
   }
 
   // Every log line the central parent holds for the agent, with how often.
@@ -383,15 +397,17 @@ class ProxyChain : public ::testing::Test {
         << logs();
     writer.stop();
     const int64_t to = back;
-    std::vector<int64_t> missing;
+    std::vector<std::string> missing;
     eventually(
         [&] {
           missing = missing_seconds(from, to);
           return missing.empty();
         },
         10s);
-    EXPECT_TRUE(missing.empty()) << missing.size() << " second(s) missing of " << to - from + 1
-                                 << ", first " << missing.front() - from << " s after the start\n"
+    EXPECT_TRUE(missing.empty()) << missing.size() << " chart-second(s) missing of "
+                                 << to - from + 1 << " s, first " << missing.front()
+                                 << " (seconds after the start)\nsystem.uptime at the central: "
+                                 << uptime_rows(from, to) << "\n"
                                  << logs();
     const auto written = writer.lines();
     std::string problems;
@@ -469,6 +485,19 @@ TEST_F(ProxyChain, CentralStoppedThenRestartedLosesNoSampleAndNoLine) {
     std::this_thread::sleep_for(outage_length());
     central_->start();
   });
+}
+
+// A central parent that stalls without closing (SIGSTOP: its connections stay open, nothing is
+// read or answered): the proxy's stream times out and reconnects, its spool holds what comes
+// meanwhile, and once the central parent runs again everything arrives once.
+TEST_F(ProxyChain, CentralStalledWithoutClosingThenResumedLosesNoSampleAndNoLine) {
+  expect_no_loss_across([&] {
+    central_->signal(SIGSTOP);
+    std::this_thread::sleep_for(std::max<std::chrono::seconds>(outage_length(), 15s));
+    central_->signal(SIGCONT);
+  });
+  // timeout seconds = 10 on the proxy's [stream]
+  EXPECT_NE(proxy_->log().find("nothing received for 10 s"), std::string::npos) << proxy_->log();
 }
 
 // The proxy's spool at its smallest, so that the central parent's outage fills it in seconds.
