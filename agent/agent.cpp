@@ -91,6 +91,7 @@ int Agent::run() {
   spool_chart_timer_.reset();
   heartbeat_.reset();
   sender_.reset();
+  stopping_sender_.reset();
   const Status closed = network_loop_.close();
   if (!closed.ok()) {
     TRIB_LOG(main, error, "{}", closed.error().describe());
@@ -181,8 +182,14 @@ void Agent::apply_stream_config(const config::StreamConf& stream) {
   if (!stream.stream.enabled) {
     if (sender_) {
       TRIB_LOG(stream, info, "streaming disabled in stream.conf; stopping the sender");
-      sender_->stop(nullptr);
-      sender_.reset();
+      // Kept until its goodbye is written, so the parent sees a clean stop; its spool stays.
+      stopping_sender_ = std::move(sender_);
+      stream::Sender* stopping = stopping_sender_.get();
+      stopping->stop([this, stopping] {
+        network_loop_.post([this, stopping] {
+          if (stopping_sender_.get() == stopping) stopping_sender_.reset();
+        });
+      });
     } else {
       TRIB_LOG(stream, info, "streaming is disabled ([stream] enabled = no in stream.conf)");
     }
@@ -195,6 +202,7 @@ void Agent::apply_stream_config(const config::StreamConf& stream) {
     sender_->reconfigure(std::move(options));
     return;
   }
+  stopping_sender_.reset();  // one process must not open the spool twice
   sender_ = std::make_unique<stream::Sender>(network_loop_, std::move(options), host_);
   sender_->set_on_logs_acked([this](uint64_t ticket) {
     if (tail_) tail_->acked(ticket);
@@ -234,7 +242,8 @@ void Agent::reload(const char* why) {
     collectors_->apply(next.options.collectors, next.options.processes);
   }
   if (stream_changed) {
-    TRIB_LOG(config, info, "configuration changed ({}): applying stream settings", why);
+    TRIB_LOG(config, info, "configuration changed ({}): applying stream settings: {}", why,
+             config::describe_changes(config_.stream.stream, next.stream.stream));
     for (const auto& warning : next.stream.warnings) TRIB_LOG(config, warn, "{}", warning);
     apply_stream_config(next.stream);
   }

@@ -67,8 +67,9 @@ class Agent {
 
   event::Loop network_loop_;  // main thread: sender, signals, reload
   std::unique_ptr<collectors::CollectorThread> collectors_;
-  std::unique_ptr<stream::Sender> sender_;         // used on the network loop only
-  std::map<std::string, model::ChartDef> charts_;  // every chart defined so far, by id
+  std::unique_ptr<stream::Sender> sender_;           // used on the network loop only
+  std::unique_ptr<stream::Sender> stopping_sender_;  // disabled by a reload, saying goodbye
+  std::map<std::string, model::ChartDef> charts_;    // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
   std::unique_ptr<event::Timer> spool_chart_timer_;
   std::unique_ptr<HeartbeatSender> heartbeat_;      // network loop only

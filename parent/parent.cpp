@@ -134,16 +134,16 @@ int Parent::run() {
   receiver_options.accept_every = std::chrono::seconds(config_.options.stream_accept_every);
   receiver_options.disk = disk_.get();
   receiver_options.log_writer = log_writer_.get();
-  if (config_.stream.stream.enabled) {
-    proxy::ForwarderOptions forwarding;
-    forwarding.sender = stream::options_from_stream_conf(config_.stream.stream);
-    forwarding.sender.spool_max_size = config_.options.spool.max_size;
-    forwarding.spool_root = paths_.data_dir + "/spool";
-    forwarder_ = std::make_unique<proxy::Forwarder>(loop_, std::move(forwarding), self);
-    receiver_options.forwarder = forwarder_.get();
-  }
+  // Always there: stream.conf decides per host what is forwarded, and SIGHUP may change it.
+  proxy::ForwarderOptions forwarding{config_.stream, config_.options.spool.max_size,
+                                     paths_.data_dir + "/spool"};
+  forwarder_ = std::make_unique<proxy::Forwarder>(loop_, std::move(forwarding), self);
+  receiver_options.forwarder = forwarder_.get();
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
                                                    receiver_options, config_.stream);
+  forwarder_->set_on_restart_needed([this](const std::string& guid) {
+    receiver_->restart_stream(guid, "forwarded from now on: reconnect so its charts go upstream");
+  });
   restore_hosts(*storage, clock.now_s());
   start_health();
   http_ = std::make_unique<http::HttpServer>(loop_);
@@ -434,6 +434,7 @@ void Parent::reload() {
   }
   for (const auto& warning : loaded->stream.warnings) TRIB_LOG(config, warn, "{}", warning);
   receiver_->set_stream_conf(loaded->stream);
+  forwarder_->reconfigure(loaded->stream);
   reload_certificates(loaded->options.tls);
   if (health_) {
     health_->set_options(loaded->options.health);
@@ -443,13 +444,12 @@ void Parent::reload() {
   if (loaded->options.port != config_.options.port ||
       loaded->options.bind != config_.options.bind ||
       !(loaded->options.storage.memory_mode == config_.options.storage.memory_mode &&
-        loaded->options.storage.history == config_.options.storage.history) ||
-      !(loaded->stream.stream == config_.stream.stream)) {
-    TRIB_LOG(config, warn,
-             "changes to bind, port, storage and stream.conf [stream] take effect at the next "
-             "restart");
+        loaded->options.storage.history == config_.options.storage.history)) {
+    TRIB_LOG(config, warn, "changes to bind, port and storage take effect at the next restart");
   }
-  TRIB_LOG(config, info, "configuration reloaded (SIGHUP): stream.conf rules apply to new streams");
+  TRIB_LOG(config, info,
+           "configuration reloaded (SIGHUP): stream.conf admission rules apply to new streams, "
+           "forwarding to every host at once");
   config_ = std::move(loaded).value();
 }
 

@@ -2,8 +2,8 @@
 // The parent: one I/O loop serving the HTTP API and receiving streams on the same port (a
 // connection that opens with `STREAM ` is handed from the HTTP server to the receiver), over a
 // host registry with RAM or dbengine (LMDB, parent/storage/) storage per host. SIGTERM/SIGINT stop
-// it cleanly (streams get a goodbye); SIGHUP re-reads stream.conf (new rules apply to new streams)
-// and the log level.
+// it cleanly (streams get a goodbye); SIGHUP re-reads stream.conf (admission rules apply to new
+// streams, forwarding changes at once) and the log level.
 
 #include <memory>
 #include <string>
@@ -93,7 +93,8 @@ class Parent {
   std::unique_ptr<store::HostRegistry> registry_;
   std::unique_ptr<store::LogStore> log_store_;
   std::unique_ptr<store::LogWriter> log_writer_;  // writes log_store_; outlived by it
-  // Set when stream.conf [stream] is enabled: this parent is a proxy. Outlives the receiver,
+  // Forwards what stream.conf says ([stream], per-key proxy options): with any of it this
+  // parent is a proxy. Always there, so SIGHUP can turn forwarding on. Outlives the receiver,
   // whose sessions feed it.
   std::unique_ptr<proxy::Forwarder> forwarder_;
   std::unique_ptr<receiver::Receiver> receiver_;

@@ -153,9 +153,11 @@ Schema<LogsOptions> logs_schema() {
 
 Schema<SpoolOptions> spool_schema() {
   Schema<SpoolOptions> s;
-  s.size("max_size", &SpoolOptions::max_size, uint64_t{1} << 20, uint64_t{1} << 44,
+  s.size("max_size", &SpoolOptions::max_size, uint64_t{64} << 10, uint64_t{1} << 44,
          "Most bytes kept per forwarded host of what it sent and the upstream parent has not "
-         "acknowledged yet; beyond, the oldest batches go (log bytes become gap records).",
+         "acknowledged yet; when full, the proxy stops reading from that host (which keeps its "
+         "data in its own spool) until acks make room. The proxy's own host drops its oldest "
+         "batches instead.",
          Reload::restart);
   return s;
 }
@@ -263,8 +265,9 @@ Schema<ParentOptions> parent_schema() {
               "The log store (<data dir>/logs): log records of every host, compressed, kept by "
               "age and size.")
       .object("spool", &ParentOptions::spool, spool_schema(),
-              "A proxy's spool (stream.conf [stream] enabled = yes): what it forwards is written "
-              "here before it is acknowledged downstream (<data dir>/spool/<machine GUID>).")
+              "A proxy's spool (stream.conf [stream] or a key's `proxy` options): what it forwards "
+              "is written here before it is acknowledged downstream (<data dir>/spool/<machine "
+              "GUID>).")
       .object("health", &ParentOptions::health, health_schema(),
               "Alarms (rules in health.d/*.yaml of the config dir; docs/health.md).");
   return s;

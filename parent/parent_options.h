@@ -62,7 +62,7 @@ struct LogsOptions {
 // A proxy's spool (<data dir>/spool/<GUID>, one per forwarded host): batches received and
 // acknowledged downstream but not yet acknowledged upstream.
 struct SpoolOptions {
-  uint64_t max_size = uint64_t{1} << 30;  // per host; beyond, the oldest batches go (gap records)
+  uint64_t max_size = uint64_t{1} << 30;  // per host; when full, reading from the host pauses
 };
 
 struct ParentOptions {

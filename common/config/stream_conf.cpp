@@ -53,10 +53,10 @@ constexpr std::array<KeyDef, 38> kKeys{{
     {"default memory mode", kApi, Kind::memory_mode, kApi},
     {"health enabled by default", kApi, Kind::tristate, kApi},
     {"default postpone alarms on connect seconds", kApi, Kind::number, kApi},
-    {"default proxy enabled", kApi, Kind::boolean, 0},
-    {"default proxy destination", kApi, Kind::text, 0},
-    {"default proxy api key", kApi, Kind::text, 0},
-    {"default proxy send charts matching", kApi, Kind::pattern, 0},
+    {"default proxy enabled", kApi, Kind::boolean, kApi},
+    {"default proxy destination", kApi, Kind::text, kApi},
+    {"default proxy api key", kApi, Kind::text, kApi},
+    {"default proxy send charts matching", kApi, Kind::pattern, kApi},
     {"enable replication", kApi | kMachine, Kind::boolean, 0},
     {"seconds to replicate", kApi | kMachine, Kind::number, 0},
     {"seconds per replication step", kApi | kMachine, Kind::number, 0},
@@ -66,10 +66,10 @@ constexpr std::array<KeyDef, 38> kKeys{{
     {"memory mode", kMachine, Kind::memory_mode, kMachine},
     {"health enabled", kMachine, Kind::tristate, kMachine},
     {"postpone alarms on connect seconds", kMachine, Kind::number, kMachine},
-    {"proxy enabled", kMachine, Kind::boolean, 0},
-    {"proxy destination", kMachine, Kind::text, 0},
-    {"proxy api key", kMachine, Kind::text, 0},
-    {"proxy send charts matching", kMachine, Kind::pattern, 0},
+    {"proxy enabled", kMachine, Kind::boolean, kMachine},
+    {"proxy destination", kMachine, Kind::text, kMachine},
+    {"proxy api key", kMachine, Kind::text, kMachine},
+    {"proxy send charts matching", kMachine, Kind::pattern, kMachine},
     {"host tags", kMachine, Kind::text, 0},
 }};
 
@@ -117,6 +117,7 @@ class Reader {
         TRIB_TRY(apply_receiver_section(section, conf));
       }
     }
+    TRIB_TRY(apply_proxy_destinations(conf));
     conf.warnings = std::move(warnings_);
     return conf;
   }
@@ -336,11 +337,17 @@ class Reader {
     }
     KeyPolicy key;
     MachinePolicy machine;
+    const std::string name = lower(section.name);
     for (const RawOption& o : section.options) {
       TRIB_ASSIGN_OR_RETURN(const KeyDef* def, check_option(section, o, mask));
+      if (def->name == "default proxy destination" || def->name == "proxy destination") {
+        // Parsed once the whole file is read: `default port` of [stream] may come later.
+        proxy_destinations_.push_back(
+            {name, section.name, def->name == "proxy destination", o.value, o.line});
+        continue;
+      }
       TRIB_TRY(apply_receiver_option(*def, section, o, key, machine));
     }
-    const std::string name = lower(section.name);
     if ((mask & kApi) != 0) conf.keys[name] = std::move(key);
     if ((mask & kMachine) != 0) conf.machines[name] = std::move(machine);
     return ok_status();
@@ -386,12 +393,50 @@ class Reader {
       } else {
         key.default_history = history;
       }
+    } else if (k == "default proxy enabled") {
+      key.proxy.enabled = *parse_bool(o.value, false);
+    } else if (k == "proxy enabled") {
+      machine.proxy.enabled = *parse_bool(o.value, false);
+    } else if (k == "default proxy api key") {
+      key.proxy.api_key = o.value;
+    } else if (k == "proxy api key") {
+      machine.proxy.api_key = o.value;
+    } else if (k == "default proxy send charts matching") {
+      key.proxy.send_charts_matching = o.value;
+    } else if (k == "proxy send charts matching") {
+      machine.proxy.send_charts_matching = o.value;
     } else {
       key.other[o.key] = o.value;
       machine.other[o.key] = o.value;
     }
     return ok_status();
   }
+
+  // A later `proxy destination` of the same section wins, as for every key.
+  Status apply_proxy_destinations(StreamConf& conf) const {
+    for (const ProxyDestination& d : proxy_destinations_) {
+      auto parsed = parse_destinations(d.value, conf.stream.default_port);
+      if (!parsed.ok()) {
+        return error(d.line, fmt::format("[{}] {}proxy destination: {}", d.section,
+                                         d.machine ? "" : "default ", parsed.error().message));
+      }
+      if (d.machine) {
+        conf.machines[d.key].proxy.destinations = std::move(parsed).value();
+      } else {
+        conf.keys[d.key].proxy.destinations = std::move(parsed).value();
+      }
+    }
+    return ok_status();
+  }
+
+  struct ProxyDestination {
+    std::string key;       // the lower-cased section name
+    std::string section;   // as written, for errors
+    bool machine = false;  // `proxy destination` (else `default proxy destination`)
+    std::string value;
+    int line = 0;
+  };
+  std::vector<ProxyDestination> proxy_destinations_;
 
   std::string source_;
   std::vector<std::string> warnings_;
@@ -475,6 +520,66 @@ const KeyPolicy* StreamConf::api_key(std::string_view key) const {
 const MachinePolicy* StreamConf::machine(std::string_view guid) const {
   const auto it = machines.find(lower(guid));
   return it == machines.end() ? nullptr : &it->second;
+}
+
+StreamSender StreamConf::forwarding(std::string_view key, std::string_view guid) const {
+  StreamSender out = stream;
+  const auto apply = [&out](const ProxyOverrides& proxy) {
+    if (proxy.enabled) out.enabled = *proxy.enabled;
+    if (proxy.destinations) out.destinations = *proxy.destinations;
+    if (proxy.api_key) out.api_key = *proxy.api_key;
+    if (proxy.send_charts_matching) out.send_charts_matching = *proxy.send_charts_matching;
+  };
+  if (!key.empty()) {
+    if (const KeyPolicy* policy = api_key(key)) apply(policy->proxy);
+  }
+  if (const MachinePolicy* policy = machine(guid)) apply(policy->proxy);
+  return out;
+}
+
+namespace {
+
+std::string destinations_text(const std::vector<Destination>& destinations) {
+  std::string out;
+  for (const auto& d : destinations) out += (out.empty() ? "" : " ") + d.text;
+  return out;
+}
+
+std::string_view yes_no(bool value) { return value ? "yes" : "no"; }
+
+}  // namespace
+
+std::string describe_changes(const StreamSender& before, const StreamSender& after) {
+  std::vector<std::string> changes;
+  const auto note = [&changes](bool changed, std::string what) {
+    if (changed) changes.push_back(std::move(what));
+  };
+  note(before.enabled != after.enabled,
+       fmt::format("enabled {} -> {}", yes_no(before.enabled), yes_no(after.enabled)));
+  note(before.destinations != after.destinations,
+       fmt::format("destination '{}' -> '{}'", destinations_text(before.destinations),
+                   destinations_text(after.destinations)));
+  note(before.api_key != after.api_key, "api key changed");
+  note(before.send_charts_matching != after.send_charts_matching,
+       fmt::format("send charts matching '{}' -> '{}'", before.send_charts_matching,
+                   after.send_charts_matching));
+  note(before.timeout != after.timeout,
+       fmt::format("timeout seconds {} -> {}", before.timeout.count(), after.timeout.count()));
+  note(before.reconnect_delay != after.reconnect_delay,
+       fmt::format("reconnect delay seconds {} -> {}", before.reconnect_delay.count(),
+                   after.reconnect_delay.count()));
+  note(
+      before.buffer_size_bytes != after.buffer_size_bytes,
+      fmt::format("buffer size bytes {} -> {}", before.buffer_size_bytes, after.buffer_size_bytes));
+  note(before.enable_compression != after.enable_compression,
+       fmt::format("enable compression {} -> {}", yes_no(before.enable_compression),
+                   yes_no(after.enable_compression)));
+  note(before.default_port != after.default_port,
+       fmt::format("default port {} -> {}", before.default_port, after.default_port));
+  note(before.tls != after.tls, "TLS settings changed");
+  std::string out;
+  for (const auto& change : changes) out += (out.empty() ? "" : ", ") + change;
+  return out;
 }
 
 Result<StreamConf> parse_stream_conf(std::string_view text, const std::string& source_name) {

@@ -50,6 +50,22 @@ struct StreamSender {
   bool operator==(const StreamSender&) const = default;
 };
 
+// Netdata's per-host proxy options: an [API_KEY] section's `default proxy enabled|destination|api
+// key|send charts matching`, a [MACHINE_GUID] section's `proxy ...`. Each set value overrides the
+// [stream] one for the hosts the section applies to (the machine's over the key's), so a parent
+// may forward some of the hosts it receives, or send them elsewhere.
+struct ProxyOverrides {
+  std::optional<bool> enabled;
+  std::optional<std::vector<Destination>> destinations;
+  std::optional<std::string> api_key;
+  std::optional<std::string> send_charts_matching;
+  bool operator==(const ProxyOverrides&) const = default;
+};
+
+// What changed between two [stream] settings, for a log line ("destination 'a' -> 'b', api key
+// changed"; the key itself is never written); empty when nothing did.
+std::string describe_changes(const StreamSender& before, const StreamSender& after);
+
 // Raw values of keys that are accepted but not implemented yet: key -> value.
 using RawOptions = std::map<std::string, std::string>;
 
@@ -64,6 +80,7 @@ struct KeyPolicy {
   uint32_t default_history = 3600;  // at least 5
   HealthEnabled health_enabled_by_default = HealthEnabled::automatic;
   uint32_t default_postpone_alarms_on_connect_s = 60;
+  ProxyOverrides proxy;  // `default proxy ...`
   RawOptions other;
 };
 
@@ -75,6 +92,7 @@ struct MachinePolicy {
   std::optional<uint32_t> history;  // at least 5
   std::optional<HealthEnabled> health_enabled;
   std::optional<uint32_t> postpone_alarms_on_connect_s;
+  ProxyOverrides proxy;  // `proxy ...`
   RawOptions other;
 };
 
@@ -88,6 +106,10 @@ struct StreamConf {
   [[nodiscard]] const KeyPolicy* api_key(std::string_view key) const;
   // The section for a child's machine GUID; nullptr when there is none or its type is not machine.
   [[nodiscard]] const MachinePolicy* machine(std::string_view guid) const;
+  // How a host received with `api_key` is forwarded: [stream], overridden by the key's
+  // `default proxy ...` and the machine's `proxy ...` options. `enabled` false: not forwarded.
+  // An empty key (not known) applies the machine's section only.
+  [[nodiscard]] StreamSender forwarding(std::string_view api_key, std::string_view guid) const;
 
   std::map<std::string, KeyPolicy, std::less<>> keys;          // by lower-cased section name
   std::map<std::string, MachinePolicy, std::less<>> machines;  // by lower-cased section name

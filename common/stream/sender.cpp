@@ -99,9 +99,13 @@ void Sender::reconfigure(SenderOptions options) {
   const bool link_changed =
       options.destinations != options_.destinations || options.api_key != options_.api_key ||
       options.compression != options_.compression || options.tls != options_.tls;
+  const bool charts_changed = options.send_charts_matching != options_.send_charts_matching;
   if (options.tls != options_.tls) tls_context_.reset();
   options_ = std::move(options);
-  send_charts_ = config::SimplePattern(options_.send_charts_matching);  // for new definitions
+  if (charts_changed) {
+    send_charts_ = config::SimplePattern(options_.send_charts_matching);
+    apply_chart_filter();
+  }
   enforce_buffer_bound();
   if (!link_changed || phase_ == Phase::stopping) return;
   TRIB_LOG(stream, info, "[sender] stream settings changed; reconnecting");
@@ -373,11 +377,16 @@ const SamplesMsg& Sender::conform_to_charts(const SamplesMsg& batch, SamplesMsg&
   // The receiver checks each row against the chart's current definition, which may have gained
   // dimensions since the row was queued (the new definition is sent first, and definitions
   // always go first after a reconnect). The queued batch stays as it is, for a later resend.
+  // Rows of a chart `send charts matching` left out since they were queued are not sent.
   const auto fits = [this](const SamplesMsg::Row& row) {
-    return row.values.size() == dimensions_by_slot_[row.chart_slot];
+    return row.values.size() == dimensions_by_slot_[row.chart_slot] &&
+           !slots_left_out_.contains(row.chart_slot);
   };
   if (std::all_of(batch.rows.begin(), batch.rows.end(), fits)) return batch;
   scratch = batch;
+  std::erase_if(scratch.rows, [this](const SamplesMsg::Row& row) {
+    return slots_left_out_.contains(row.chart_slot);
+  });
   uint64_t truncated = 0;
   for (auto& row : scratch.rows) {
     const size_t dimensions = dimensions_by_slot_[row.chart_slot];
@@ -491,15 +500,48 @@ void Sender::postpone_current(milliseconds at_least, milliseconds cap) {
       static_cast<int64_t>(loop_.now_ms()) + std::max(backoff, at_least).count();
 }
 
+bool Sender::chart_allowed(const model::ChartDef& def) const {
+  return send_charts_.allows(def.id) || send_charts_.allows(def.name);
+}
+
+void Sender::leave_out(const model::ChartDef& def) {
+  ChartEntry& left_out = charts_left_out_[def.id];
+  left_out.def = def;
+  const auto sent = charts_.find(def.id);
+  if (sent == charts_.end()) return;
+  left_out.slot = sent->second.slot;
+  slots_left_out_.insert(sent->second.slot);
+  charts_.erase(sent);
+}
+
+uint32_t Sender::take_slot(const std::string& chart_id) {
+  // A chart left out by an earlier pattern and taken again keeps its slot: rows queued for it
+  // before are valid again.
+  uint32_t slot = 0;
+  if (const auto left_out = charts_left_out_.find(chart_id); left_out != charts_left_out_.end()) {
+    slot = left_out->second.slot;
+    charts_left_out_.erase(left_out);
+  }
+  if (slot == 0) slot = next_chart_slot_++;
+  slots_left_out_.erase(slot);
+  return slot;
+}
+
+void Sender::apply_chart_filter() {
+  std::vector<model::ChartDef> known;
+  for (const auto& [id, chart] : charts_) known.push_back(chart.def);
+  for (const auto& [id, chart] : charts_left_out_) known.push_back(chart.def);
+  for (const auto& def : known) define_chart(def);
+}
+
 uint32_t Sender::define_chart(const model::ChartDef& def) {
-  if (!send_charts_.allows(def.id) && !send_charts_.allows(def.name)) {
-    charts_left_out_.insert(def.id);
+  if (!chart_allowed(def)) {
+    leave_out(def);
     return 0;
   }
-  charts_left_out_.erase(def.id);
   auto [it, inserted] = charts_.try_emplace(def.id);
   if (!inserted && it->second.def == def) return it->second.slot;
-  if (inserted) it->second.slot = next_chart_slot_++;
+  if (inserted) it->second.slot = take_slot(def.id);
   // Rows of the previous definition travel first.
   seal_open_batch();
   it->second.def = def;
@@ -598,8 +640,9 @@ void Sender::open_spool() {
 Status Sender::spool(const Pending& pending) {
   if (!spool_) return {};
   auto& seq = std::visit([](const auto& b) -> const uint64_t& { return b.seq; }, pending.batch);
-  if (!pending.frame.empty())
-    return record_spooled(spool_->append_encoded(seq, pending.frame), pending);
+  if (!pending.frame.empty()) {
+    return record_spooled(spool_->append_encoded(seq, pending.frame, when_full()), pending);
+  }
   SpooledBatch spooled;
   std::visit([&](const auto& batch) { spooled.batch = batch; }, pending.batch);
   if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
@@ -610,7 +653,13 @@ Status Sender::spool(const Pending& pending) {
         spooled.charts.push_back(ChartDefMsg{0, chart.slot, chart.def});
     }
   }
-  return record_spooled(spool_->append(seq, spooled), pending);
+  return record_spooled(spool_->append(seq, spooled, when_full()), pending);
+}
+
+// What a relaying proxy took is acknowledged downstream: its spool does not drop it (the proxy
+// stops reading instead, see spool_full()).
+Spool::WhenFull Sender::when_full() const {
+  return mode_ == SenderMode::relay ? Spool::WhenFull::keep : Spool::WhenFull::drop_oldest;
 }
 
 // The outcome of a spool append: an error is counted and logged (rate-limited), batches the
@@ -648,7 +697,6 @@ void Sender::on_spool_dropped(const std::vector<Message>& dropped, const Pending
   TRIB_LOG(stream, warn, "[sender] spool full ({} bytes): dropped the {} oldest batch(es)",
            spool_->max_size(), dropped.size());
   std::vector<uint64_t> tickets;
-  std::set<uint64_t> sent_on_this_link;
   for (auto it = pending_.begin(); it != pending_.end();) {
     if (!gone.contains(it->seq()) || &*it == &kept) {
       ++it;
@@ -660,53 +708,18 @@ void Sender::on_spool_dropped(const std::vector<Message>& dropped, const Pending
     } else {
       stats_.log_buffered_bytes -= it->bytes;
     }
-    if (static_cast<size_t>(it - pending_.begin()) < next_to_send_) {
-      --next_to_send_;
-      sent_on_this_link.insert(it->seq());
-    }
+    if (static_cast<size_t>(it - pending_.begin()) < next_to_send_) --next_to_send_;
     it = pending_.erase(it);
   }
   const auto now_ms = static_cast<int64_t>(
       std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
-  if (mode_ == SenderMode::relay) {
-    // Relayed numbers belong to the origin, so a gap record cannot take a new one: each dropped
-    // log batch is replaced, under its own number, by the gap record of its bytes. The dropped
-    // batches are the oldest, so their replacements go to the front, in order. One already
-    // written on this connection cannot be replaced (the receiver saw that number): the receiver
-    // has it, or the link fails and the bytes are lost without a record (logged).
-    std::deque<Pending> replacements;
-    for (const Message& m : dropped) {
-      const auto* logs = std::get_if<LogsMsg>(&m);
-      if (logs == nullptr) continue;
-      if (sent_on_this_link.contains(logs->seq)) {
-        TRIB_LOG(stream, warn,
-                 "[sender] spool full: log batch seq {} of {} was in flight when dropped; no gap "
-                 "record can replace it",
-                 logs->seq, origin_.hostname);
-        continue;
-      }
-      GapsMsg gaps = gaps_for_dropped({m}, now_ms);
-      gaps.seq = logs->seq;
-      replacements.push_back(Pending{std::move(gaps), 0, false, 0});
-    }
-    // In order among the queued batches (earlier gap records included); nothing before them
-    // was written on this connection, since the dropped batches were the oldest.
-    for (auto& replacement : replacements) {
-      if (!spool(replacement).ok()) continue;
-      const auto at = std::find_if(pending_.begin(), pending_.end(), [&](Pending& queued) {
-        return queued.seq() > replacement.seq();
-      });
-      pending_.insert(at, std::move(replacement));
-    }
-  } else {
-    GapsMsg gaps = gaps_for_dropped(dropped, now_ms);
-    if (!gaps.gaps.empty()) {
-      gaps.seq = next_seq_++;
-      Pending gap_batch{std::move(gaps), 0, false, 0};
-      pending_.push_back(std::move(gap_batch));
-      (void)spool(pending_.back());
-    }
+  GapsMsg gaps = gaps_for_dropped(dropped, now_ms);
+  if (!gaps.gaps.empty()) {
+    gaps.seq = next_seq_++;
+    Pending gap_batch{std::move(gaps), 0, false, 0};
+    pending_.push_back(std::move(gap_batch));
+    (void)spool(pending_.back());
   }
   for (const uint64_t ticket : tickets) {
     if (on_logs_acked_) on_logs_acked_(ticket);

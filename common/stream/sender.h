@@ -108,7 +108,10 @@ class Sender {
 
   // Starts connecting. Without destinations or an API key, does nothing but log why.
   void start();
-  // Applies new options; reconnects only when the destinations, key or compression changed.
+  // Applies new options; reconnects only when the destinations, key, compression or TLS
+  // settings changed. A new `send charts matching` applies at once: charts it now accepts are
+  // defined upstream, rows of charts it now leaves out are no longer sent (a relaying caller
+  // learns the new slots by defining its charts again).
   void reconfigure(SenderOptions options);
   // Sends a goodbye (so the receiver knows this is a clean stop), waits briefly for the write
   // and closes; `done` runs once everything is closed.
@@ -132,11 +135,15 @@ class Sender {
   // define_chart). OK means the batch is durable in the spool (or, without a spool, queued), so
   // the proxy may acknowledge it downstream. A seq at or below relayed_through() was taken before
   // (a downstream resend): OK without queueing it twice. An error leaves it unacknowledged.
+  // A relaying sender's spool never drops what it took: past its bound it still takes the batch,
+  // and spool_full() tells the proxy to stop reading from the host until acks make room.
   Status relay(SamplesMsg batch);
   Status relay(LogsMsg batch);
   Status relay(GapsMsg batch);
   // The highest seq taken by relay() or found in the spool: the resume point a proxy offers.
   uint64_t relayed_through() const { return relayed_through_; }
+  // The spool holds its bound or more: a relaying proxy applies backpressure downstream.
+  bool spool_full() const { return spool_ && spool_->stored_bytes() >= spool_->max_size(); }
   // Replaces the origin host's definition (labels, hostname), sent again on the next connection
   // or at once when streaming.
   void set_origin(model::HostInfo origin);
@@ -206,6 +213,13 @@ class Sender {
   void start_streaming(const HandshakeReply& reply);
   void number_above(uint64_t resume_seq);
   void send_definitions();
+  bool chart_allowed(const model::ChartDef& def) const;
+  // A chart `send charts matching` leaves out: never defined upstream (any more), its rows not
+  // sent. It keeps the slot it had, for when a new pattern takes it again.
+  void leave_out(const model::ChartDef& def);
+  uint32_t take_slot(const std::string& chart_id);
+  // After a new pattern: every known chart defined again, or left out.
+  void apply_chart_filter();
   void send_pending();
   const SamplesMsg& conform_to_charts(const SamplesMsg& batch, SamplesMsg& scratch);
   void send_frame(const Message& message);
@@ -215,10 +229,12 @@ class Sender {
   void open_spool();
   void save_origin();
   Status spool(const Pending& pending);
-  // The spool pushed batches out: they leave the queue too; log bytes become gap records.
+  // The spool pushed batches out (origin mode only): they leave the queue too; log bytes become
+  // gap records.
   void on_spool_dropped(const std::vector<Message>& dropped, const Pending& kept);
   void enforce_buffer_bound();
   Status record_spooled(Result<std::vector<Message>> dropped, const Pending& pending);
+  Spool::WhenFull when_full() const;
   void send_encoded(std::string frame);
   void flush_acknowledged();
   void on_tick();
@@ -251,7 +267,8 @@ class Sender {
   uint64_t last_send_ms_ = 0;
 
   std::map<std::string, ChartEntry> charts_;
-  std::set<std::string> charts_left_out_;   // by `send charts matching`
+  std::map<std::string, ChartEntry> charts_left_out_;  // by `send charts matching`
+  std::set<uint32_t> slots_left_out_;       // slots of charts left out after they were sent
   std::vector<size_t> dimensions_by_slot_;  // current dimension count of each chart slot
   uint32_t next_chart_slot_ = 1;
 

@@ -137,17 +137,22 @@ Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t k
   return dropped;
 }
 
-Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch) {
+Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch,
+                                           WhenFull when_full) {
   std::string frames;
   for (const ChartDefMsg& chart : batch.charts) encoder_.append(chart, frames);
   encoder_.append(batch.batch, frames);
-  return append_encoded(seq, frames);
+  return append_encoded(seq, frames, when_full);
 }
 
-Result<std::vector<Message>> Spool::append_encoded(uint64_t seq, std::string_view frame) {
+Result<std::vector<Message>> Spool::append_encoded(uint64_t seq, std::string_view frame,
+                                                   WhenFull when_full) {
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
   TRIB_TRY(erase_acknowledged(txn));
-  TRIB_ASSIGN_OR_RETURN(std::vector<Message> dropped, drop_oldest_until(txn, seq, frame.size()));
+  std::vector<Message> dropped;
+  if (when_full == WhenFull::drop_oldest) {
+    TRIB_ASSIGN_OR_RETURN(dropped, drop_oldest_until(txn, seq, frame.size()));
+  }
   TRIB_TRY(lmdb::put(txn, batches_, seq_key(seq), frame));
   if (seq > last_appended_seq_) TRIB_TRY(lmdb::put(txn, meta_, kLastSeqKey, seq_key(seq)));
   TRIB_TRY(txn.commit());

@@ -6,6 +6,8 @@
 // When max_size is reached the oldest batches go (gap records excepted); the sender then sends
 // gap records for the log bytes they held. Entries are zstd-compressed frames: log lines shrink
 // about tenfold, so max_size holds that much more and a busy tail writes that much less.
+// A proxy's spool keeps them (WhenFull::keep) and the proxy stops reading from the host
+// instead, so the host's own spool holds them.
 //
 // LMDB (<data dir>/spool), one environment per sender. Used on the sender's loop only.
 
@@ -48,12 +50,19 @@ class Spool {
 
   // Every batch held, oldest first (decoded; an entry that does not decode is dropped and logged).
   Result<std::vector<SpooledBatch>> load();
+  enum class WhenFull {
+    drop_oldest,  // an origin's spool: the oldest batches go (gap records excepted)
+    keep,         // a proxy's: what it acknowledged downstream stays; it stops taking more
+  };
   // Writes the batch durably. Returns the batches pushed out to stay within max_size, oldest
-  // first (never the one just written).
-  Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch);
+  // first (never the one just written; none with WhenFull::keep, which lets the spool grow past
+  // max_size: its caller stops feeding it).
+  Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch,
+                                      WhenFull when_full = WhenFull::drop_oldest);
   // The same with the entry encoded already: frames as FrameEncoder writes them (a sender that
   // compressed a log batch once keeps those bytes for the spool and for the wire).
-  Result<std::vector<Message>> append_encoded(uint64_t seq, std::string_view frames);
+  Result<std::vector<Message>> append_encoded(uint64_t seq, std::string_view frames,
+                                              WhenFull when_full = WhenFull::drop_oldest);
   // Every batch with a sequence number <= seq is acknowledged: it no longer counts in
   // stored_bytes() and is erased with the next append's commit or by flush_acknowledged(). One
   // synchronous commit per ack would double the disk syncs of a busy sender; a batch that was

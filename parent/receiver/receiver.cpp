@@ -257,6 +257,10 @@ Session* Receiver::find_session(const std::string& guid) {
   return nullptr;
 }
 
+void Receiver::restart_stream(const std::string& machine_guid, const std::string& why) {
+  if (Session* session = find_session(machine_guid)) session->close(why);
+}
+
 void Receiver::close_all() {
   pending_.clear();
   closing_.clear();

@@ -55,6 +55,9 @@ class Receiver {
                         std::string_view already_read);
   // New stream.conf rules apply to the next handshakes; established streams keep running.
   void set_stream_conf(config::StreamConf conf) { conf_ = std::move(conf); }
+  // Ends the host's stream with a goodbye, so that its sender reconnects at once (and defines its
+  // host and charts again).
+  void restart_stream(const std::string& machine_guid, const std::string& why);
   // Ends every stream (with a goodbye) and every pending handshake.
   void close_all();
 

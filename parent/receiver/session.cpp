@@ -22,6 +22,7 @@ Session::Session(event::Loop& loop, SessionContext context,
       decoder_(stream::FrameLimits{}, features.compression),
       dispatcher_(*this),
       tick_(loop),
+      spool_check_(loop),
       on_end_(std::move(on_end)) {}
 
 Session::~Session() = default;
@@ -70,6 +71,7 @@ void Session::on_bytes(std::string_view bytes) {
   }
   if (ended_) return;
   queue_acks_of_this_read();
+  pause_while_spool_full();
 }
 
 void Session::queue_acks_of_this_read() {
@@ -110,6 +112,37 @@ void Session::send_committed_acks() {
   }
 }
 
+void Session::pause_while_spool_full() {
+  if (context_.forwarder == nullptr || paused_for_spool_ ||
+      !context_.forwarder->spool_full(machine_guid())) {
+    return;
+  }
+  paused_for_spool_ = true;
+  paused_since_ms_ = loop_.now_ms();
+  connection_->pause_reading();
+  // Often enough that a small spool still passes a few of its sizes per second upstream.
+  spool_check_.start(std::chrono::milliseconds(100), std::chrono::milliseconds(100),
+                     [this] { resume_when_spool_has_room(); });
+  uint64_t suppressed = 0;
+  if (spool_full_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+    TRIB_LOG(stream, warn,
+             "{} this proxy's spool for the host is full: not reading from it until the parent "
+             "upstream acknowledges what the spool holds (the host keeps its data meanwhile){}",
+             instance_, suppressed ? fmt::format("; {} more pauses since", suppressed) : "");
+  }
+}
+
+void Session::resume_when_spool_has_room() {
+  if (context_.forwarder->spool_full(machine_guid())) return;
+  spool_check_.stop();
+  paused_for_spool_ = false;
+  // The pause was this side's doing, not the sender's silence.
+  last_receive_ms_ = loop_.now_ms();
+  connection_->resume_reading();
+  TRIB_LOG(stream, debug, "{} the spool has room again: reading from the host after {} s",
+           instance_, (loop_.now_ms() - paused_since_ms_) / 1000);
+}
+
 // Backpressure: a writer that falls behind (or cannot commit) stops this connection's reads; the
 // sender's own buffers and spool then hold what comes.
 void Session::pause_while_congested() {
@@ -119,7 +152,7 @@ void Session::pause_while_congested() {
   connection_->pause_reading();
   std::weak_ptr<int> alive = alive_;
   const auto resume = [this, alive] {
-    if (alive.expired() || ended_) return;
+    if (alive.expired() || ended_ || paused_for_spool_) return;
     connection_->resume_reading();
     pause_while_congested();  // the other writer may still be congested
   };
@@ -158,13 +191,14 @@ Result<uint64_t> Session::host(uint32_t host_slot, const model::HostInfo& info) 
   hosts_[host_slot] = stored;
   const uint64_t stored_through = context_.progress[info.machine_guid].last_stored_seq;
   if (context_.forwarder == nullptr) return stored_through;
-  // A batch is done when both the local store and the spool have it: resume from the lower of
-  // the two (each side skips what it already holds). A host kept nowhere here only needs the
-  // spool.
-  const uint64_t spooled_through =
-      context_.forwarder->connect(host, request_.path, request_.path_guids);
-  if (storage_.mode == store::MemoryMode::none) return spooled_through;
-  return std::min(stored_through, spooled_through);
+  // A forwarded batch is done when both the local store and the spool have it: resume from the
+  // lower of the two (each side skips what it already holds). A host kept nowhere here only
+  // needs the spool.
+  const auto spooled_through =
+      context_.forwarder->connect(host, request_.api_key, request_.path, request_.path_guids);
+  if (!spooled_through) return stored_through;  // not forwarded
+  if (storage_.mode == store::MemoryMode::none) return *spooled_through;
+  return std::min(stored_through, *spooled_through);
 }
 
 Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) {
@@ -272,6 +306,12 @@ void Session::goodbye(uint32_t, std::string_view reason) {
 }
 
 void Session::on_tick() {
+  if (paused_for_spool_) {
+    // Its keepalives are not read, so not answered: the sender hears from us every tick instead,
+    // well inside whatever timeout it has, and keeps the link (and its data) while it waits.
+    send(stream::KeepaliveMsg{});
+    return;
+  }
   const uint64_t now = loop_.now_ms();
   const auto timeout_ms = static_cast<uint64_t>(context_.idle_timeout.count()) * 1000;
   if (now - last_receive_ms_ > timeout_ms) {
@@ -293,6 +333,7 @@ void Session::end(const std::string& why, spdlog::level::level_enum level) {
   if (ended_) return;
   ended_ = true;
   tick_.stop();
+  spool_check_.stop();
   const int64_t now = context_.clock.now_s();
   const auto how = said_goodbye_ ? store::Disconnect::stopped : store::Disconnect::lost;
   for (const auto& [slot, host] : hosts_) {

@@ -45,8 +45,8 @@ struct SessionContext {
   // Log and gap batches are committed by its thread; acks wait for that too. Null: `logs` is
   // not granted.
   store::LogWriter* log_writer = nullptr;
-  // A proxy's: every host is forwarded too, and a batch is acknowledged only once it is also
-  // durable in the host's spool. Null: nothing is forwarded.
+  // Every host is announced to it; a host stream.conf forwards has each batch acknowledged only
+  // once it is also durable in the host's spool. Null: nothing is forwarded.
   proxy::Forwarder* forwarder = nullptr;
 };
 
@@ -98,6 +98,11 @@ class Session final : public stream::IngestSink {
   // Sends, in order of arrival, the queued acks whose commits are done.
   void send_committed_acks();
   void pause_while_congested();
+  // Backpressure from a proxy's full spool: reading stops (so nothing more is acknowledged and
+  // the host's sender keeps its data), and resumes once upstream acks made room (checked every
+  // 100 ms).
+  void pause_while_spool_full();
+  void resume_when_spool_has_room();
   void on_tick();
   // Ends once: a clean end (goodbye, EOF, close) logs at info, a broken stream at warn.
   void end(const std::string& why, spdlog::level::level_enum level = spdlog::level::info);
@@ -135,12 +140,16 @@ class Session final : public stream::IngestSink {
   std::deque<WaitingAcks> waiting_acks_;
   uint64_t log_ticket_ = 0;  // this read submitted log or gap batches up to this ticket
   event::Timer tick_;
+  event::Timer spool_check_;  // while paused for a full spool
   EndCallback on_end_;
   uint64_t last_receive_ms_ = 0;
   uint64_t last_send_ms_ = 0;
   uint64_t bytes_received_ = 0;
   bool said_goodbye_ = false;
   bool wrote_to_disk_ = false;  // this read stored samples of a dbengine host
+  bool paused_for_spool_ = false;
+  uint64_t paused_since_ms_ = 0;
+  log::RateLimitedLog spool_full_log_{std::chrono::seconds(60)};  // a full spool pauses often
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   bool ended_ = false;
 };

@@ -106,9 +106,14 @@ void DbChartSeries::read(size_t dimension, int64_t after_s, std::span<double> ou
 std::vector<store::TierInfo> DbChartSeries::tiers() const {
   std::vector<store::TierInfo> tiers{store::TierInfo{update_every_, 0}};
   for (const Column& column : columns_) {
-    const SeriesExtent extent = disk_.extent(column.series_id);
-    if (extent.first_s != 0 && (tiers[0].first_s == 0 || extent.first_s < tiers[0].first_s)) {
-      tiers[0].first_s = extent.first_s;
+    int64_t first_s = disk_.extent(column.series_id).first_s;
+    // Samples not sealed into a block yet are tier 0's too (read() serves them): without them a
+    // series younger than its first sealed block would send every query to a coarser tier.
+    if (!column.open.empty() && (first_s == 0 || column.open.first_time_s() < first_s)) {
+      first_s = column.open.first_time_s();
+    }
+    if (first_s != 0 && (tiers[0].first_s == 0 || first_s < tiers[0].first_s)) {
+      tiers[0].first_s = first_s;
     }
   }
   for (size_t tier = 1; tier <= disk_.tiers().size(); ++tier) {

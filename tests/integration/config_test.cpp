@@ -95,11 +95,11 @@ TEST_F(ConfigErrors, CheckConfigWarnsAboutNetdataKeysNotImplementedYet) {
   EXPECT_NE(run.output.find("initial clock resync iterations"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("is valid"), std::string::npos) << run.output;
 
-  const auto parent = run_parent(
-      "", std::string("[") + kApiKey + "]\n  enabled = yes\n  default proxy enabled = no\n",
-      {"--check-config"});
+  const auto parent =
+      run_parent("", std::string("[") + kApiKey + "]\n  enabled = yes\n  enable replication = no\n",
+                 {"--check-config"});
   EXPECT_EQ(parent.exit_code, 0) << parent.output;
-  EXPECT_NE(parent.output.find("default proxy enabled"), std::string::npos) << parent.output;
+  EXPECT_NE(parent.output.find("enable replication"), std::string::npos) << parent.output;
 }
 
 TEST_F(ConfigErrors, CheckConfigOfABrokenFileFails) {

@@ -284,9 +284,10 @@ host tags = x
 )";
   const StreamConf c = parse_ok(text);
   // [stream]: initial clock resync iterations
-  // [API]: 4 proxy keys, enable compression, 3 replication keys
-  // [MACHINE]: update every, 4 proxy keys, enable compression, 3 replication, host tags
-  EXPECT_EQ(c.warnings.size(), 1u + 8u + 10u);
+  // [API]: enable compression, 3 replication keys
+  // [MACHINE]: update every, enable compression, 3 replication, host tags
+  EXPECT_EQ(c.warnings.size(), 1u + 4u + 6u);
+  for (const std::string& w : c.warnings) EXPECT_EQ(w.find("proxy"), std::string::npos) << w;
   for (const std::string& w : c.warnings) {
     EXPECT_EQ(w.rfind("stream.conf:", 0), 0u) << w;
     EXPECT_NE(w.find("does not implement yet"), std::string::npos) << w;
@@ -359,6 +360,80 @@ TEST(StreamConf, CheckedInSampleParsesWithoutWarnings) {
   ASSERT_NE(k, nullptr);
   EXPECT_FALSE(k->enabled);
   EXPECT_TRUE(c->warnings.empty()) << c->warnings.front();
+}
+
+}  // namespace
+}  // namespace trib::config
+
+namespace trib::config {
+namespace {
+
+constexpr const char* kOtherKey = "22222222-2222-3333-4444-555555555555";
+
+TEST(StreamConfProxy, PerKeyAndPerMachineSettingsOverrideStreamInThatOrder) {
+  const std::string text = std::string(R"([stream]
+enabled = no
+destination = central:1
+api key = stream-key
+send charts matching = *
+[)") + kKey + R"(]
+enabled = yes
+default proxy enabled = yes
+default proxy destination = dmz-central other:2:SSL
+default proxy api key = key-key
+[)" + kGuid + R"(]
+proxy send charts matching = system.*
+proxy api key = machine-key
+[stream]
+default port = 7000
+)";
+  const StreamConf c = parse_ok(text);
+  EXPECT_TRUE(c.warnings.empty());
+  // A host with the key and its own section: the machine's options over the key's.
+  const StreamSender both = c.forwarding(kKey, kGuid);
+  EXPECT_TRUE(both.enabled);
+  ASSERT_EQ(both.destinations.size(), 2u);
+  EXPECT_EQ(both.destinations[0].host, "dmz-central");
+  EXPECT_EQ(both.destinations[0].port, 7000);  // [stream] default port, written later
+  EXPECT_TRUE(both.destinations[1].ssl);
+  EXPECT_EQ(both.api_key, "machine-key");
+  EXPECT_EQ(both.send_charts_matching, "system.*");
+  // Another host of the key: the key's defaults.
+  const StreamSender keyed = c.forwarding(kKey, "aaaaaaaa-0000-4000-8000-0000000000ff");
+  EXPECT_EQ(keyed.api_key, "key-key");
+  EXPECT_EQ(keyed.send_charts_matching, "*");
+  // Another key: [stream] as it is (not forwarded).
+  const StreamSender other = c.forwarding(kOtherKey, "aaaaaaaa-0000-4000-8000-0000000000ff");
+  EXPECT_FALSE(other.enabled);
+  EXPECT_EQ(other.api_key, "stream-key");
+  // The key not known (a spool recovered at start): the machine's section over [stream].
+  EXPECT_EQ(c.forwarding("", kGuid).api_key, "machine-key");
+  EXPECT_FALSE(c.forwarding("", kGuid).enabled);
+}
+
+TEST(StreamConfProxy, AProxyDestinationErrorNamesTheLine) {
+  const auto r =
+      parse_stream_conf(std::string("[") + kGuid + "]\nproxy destination = udp:x\n", "stream.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("stream.conf:2:"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("proxy destination"), std::string::npos) << r.error().message;
+}
+
+TEST(StreamConfProxy, DescribeChangesNamesEachChangeAndNeverTheKey) {
+  StreamSender before;
+  before.enabled = true;
+  before.api_key = "secret-key-1";
+  StreamSender after = before;
+  EXPECT_EQ(describe_changes(before, after), "");
+  after.enabled = false;
+  after.api_key = "secret-key-2";
+  after.destinations = *parse_destinations("b:2", 19999);
+  after.send_charts_matching = "system.*";
+  const std::string text = describe_changes(before, after);
+  EXPECT_EQ(text,
+            "enabled yes -> no, destination '' -> 'b:2', api key changed, send charts matching "
+            "'*' -> 'system.*'");
+  EXPECT_EQ(text.find("secret"), std::string::npos);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "common/stream/ingest.h"
 #include "common/time/clock.h"
+#include "support/fake_stream_receiver.h"
 #include "support/log_capture.h"
 #include "support/loop_fixture.h"
 
@@ -21,149 +22,8 @@ using namespace std::chrono_literals;
 constexpr const char* kApiKey = "11111111-2222-3333-4444-555555555555";
 constexpr const char* kGuid = "aaaaaaaa-0000-4000-8000-0000000000a1";
 
-// One connection the fake receiver accepted. Everything after the handshake goes through a real
-// IngestDispatcher, so any row the sender gets wrong ends the link as the parent would end it.
-struct FakeLink final : IngestSink {
-  std::unique_ptr<net::TcpConnection> connection;
-  std::string handshake;
-  std::optional<HandshakeRequest> request;
-  std::unique_ptr<FrameEncoder> encoder;
-  std::unique_ptr<FrameDecoder> decoder;
-  IngestDispatcher dispatcher{*this};
-  std::vector<Message> received;
-  std::optional<std::string> protocol_error;
-  bool ended = false;  // EOF or error from the sender, or closed here
-  uint64_t resume = 0;
-  size_t stored = 0;  // batches the dispatcher passed on (above the resume point)
-
-  Result<uint64_t> host(uint32_t, const model::HostInfo&) override { return resume; }
-  Status chart(uint32_t, uint32_t, const model::ChartDef&) override { return {}; }
-  Status samples(const SamplesMsg&) override {
-    ++stored;
-    return {};
-  }
-  Status logs(const LogsMsg& batch) override {
-    stored_logs.push_back(batch);
-    return {};
-  }
-  Status gaps(const GapsMsg& batch) override {
-    stored_gaps.push_back(batch);
-    return {};
-  }
-  void goodbye(uint32_t, std::string_view) override {}
-  std::vector<LogsMsg> stored_logs;
-  std::vector<GapsMsg> stored_gaps;
-
-  template <class T>
-  std::vector<T> all() const {
-    std::vector<T> out;
-    for (const auto& m : received) {
-      if (const auto* t = std::get_if<T>(&m)) out.push_back(*t);
-    }
-    return out;
-  }
-  std::vector<uint64_t> seqs() const {
-    std::vector<uint64_t> out;
-    for (const auto& s : all<SamplesMsg>()) out.push_back(s.seq);
-    return out;
-  }
-};
-
-// A Tributary parent reduced to the wire: the real handshake parser and reply builders, the
-// real frame codec and dispatcher, and knobs for what to answer.
-class FakeReceiver {
- public:
-  explicit FakeReceiver(event::Loop& loop) {
-    auto listener = net::TcpListener::listen(
-        loop, "127.0.0.1", 0, [this](auto connection) { on_accept(std::move(connection)); });
-    EXPECT_TRUE(listener.ok());
-    listener_ = std::move(listener).value();
-  }
-
-  std::string destination() const { return "127.0.0.1:" + std::to_string(listener_->port()); }
-
-  // The reply to a handshake; by default an OK granting what was offered, resuming at `resume`.
-  std::function<std::string(const HandshakeRequest&)> reply;
-  uint64_t resume = 0;
-  bool acks = true;  // send the dispatcher's HostResume and Ack replies
-
-  std::vector<std::unique_ptr<FakeLink>> links;
-  FakeLink& last() { return *links.back(); }
-  // Samples received on the newest link (0 before any link).
-  size_t samples_on_last() const {
-    return links.empty() ? 0 : links.back()->all<SamplesMsg>().size();
-  }
-
-  void send(FakeLink& link, const Message& message) {
-    link.connection->write(link.encoder->encode(message));
-  }
-  void close(FakeLink& link) {
-    link.connection.reset();
-    link.ended = true;
-  }
-
- private:
-  void on_accept(std::unique_ptr<net::TcpConnection> connection) {
-    links.push_back(std::make_unique<FakeLink>());
-    FakeLink* link = links.back().get();
-    link->connection = std::move(connection);
-    link->resume = resume;
-    link->connection->start_reading(
-        [this, link](std::string_view bytes) { on_bytes(*link, bytes); },
-        [link](const Error&) { link->ended = true; });
-  }
-
-  void on_bytes(FakeLink& link, std::string_view bytes) {
-    if (link.request) return feed(link, bytes);
-    link.handshake.append(bytes);
-    auto end = find_handshake_end(link.handshake);
-    ASSERT_TRUE(end.ok());
-    if (!end->has_value()) return;
-    auto request = parse_handshake_request(std::string_view(link.handshake).substr(0, **end));
-    ASSERT_TRUE(request.ok()) << request.error().describe();
-    link.request = *request;
-    const std::string answer =
-        reply ? reply(*request) : tributary_ok_reply(request->tributary_caps, link.resume);
-    const auto parsed = parse_handshake_reply(answer);
-    const bool ok =
-        parsed.ok() && parsed->has_value() && (*parsed)->kind == ReplyKind::tributary_ok;
-    if (!ok) {
-      // A refusal (or a Netdata prompt): written, then closed as a parent does.
-      link.connection->write(answer, [&link](const Status&) {
-        link.connection.reset();
-        link.ended = true;
-      });
-      return;
-    }
-    const auto& granted = (*parsed)->tributary_caps;
-    const bool zstd =
-        std::find(granted.begin(), granted.end(), tributary_cap::kZstd) != granted.end();
-    link.encoder = std::make_unique<FrameEncoder>(EncoderOptions{.compress = zstd});
-    link.decoder = std::make_unique<FrameDecoder>(FrameLimits{}, zstd);
-    link.connection->write(answer);
-    const std::string leftover = link.handshake.substr(**end);
-    if (!leftover.empty()) feed(link, leftover);
-  }
-
-  void feed(FakeLink& link, std::string_view bytes) {
-    link.decoder->feed(bytes);
-    while (link.connection) {
-      auto next = link.decoder->next();
-      ASSERT_TRUE(next.ok()) << next.error().describe();
-      if (!next->has_value()) return;
-      link.received.push_back(**next);
-      auto answer = link.dispatcher.dispatch(**next);
-      if (!answer.ok()) {
-        link.protocol_error = answer.error().describe();
-        close(link);
-        return;
-      }
-      if (acks && answer->has_value()) send(link, **answer);
-    }
-  }
-
-  std::unique_ptr<net::TcpListener> listener_;
-};
+using test::FakeLink;
+using test::FakeReceiver;
 
 model::ChartDef chart(const std::string& id, std::vector<std::string> dimensions) {
   model::ChartDef def;
@@ -861,7 +721,7 @@ TEST_F(SenderTest, SendChartsMatchingLeavesTheOtherChartsAndTheirRowsOut) {
   stop(sender);
 }
 
-TEST_F(SenderTest, AFullRelaySpoolReplacesEachDroppedLogBatchByItsGapUnderTheSameNumber) {
+TEST_F(SenderTest, AFullRelaySpoolKeepsEveryBatchAndSaysItIsFullUntilAcksMakeRoom) {
   test::TempDir dir;
   FakeReceiver receiver(loop_);
   SenderOptions offline;  // the upstream parent appears only later
@@ -873,28 +733,52 @@ TEST_F(SenderTest, AFullRelaySpoolReplacesEachDroppedLogBatchByItsGapUnderTheSam
     LogsMsg logs{5, seq, {{"/a.log", {}}}, {{0, 1, seq * 100, 5, 0, std::string(90, 'x'), {}}}};
     ASSERT_TRUE(relay.relay(std::move(logs)).ok());
   }
-  EXPECT_GT(relay.stats().spool_dropped, 0U);
+  // Acknowledged downstream already: past the bound they stay, and the proxy is told to stop
+  // taking more.
+  EXPECT_TRUE(relay.spool_full());
+  EXPECT_EQ(relay.stats().spool_dropped, 0U);
   auto options = options_for(receiver.destination());
   options.spool_dir = offline.spool_dir;
   options.spool_max_size = offline.spool_max_size;
   relay.reconfigure(options);
   run_until([&] { return relay.drained(); });
-  // Every number arrives once, in order: gap records for the dropped batches, then the logs.
   std::vector<uint64_t> seqs;
-  for (const auto& m : receiver.last().received) {
-    if (const auto* gaps = std::get_if<GapsMsg>(&m)) {
-      seqs.push_back(gaps->seq);
-      ASSERT_EQ(gaps->gaps.size(), 1U);
-      EXPECT_EQ(gaps->gaps[0].from, gaps->seq * 100);
-      EXPECT_EQ(gaps->gaps[0].to, gaps->seq * 100 + 91);
-    } else if (const auto* logs = std::get_if<LogsMsg>(&m)) {
-      seqs.push_back(logs->seq);
-    }
-  }
+  for (const auto& logs : receiver.last().stored_logs) seqs.push_back(logs.seq);
   EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
-  EXPECT_FALSE(receiver.last().protocol_error.has_value());
-  EXPECT_EQ(receiver.last().stored_gaps.size(), relay.stats().spool_dropped);
+  EXPECT_TRUE(receiver.last().stored_gaps.empty());
+  EXPECT_FALSE(relay.spool_full());
   stop(relay);
+}
+
+TEST_F(SenderTest, ANewSendChartsMatchingAppliesAtOnceOnTheSameConnection) {
+  FakeReceiver receiver(loop_);
+  auto options = options_for(receiver.destination());
+  options.send_charts_matching = "system.*";
+  Sender sender(loop_, options, origin());
+  const uint32_t system_slot = sender.define_chart(chart("system.cpu", {"user"}));
+  EXPECT_EQ(sender.define_chart(chart("apps.cpu", {"x"})), 0U);
+  sender.start();
+  sender.submit("system.cpu", {100, {1}});
+  run_until([&] { return receiver.samples_on_last() == 1; });
+
+  options.send_charts_matching = "apps.*";
+  sender.reconfigure(options);
+  sender.submit("system.cpu", {101, {2}});  // left out now: dropped quietly
+  sender.submit("apps.cpu", {101, {3}});
+  run_until([&] { return receiver.samples_on_last() == 2; });
+  EXPECT_EQ(receiver.links.size(), 1U);  // no reconnect
+  const auto defs = receiver.last().all<ChartDefMsg>();
+  ASSERT_EQ(defs.size(), 2U);
+  EXPECT_EQ(defs[1].def.id, "apps.cpu");
+  const auto rows = receiver.last().all<SamplesMsg>()[1].rows;
+  ASSERT_EQ(rows.size(), 1U);
+  EXPECT_EQ(rows[0].chart_slot, defs[1].chart_slot);
+
+  // Taken again, system.cpu keeps its slot.
+  options.send_charts_matching = "*";
+  sender.reconfigure(options);
+  EXPECT_EQ(sender.define_chart(chart("system.cpu", {"user"})), system_slot);
+  stop(sender);
 }
 
 TEST_F(SenderTest, ASpooledBatchTheReceiverStoredAlreadyIsAcknowledgedNotRenumbered) {

@@ -328,6 +328,42 @@ TEST_F(TierQueryTest, ShortWindowsStillReadTheSamples) {
   EXPECT_EQ(result.times.size(), 600u);
 }
 
+// A host streaming for a few minutes: its samples are still in the open block (nothing sealed
+// for tier 0 yet) while the minute tier has points on disk. A query over the last minute reads
+// the samples, not minute points (found by the proxy test's 60 s outage run).
+TEST_F(TierTest, SamplesNotSealedYetStillAnswerShortQueries) {
+  DiskStore& store = open();
+  store::StorageConfig dbengine{store::MemoryMode::dbengine, 3600, &store};
+  model::HostInfo self;
+  self.machine_guid = "99999999-2222-3333-4444-555555555555";
+  store::HostRegistry registry(self, dbengine, kStart);
+  model::HostInfo child;
+  child.machine_guid = kGuid;
+  child.hostname = "child";
+  store::Host* host = *registry.connect(child, dbengine, kStart);
+  model::ChartDef def;
+  def.id = "net.eth0";
+  def.update_every = 1;
+  def.dimensions = {{"in", "in"}};
+  ASSERT_TRUE(host->define_chart(def).ok());
+  constexpr int64_t kSeconds = 300;
+  for (int64_t t = kStart; t < kStart + kSeconds; ++t) {
+    ASSERT_TRUE(host->store("net.eth0", {t, {static_cast<double>(t % 1000)}}).ok());
+  }
+  commit(store);
+  const store::Chart* chart = registry.find("child")->find_chart("net.eth0");
+  ASSERT_NE(chart->series().tiers().at(1).first_s, 0);  // the minute tier has points
+  query::DataRequest request;
+  request.chart = "net.eth0";
+  request.after = kStart + kSeconds - 60;
+  request.before = kStart + kSeconds - 1;
+  request.points = 60;
+  const auto result = query::run_data_query(*chart, request, kStart + kSeconds);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->tier, 0u);
+  EXPECT_EQ(result->times.size(), 60u);
+}
+
 TEST_F(TierTest, RetentionByAgeDropsTheOldestBlocksOfEachTier) {
   options_.max_age = std::chrono::seconds(kDay);
   options_.tiers = {TierSpec{60s, std::chrono::seconds(10 * kDay)},
