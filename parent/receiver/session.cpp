@@ -246,22 +246,33 @@ Status Session::samples(const stream::SamplesMsg& batch) {
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->samples(host->machine_guid(), batch));
   }
-  note_written(*host);
+  note_written(*host, batch.host_slot, batch.seq);
   return {};
 }
 
 // A batch of a dbengine host went into the disk store's pending batch: the acks of this read wait
 // for its commit.
-void Session::note_written(const store::Host& host) {
-  if (host.storage().mode == store::MemoryMode::dbengine && context_.disk != nullptr) {
-    wrote_to_disk_ = true;
-  }
+void Session::note_written(const store::Host& host, uint32_t host_slot, uint64_t seq) {
+  if (host.storage().mode != store::MemoryMode::dbengine || context_.disk == nullptr) return;
+  wrote_to_disk_ = true;
+  // With no log batch of this connection still to commit, every batch up to `seq` is in this
+  // disk batch or committed before it: the resume point goes into the same transaction as the
+  // samples, so after a crash it covers everything acknowledged.
+  if (!log_commit_pending()) advance_resume_point(host_slot, seq);
+}
+
+bool Session::log_commit_pending() const {
+  if (log_ticket_ != 0) return true;
+  const uint64_t committed = context_.log_writer ? context_.log_writer->committed_ticket() : 0;
+  return std::any_of(waiting_acks_.begin(), waiting_acks_.end(),
+                     [&](const WaitingAcks& w) { return w.log_ticket > committed; });
 }
 
 // Called as the ack of `seq` is released, so every batch up to it is durable wherever it went
-// (samples and logs are committed by different threads, in no fixed order between them). On a
-// dbengine host the resume point is saved with the next disk commit: one that lags after a crash
-// only makes the sender resend batches that storage then drops as stored already.
+// (samples and logs are committed by different threads, in no fixed order between them), and for
+// samples of a dbengine host as they are written (above). On a dbengine host the resume point is
+// saved with the next disk commit: one that lags after a crash only makes the sender resend
+// batches that storage then drops as stored already.
 void Session::advance_resume_point(uint32_t host_slot, uint64_t seq) {
   const store::Host* host = host_of(host_slot);
   if (host == nullptr) return;
@@ -281,7 +292,7 @@ Status Session::logs(const stream::LogsMsg& batch) {
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->logs(host->machine_guid(), batch));
   }
-  note_written(*host);
+  note_written(*host, batch.host_slot, batch.seq);
   return {};
 }
 
@@ -294,7 +305,7 @@ Status Session::gaps(const stream::GapsMsg& batch) {
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->gaps(host->machine_guid(), batch));
   }
-  note_written(*host);
+  note_written(*host, batch.host_slot, batch.seq);
   return {};
 }
 

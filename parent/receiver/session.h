@@ -107,7 +107,8 @@ class Session final : public stream::IngestSink {
   // Ends once: a clean end (goodbye, EOF, close) logs at info, a broken stream at warn.
   void end(const std::string& why, spdlog::level::level_enum level = spdlog::level::info);
   store::Host* host_of(uint32_t host_slot);
-  void note_written(const store::Host& host);
+  void note_written(const store::Host& host, uint32_t host_slot, uint64_t seq);
+  bool log_commit_pending() const;
   void advance_resume_point(uint32_t host_slot, uint64_t seq);
   // A chart whose ids check_chart_ids() refuses: logged, its rows dropped, the stream goes on.
   void refuse_chart(uint32_t chart_slot, const Error& why);
