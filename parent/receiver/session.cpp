@@ -79,7 +79,7 @@ void Session::on_bytes(std::string_view bytes) {
 void Session::defer_acks_to_commit() {
   wrote_to_disk_ = false;
   storage::DiskStore& disk = *context_.disk;
-  const uint64_t ticket = disk.flush();
+  const uint64_t ticket = disk.flush_soon();
   std::weak_ptr<int> alive = alive_;
   disk.when_committed(ticket, [this, alive, acks = std::move(acks_due_)] {
     if (alive.expired() || ended_ || !features_.acks) return;
@@ -168,15 +168,12 @@ void Session::refuse_chart(uint32_t chart_slot, const Error& why) {
 Status Session::samples(const stream::SamplesMsg& batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "samples for an unknown host slot");
-  model::ChartSample sample;
   for (const auto& row : batch.rows) {
     if (refused_charts_.contains(row.chart_slot)) {
       ++rows_of_refused_charts_;
       continue;
     }
-    sample.timestamp = row.timestamp;
-    sample.values = row.values;
-    TRIB_TRY(host->store(chart_ids_[row.chart_slot], sample));
+    TRIB_TRY(host->store(chart_ids_[row.chart_slot], row.timestamp, row.values));
   }
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->samples(host->machine_guid(), batch));
