@@ -32,17 +32,18 @@ cpu_seconds() {  # utime + stime of a pid, in seconds
 peak_rss_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status"; }
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
 # Runs tributary-loadgen with the given arguments; its JSON report on stdout, and its CPU
-# seconds (user + system, from bash's `times` of the finished child) in $WORK/loadgen.cpu.
+# seconds (user + system) in $WORK/loadgen.cpu.
 loadgen() {
-  ( "$BUILD/tributary-loadgen" --threads "$THREADS" "$@"
-    times | awk 'NR == 2 { split($1, u, "m"); split($2, s, "m");
-      print u[1] * 60 + u[2] + s[1] * 60 + s[2] }' >"$WORK/loadgen.cpu" )
+  /usr/bin/time -f "%U %S" -o "$WORK/loadgen.time" "$BUILD/tributary-loadgen" --threads "$THREADS" "$@"
+  awk '{print $1 + $2}' "$WORK/loadgen.time" >"$WORK/loadgen.cpu"
 }
 
 run_tributary() {
   local agents=$1 dir=$WORK/trib-$1 port=29981
   mkdir -p "$dir/etc" "$dir/data"
   printf '[%s]\n  enabled = yes\n  default memory mode = dbengine\n' "$KEY" >"$dir/etc/stream.conf"
+  # No heartbeat server: its port (8000) may be taken, and it is not what is measured.
+  echo 'fleet: {enabled: false}' >"$dir/etc/parent.yaml"
   "$BUILD/tributary-parent" --config-dir "$dir/etc" --data-dir "$dir/data" --port $port \
     >"$dir/parent.log" 2>&1 &
   local pid=$!

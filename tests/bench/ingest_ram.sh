@@ -35,6 +35,8 @@ rss_kib() {  # VmRSS RssAnon RssFile of a pid, KiB
 
 mkdir -p "$WORK/etc" "$WORK/data"
 printf '[%s]\n  enabled = yes\n  default memory mode = dbengine\n' "$KEY" >"$WORK/etc/stream.conf"
+# No heartbeat server: its port (8000) may be taken, and it is not what is measured.
+echo 'fleet: {enabled: false}' >"$WORK/etc/parent.yaml"
 "$BUILD/tributary-parent" --config-dir "$WORK/etc" --data-dir "$WORK/data" --port "$PORT" \
   >"$WORK/parent.log" 2>&1 &
 PARENT_PID=$!
