@@ -51,7 +51,8 @@ LOADGEN_PID=$!
 samples=$WORK/rss.txt
 start=$(date +%s)
 while kill -0 $LOADGEN_PID 2>/dev/null; do
-  echo "$(($(date +%s) - start)) $(rss_kib $PARENT_PID)" >>"$samples"
+  now=$(date +%s)
+  echo "$((now - start)) $(rss_kib $PARENT_PID)" >>"$samples"
   sleep 10
 done
 wait $LOADGEN_PID || true
