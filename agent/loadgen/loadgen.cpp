@@ -9,13 +9,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 #include <nlohmann/json.hpp>
+#include <span>
+#include <thread>
 
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
+#include "common/stream/wire.h"
 
 namespace trib::agent::loadgen {
 namespace {
@@ -35,7 +40,6 @@ struct Agent {
   std::string in;
   stream::FrameEncoder encoder;
   stream::FrameDecoder decoder;
-  stream::SamplesMsg batch;
   uint64_t seq = 0;
   uint64_t acked_seq = 0;
   int64_t tick = 0;
@@ -49,12 +53,6 @@ std::string agent_guid(const LoadgenOptions& o, uint32_t index) {
 }
 
 std::string hostname_of(uint32_t index) { return fmt::format("loadgen-{:04}", index); }
-
-// Cheap values with some structure (a counter-like ramp and a few levels), so blocks compress
-// the way real metrics do rather than like noise.
-double value_of(int64_t tick, uint32_t chart, uint32_t dim) {
-  return static_cast<double>((tick * (dim + 1) + chart * 7) % 1000);
-}
 
 std::string netdata_request(const LoadgenOptions& o, uint32_t index) {
   return "STREAM key=" + o.api_key + "&hostname=" + hostname_of(index) +
@@ -78,11 +76,11 @@ std::string netdata_definitions(const LoadgenOptions& o) {
   return out;
 }
 
-void append_netdata_tick(const LoadgenOptions& o, int64_t tick, std::string& out) {
+void compute_netdata_tick(const LoadgenOptions& o, int64_t tick, std::string& out) {
   for (uint32_t c = 0; c < o.charts; ++c) {
     out += fmt::format("BEGIN \"loadgen.c{}\" 1000000\n", c);
     for (uint32_t d = 0; d < o.dimensions; ++d) {
-      out += fmt::format("SET \"d{}\" = {}\n", d, static_cast<int64_t>(value_of(tick, c, d)));
+      out += fmt::format("SET \"d{}\" = {}\n", d, static_cast<int64_t>(load_value(tick, c, d)));
     }
     out += "END\n";
   }
@@ -109,28 +107,16 @@ void start_native(const LoadgenOptions& o, Agent& a, std::string_view leftover) 
     }
     a.encoder.append(stream::ChartDefMsg{1, c + 1, chart}, a.out);
   }
-  a.batch.host_slot = 1;
-  a.batch.rows.resize(static_cast<size_t>(o.ticks_per_batch) * o.charts);
-  for (auto& row : a.batch.rows) row.values.resize(o.dimensions);
 }
 
 // One batch (native) or one tick of every chart (netdata) into the agent's buffer.
-uint64_t produce(const LoadgenOptions& o, int64_t start_s, Agent& a) {
+uint64_t produce(const LoadgenOptions& o, const LoadEncoder& encoder, int64_t start_s, Agent& a) {
   if (o.protocol == Protocol::netdata) {
-    append_netdata_tick(o, a.tick++, a.out);
+    encoder.append_netdata_tick(a.tick++, a.out);
     return uint64_t{o.charts} * o.dimensions;
   }
-  size_t r = 0;
-  for (uint32_t t = 0; t < o.ticks_per_batch; ++t, ++a.tick) {
-    for (uint32_t c = 0; c < o.charts; ++c, ++r) {
-      auto& row = a.batch.rows[r];
-      row.chart_slot = c + 1;
-      row.timestamp = start_s + a.tick;
-      for (uint32_t d = 0; d < o.dimensions; ++d) row.values[d] = value_of(a.tick, c, d);
-    }
-  }
-  a.batch.seq = ++a.seq;
-  a.encoder.append(a.batch, a.out);
+  encoder.append_batch(start_s, a.tick, ++a.seq, a.out);
+  a.tick += o.ticks_per_batch;
   return uint64_t{o.ticks_per_batch} * o.charts * o.dimensions;
 }
 
@@ -239,11 +225,81 @@ bool parse_u64(const std::string& text, uint64_t& out) {
 
 }  // namespace
 
+double load_value(int64_t tick, uint32_t chart, uint32_t dim) {
+  return static_cast<double>((tick * (dim + 1) + chart * 7) % kValuePeriod);
+}
+
+LoadEncoder::LoadEncoder(const LoadgenOptions& options) : options_(options) {
+  const size_t row_bytes = size_t{options.dimensions} * 8;
+  const size_t native_bytes = static_cast<size_t>(kValuePeriod) * options.charts * row_bytes;
+  if (options.protocol == Protocol::tributary && native_bytes <= kMaxTableBytes) {
+    native_values_.reserve(native_bytes);
+    for (int64_t phase = 0; phase < kValuePeriod; ++phase) {
+      for (uint32_t c = 0; c < options.charts; ++c) {
+        for (uint32_t d = 0; d < options.dimensions; ++d) {
+          stream::wire::put_double(native_values_, load_value(phase, c, d));
+        }
+      }
+    }
+  }
+  // A tick's text is about 16 bytes per value.
+  if (options.protocol == Protocol::netdata &&
+      static_cast<size_t>(kValuePeriod) * options.charts * options.dimensions * 16 <=
+          kMaxTableBytes) {
+    netdata_ticks_.resize(kValuePeriod);
+    for (int64_t phase = 0; phase < kValuePeriod; ++phase) {
+      compute_netdata_tick(options, phase, netdata_ticks_[static_cast<size_t>(phase)]);
+    }
+  }
+}
+
+void LoadEncoder::append_values(int64_t tick, uint32_t chart, std::string& out) const {
+  if (native_values_.empty()) {
+    for (uint32_t d = 0; d < options_.dimensions; ++d) {
+      stream::wire::put_double(out, load_value(tick, chart, d));
+    }
+    return;
+  }
+  const size_t row_bytes = size_t{options_.dimensions} * 8;
+  const auto phase = static_cast<size_t>(tick % kValuePeriod);
+  out.append(native_values_, (phase * options_.charts + chart) * row_bytes, row_bytes);
+}
+
+void LoadEncoder::append_batch(int64_t start_s, int64_t first_tick, uint64_t seq,
+                               std::string& out) const {
+  const size_t frame_start = out.size();
+  out.append(stream::kFrameHeaderSize, '\0');
+  stream::wire::put_varint(out, 1);  // host slot
+  stream::wire::put_varint(out, seq);
+  stream::wire::put_varint(out, uint64_t{options_.ticks_per_batch} * options_.charts);
+  for (uint32_t t = 0; t < options_.ticks_per_batch; ++t) {
+    const int64_t tick = first_tick + t;
+    for (uint32_t c = 0; c < options_.charts; ++c) {
+      stream::wire::put_varint(out, c + 1);
+      stream::wire::put_zigzag(out, start_s + tick);
+      stream::wire::put_varint(out, options_.dimensions);
+      append_values(tick, c, out);
+    }
+  }
+  const auto length = static_cast<uint32_t>(out.size() - frame_start - stream::kFrameHeaderSize);
+  for (int i = 0; i < 4; ++i) out[frame_start + i] = static_cast<char>((length >> (8 * i)) & 0xff);
+  out[frame_start + 4] = static_cast<char>(stream::FrameType::samples);
+  out[frame_start + 5] = 0;  // flags: uncompressed
+}
+
+void LoadEncoder::append_netdata_tick(int64_t tick, std::string& out) const {
+  if (netdata_ticks_.empty()) {
+    compute_netdata_tick(options_, tick, out);
+    return;
+  }
+  out += netdata_ticks_[static_cast<size_t>(tick % kValuePeriod)];
+}
+
 std::string usage() {
   return "usage: tributary-loadgen --api-key KEY [--destination HOST:PORT] [--agents N]\n"
          "         [--charts C] [--dimensions D] [--rate SAMPLES_PER_S | --flat-out]\n"
          "         [--duration SECONDS] [--ticks-per-batch T] [--protocol tributary|netdata]\n"
-         "         [--start-time EPOCH_S] [--json]\n"
+         "         [--start-time EPOCH_S] [--threads N] [--json]\n"
          "Simulates N agents with C charts of D dimensions streaming to a parent and reports\n"
          "samples sent and (tributary protocol) acknowledged. --protocol netdata speaks Netdata\n"
          "1.37's uncompressed text protocol, for a stock netdata parent.\n";
@@ -298,6 +354,9 @@ Result<LoadgenOptions> parse_args(const std::vector<std::string>& args) {
     } else if (flag == "--ticks-per-batch") {
       TRIB_TRY(number(1, 10000));
       o.ticks_per_batch = static_cast<uint32_t>(n);
+    } else if (flag == "--threads") {
+      TRIB_TRY(number(1, 64));
+      o.threads = static_cast<uint32_t>(n);
     } else if (flag == "--start-time") {
       TRIB_TRY(number(1, uint64_t{1} << 40));
       o.start_time_s = static_cast<int64_t>(n);
@@ -317,25 +376,22 @@ Result<LoadgenOptions> parse_args(const std::vector<std::string>& args) {
   return o;
 }
 
-Result<LoadgenReport> run(const LoadgenOptions& o) {
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(o.port);
-  if (::inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) {
-    return Error(Errc::invalid_argument,
-                 "destination host '" + o.host + "' is not an IPv4 address");
-  }
-  const int64_t start_s =
-      o.start_time_s != 0 ? o.start_time_s : static_cast<int64_t>(std::time(nullptr)) - 7 * 86400;
-  std::vector<Agent> agents(o.agents);
-  for (uint32_t i = 0; i < o.agents; ++i) {
-    Agent& a = agents[i];
-    a.index = i;
-    a.report.machine_guid = agent_guid(o, i);
-    if (auto status = connect_agent(addr, a); !status.ok()) fail(a, status.error().message);
-  }
+namespace {
 
-  const auto started = Clock::now();
+model::HostInfo agent_host(const LoadgenOptions& o, uint32_t index) {
+  model::HostInfo h;
+  h.machine_guid = agent_guid(o, index);
+  h.hostname = hostname_of(index);
+  h.os = "linux";
+  h.update_every = 1;
+  h.hops = 1;
+  return h;
+}
+
+// One sending thread: a poll() loop over `agents` until they are done or the time is up, at
+// `rate` samples/s over these agents (0: flat out). Returns the seconds spent sending.
+double run_share(const LoadgenOptions& o, const LoadEncoder& encoder, int64_t start_s,
+                 Clock::time_point started, uint64_t rate, std::span<Agent> agents) {
   const auto send_until = started + std::chrono::duration_cast<Clock::duration>(
                                         std::chrono::duration<double>(o.duration_s));
   // Kernel buffers of many connections can hold seconds of load: wait as long as we sent.
@@ -343,27 +399,26 @@ Result<LoadgenReport> run(const LoadgenOptions& o) {
       send_until + std::chrono::seconds(10) +
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
   uint64_t produced = 0;
-  std::vector<pollfd> fds(o.agents);
+  std::vector<pollfd> fds(agents.size());
   bool sending = true;
-  LoadgenReport report;
+  double seconds = 0;
   for (;;) {
     const auto now = Clock::now();
     if (sending && now >= send_until) {
       sending = false;
-      report.seconds = std::chrono::duration<double>(now - started).count();
+      seconds = std::chrono::duration<double>(now - started).count();
     }
     const double elapsed = std::chrono::duration<double>(now - started).count();
     bool busy = false;
-    for (uint32_t i = 0; i < o.agents; ++i) {
+    for (size_t i = 0; i < agents.size(); ++i) {
       Agent& a = agents[i];
       if (a.phase == Phase::streaming && sending) {
         while (a.out.size() - a.out_pos < kHighWater &&
-               (o.rate == 0 ||
-                static_cast<double>(produced) < elapsed * static_cast<double>(o.rate))) {
-          const uint64_t n = produce(o, start_s, a);
+               (rate == 0 || static_cast<double>(produced) < elapsed * static_cast<double>(rate))) {
+          const uint64_t n = produce(o, encoder, start_s, a);
           produced += n;
           a.unsent.emplace_back(a.out.size(), n);
-          if (o.rate != 0) break;  // spread the budget over the agents
+          if (rate != 0) break;  // spread the budget over the agents
         }
       }
       if (a.phase == Phase::streaming && !sending) a.phase = Phase::draining;
@@ -384,25 +439,15 @@ Result<LoadgenReport> run(const LoadgenOptions& o) {
       if (a.phase == Phase::handshake && a.in.empty() && a.out.empty() &&
           a.report.bytes_sent == 0) {
         a.out = o.protocol == Protocol::netdata
-                    ? netdata_request(o, i)
-                    : stream::build_handshake_request(
-                          stream::make_tributary_request(o.api_key,
-                                                         [&] {
-                                                           model::HostInfo h;
-                                                           h.machine_guid = agent_guid(o, i);
-                                                           h.hostname = hostname_of(i);
-                                                           h.os = "linux";
-                                                           h.update_every = 1;
-                                                           h.hops = 1;
-                                                           return h;
-                                                         }(),
-                                                         {"ack"}));
+                    ? netdata_request(o, a.index)
+                    : stream::build_handshake_request(stream::make_tributary_request(
+                          o.api_key, agent_host(o, a.index), {"ack"}));
         fds[i].events |= POLLOUT;
       }
     }
     if (!busy || now >= give_up) break;
-    ::poll(fds.data(), fds.size(), o.rate != 0 || !sending ? 5 : 50);
-    for (uint32_t i = 0; i < o.agents; ++i) {
+    ::poll(fds.data(), fds.size(), rate != 0 || !sending ? 5 : 50);
+    for (size_t i = 0; i < agents.size(); ++i) {
       Agent& a = agents[i];
       if (a.fd < 0) continue;
       if (fds[i].revents & (POLLERR | POLLHUP) && a.phase == Phase::connecting) {
@@ -413,8 +458,48 @@ Result<LoadgenReport> run(const LoadgenOptions& o) {
       if (a.fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) on_readable(o, a);
     }
   }
-  if (report.seconds == 0)
-    report.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (seconds == 0) seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return seconds;
+}
+
+}  // namespace
+
+Result<LoadgenReport> run(const LoadgenOptions& o) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(o.port);
+  if (::inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) {
+    return Error(Errc::invalid_argument,
+                 "destination host '" + o.host + "' is not an IPv4 address");
+  }
+  const int64_t start_s =
+      o.start_time_s != 0 ? o.start_time_s : static_cast<int64_t>(std::time(nullptr)) - 7 * 86400;
+  const LoadEncoder encoder(o);
+  std::vector<Agent> agents(o.agents);
+  for (uint32_t i = 0; i < o.agents; ++i) {
+    Agent& a = agents[i];
+    a.index = i;
+    a.report.machine_guid = agent_guid(o, i);
+    if (auto status = connect_agent(addr, a); !status.ok()) fail(a, status.error().message);
+  }
+
+  // Contiguous shares of the agents, one per thread; each thread gets its share of the rate.
+  const uint32_t threads = std::min(o.threads, o.agents);
+  std::vector<double> seconds(threads, 0);
+  std::vector<std::thread> workers;
+  const auto started = Clock::now();
+  for (uint32_t t = 0; t < threads; ++t) {
+    const size_t begin = size_t{o.agents} * t / threads;
+    const size_t end = size_t{o.agents} * (t + 1) / threads;
+    const uint64_t rate = o.rate * (end - begin) / o.agents;
+    const std::span<Agent> share(agents.data() + begin, end - begin);
+    workers.emplace_back(
+        [&, t, rate, share] { seconds[t] = run_share(o, encoder, start_s, started, rate, share); });
+  }
+  for (std::thread& worker : workers) worker.join();
+
+  LoadgenReport report;
+  report.seconds = *std::max_element(seconds.begin(), seconds.end());
   const uint64_t per_batch = uint64_t{o.ticks_per_batch} * o.charts * o.dimensions;
   for (Agent& a : agents) {
     if (a.fd >= 0) {

@@ -4,11 +4,14 @@
 // uncompressed text protocol for a stock netdata parent), at a given rate or flat out. Reports
 // what was sent and, for the native protocol, what the parent acknowledged.
 //
-// One thread, one poll() loop over every simulated agent's non-blocking socket: the generator
-// must cost far less CPU than the parent it measures.
+// Each of `threads` threads runs one poll() loop over its share of the simulated agents'
+// non-blocking sockets. The generator must cost far less CPU than the parent it measures: the
+// bytes of every value are computed once (LoadEncoder), a batch is a copy plus its header and
+// timestamps.
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/base/result.h"
@@ -28,7 +31,8 @@ struct LoadgenOptions {
   double duration_s = 10;         // sending time; then up to 10 s more waiting for acks
   uint32_t ticks_per_batch = 10;  // native: collections of every chart in one batch
   Protocol protocol = Protocol::tributary;
-  int64_t start_time_s = 0;                              // first sample timestamp; 0: one week ago
+  uint32_t threads = 1;      // agents are spread over this many sending threads
+  int64_t start_time_s = 0;  // first sample timestamp; 0: one week ago
   std::string guid_prefix = "10ad0000-0000-4000-8000-";  // + 12 hex digits of the agent index
 };
 
@@ -46,6 +50,36 @@ struct LoadgenReport {
   uint64_t samples_acked = 0;
   uint64_t bytes_sent = 0;
   std::vector<AgentReport> agents;
+};
+
+// The value of dimension `dim` of chart `chart` at collection `tick`: a counter-like ramp and a
+// few levels, so blocks compress the way real metrics do rather than like noise. Periodic in
+// `tick` with period kValuePeriod.
+inline constexpr int64_t kValuePeriod = 1000;
+double load_value(int64_t tick, uint32_t chart, uint32_t dim);
+
+// The bytes the simulated agents send, computed once per value and copied per batch: a
+// collection's values repeat every kValuePeriod ticks, so the value bytes of each tick phase and
+// chart are kept (up to kMaxTableBytes; a larger load computes them per batch). Immutable after
+// construction: the sending threads share one.
+class LoadEncoder {
+ public:
+  static constexpr size_t kMaxTableBytes = size_t{256} << 20;
+
+  explicit LoadEncoder(const LoadgenOptions& options);
+
+  // Native protocol: one Samples frame (host slot 1) of ticks [first_tick, first_tick +
+  // ticks_per_batch) of every chart (chart slots 1..charts), timestamps start_s + tick.
+  void append_batch(int64_t start_s, int64_t first_tick, uint64_t seq, std::string& out) const;
+  // Netdata protocol: BEGIN/SET/END of every chart for one tick.
+  void append_netdata_tick(int64_t tick, std::string& out) const;
+
+ private:
+  void append_values(int64_t tick, uint32_t chart, std::string& out) const;
+
+  LoadgenOptions options_;
+  std::string native_values_;  // [phase][chart]: dimensions x f64 LE; empty if over the cap
+  std::vector<std::string> netdata_ticks_;  // [phase]; empty if over the cap
 };
 
 // Options from command-line arguments (`--agents 10 --charts 100 ...`); `--help` is an error

@@ -222,8 +222,8 @@ SamplesMsg read_samples(wire::Reader& in, const FrameLimits& limits) {
     row.chart_slot = in.varint_u32("row chart_slot");
     row.timestamp = in.zigzag("row timestamp");
     const size_t values = in.count("row value count", limits.max_values_per_row, 8);
-    row.values.reserve(values);
-    for (size_t v = 0; v < values && in.ok(); ++v) row.values.push_back(in.float64("value"));
+    row.values.resize(values);  // count() bounded it by the bytes left
+    in.float64s("value", row.values);
   }
   return msg;
 }

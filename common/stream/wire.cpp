@@ -1,6 +1,7 @@
 #include "common/stream/wire.h"
 
 #include <bit>
+#include <cstring>
 
 namespace trib::stream::wire {
 
@@ -129,6 +130,26 @@ double Reader::float64(const char* what) {
   for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<uint8_t>(bytes_[pos_ + i]);
   pos_ += 8;
   return std::bit_cast<double>(bits);
+}
+
+void Reader::float64s(const char* what, std::span<double> out) {
+  if (!ok()) return;
+  if (remaining() / 8 < out.size()) {
+    fail(std::string("truncated ") + what);
+    return;
+  }
+  const char* in = bytes_.data() + pos_;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(out.data(), in, out.size() * 8);
+  } else {
+    for (size_t i = 0; i < out.size(); ++i) {
+      uint64_t bits = 0;
+      for (int b = 7; b >= 0; --b)
+        bits = (bits << 8) | static_cast<uint8_t>(in[i * 8 + static_cast<size_t>(b)]);
+      out[i] = std::bit_cast<double>(bits);
+    }
+  }
+  pos_ += out.size() * 8;
 }
 
 size_t Reader::count(const char* what, size_t limit, size_t min_item_bytes) {

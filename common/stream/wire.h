@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,8 @@ class Reader {
   // A string with its own bound instead of max_string (log lines may be longer than names).
   std::string string_up_to(const char* what, size_t max);
   double float64(const char* what);
+  // out.size() doubles in a row (a Samples row's values: one bounds check for all of them).
+  void float64s(const char* what, std::span<double> out);
   // A count of items that each take at least `min_item_bytes`: more than `limit`, or more than
   // the remaining bytes can hold, is an error (so it never drives a large allocation).
   size_t count(const char* what, size_t limit, size_t min_item_bytes);

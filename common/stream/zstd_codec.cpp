@@ -23,9 +23,12 @@ Status ZstdCompressor::compress(std::string_view input, std::string& out) {
   return {};
 }
 
-ZstdDecompressor::ZstdDecompressor() : ctx_(ZSTD_createDCtx()) {}
+ZstdDecompressor::ZstdDecompressor() = default;
 
 Result<std::string> ZstdDecompressor::decompress(std::string_view frame, size_t expected_size) {
+  // Created on first use: a context is about 100 KiB, and most decoders never decompress (a
+  // session without zstd, a stored definition decoded at start).
+  if (!ctx_) ctx_.reset(ZSTD_createDCtx());
   if (!ctx_) return Error(Errc::io_error, "zstd: cannot allocate a decompression context");
   const unsigned long long declared = ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (declared == ZSTD_CONTENTSIZE_ERROR) {

@@ -80,7 +80,7 @@ void Session::queue_acks_of_this_read() {
   log_ticket_ = 0;
   if (wrote_to_disk_) {
     wrote_to_disk_ = false;
-    waiting.disk_ticket = context_.disk->flush();
+    waiting.disk_ticket = context_.disk->flush_soon();
   }
   if (waiting.acks.empty() && waiting.disk_ticket == 0 && waiting.log_ticket == 0) return;
   waiting_acks_.push_back(std::move(waiting));
@@ -233,15 +233,12 @@ void Session::refuse_chart(uint32_t chart_slot, const Error& why) {
 Status Session::samples(const stream::SamplesMsg& batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "samples for an unknown host slot");
-  model::ChartSample sample;
   for (const auto& row : batch.rows) {
     if (refused_charts_.contains(row.chart_slot)) {
       ++rows_of_refused_charts_;
       continue;
     }
-    sample.timestamp = row.timestamp;
-    sample.values = row.values;
-    TRIB_TRY(host->store(chart_ids_[row.chart_slot], sample));
+    TRIB_TRY(host->store(chart_ids_[row.chart_slot], row.timestamp, row.values));
   }
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->samples(host->machine_guid(), batch));

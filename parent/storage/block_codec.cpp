@@ -67,22 +67,6 @@ class BitReader {
 
 }  // namespace
 
-void BlockEncoder::put_bits(uint64_t value, unsigned nbits) {
-  if (nbits > 32) {
-    put_bits(value >> 32, nbits - 32);
-    value &= 0xffff'ffffULL;
-    nbits = 32;
-  }
-  // acc_ holds fewer than 8 pending bits before this, so 32 more always fit in 64.
-  acc_ = (acc_ << nbits) | (value & ((uint64_t{1} << nbits) - 1));
-  acc_bits_ += nbits;
-  while (acc_bits_ >= 8) {
-    acc_bits_ -= 8;
-    bits_.push_back(static_cast<char>(static_cast<uint8_t>(acc_ >> acc_bits_)));
-  }
-  acc_ &= (uint64_t{1} << acc_bits_) - 1;
-}
-
 void BlockEncoder::append(int64_t timestamp_s, double value) {
   const uint32_t v = float_bits(value);
   if (count_ == 0) {
@@ -95,17 +79,15 @@ void BlockEncoder::append(int64_t timestamp_s, double value) {
     } else {
       const int64_t dod = delta - last_delta_;
       const uint64_t z = zigzag(dod);
+      // Each code and its bits in one put_bits() call.
       if (dod == 0) {
         put_bits(0b0, 1);
       } else if (z < (1u << 7)) {
-        put_bits(0b10, 2);
-        put_bits(z, 7);
+        put_bits((0b10u << 7) | z, 2 + 7);
       } else if (z < (1u << 9)) {
-        put_bits(0b110, 3);
-        put_bits(z, 9);
+        put_bits((0b110u << 9) | z, 3 + 9);
       } else if (z < (1u << 12)) {
-        put_bits(0b1110, 4);
-        put_bits(z, 12);
+        put_bits((0b1110u << 12) | z, 4 + 12);
       } else {
         put_bits(0b1111, 4);
         put_bits(z, 64);
@@ -121,14 +103,12 @@ void BlockEncoder::append(int64_t timestamp_s, double value) {
       const auto trailing = static_cast<unsigned>(std::countr_zero(x));
       if (window_leading_ != kNoWindow && leading >= window_leading_ &&
           trailing >= window_trailing_) {
-        put_bits(0b10, 2);
-        put_bits(x >> window_trailing_, 32 - window_leading_ - window_trailing_);
+        const unsigned length = 32 - window_leading_ - window_trailing_;
+        put_bits((uint64_t{0b10} << length) | (x >> window_trailing_), 2 + length);
       } else {
         const unsigned length = 32 - leading - trailing;
-        put_bits(0b11, 2);
-        put_bits(leading, 5);
-        put_bits(length - 1, 5);
-        put_bits(x >> trailing, length);
+        const uint64_t header = (uint64_t{0b11} << 10) | (leading << 5) | (length - 1);
+        put_bits((header << length) | (x >> trailing), 12 + length);
         window_leading_ = leading;
         window_trailing_ = trailing;
       }
@@ -148,10 +128,15 @@ void BlockEncoder::clear() {
 
 std::string BlockEncoder::serialize(bool try_zstd) const {
   std::string plain;
+  plain.reserve(10 + encoded_bytes());
   stream::wire::put_zigzag(plain, first_s_);
   plain += bits_;
+  // The bits still in the accumulator, MSB first, the last byte padded with zeros.
   if (acc_bits_ != 0) {
-    plain.push_back(static_cast<char>(static_cast<uint8_t>(acc_ << (8 - acc_bits_))));
+    const uint64_t tail = acc_ << (64 - acc_bits_);
+    for (unsigned i = 0; i < (acc_bits_ + 7) / 8; ++i) {
+      plain.push_back(static_cast<char>(static_cast<uint8_t>(tail >> (56 - 8 * i))));
+    }
   }
 
   std::string out;

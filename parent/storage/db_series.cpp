@@ -32,18 +32,28 @@ void DbChartSeries::seal(Column& column) {
 void DbChartSeries::add_dimension(std::string_view dimension_id) {
   Column column;
   column.series_id = disk_.series_id(host_guid_, chart_id_, dimension_id);
+  if (extents_loaded_) load_extent(column);
+  columns_.push_back(std::move(column));
+}
+
+void DbChartSeries::load_extents() const {
+  if (extents_loaded_) return;
+  extents_loaded_ = true;
+  for (Column& column : columns_) load_extent(column);
+}
+
+void DbChartSeries::load_extent(Column& column) const {
   const SeriesExtent extent = disk_.extent(column.series_id);
   if (extent.last_s != 0) {
     if (first_s_ == 0 || extent.first_s < first_s_) first_s_ = extent.first_s;
     last_s_ = std::max(last_s_, extent.last_s);
   }
-  column.last_s = extent.last_s;
+  column.last_s = std::max(column.last_s, extent.last_s);
   // History older than tier 0's retention is still in the tiers.
   for (size_t tier = 1; tier <= disk_.tiers().size(); ++tier) {
     const SeriesExtent kept = disk_.tier_extent(column.series_id, tier);
     if (kept.last_s != 0 && (first_s_ == 0 || kept.first_s < first_s_)) first_s_ = kept.first_s;
   }
-  columns_.push_back(std::move(column));
 }
 
 void DbChartSeries::erase_dimension(size_t dimension) {
@@ -52,6 +62,7 @@ void DbChartSeries::erase_dimension(size_t dimension) {
 }
 
 void DbChartSeries::append(int64_t timestamp_s, std::span<const double> values) {
+  load_extents();
   ids_.resize(columns_.size());
   const DiskStoreOptions& limits = disk_.options();
   for (size_t i = 0; i < columns_.size(); ++i) {
@@ -145,6 +156,7 @@ void DbChartSeries::read_tier(size_t dimension, size_t tier, int64_t after_s,
   // committed (bounded to one more interval, so a tier without points never reads the whole
   // window from the samples). Read before the points: a point committed in between is then
   // replaced by the same interval computed from the samples, never counted twice.
+  load_extents();
   const SeriesExtent rolled = disk_.tier_extent(series_id, tier);
   disk_.visit_tier_points(series_id, tier, after_s, before_s, [&](const TierPoint& p) {
     slot(p.start_s) = store::Aggregate{p.min, p.max, p.sum, p.count};

@@ -11,6 +11,11 @@
 // read_tier() reads their committed points and computes the intervals not rolled up yet (the
 // open one, the ones in flight) from the samples.
 //
+// Extents are read lazily: what a column's series holds on disk (its first and last timestamps,
+// and the oldest tier point) is looked up the first time the chart is appended to or asked for
+// its times, not when it is created, so a parent restoring 100,000 series from disk does not
+// seek into every series' blocks before it serves.
+//
 // Single-threaded: lives on the parent's I/O loop, owned by its Chart; the DiskStore outlives it.
 
 #include <string>
@@ -27,8 +32,14 @@ class DbChartSeries final : public store::ChartSeries, public DiskStore::OpenBlo
   DbChartSeries(DiskStore& disk, std::string host_guid, std::string chart_id, int32_t update_every);
   ~DbChartSeries() override;  // seals what is open, so nothing waits on the journal for it
 
-  int64_t first_time_s() const override { return first_s_; }
-  int64_t last_time_s() const override { return last_s_; }
+  int64_t first_time_s() const override {
+    load_extents();
+    return first_s_;
+  }
+  int64_t last_time_s() const override {
+    load_extents();
+    return last_s_;
+  }
   int32_t update_every() const override { return update_every_; }
   void read(size_t dimension, int64_t after_s, std::span<double> out) const override;
   size_t memory_bytes() const override;
@@ -51,14 +62,20 @@ class DbChartSeries final : public store::ChartSeries, public DiskStore::OpenBlo
     int64_t last_s = 0;  // the newest timestamp stored, on disk or open
   };
   void seal(Column& column);
+  // Reads every column's extent from the store, once.
+  void load_extents() const;
+  void load_extent(Column& column) const;
 
   DiskStore& disk_;
   std::string host_guid_;
   std::string chart_id_;
   int32_t update_every_;
-  int64_t first_s_ = 0;
-  int64_t last_s_ = 0;
-  std::vector<Column> columns_;
+  // The extents are a cache filled on first use (load_extents()), hence mutable: first_s_,
+  // last_s_ and each column's last_s.
+  mutable bool extents_loaded_ = false;
+  mutable int64_t first_s_ = 0;
+  mutable int64_t last_s_ = 0;
+  mutable std::vector<Column> columns_;
   std::vector<uint32_t> ids_;  // scratch for journal rows
 };
 

@@ -375,6 +375,19 @@ uint64_t DiskStore::flush() {
   return last_sent_ticket_;
 }
 
+uint64_t DiskStore::flush_soon() {
+  const uint64_t ticket = pending_.empty() ? last_sent_ticket_ : pending_.ticket;
+  if (!flush_posted_ && !pending_.empty()) {
+    flush_posted_ = true;
+    io_loop_.post([this, alive = std::weak_ptr<int>(alive_)] {
+      if (alive.expired()) return;
+      flush_posted_ = false;
+      flush();
+    });
+  }
+  return ticket;
+}
+
 void DiskStore::unpin(uint64_t ticket) {
   const auto it = pins_.find(ticket);
   if (it != pins_.end() && --it->second == 0) pins_.erase(it);

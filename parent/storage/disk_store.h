@@ -113,6 +113,10 @@ class DiskStore {
   // Sends the pending batch to the writer (if it holds anything); returns the ticket to wait
   // for so that everything written so far is durable.
   uint64_t flush();
+  // The same, at the end of this turn of the I/O loop: every session that read in this turn
+  // shares one batch (one journal entry, one hand-over to the writer) instead of one each.
+  // Returns the ticket to wait for.
+  uint64_t flush_soon();
   // Runs `fn` on the I/O loop once `ticket` has committed (at once if it has).
   void when_committed(uint64_t ticket, std::function<void()> fn);
   bool congested() const { return full_ || inflight_bytes_ > options_.max_inflight_bytes; }
@@ -194,6 +198,7 @@ class DiskStore {
   std::map<uint64_t, size_t> pins_;
   std::unordered_set<OpenBlocks*> open_blocks_;
   bool full_ = false;
+  bool flush_posted_ = false;
   DiskStoreStats stats_;
 };
 

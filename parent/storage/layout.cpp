@@ -65,18 +65,39 @@ Result<BlockValue> parse_block_value(int64_t first_s, std::string_view value) {
                     value.substr(value.size() - in.remaining())};
 }
 
+namespace {
+
+// LEB128 into `at`, which has room for 10 bytes; returns the byte after it.
+char* write_varint(char* at, uint64_t value) {
+  while (value >= 0x80) {
+    *at++ = static_cast<char>((value & 0x7f) | 0x80);
+    value >>= 7;
+  }
+  *at++ = static_cast<char>(value);
+  return at;
+}
+
+}  // namespace
+
 void append_journal_row(std::string& rows, int64_t timestamp_s,
                         std::span<const uint32_t> series_ids, std::span<const double> values) {
   size_t present = 0;
   for (double v : values) present += std::isnan(v) ? 0 : 1;
   if (present == 0) return;
-  stream::wire::put_zigzag(rows, timestamp_s);
-  stream::wire::put_varint(rows, present);
+  // Written in place: at most 10 + 10 bytes of header, 5 + 4 per sample; trimmed after.
+  const size_t start = rows.size();
+  rows.resize(start + 20 + present * 9);
+  char* at = rows.data() + start;
+  const auto t = static_cast<uint64_t>(timestamp_s);
+  at = write_varint(at, (t << 1) ^ (timestamp_s < 0 ? ~uint64_t{0} : 0));
+  at = write_varint(at, present);
   for (size_t i = 0; i < values.size(); ++i) {
     if (std::isnan(values[i])) continue;
-    stream::wire::put_varint(rows, series_ids[i]);
-    stream::wire::put_u32_le(rows, std::bit_cast<uint32_t>(static_cast<float>(values[i])));
+    at = write_varint(at, series_ids[i]);
+    const auto bits = std::bit_cast<uint32_t>(static_cast<float>(values[i]));
+    for (int b = 0; b < 4; ++b) *at++ = static_cast<char>((bits >> (8 * b)) & 0xff);  // LE
   }
+  rows.resize(static_cast<size_t>(at - rows.data()));
 }
 
 Result<std::vector<JournalSample>> parse_journal_rows(std::string_view rows) {
@@ -99,48 +120,11 @@ Result<std::vector<JournalSample>> parse_journal_rows(std::string_view rows) {
   return samples;
 }
 
-namespace {
+namespace detail {
 
-// LEB128 without the generic reader's bookkeeping; false when truncated or too long.
-bool read_varint(std::string_view rows, size_t& at, uint64_t& value) {
-  value = 0;
-  for (unsigned shift = 0; shift < 64; shift += 7) {
-    if (at >= rows.size()) return false;
-    const auto byte = static_cast<uint8_t>(rows[at++]);
-    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
-}
+Error corrupt_journal(const char* what) { return corrupt(std::string("journal: ") + what); }
 
-}  // namespace
-
-Status visit_journal_rows(std::string_view rows,
-                          const std::function<void(const JournalSample&)>& visit) {
-  size_t at = 0;
-  while (at < rows.size()) {
-    uint64_t zigzag = 0;
-    uint64_t n = 0;
-    if (!read_varint(rows, at, zigzag) || !read_varint(rows, at, n) || n > (1u << 20)) {
-      return corrupt("journal: a truncated row header");
-    }
-    JournalSample s;
-    s.timestamp_s = static_cast<int64_t>(zigzag >> 1) ^ -static_cast<int64_t>(zigzag & 1);
-    for (uint64_t i = 0; i < n; ++i) {
-      uint64_t id = 0;
-      if (!read_varint(rows, at, id) || id > UINT32_MAX || rows.size() - at < 4) {
-        return corrupt("journal: a truncated row");
-      }
-      s.series_id = static_cast<uint32_t>(id);
-      uint32_t bits = 0;
-      std::memcpy(&bits, rows.data() + at, 4);  // little-endian, as put_u32_le wrote it
-      at += 4;
-      s.value = static_cast<double>(std::bit_cast<float>(bits));
-      visit(s);
-    }
-  }
-  return ok_status();
-}
+}  // namespace detail
 
 Result<std::string> pack_journal(std::string_view rows) {
   std::string out;

@@ -257,7 +257,21 @@ void StoreWriter::retention_pass() {
   event.full = full_;
   event.retention_ran = true;
   notify_(event);
-  if (full_ && *removed > 0) drain();  // room was made: retry now
+  if (full_ && *removed > 0) {
+    // Room was made, but LMDB reuses the pages a transaction freed only from the second commit
+    // after it (the one before must stay whole), and the held batches' commit would be the
+    // first: one small commit in between, then retry at once.
+    if (Status noted = note_retention(options_.clock->now_s()); !noted.ok()) {
+      TRIB_LOG(store, warn, "[dbengine writer] {}", noted.error().describe());
+    }
+    drain();
+  }
+}
+
+Status StoreWriter::note_retention(int64_t now_s) {
+  TRIB_ASSIGN_OR_RETURN(auto txn, lmdb::Txn::begin_write(env_));
+  TRIB_TRY(lmdb::put(txn, dbis_.meta, layout::kRetentionKey, std::to_string(now_s)));
+  return txn.commit();
 }
 
 Result<uint64_t> StoreWriter::enforce_retention(lmdb::Env& env, const Dbis& dbis,

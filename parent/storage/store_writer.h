@@ -96,6 +96,9 @@ class StoreWriter {
   void drain();
   Status apply(lmdb::Txn& txn, const WriteBatch& batch);
   void retention_pass();
+  // A small commit (meta "retention", the time of the pass) after a retention pass that freed
+  // pages while the map was full.
+  Status note_retention(int64_t now_s);
 
   lmdb::Env& env_;
   Dbis dbis_;

@@ -50,8 +50,9 @@ Chart::Chart(const model::ChartDef& def, const StorageConfig& storage, std::stri
   def_.update_every = std::max(def.update_every, 1);
   make_series();
   redefine(def);
-  // A chart restored from disk continues after what is stored: resends are not stored twice.
-  last_collected_s_ = series_->last_time_s();
+  // A chart restored from disk continues after what is stored (last_collected_s() reads it when
+  // first needed): resends are not stored twice.
+  last_collected_known_ = false;
 }
 
 void Chart::make_series() {
@@ -71,7 +72,7 @@ void Chart::reset_series(const StorageConfig& storage) {
   storage_ = storage;
   std::erase_if(dimensions_, [](const Dimension& d) { return d.obsolete; });
   make_series();
-  last_collected_s_ = series_->last_time_s();
+  last_collected_known_ = false;
   redefine(def_);  // rebuilds the index after dropping obsolete dimensions
 }
 
@@ -83,7 +84,7 @@ void Chart::redefine(const model::ChartDef& def) {
   if (def_.update_every != old_update_every) {
     std::erase_if(dimensions_, [](const Dimension& d) { return d.obsolete; });
     make_series();
-    last_collected_s_ = series_->last_time_s();
+    last_collected_known_ = false;
   }
 
   std::vector<bool> still_defined(dimensions_.size(), false);
@@ -115,6 +116,9 @@ void Chart::redefine(const model::ChartDef& def) {
 }
 
 void Chart::erase_aged_out_dimensions() {
+  has_obsolete_ = std::any_of(dimensions_.begin(), dimensions_.end(),
+                              [](const Dimension& d) { return d.obsolete; });
+  if (!has_obsolete_) return;  // without asking a disk series for its first time
   const int64_t first = series_->first_time_s();
   for (size_t i = dimensions_.size(); i-- > 0;) {
     const Dimension& d = dimensions_[i];
@@ -129,32 +133,37 @@ void Chart::erase_aged_out_dimensions() {
   }
 }
 
-Result<StoreOutcome> Chart::store(const model::ChartSample& sample) {
-  if (sample.values.size() < def_.dimensions.size()) {
+Result<StoreOutcome> Chart::store(int64_t timestamp, std::span<const double> values) {
+  if (values.size() < def_.dimensions.size()) {
     return Error(Errc::invalid_argument,
-                 "chart " + def_.id + ": sample has " + std::to_string(sample.values.size()) +
+                 "chart " + def_.id + ": sample has " + std::to_string(values.size()) +
                      " values for " + std::to_string(def_.dimensions.size()) + " dimensions");
   }
-  if (sample.timestamp <= 0) {
+  if (timestamp <= 0) {
     return Error(Errc::invalid_argument,
-                 "chart " + def_.id + ": bad timestamp " + std::to_string(sample.timestamp));
+                 "chart " + def_.id + ": bad timestamp " + std::to_string(timestamp));
   }
-  const int64_t aligned = sample.timestamp - sample.timestamp % def_.update_every;
-  if (aligned <= last_collected_s_) {
+  const int64_t aligned = timestamp - timestamp % def_.update_every;
+  if (aligned <= last_collected_s()) {
     ++ignored_late_;
     return StoreOutcome::ignored_late;
   }
   row_.assign(dimensions_.size(), std::numeric_limits<double>::quiet_NaN());
   for (size_t i = 0; i < def_.dimensions.size(); ++i) {
-    row_[def_to_dimension_[i]] = sample.values[i];
+    row_[def_to_dimension_[i]] = values[i];
   }
   series_->append(aligned, row_);
   last_collected_s_ = aligned;
-  if (std::any_of(dimensions_.begin(), dimensions_.end(),
-                  [](const Dimension& d) { return d.obsolete; })) {
-    erase_aged_out_dimensions();
-  }
+  if (has_obsolete_) erase_aged_out_dimensions();
   return StoreOutcome::stored;
+}
+
+int64_t Chart::last_collected_s() const {
+  if (!last_collected_known_) {
+    last_collected_s_ = series_->last_time_s();
+    last_collected_known_ = true;
+  }
+  return last_collected_s_;
 }
 
 double Chart::last_value(size_t index) const {

@@ -76,11 +76,15 @@ class Chart {
   // Applies a new definition of this chart (same id); see the file comment.
   void redefine(const model::ChartDef& def);
   // Values in the order of def().dimensions; fewer values than dimensions is an error.
-  Result<StoreOutcome> store(const model::ChartSample& sample);
+  Result<StoreOutcome> store(int64_t timestamp, std::span<const double> values);
+  Result<StoreOutcome> store(const model::ChartSample& sample) {
+    return store(sample.timestamp, sample.values);
+  }
   // Drops every sample (a storage change); definitions stay.
   void reset_series(const StorageConfig& storage);
 
-  int64_t last_collected_s() const { return last_collected_s_; }
+  // The newest timestamp stored; a chart restored from disk reads it from its series on first use.
+  int64_t last_collected_s() const;
   uint64_t ignored_late() const { return ignored_late_; }
   // The last value stored for dimensions()[index], NaN when none.
   double last_value(size_t index) const;
@@ -95,8 +99,12 @@ class Chart {
   std::vector<Dimension> dimensions_;
   std::vector<size_t> def_to_dimension_;  // def_.dimensions[i] is dimensions_[def_to_dimension_[i]]
   std::unique_ptr<ChartSeries> series_;
-  std::vector<double> row_;  // scratch row for append()
-  int64_t last_collected_s_ = 0;
+  std::vector<double> row_;    // scratch row for append()
+  bool has_obsolete_ = false;  // any dimension obsolete: erase_aged_out_dimensions() has work
+  // A cache of series_->last_time_s() after a (re)start of the series, filled on first use, so
+  // restoring a disk chart does not read its extents (db_series.h).
+  mutable int64_t last_collected_s_ = 0;
+  mutable bool last_collected_known_ = false;
   uint64_t ignored_late_ = 0;
 };
 

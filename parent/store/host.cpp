@@ -109,15 +109,16 @@ Status Host::define_chart(const model::ChartDef& def) {
   return ok_status();
 }
 
-Result<StoreOutcome> Host::store(std::string_view chart_id, const model::ChartSample& sample) {
+Result<StoreOutcome> Host::store(std::string_view chart_id, int64_t timestamp,
+                                 std::span<const double> values) {
   auto it = charts_by_id_.find(std::string(chart_id));
   if (it == charts_by_id_.end()) {
     return Error(Errc::not_found, "sample for undefined chart " + std::string(chart_id));
   }
-  TRIB_ASSIGN_OR_RETURN(const StoreOutcome outcome, it->second->store(sample));
+  TRIB_ASSIGN_OR_RETURN(const StoreOutcome outcome, it->second->store(timestamp, values));
   if (outcome == StoreOutcome::stored) {
     ++stats_.samples_stored;
-    if (sample.timestamp > last_data_s_) last_data_s_ = sample.timestamp;
+    if (timestamp > last_data_s_) last_data_s_ = timestamp;
   } else {
     ++stats_.samples_ignored_late;
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -83,7 +84,11 @@ class Host {
   // an error.
   Status define_chart(const model::ChartDef& def);
   // A not-yet-defined chart is Errc::not_found; a short sample is Errc::invalid_argument.
-  Result<StoreOutcome> store(std::string_view chart_id, const model::ChartSample& sample);
+  Result<StoreOutcome> store(std::string_view chart_id, int64_t timestamp,
+                             std::span<const double> values);
+  Result<StoreOutcome> store(std::string_view chart_id, const model::ChartSample& sample) {
+    return store(chart_id, sample.timestamp, sample.values);
+  }
 
   // By id, then by name (as Netdata's rrdset_find / rrdset_find_byname).
   const Chart* find_chart(std::string_view id_or_name) const;

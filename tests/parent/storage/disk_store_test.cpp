@@ -284,5 +284,65 @@ TEST_F(DiskStoreTest, AFullMapHoldsBatchesBackWithoutCrashing) {
   EXPECT_FALSE(committed);  // the batch that did not fit is not acknowledged
 }
 
+// A full map holds batches back (not acknowledged, senders paused) until retention makes room;
+// then the held batches commit, in order, and later ones as well. Here the blocks outgrow
+// max_size between two retention passes until the map is full.
+TEST_F(DiskStoreTest, AfterAFullMapHeldBatchesCommitOnceRetentionMakesRoom) {
+  options_.max_size = 1u << 20;
+  options_.map_headroom = 1u << 20;
+  options_.max_age = std::chrono::seconds(0);
+  options_.max_inflight_bytes = 1u << 30;
+  options_.retention_interval = std::chrono::hours(1);  // only when the test runs it
+  open();
+  // Sealed blocks of noise (about 2 KiB each), 16 series per batch, until one does not fit.
+  auto write_blocks = [&](int round) {
+    for (int s = 0; s < 16; ++s) {
+      const uint32_t id = store_->series_id(kGuid, "noise", "d" + std::to_string(round * 16 + s));
+      BlockEncoder block;
+      // Later rounds start later: retention by size drops the oldest first.
+      for (int i = 0; i < 512; ++i) {
+        block.append(kStart + round * 1000 + i, std::sin(id * 1000.0 + i) * 1e6);
+      }
+      store_->write_block(id, block);
+    }
+  };
+  std::vector<uint64_t> committed;
+  auto flush_and_wait = [&](int round) {
+    write_blocks(round);
+    const uint64_t ticket = store_->flush();
+    store_->when_committed(ticket, [&committed, ticket] { committed.push_back(ticket); });
+    run_until(
+        [&] { return (!committed.empty() && committed.back() == ticket) || store_->congested(); });
+    return ticket;
+  };
+  int round = 0;
+  uint64_t held = 0;
+  for (; round < 200 && !store_->congested(); ++round) held = flush_and_wait(round);
+  ASSERT_TRUE(store_->congested());
+  ASSERT_TRUE(store_->stats().full);
+  ASSERT_FALSE(committed.empty());
+  EXPECT_LT(committed.back(), held);  // the batch that did not fit is not acknowledged
+  bool resumed = false;
+  store_->when_uncongested([&] { resumed = true; });
+  // A batch queued while the map is full waits behind the held one.
+  write_blocks(round++);
+  const uint64_t queued = store_->flush();
+  store_->when_committed(queued, [&committed, queued] { committed.push_back(queued); });
+
+  store_->run_retention();  // drops the oldest blocks below max_size, then retries at once
+  run_until([&] { return !committed.empty() && committed.back() == queued; });
+  EXPECT_TRUE(resumed);
+  EXPECT_FALSE(store_->congested());
+  EXPECT_FALSE(store_->stats().full);
+  EXPECT_EQ(committed[committed.size() - 2], held);  // in order: the held batch first
+  // The held batch's blocks are on disk; the oldest are gone.
+  const uint32_t newest = store_->series_id(kGuid, "noise", "d" + std::to_string((round - 2) * 16));
+  EXPECT_EQ(store_->extent(newest).last_s, kStart + (round - 2) * 1000 + 511);
+  EXPECT_EQ(store_->extent(store_->series_id(kGuid, "noise", "d0")).last_s, 0);
+  // And the store keeps committing.
+  flush_and_wait(round);
+  EXPECT_FALSE(store_->congested());
+}
+
 }  // namespace
 }  // namespace trib::parent::storage
