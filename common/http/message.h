@@ -25,6 +25,7 @@ class Headers {
   // Replaces every field named `name` by one.
   void set(std::string name, std::string value);
   void remove(std::string_view name);
+  void reserve(size_t fields) { entries_.reserve(fields); }
 
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }

@@ -36,6 +36,13 @@ std::string serialize_response(const HttpResponse& response, bool head_request, 
                                bool close, long long now_unix_seconds) {
   std::string out;
   out.reserve(192 + response.body.size());  // one allocation for a usual answer
+  serialize_response_into(out, response, head_request, version_minor, close, now_unix_seconds);
+  return out;
+}
+
+void serialize_response_into(std::string& out, const HttpResponse& response, bool head_request,
+                             int version_minor, bool close, long long now_unix_seconds) {
+  static const std::string kServer = std::string("tributary/") + kVersion;
   out += "HTTP/1.1 ";
   out += std::to_string(response.status);
   out += ' ';
@@ -60,7 +67,7 @@ std::string serialize_response(const HttpResponse& response, bool head_request, 
     append_header_line(out, "Date", date);
   }
   if (!response.headers.has("Server")) {
-    append_header_line(out, "Server", std::string("tributary/") + kVersion);
+    append_header_line(out, "Server", kServer);
   }
   const bool no_body = has_no_body(response.status);
   if (!no_body) append_header_line(out, "Content-Length", std::to_string(response.body.size()));
@@ -71,7 +78,6 @@ std::string serialize_response(const HttpResponse& response, bool head_request, 
   }
   out += "\r\n";
   if (!no_body && !head_request) out += response.body;
-  return out;
 }
 
 // One connection being served. Owned by its HttpServer (shared so Responders can hold weak
@@ -90,12 +96,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void start() {
     std::weak_ptr<HttpSession> weak = weak_from_this();
+    written_ = [weak](const Status& status) {
+      if (auto self = weak.lock()) self->on_written(status);
+    };
+    // The connection calls back only while it lives, and this session owns it: `this` is
+    // valid in its callbacks (a pointer, unlike a weak_ptr, makes copying them allocation
+    // free: TcpConnection copies the data callback for every read). The shared_ptr keeps the
+    // session alive while a callback closes it.
     conn_->start_reading(
-        [weak](std::string_view bytes) {
-          if (auto self = weak.lock()) self->on_data(bytes);
+        [this](std::string_view bytes) {
+          auto self = shared_from_this();
+          on_data(bytes);
         },
-        [weak](const Error& why) {
-          if (auto self = weak.lock()) self->on_end(why);
+        [this](const Error& why) {
+          auto self = shared_from_this();
+          on_end(why);
         });
     pump();
   }
@@ -107,8 +122,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const auto* connection = response.headers.get("Connection");
     const bool close = !current_.keep_alive || closing_ ||
                        (connection != nullptr && has_token(*connection, "close"));
-    send(serialize_response(response, current_.method == "HEAD", current_.version_minor, close,
-                            static_cast<long long>(std::time(nullptr))));
+    // Serialized into one buffer per connection, written without a copy when the kernel
+    // takes it at once (the usual case for an answer of a few hundred bytes).
+    output_.clear();
+    serialize_response_into(output_, response, current_.method == "HEAD", current_.version_minor,
+                            close, static_cast<long long>(std::time(nullptr)));
+    send(output_);
+    if (closed_) return;
     if (close) {
       close_after_flush(false);
       return;
@@ -234,8 +254,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     ++sequence_;
     current_ = {request.method, request.path, request.version_minor, request.keep_alive};
     request.peer_address = conn_->peer_address();
-    timer_.stop();
-    deadline_ = Deadline::none;
+    deadline_ = Deadline::none;  // the timer may stay armed: on_timer() ignores it
     auto handler = server_.handler_;
     if (!handler) {
       respond(sequence_, HttpResponse::text(404, "not found\n"));
@@ -260,24 +279,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     close_after_flush(false);
   }
 
-  void send(std::string bytes) {
+  // Counted before the write: a TLS failure calls on_written() before write_now() returns.
+  void send(std::string_view bytes) {
     ++writes_pending_;
-    std::weak_ptr<HttpSession> weak = weak_from_this();
-    conn_->write(std::move(bytes), [weak](const Status& status) {
-      auto self = weak.lock();
-      if (!self || self->closed_) return;
-      --self->writes_pending_;
-      if (!status.ok()) {
-        TRIB_LOG(http, debug, "[http:{}] {}; closing", self->peer_, status.error().describe());
-        self->close_now();
-        return;
-      }
-      if (self->closing_ && self->writes_pending_ == 0) self->after_flush();
-    });
+    if (conn_->write_now(bytes, written_)) --writes_pending_;
+  }
+
+  void on_written(const Status& status) {
+    if (closed_) return;
+    --writes_pending_;
+    if (!status.ok()) {
+      TRIB_LOG(http, debug, "[http:{}] {}; closing", peer_, status.error().describe());
+      close_now();
+      return;
+    }
+    if (closing_ && writes_pending_ == 0) after_flush();
   }
 
   // Stops parsing; closes once every queued byte reached the kernel.
   void close_after_flush(bool linger) {
+    if (closed_) return;  // a failed write closed it already
     closing_ = true;
     linger_ = linger;
     timer_.stop();
@@ -329,9 +350,29 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     body_activity_ = false;
   }
 
+  // The timer is re-armed only when the new deadline is earlier than the one it is armed for:
+  // a keep-alive connection moves its idle deadline on every request, and moving a libuv
+  // timer is two heap operations among all connections' timers. Firing early is checked in
+  // on_timer().
   void set_deadline(Deadline kind, milliseconds after) {
     deadline_ = kind;
-    timer_.start(after, milliseconds(0), [this] { on_deadline(); });
+    deadline_ms_ = server_.loop_.now_ms() + static_cast<uint64_t>(after.count());
+    if (!timer_.active() || deadline_ms_ < timer_due_ms_) arm_timer(after);
+  }
+
+  void arm_timer(milliseconds after) {
+    timer_due_ms_ = server_.loop_.now_ms() + static_cast<uint64_t>(after.count());
+    timer_.start(after, milliseconds(0), [this] { on_timer(); });
+  }
+
+  void on_timer() {
+    if (deadline_ == Deadline::none) return;
+    const uint64_t now = server_.loop_.now_ms();
+    if (now < deadline_ms_) {
+      arm_timer(milliseconds(deadline_ms_ - now));
+      return;
+    }
+    on_deadline();
   }
 
   void on_deadline() {
@@ -372,9 +413,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::unique_ptr<net::TcpConnection> conn_;
   std::string peer_;  // "ip:port" for log lines
   RequestParser parser_;
-  std::string input_;  // received, not yet parsed
+  std::string input_;                      // received, not yet parsed
+  std::string output_;                     // the answer being written; reused
+  net::TcpConnection::WriteDone written_;  // built once: a std::function per write allocates
   event::Timer timer_;
   Deadline deadline_ = Deadline::none;
+  uint64_t deadline_ms_ = 0;   // loop time at which deadline_ expires
+  uint64_t timer_due_ms_ = 0;  // loop time the timer is armed for, while active
   InFlight current_;
   uint64_t sequence_ = 0;
   uint64_t served_ = 0;

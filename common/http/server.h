@@ -100,5 +100,8 @@ class HttpServer {
 // client that keeps the connection). No body for HEAD, 1xx, 204 and 304.
 std::string serialize_response(const HttpResponse& response, bool head_request, int version_minor,
                                bool close, long long now_unix_seconds);
+// The same, appended to `out` (a buffer its owner reuses).
+void serialize_response_into(std::string& out, const HttpResponse& response, bool head_request,
+                             int version_minor, bool close, long long now_unix_seconds);
 
 }  // namespace trib::http

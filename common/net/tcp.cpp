@@ -250,6 +250,35 @@ void TcpConnection::write(std::string bytes, WriteDone done) {
   write_raw(tcp_, state->tls->take_output(), std::move(done));
 }
 
+bool TcpConnection::write_now(std::string_view bytes, const WriteDone& done) {
+  auto* state = static_cast<State*>(tcp_->data);
+  if (!state->tls) return write_raw_now(tcp_, bytes, done);
+  if (const Status encrypted = state->tls->encrypt(bytes); !encrypted.ok()) {
+    if (done) done(encrypted.error());
+    return false;
+  }
+  return write_raw_now(tcp_, state->tls->take_output(), done);
+}
+
+// uv_write() of a request that the kernel takes at once still completes on a later loop turn,
+// and libuv 1.44 then re-arms the socket in epoll (an epoll_ctl per write); uv_try_write()
+// does neither.
+bool TcpConnection::write_raw_now(uv_tcp_t* tcp, std::string_view bytes, const WriteDone& done) {
+  auto* stream = reinterpret_cast<uv_stream_t*>(tcp);
+  size_t written = 0;
+  if (uv_stream_get_write_queue_size(stream) == 0) {  // else it would overtake queued bytes
+    const uv_buf_t buf =
+        uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+    const int rc = uv_try_write(stream, &buf, 1);
+    // An error other than EAGAIN is reported by the queued write below, the usual way.
+    if (rc > 0) written = static_cast<size_t>(rc);
+  }
+  static_cast<State*>(tcp->data)->bytes_sent += written;
+  if (written == bytes.size()) return true;
+  write_raw(tcp, std::string(bytes.substr(written)), done);
+  return false;
+}
+
 void TcpConnection::write_raw(uv_tcp_t* tcp, std::string bytes, WriteDone done) {
   static_cast<State*>(tcp->data)->bytes_sent += bytes.size();
   auto* request = new WriteRequest;

@@ -39,6 +39,12 @@ class TcpConnection {
 
   // Queues bytes; `done` (optional) runs when the kernel took them or the write failed.
   void write(std::string bytes, WriteDone done = {});
+  // For a caller that reuses its buffer (the HTTP server's answers): when nothing is queued,
+  // hands `bytes` to the kernel at once, with no copy, no request object and no callback;
+  // what the kernel does not take is copied and queued as by write(). True when everything
+  // went out at once (`done` is then dropped); false when something was queued, and `done`
+  // then runs as for write().
+  bool write_now(std::string_view bytes, const WriteDone& done);
 
   // Runs a TLS handshake over this connection with `engine` (client or server, by its
   // context); `initial` holds ciphertext already read from the peer (a sniffed first flight).
@@ -75,6 +81,7 @@ class TcpConnection {
   static void on_ciphertext(uv_tcp_t* tcp, std::string_view bytes);
   static void end_stream(uv_tcp_t* tcp, const Error& why);
   static void write_raw(uv_tcp_t* tcp, std::string bytes, WriteDone done);
+  static bool write_raw_now(uv_tcp_t* tcp, std::string_view bytes, const WriteDone& done);
   static void flush_tls(uv_tcp_t* tcp);
 
   friend class TcpListener;

@@ -20,8 +20,14 @@
 
 namespace trib::parent::fleet {
 
+// Text bound without a copy: the caller keeps it alive until query()/execute() returns
+// (heartbeat batches bind thousands of strings per commit).
+struct SqlTextView {
+  std::string_view text;
+};
+
 // A value bound to a statement: NULL, an integer or text.
-using SqlValue = std::variant<std::monostate, int64_t, std::string>;
+using SqlValue = std::variant<std::monostate, int64_t, std::string, SqlTextView>;
 using SqlParams = std::vector<SqlValue>;
 
 // One result row; every cell as text (NULL: nullopt), as both backends can give it.

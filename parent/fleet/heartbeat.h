@@ -5,7 +5,10 @@
 // Lenient on purpose (future schemas, older agents): unknown members are ignored, a missing
 // `schema` means 1 and a higher one is kept as sent. Refused (the reason goes into a 400):
 // bytes that are not JSON, a body that is not an object, a missing, empty or non-string `id`,
-// a missing `version`.
+// a missing `version`. Parsed with simdjson (the fleet thread parses every heartbeat; a DOM
+// parse with nlohmann took 10 us of its ~30 us per heartbeat): so also refused, as "not valid
+// JSON", are the two things it cannot hold: an integer outside the 64-bit range and nesting
+// deeper than 1,024 levels. Of a repeated member the last one counts.
 
 #include <cstdint>
 #include <optional>
@@ -23,7 +26,7 @@ struct Heartbeat {
   std::optional<int64_t> last;                 // last acknowledged send, after a failure
   std::optional<std::string> hostname;         // absent unless `hostname` is included
   std::optional<std::string> reported_status;  // as sent: "OK", "WARN", "FAIL", "UNDEFINED"
-  std::optional<std::string> statistics;       // JSON text of the member, as sent
+  std::optional<std::string> statistics;       // JSON text of the member, as sent (compact)
   std::optional<std::string> configurations;   // JSON text
   std::optional<std::string> logs;             // JSON text
   std::string peer_address;                    // filled by the server, not from the body

@@ -2,9 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <future>
 #include <mutex>
-#include <unordered_map>
+#include <optional>
 #include <vector>
 
 #include "common/http/server.h"
@@ -75,8 +76,8 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
       responder.respond(unauthorized(access));
       return;
     }
-    const uint64_t ticket = next_ticket_++;
-    waiting_.emplace(ticket, std::move(responder));
+    const uint64_t ticket = first_waiting_ + waiting_.size();
+    waiting_.emplace_back(std::move(responder));
     enqueue({ticket, std::move(request.body), std::move(request.peer_address)});
   }
 
@@ -172,10 +173,16 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
   }
 
   void answer(uint64_t ticket, http::HttpResponse response) {
-    auto it = waiting_.find(ticket);
-    if (it == waiting_.end()) return;
-    it->second.respond(std::move(response));
-    waiting_.erase(it);
+    if (ticket < first_waiting_ || ticket - first_waiting_ >= waiting_.size()) return;
+    auto& responder = waiting_[ticket - first_waiting_];
+    if (!responder) return;
+    responder->respond(std::move(response));
+    responder.reset();
+    // Batches are answered in the order they were queued, so the front empties first.
+    while (!waiting_.empty() && !waiting_.front()) {
+      waiting_.pop_front();
+      ++first_waiting_;
+    }
   }
 
   Counters& counters_;
@@ -183,8 +190,10 @@ class HeartbeatServer::Endpoint : public std::enable_shared_from_this<Endpoint> 
   HeartbeatServerOptions options_;
   std::shared_ptr<ReturnPath> way_back_;
   std::shared_ptr<HeartbeatQueue> queue_;
-  std::unordered_map<uint64_t, http::Responder> waiting_;  // by ticket, until committed
-  uint64_t next_ticket_ = 0;
+  // Responders until their heartbeat is committed, by ticket: waiting_[t - first_waiting_]
+  // (a deque of consecutive tickets: no allocation per heartbeat, unlike a hash map).
+  std::deque<std::optional<http::Responder>> waiting_;
+  uint64_t first_waiting_ = 0;
   log::RateLimitedLog failure_log_{std::chrono::seconds(60)};
 };
 

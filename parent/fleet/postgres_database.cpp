@@ -118,6 +118,9 @@ class PostgresDatabase final : public Database {
         values[i] = texts[i].c_str();
       } else if (const auto* s = std::get_if<std::string>(&params[i])) {
         values[i] = s->c_str();
+      } else if (const auto* view = std::get_if<SqlTextView>(&params[i])) {
+        texts[i] = view->text;  // libpq takes text parameters NUL-terminated
+        values[i] = texts[i].c_str();
       }
     }
     const std::string numbered = number_placeholders(sql);

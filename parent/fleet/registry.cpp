@@ -68,8 +68,10 @@ constexpr const char* kRuleColumns =
 
 constexpr const char* kConfigColumns = "id, name, description, toml, created_at, updated_at";
 
-SqlValue optional_text(const std::optional<std::string>& text) {
-  return text ? SqlValue(*text) : SqlValue();
+// Views into the heartbeats of the batch, which outlive the statement.
+SqlValue text_view(const std::string& text) { return SqlTextView{text}; }
+SqlValue optional_text_view(const std::optional<std::string>& text) {
+  return text ? SqlValue(SqlTextView{*text}) : SqlValue();
 }
 SqlValue optional_integer(const std::optional<int64_t>& n) { return n ? SqlValue(*n) : SqlValue(); }
 
@@ -141,16 +143,16 @@ std::vector<AgentUpsert> latest_per_agent(const std::vector<Heartbeat>& heartbea
 
 void append_upsert_params(const AgentUpsert& upsert, int64_t now_s, SqlParams& params) {
   const Heartbeat& h = *upsert.heartbeat;
-  params.emplace_back(h.id);
-  params.push_back(optional_text(*upsert.hostname));
-  params.emplace_back(h.peer_address);
-  params.emplace_back(h.version);
-  params.push_back(optional_text(h.reported_status));
+  params.push_back(text_view(h.id));
+  params.push_back(optional_text_view(*upsert.hostname));
+  params.push_back(text_view(h.peer_address));
+  params.push_back(text_view(h.version));
+  params.push_back(optional_text_view(h.reported_status));
   params.emplace_back(agent_status(h.reported_status));
   params.emplace_back(h.schema);
-  params.push_back(optional_text(h.statistics));
-  params.push_back(optional_text(h.configurations));
-  params.push_back(optional_text(h.logs));
+  params.push_back(optional_text_view(h.statistics));
+  params.push_back(optional_text_view(h.configurations));
+  params.push_back(optional_text_view(h.logs));
   params.push_back(optional_integer(h.last));
   params.emplace_back(now_s);
   params.emplace_back(now_s);

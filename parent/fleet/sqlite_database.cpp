@@ -96,9 +96,15 @@ class SqliteDatabase final : public Database {
     // WAL pages (32 MiB) instead of SQLite's 1,000, a checkpoint copies each page of the
     // registry once for many heartbeat batches rather than once every few batches (a simulated
     // 10,000-agent fleet wrote 0.6 instead of 1.1 KB per heartbeat).
+    // temp_store=MEMORY: a multi-row upsert inside a transaction keeps a statement journal
+    // (to undo just that statement); past 64 KiB SQLite spilled it to a temporary file, so
+    // every heartbeat batch created, wrote and deleted files. cache_size: the registry of a
+    // large fleet (~1 KiB per agent with its indexes) stays in memory instead of being read
+    // back with a pread per page; the cache grows only as far as the database does.
     TRIB_TRY(
         execute_script("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                       "PRAGMA wal_autocheckpoint=8192;"));
+                       "PRAGMA wal_autocheckpoint=8192; PRAGMA temp_store=MEMORY; "
+                       "PRAGMA cache_size=-65536;"));
     sqlite3_busy_timeout(db_.get(), 5000);
     return ok_status();
   }
@@ -122,6 +128,13 @@ class SqliteDatabase final : public Database {
     return statements_.emplace(std::string(sql), std::move(stmt)).first->second.get();
   }
 
+  // SQLITE_STATIC: `params` outlives the statement's use (StatementUse clears the bindings
+  // before query()/execute() return), so SQLite need not copy every text.
+  static int bind_text(sqlite3_stmt* stmt, int index, std::string_view text) {
+    return sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
+                             SQLITE_STATIC);
+  }
+
   Result<sqlite3_stmt*> bound(std::string_view sql, const SqlParams& params) {
     TRIB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, prepared(sql));
     for (size_t i = 0; i < params.size(); ++i) {
@@ -130,8 +143,9 @@ class SqliteDatabase final : public Database {
       if (const auto* n = std::get_if<int64_t>(&params[i])) {
         rc = sqlite3_bind_int64(stmt, index, *n);
       } else if (const auto* s = std::get_if<std::string>(&params[i])) {
-        rc = sqlite3_bind_text(stmt, index, s->data(), static_cast<int>(s->size()),
-                               SQLITE_TRANSIENT);
+        rc = bind_text(stmt, index, *s);
+      } else if (const auto* view = std::get_if<SqlTextView>(&params[i])) {
+        rc = bind_text(stmt, index, view->text);
       } else {
         rc = sqlite3_bind_null(stmt, index);
       }

@@ -35,6 +35,48 @@ TEST_F(LoopTest, ConnectSendEchoAndClose) {
   listener->reset();
 }
 
+TEST_F(LoopTest, WriteNowSendsAtOnceOrQueuesTheRestInOrder) {
+  std::unique_ptr<TcpConnection> server_side;
+  std::string received;
+  auto listener = TcpListener::listen(loop_, "127.0.0.1", 0, [&](auto conn) {
+    server_side = std::move(conn);
+    server_side->start_reading([&](std::string_view bytes) { received += bytes; },
+                               [](const Error&) {});
+    server_side->pause_reading();  // let the client's socket buffers fill
+  });
+  ASSERT_TRUE(listener.ok()) << listener.error().describe();
+  std::unique_ptr<TcpConnection> client;
+  auto attempt = TcpConnect::start(loop_, "127.0.0.1", (*listener)->port(), 5s, [&](auto result) {
+    ASSERT_TRUE(result.ok()) << result.error().describe();
+    client = std::move(result).value();
+  });
+  run_until([&] { return client != nullptr && server_side != nullptr; });
+
+  int done_calls = 0;
+  const TcpConnection::WriteDone done = [&](const Status& status) {
+    EXPECT_TRUE(status.ok());
+    ++done_calls;
+  };
+  EXPECT_TRUE(client->write_now("small", done));  // taken at once: no callback
+  // More than the kernel buffers hold while nobody reads: the rest is copied and queued, and
+  // what follows queues behind it, so the bytes arrive in order.
+  std::string buffer(16 * 1024 * 1024, 'x');
+  for (size_t i = 0; i < buffer.size(); i += 4096) buffer[i] = static_cast<char>('a' + i % 26);
+  const std::string expected = "small" + buffer + "tail";
+  EXPECT_FALSE(client->write_now(buffer, done));
+  buffer.assign(buffer.size(), '!');  // the caller may reuse its buffer at once
+  EXPECT_FALSE(client->write_now("tail", done));
+  EXPECT_EQ(done_calls, 0);
+  server_side->resume_reading();
+  run_until([&] { return received.size() >= expected.size() && done_calls == 2; });
+  EXPECT_TRUE(received == expected);
+  EXPECT_EQ(client->bytes_sent(), expected.size());
+  client.reset();
+  server_side.reset();
+  attempt.reset();
+  listener->reset();
+}
+
 TEST_F(LoopTest, ConnectRefusedReportsError) {
   // Bind then drop a listener to find a port nobody listens on.
   uint16_t port = 0;

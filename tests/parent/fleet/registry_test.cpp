@@ -102,7 +102,7 @@ TEST_P(RegistryTest, TheThreeTelegrafPayloadShapesAreStored) {
   const AgentRecord controller = agent("edge-gw-17");
   EXPECT_EQ(controller.status, "ok");
   EXPECT_EQ(controller.reported_status, "OK");
-  EXPECT_EQ(controller.statistics, R"({"errors":0,"metrics":1260,"warnings":1})");
+  EXPECT_EQ(controller.statistics, R"({"errors":0,"warnings":1,"metrics":1260})");
   ASSERT_TRUE(controller.configurations.has_value());
   EXPECT_NE(controller.configurations->find("local-inputs.conf"), std::string::npos);
 
