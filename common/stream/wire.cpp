@@ -138,6 +138,7 @@ void Reader::float64s(const char* what, std::span<double> out) {
     fail(std::string("truncated ") + what);
     return;
   }
+  if (out.empty()) return;  // memcpy must not see the null data() of an empty span
   const char* in = bytes_.data() + pos_;
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(out.data(), in, out.size() * 8);
