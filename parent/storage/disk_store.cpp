@@ -263,7 +263,8 @@ Status DiskStore::load() {
     }
   }
   TRIB_TRY(txn.commit());
-  committed_ticket_ = last_sent_ticket_ = last_ticket;
+  last_sent_ticket_ = last_ticket;
+  waiters_.committed(last_ticket, false);
   pending_.ticket = last_ticket + 1;
   stats_.series = series_ids_.size();
   TRIB_LOG(store, info, "{} opened {}: {} hosts, {} series, {} journaled samples recovered",
@@ -394,37 +395,27 @@ void DiskStore::unpin(uint64_t ticket) {
 }
 
 void DiskStore::when_committed(uint64_t ticket, std::function<void()> fn) {
-  if (ticket <= committed_ticket_) {
-    fn();
-    return;
-  }
-  commit_waiters_.emplace(ticket, std::move(fn));
+  waiters_.when_committed(ticket, std::move(fn));
 }
 
 void DiskStore::when_uncongested(std::function<void()> fn) {
-  if (!congested()) {
-    fn();
-    return;
-  }
-  uncongested_waiters_.push_back(std::move(fn));
+  waiters_.when_uncongested(congested(), std::move(fn));
 }
 
 void DiskStore::on_writer_event(const WriterEvent& e) {
   if (e.committed_ticket != 0) stats_.commit_failing = false;
   if (!e.failure.empty()) stats_.commit_failing = true;
   if (e.committed_ticket != 0) {
-    committed_ticket_ = std::max(committed_ticket_, e.committed_ticket);
+    const uint64_t committed = std::max(waiters_.committed_ticket(), e.committed_ticket);
     ++stats_.commits;
-    stats_.committed_ticket = committed_ticket_;
+    stats_.committed_ticket = committed;
     stats_.last_commit_us = e.commit_us;
-    while (!inflight_batch_bytes_.empty() &&
-           inflight_batch_bytes_.begin()->first <= committed_ticket_) {
+    while (!inflight_batch_bytes_.empty() && inflight_batch_bytes_.begin()->first <= committed) {
       inflight_bytes_ -= inflight_batch_bytes_.begin()->second;
       inflight_batch_bytes_.erase(inflight_batch_bytes_.begin());
     }
     for (auto it = inflight_blocks_.begin(); it != inflight_blocks_.end();) {
-      std::erase_if(it->second,
-                    [&](const InflightBlock& b) { return b.ticket <= committed_ticket_; });
+      std::erase_if(it->second, [&](const InflightBlock& b) { return b.ticket <= committed; });
       it = it->second.empty() ? inflight_blocks_.erase(it) : std::next(it);
     }
   }
@@ -450,20 +441,7 @@ void DiskStore::on_writer_event(const WriterEvent& e) {
                kInstance, suppressed, e.failure);
     }
   }
-  run_waiters();
-}
-
-void DiskStore::run_waiters() {
-  while (!commit_waiters_.empty() && commit_waiters_.begin()->first <= committed_ticket_) {
-    auto fn = std::move(commit_waiters_.begin()->second);
-    commit_waiters_.erase(commit_waiters_.begin());
-    fn();
-  }
-  if (!congested() && !uncongested_waiters_.empty()) {
-    auto waiters = std::move(uncongested_waiters_);
-    uncongested_waiters_.clear();
-    for (auto& fn : waiters) fn();
-  }
+  waiters_.committed(e.committed_ticket, congested());
 }
 
 void DiskStore::on_tick() {

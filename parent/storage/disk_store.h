@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "common/base/result.h"
+#include "common/event/commit_waiters.h"
 #include "common/event/loop.h"
 #include "common/event/timer.h"
 #include "common/lmdb/lmdb.h"
@@ -172,7 +173,6 @@ class DiskStore {
   Status load();
   void on_writer_event(const WriterEvent& event);
   void on_tick();
-  void run_waiters();
 
   event::Loop& io_loop_;
   DiskStoreOptions options_;
@@ -189,12 +189,10 @@ class DiskStore {
 
   WriteBatch pending_;
   uint64_t last_sent_ticket_ = 0;
-  uint64_t committed_ticket_ = 0;
   size_t inflight_bytes_ = 0;
   std::map<uint64_t, size_t> inflight_batch_bytes_;
   std::unordered_map<uint32_t, std::vector<InflightBlock>> inflight_blocks_;
-  std::multimap<uint64_t, std::function<void()>> commit_waiters_;
-  std::vector<std::function<void()>> uncongested_waiters_;
+  event::CommitWaiters waiters_;  // acks and paused receivers waiting for the writer
   std::map<uint64_t, size_t> pins_;
   std::unordered_set<OpenBlocks*> open_blocks_;
   bool full_ = false;
