@@ -80,26 +80,57 @@ int64_t mtime_ns(const struct stat& st) {
 
 // Where files went when rotation renamed them, by inode: each directory is read once per pass,
 // not once per file looked for.
+// Directory listings by inode, read once per pass (restore, the check for vanished files) rather
+// than once per file. A listing can be stale: a rotation may rename a file right after it was
+// read. A path is only ever missed for that reason, so a miss reads the directory again when it
+// changed since, or when its last change is too recent to tell (timestamps are coarse: a change
+// in the same tick as the listing leaves the same mtime).
 class Tailer::DirectoryInodes {
  public:
   const std::vector<std::string>& paths_with_inode(const std::string& dir, uint64_t inode) {
     static const std::vector<std::string> kNone;
     auto [it, inserted] = dirs_.try_emplace(dir);
-    if (inserted) read(dir, it->second);
-    const auto found = it->second.find(inode);
-    return found == it->second.end() ? kNone : found->second;
+    Listing& listing = it->second;
+    if (inserted) read(dir, listing);
+    auto found = listing.paths.find(inode);
+    if (found == listing.paths.end() && may_be_stale(dir, listing)) {
+      read(dir, listing);
+      found = listing.paths.find(inode);
+    }
+    return found == listing.paths.end() ? kNone : found->second;
   }
 
  private:
-  using Index = std::unordered_map<uint64_t, std::vector<std::string>>;
-  static void read(const std::string& dir, Index& index) {
+  struct Listing {
+    std::unordered_map<uint64_t, std::vector<std::string>> paths;
+    int64_t mtime_ns = 0;  // of the directory, taken before it was read
+    bool racy = false;     // changed within a timestamp tick of the read
+  };
+  static constexpr int64_t kTimestampTickNs = 20'000'000;  // coarser than any kernel's tick
+
+  static int64_t directory_mtime_ns(const std::string& dir) {
+    struct stat st {};
+    return ::stat(dir.c_str(), &st) == 0 ? mtime_ns(st) : -1;
+  }
+  static int64_t now_ns() {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  }
+  static bool may_be_stale(const std::string& dir, const Listing& listing) {
+    return listing.racy || directory_mtime_ns(dir) != listing.mtime_ns;
+  }
+  static void read(const std::string& dir, Listing& listing) {
+    listing.paths.clear();
+    listing.mtime_ns = directory_mtime_ns(dir);
+    listing.racy = now_ns() - listing.mtime_ns < kTimestampTickNs;
     DIR* d = ::opendir(dir.c_str());
     if (d == nullptr) return;
     while (const dirent* entry = ::readdir(d))
-      index[entry->d_ino].push_back(dir + "/" + entry->d_name);
+      listing.paths[entry->d_ino].push_back(dir + "/" + entry->d_name);
     ::closedir(d);
   }
-  std::map<std::string, Index> dirs_;
+  std::map<std::string, Listing> dirs_;
 };
 
 Result<std::unique_ptr<Tailer>> Tailer::create(CheckpointStore& store, const time::Clock& clock,
