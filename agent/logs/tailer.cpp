@@ -203,7 +203,8 @@ void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& 
   for (const auto& [when, path] : unseen) {
     const int fd = open_read(path);
     struct stat st {};
-    if (fd < 0 || ::fstat(fd, &st) != 0 || is_compressed_archive(fd).value_or(false)) {
+    if (fd < 0 || ::fstat(fd, &st) != 0 || is_compressed_archive(fd).value_or(false) ||
+        is_copy_of_followed_generation(source, fd)) {
       if (fd >= 0) ::close(fd);
       continue;
     }
@@ -230,6 +231,18 @@ void Tailer::adopt_unseen_rotations(const std::string& source, const RotatedAt& 
     files_.push_back(std::move(file));
   }
   commit(fresh, {});
+}
+
+// A copytruncate's copy made before the truncation was noticed (or while the agent restored) is
+// no unseen generation: it holds the generation still followed at the source path, and goes on
+// in it once the truncation is seen (continue_in_copy). Adopted, its lines would be read twice
+// and the followed generation would end in a gap.
+bool Tailer::is_copy_of_followed_generation(const std::string& source, int fd) const {
+  return std::any_of(files_.begin(), files_.end(), [&](const std::unique_ptr<File>& file) {
+    return file->source_path == source && file->state == State::active &&
+           file->fingerprint.length > 0 &&
+           fingerprint_matches(fd, file->fingerprint).value_or(false);
+  });
 }
 
 void Tailer::restore_one(FileCheckpoint c, DirectoryInodes& directories) {

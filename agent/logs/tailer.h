@@ -181,6 +181,7 @@ class Tailer {
   void adopt_unseen_rotations(const std::string& source, const RotatedAt& rotated,
                               const std::string& source_key);
   Source* source_of(const File& file);
+  bool is_copy_of_followed_generation(const std::string& source, int fd) const;
   void adopt_generations_missed_at(const std::string& source_path, const std::string& source_key);
   void scan_source(Source& source, std::set<std::string>& seen_paths);
   void track_new_file(Source& source, const std::string& path, int fd, const struct stat& st,

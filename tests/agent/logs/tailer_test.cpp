@@ -212,6 +212,34 @@ TEST_F(TailerTest, CopyTruncateWhileStoppedReadsTheUnreadTailFromTheCopy) {
   EXPECT_TRUE(parent.gaps.empty());
 }
 
+// The oracle's duplicate (seeds 2418509796, 66850472): copytruncate copied the file while the agent
+// restored its checkpoints and truncated it after. The copy looked like an unseen rotation (newer
+// than a generation found rotated) and was read as a generation of its own, while the followed
+// generation found no copy at the truncation and ended in a gap.
+TEST_F(TailerTest, ACopyMadeWhileRestoringGoesOnAsTheFollowedGeneration) {
+  const std::string path = logs_dir + "/app.log";
+  append(path, "g1\n");
+  settle();
+  fs::copy_file(path, logs_dir + "/app.log.1");
+  fs::resize_file(path, 0);
+  append(path, "h1\n");
+  for (int i = 0; i < 2; ++i) {  // generation 1 goes on in app.log.1, not finished yet
+    tailer->poll();
+    parent.ack_all(*tailer);
+  }
+  append(path, "h2\n");
+  tailer.reset();
+  fs::copy_file(path, logs_dir + "/app.log.2");
+  open_tailer();
+  fs::resize_file(path, 0);
+  append(path, "i1\n");
+  settle(6);
+  const auto lines = parent.all_lines();
+  EXPECT_EQ(std::multiset<std::string>(lines.begin(), lines.end()),
+            (std::multiset<std::string>{"g1", "h1", "h2", "i1"}));
+  EXPECT_TRUE(parent.gaps.empty());
+}
+
 // Two copytruncates between polls: the second copy holds a whole generation never seen in place.
 TEST_F(TailerTest, CopiesOfSeveralCopyTruncatesAreAllRead) {
   const std::string path = logs_dir + "/app.log";
