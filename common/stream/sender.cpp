@@ -17,6 +17,9 @@ constexpr size_t kMaxQueuedWriteBytes = 1024 * 1024;
 // Rows queued within this window travel in one batch.
 constexpr milliseconds kBatchWindow{100};
 constexpr milliseconds kTick{1000};
+// Acknowledged batches are erased by the next append's commit; only a sender that has appended
+// nothing for this long erases them in a commit of their own (one disk flush a round saved).
+constexpr uint64_t kSpoolIdleMs = 5000;
 
 size_t estimate_bytes(const SamplesMsg& batch) {
   size_t bytes = sizeof(SamplesMsg);
@@ -580,7 +583,10 @@ void Sender::seal_open_batch() {
 
 void Sender::open_spool() {
   if (options_.spool_dir.empty() || spool_) return;
-  auto opened = Spool::open(options_.spool_dir, options_.spool_max_size);
+  // A relaying sender acknowledges downstream what it spooled: every commit must be on disk.
+  const auto durability = mode_ == SenderMode::relay ? Spool::Durability::every_commit
+                                                     : Spool::Durability::all_but_last_commit;
+  auto opened = Spool::open(options_.spool_dir, options_.spool_max_size, durability);
   if (!opened.ok()) {
     TRIB_LOG(stream, error, "[sender] no spool, unacknowledged batches stay in memory: {}",
              opened.error().describe());
@@ -639,6 +645,7 @@ void Sender::open_spool() {
 
 Status Sender::spool(const Pending& pending) {
   if (!spool_) return {};
+  last_spool_append_ms_ = loop_.now_ms();
   auto& seq = std::visit([](const auto& b) -> const uint64_t& { return b.seq; }, pending.batch);
   if (!pending.frame.empty()) {
     return record_spooled(spool_->append_encoded(seq, pending.frame, when_full()), pending);
@@ -845,8 +852,8 @@ void Sender::enforce_buffer_bound() {
 }
 
 void Sender::on_tick() {
-  flush_acknowledged();
   const uint64_t now = loop_.now_ms();
+  if (now - last_spool_append_ms_ >= kSpoolIdleMs) flush_acknowledged();
   const auto timeout_ms =
       static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(options_.timeout).count());
   if (phase_ == Phase::handshaking && now - last_receive_ms_ > timeout_ms) {
@@ -865,8 +872,8 @@ void Sender::on_tick() {
   if (now - last_send_ms_ > timeout_ms / 3) send_frame(KeepaliveMsg{});
 }
 
-// Acknowledged batches leave the spool with the next append, or here when nothing was appended
-// since.
+// Acknowledged batches leave the spool with the next append, or here when the sender is idle or
+// stopping.
 void Sender::flush_acknowledged() {
   if (!spool_) return;
   if (const Status erased = spool_->flush_acknowledged(); !erased.ok()) {

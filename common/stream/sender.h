@@ -125,6 +125,10 @@ class Sender {
   // Queues one collection of a defined chart. Batched: rows queued close together travel in one
   // frame with one sequence number.
   void submit(const std::string& chart_id, model::ChartSample sample);
+  // Seals the rows submitted so far into one numbered batch now, rather than when the batch
+  // window closes: for a caller that submits a whole round at once (the agent's collectors),
+  // which then costs one spool commit and one write, and no timer.
+  void flush() { seal_open_batch(); }
   // Queues a batch of log records and the gap records that go with it (either may be empty),
   // numbered in the same sequence as sample batches. Log batches are never dropped by the buffer
   // bound (the tailer bounds them: it reads no further until acks come back); `ticket` is handed
@@ -265,6 +269,7 @@ class Sender {
   std::unique_ptr<FrameDecoder> decoder_;
   uint64_t last_receive_ms_ = 0;
   uint64_t last_send_ms_ = 0;
+  uint64_t last_spool_append_ms_ = 0;  // loop time of the last batch written to the spool
 
   std::map<std::string, ChartEntry> charts_;
   std::map<std::string, ChartEntry> charts_left_out_;  // by `send charts matching`

@@ -62,9 +62,11 @@ std::vector<std::string> split(std::string_view text) {
 
 }  // namespace
 
-Result<std::unique_ptr<Spool>> Spool::open(const std::string& directory, uint64_t max_size) {
+Result<std::unique_ptr<Spool>> Spool::open(const std::string& directory, uint64_t max_size,
+                                           Durability durability) {
   lmdb::EnvOptions options;
   options.path = directory;
+  options.no_meta_sync = durability == Durability::all_but_last_commit;
   // Room for max_size plus LMDB's own pages and the copy-on-write of a commit.
   options.map_size = static_cast<size_t>(max_size * 2 + (uint64_t{64} << 20));
   TRIB_ASSIGN_OR_RETURN(lmdb::Env env, lmdb::Env::open(options));

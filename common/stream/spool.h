@@ -46,7 +46,18 @@ struct SpooledBatch {
 
 class Spool {
  public:
-  static Result<std::unique_ptr<Spool>> open(const std::string& directory, uint64_t max_size);
+  enum class Durability {
+    // Every commit is on disk when append() returns: for batches acknowledged downstream on
+    // the strength of it (a proxy's relayed batches).
+    every_commit,
+    // An OS crash or power loss may undo the last commit (LMDB's MDB_NOMETASYNC: half the disk
+    // flushes); a process crash or kill -9 loses nothing. For an origin's own batches, which
+    // nobody was told are stored: at most one round of metrics is lost with the host, and log
+    // bytes are read again, since checkpoints advance only on the parent's ack.
+    all_but_last_commit,
+  };
+  static Result<std::unique_ptr<Spool>> open(const std::string& directory, uint64_t max_size,
+                                             Durability durability = Durability::every_commit);
 
   // Every batch held, oldest first (decoded; an entry that does not decode is dropped and logged).
   Result<std::vector<SpooledBatch>> load();
