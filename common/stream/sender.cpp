@@ -548,6 +548,7 @@ uint32_t Sender::define_chart(const model::ChartDef& def) {
   // Rows of the previous definition travel first.
   seal_open_batch();
   it->second.def = def;
+  spooled_charts_.erase(it->second.slot);
   if (dimensions_by_slot_.size() <= it->second.slot)
     dimensions_by_slot_.resize(it->second.slot + 1);
   dimensions_by_slot_[it->second.slot] = def.dimensions.size();
@@ -653,14 +654,22 @@ Status Sender::spool(const Pending& pending) {
   SpooledBatch spooled;
   std::visit([&](const auto& batch) { spooled.batch = batch; }, pending.batch);
   if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
-    std::set<uint32_t> used;
-    for (const auto& row : samples->rows) used.insert(row.chart_slot);
-    for (const auto& [id, chart] : charts_) {
-      if (used.contains(chart.slot))
-        spooled.charts.push_back(ChartDefMsg{0, chart.slot, chart.def});
+    std::set<uint32_t> unspooled;
+    for (const auto& row : samples->rows) {
+      if (!spooled_charts_.contains(row.chart_slot)) unspooled.insert(row.chart_slot);
+    }
+    if (!unspooled.empty()) {
+      for (const auto& [id, chart] : charts_) {
+        if (unspooled.contains(chart.slot))
+          spooled.charts.push_back(ChartDefMsg{0, chart.slot, chart.def});
+      }
     }
   }
-  return record_spooled(spool_->append(seq, spooled, when_full()), pending);
+  Status status = record_spooled(spool_->append(seq, spooled, when_full()), pending);
+  if (status.ok()) {
+    for (const ChartDefMsg& chart : spooled.charts) spooled_charts_.insert(chart.chart_slot);
+  }
+  return status;
 }
 
 // What a relaying proxy took is acknowledged downstream: its spool does not drop it (the proxy

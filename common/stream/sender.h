@@ -276,6 +276,9 @@ class Sender {
   std::set<uint32_t> slots_left_out_;       // slots of charts left out after they were sent
   std::vector<size_t> dimensions_by_slot_;  // current dimension count of each chart slot
   uint32_t next_chart_slot_ = 1;
+  // Slots whose current definition the spool holds: batches spool their rows only, and the
+  // definitions of charts new or redefined since.
+  std::set<uint32_t> spooled_charts_;
 
   SamplesMsg open_batch_;        // rows not yet sealed into a numbered batch
   std::deque<Pending> pending_;  // sealed, not yet acknowledged, oldest first
