@@ -16,7 +16,13 @@ using std::chrono::milliseconds;
 constexpr size_t kMaxQueuedWriteBytes = 1024 * 1024;
 // Rows queued within this window travel in one batch.
 constexpr milliseconds kBatchWindow{100};
-constexpr milliseconds kTick{1000};
+// The tick checks the handshake and idle timeouts and the keepalive (a third of the timeout):
+// a sixth of the timeout is precise enough, between 1 s and 5 s: with the default 60 s timeout
+// the sender wakes for it every 5 s rather than every second.
+milliseconds tick_period(std::chrono::seconds timeout) {
+  return std::clamp<milliseconds>(std::chrono::duration_cast<milliseconds>(timeout) / 6,
+                                  milliseconds(1000), milliseconds(5000));
+}
 // Acknowledged batches are erased by the next append's commit; only a sender that has appended
 // nothing for this long erases them in a commit of their own (one disk flush a round saved).
 constexpr uint64_t kSpoolIdleMs = 5000;
@@ -93,7 +99,8 @@ void Sender::start() {
     return;
   }
   reset_destinations();
-  tick_timer_.start(kTick, kTick, [this] { on_tick(); });
+  const milliseconds tick = tick_period(options_.timeout);
+  tick_timer_.start(tick, tick, [this] { on_tick(); });
   phase_ = Phase::waiting;
   connect_next();
 }
