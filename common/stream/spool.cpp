@@ -66,6 +66,20 @@ Result<ChartDefMsg> decode_chart(std::string_view frame) {
   return std::get<ChartDefMsg>(std::move(*message));
 }
 
+// The keys of the rows `wanted` picks, collected before any is erased (an erase moves a
+// cursor); the cursor is closed on return, before the caller commits.
+template <typename Wanted>
+Result<std::vector<std::string>> keys_where(lmdb::Txn& txn, lmdb::Dbi dbi, Wanted wanted) {
+  std::vector<std::string> keys;
+  TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, dbi));
+  TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+  while (more) {
+    if (wanted(cursor.key(), cursor.value())) keys.emplace_back(cursor.key());
+    TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+  }
+  return keys;
+}
+
 // Adds to a loaded batch the definitions of its run that its rows refer to.
 void attach_charts(SpooledBatch& batch, uint64_t run,
                    const std::map<std::pair<uint64_t, uint32_t>, ChartDefMsg>& charts) {
@@ -199,25 +213,14 @@ Result<std::vector<SpooledBatch>> Spool::load() {
 Status Spool::erase_unused_runs(const std::set<uint64_t>& used) {
   const auto unused = [&](uint64_t run) { return run != run_ && !used.contains(run); };
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
-  // Keys first, erased after the walk: an erase moves the cursor.
-  std::vector<std::string> chart_rows;
-  TRIB_ASSIGN_OR_RETURN(lmdb::Cursor rows, lmdb::Cursor::open(txn, charts_));
-  TRIB_ASSIGN_OR_RETURN(bool more, rows.first());
-  while (more) {
-    if (rows.key().size() < 8 || unused(lmdb::read_u64_be(rows.key()))) {
-      chart_rows.emplace_back(rows.key());
-    }
-    TRIB_ASSIGN_OR_RETURN(more, rows.next());
-  }
-  std::vector<std::string> run_rows;
-  TRIB_ASSIGN_OR_RETURN(lmdb::Cursor runs, lmdb::Cursor::open(txn, runs_));
-  TRIB_ASSIGN_OR_RETURN(more, runs.first());
-  while (more) {
-    if (runs.value().size() != 8 || unused(lmdb::read_u64_be(runs.value()))) {
-      run_rows.emplace_back(runs.key());
-    }
-    TRIB_ASSIGN_OR_RETURN(more, runs.next());
-  }
+  TRIB_ASSIGN_OR_RETURN(const auto chart_rows,
+                        keys_where(txn, charts_, [&](std::string_view key, std::string_view) {
+                          return key.size() < 8 || unused(lmdb::read_u64_be(key));
+                        }));
+  TRIB_ASSIGN_OR_RETURN(const auto run_rows,
+                        keys_where(txn, runs_, [&](std::string_view, std::string_view value) {
+                          return value.size() != 8 || unused(lmdb::read_u64_be(value));
+                        }));
   if (chart_rows.empty() && run_rows.empty()) return {};
   for (const auto& key : chart_rows) TRIB_TRY(lmdb::erase(txn, charts_, key));
   for (const auto& key : run_rows) TRIB_TRY(lmdb::erase(txn, runs_, key));
