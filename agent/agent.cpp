@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <iterator>
 
 #include "agent/agent_config.h"
 #include "agent/logs/log_charts.h"
@@ -67,13 +68,10 @@ int Agent::run() {
 
   apply_stream_config(config_.stream);
   apply_heartbeat(config_);
-  spool_chart_timer_ = std::make_unique<event::Timer>(network_loop_);
-  spool_chart_timer_->start(std::chrono::seconds(1), std::chrono::seconds(1),
-                            [this] { publish_spool_fill(); });
   collectors_ = std::make_unique<collectors::CollectorThread>(
       collectors::host_context("tributary-agent", config_.options.processes, 1),
       [this](collectors::CollectedBatch batch) {
-        network_loop_.post([this, b = std::move(batch)]() mutable { deliver(std::move(b)); });
+        network_loop_.post([this, b = std::move(batch)]() mutable { deliver_round(std::move(b)); });
       });
   collectors_->start(config_.options.collectors, config_.options.processes);
   if (Status tailing = start_tailing(); !tailing.ok()) {
@@ -88,7 +86,6 @@ int Agent::run() {
   on_int.reset();
   on_hup.reset();
   reload_timer_.reset();
-  spool_chart_timer_.reset();
   heartbeat_.reset();
   sender_.reset();
   stopping_sender_.reset();
@@ -111,16 +108,32 @@ void Agent::deliver(collectors::CollectedBatch batch) {
   for (auto& [chart_id, sample] : batch.samples) sender_->submit(chart_id, std::move(sample));
 }
 
-void Agent::publish_spool_fill() {
+void Agent::deliver_round(collectors::CollectedBatch batch) {
+  // The agent's own charts travel with the collectors' round rather than on timers of their
+  // own, and the round is sealed at once: one spool commit, one write and one ack a second.
+  add_spool_fill(batch);
+  add_log_charts(batch);
+  deliver(std::move(batch));
+  if (sender_ && !stopping_) sender_->flush();
+}
+
+void Agent::add_spool_fill(collectors::CollectedBatch& batch) {
   if (!sender_ || stopping_) return;
-  collectors::CollectedBatch batch;
   if (charts_.count(stream::kSpoolChart) == 0) {
     batch.definitions.push_back(stream::spool_chart("agent"));
   }
   const stream::SpoolFill fill{sender_->stats().spool_bytes, config_.options.spool.max_size};
   batch.samples.emplace_back(stream::kSpoolChart,
                              stream::spool_sample(fill, time::SystemClock::instance().now_s()));
-  deliver(std::move(batch));
+}
+
+void Agent::add_log_charts(collectors::CollectedBatch& batch) {
+  if (!tail_) return;
+  const int64_t now_s = time::SystemClock::instance().now_s();
+  auto charts = logs::log_charts(tail_->stats(), now_s, log_charts_defined_);
+  std::move(charts.definitions.begin(), charts.definitions.end(),
+            std::back_inserter(batch.definitions));
+  std::move(charts.samples.begin(), charts.samples.end(), std::back_inserter(batch.samples));
 }
 
 std::optional<HeartbeatTarget> Agent::heartbeat_target(const AgentConfig& config) const {
@@ -157,16 +170,9 @@ void Agent::apply_heartbeat(const AgentConfig& config) {
 
 Status Agent::start_tailing() {
   tail_ = std::make_unique<logs::TailService>(
-      paths_.data_dir, logs::TailerLimits{},
-      [this](logs::TailBatch batch) {
+      paths_.data_dir, logs::TailerLimits{}, [this](logs::TailBatch batch) {
         // Tail thread -> network loop.
         network_loop_.post([this, b = std::move(batch)]() mutable { deliver_logs(std::move(b)); });
-      },
-      [this](const logs::TailerStats& stats) {
-        network_loop_.post([this, stats] {
-          const int64_t now_s = time::SystemClock::instance().now_s();
-          deliver(logs::log_charts(stats, now_s, log_charts_defined_));
-        });
       });
   return tail_->start(config_.options.logs);
 }
@@ -267,7 +273,6 @@ void Agent::shutdown() {
   stopping_ = true;
   TRIB_LOG(main, info, "stopping");
   reload_timer_->stop();
-  spool_chart_timer_->stop();
   heartbeat_.reset();
   if (!sender_) {
     network_loop_.stop();

@@ -49,13 +49,18 @@ class Agent {
  private:
   void reload(const char* why);
   void apply_stream_config(const config::StreamConf& stream);
+  // A collection round from the collector thread, with the agent's own charts added: one
+  // sealed batch a round.
+  void deliver_round(collectors::CollectedBatch batch);
   void deliver(collectors::CollectedBatch batch);
   std::optional<HeartbeatTarget> heartbeat_target(const AgentConfig& config) const;
   // Starts, retargets or stops the heartbeat as `config` says.
   void apply_heartbeat(const AgentConfig& config);
   void deliver_logs(logs::TailBatch batch);
   // The sender's spool fill as the tributary.spool chart (for the stock spool rule).
-  void publish_spool_fill();
+  void add_spool_fill(collectors::CollectedBatch& batch);
+  // The tailer's counters as the log charts.
+  void add_log_charts(collectors::CollectedBatch& batch);
   Status start_tailing();
   void shutdown();
 
@@ -71,7 +76,6 @@ class Agent {
   std::unique_ptr<stream::Sender> stopping_sender_;  // disabled by a reload, saying goodbye
   std::map<std::string, model::ChartDef> charts_;    // every chart defined so far, by id
   std::unique_ptr<event::Timer> reload_timer_;
-  std::unique_ptr<event::Timer> spool_chart_timer_;
   std::unique_ptr<HeartbeatSender> heartbeat_;      // network loop only
   std::unique_ptr<logs::TailService> tail_;         // its own thread; acked() etc. post to it
   std::map<std::string, bool> log_charts_defined_;  // network loop

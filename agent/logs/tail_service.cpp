@@ -10,11 +10,8 @@ constexpr std::chrono::milliseconds kPollInterval{200};
 
 }  // namespace
 
-TailService::TailService(std::string data_dir, TailerLimits limits, Emit emit, StatsSink stats)
-    : data_dir_(std::move(data_dir)),
-      limits_(limits),
-      emit_(std::move(emit)),
-      stats_sink_(std::move(stats)) {}
+TailService::TailService(std::string data_dir, TailerLimits limits, Emit emit)
+    : data_dir_(std::move(data_dir)), limits_(limits), emit_(std::move(emit)) {}
 
 TailService::~TailService() { stop(); }
 
@@ -28,7 +25,6 @@ Status TailService::start(const LogsOptions& options) {
     loop_.run();
     poll_timer_.reset();
     scan_timer_.reset();
-    stats_timer_.reset();
     watches_.clear();
     tailer_.reset();
     const Status closed = loop_.close();
@@ -40,22 +36,41 @@ Status TailService::start(const LogsOptions& options) {
 void TailService::on_tail_thread_start(const LogsOptions& options) {
   poll_timer_ = std::make_unique<event::Timer>(loop_);
   scan_timer_ = std::make_unique<event::Timer>(loop_);
-  stats_timer_ = std::make_unique<event::Timer>(loop_);
   tailer_->scan();
+  arm_poll_timer();
+  const auto every = std::chrono::duration_cast<std::chrono::milliseconds>(options.scan_interval);
+  scan_timer_->start(every, every, [this] {
+    tailer_->scan();
+    publish_stats();
+  });
+  arm_watches();
+  publish_stats();
+}
+
+void TailService::arm_poll_timer() {
+  if (!tailer_->has_sources()) {
+    poll_timer_->stop();
+    return;
+  }
   poll_timer_->start(kPollInterval, kPollInterval, [this] {
     if (tailer_->wants_scan() || scan_soon_) {
       scan_soon_ = false;
       tailer_->scan();
     }
     tailer_->poll();
+    publish_stats();
   });
-  const auto every = std::chrono::duration_cast<std::chrono::milliseconds>(options.scan_interval);
-  scan_timer_->start(every, every, [this] { tailer_->scan(); });
-  if (stats_sink_) {
-    stats_timer_->start(std::chrono::seconds(1), std::chrono::seconds(1),
-                        [this] { stats_sink_(tailer_->stats()); });
-  }
-  arm_watches();
+}
+
+void TailService::publish_stats() {
+  const TailerStats& stats = tailer_->stats();
+  const std::lock_guard lock(stats_mutex_);
+  stats_ = stats;
+}
+
+TailerStats TailService::stats() const {
+  const std::lock_guard lock(stats_mutex_);
+  return stats_;
 }
 
 void TailService::arm_watches() {
@@ -97,8 +112,15 @@ void TailService::configure(const LogsOptions& options) {
       return;
     }
     const auto every = std::chrono::duration_cast<std::chrono::milliseconds>(options.scan_interval);
-    if (scan_timer_) scan_timer_->start(every, every, [this] { tailer_->scan(); });
+    if (scan_timer_) {
+      scan_timer_->start(every, every, [this] {
+        tailer_->scan();
+        publish_stats();
+      });
+    }
+    if (poll_timer_) arm_poll_timer();
     arm_watches();
+    publish_stats();
   });
 }
 
@@ -108,12 +130,15 @@ void TailService::acked(uint64_t ticket) {
     tailer_->acked(ticket);
     // Room for more: keep a backlog moving at the pace of the acks, not of the poll timer.
     if (tailer_->has_backlog()) tailer_->poll();
+    publish_stats();
   });
 }
 
 void TailService::rewind() {
   loop_.post([this] {
-    if (tailer_) tailer_->rewind();
+    if (!tailer_) return;
+    tailer_->rewind();
+    publish_stats();
   });
 }
 

@@ -122,6 +122,8 @@ class Tailer {
   // A rescan is due soon (a file vanished from its path); the agent's timer asks.
   bool wants_scan() const { return wants_scan_; }
   std::chrono::seconds scan_interval() const { return scan_interval_; }
+  // No source configured: nothing to poll.
+  bool has_sources() const { return !sources_.empty(); }
   const TailerStats& stats();
   std::vector<std::string> watch_roots() const;
 

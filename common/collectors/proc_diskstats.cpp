@@ -100,19 +100,13 @@ ProcDiskstatsCollector::Disk& ProcDiskstatsCollector::find_or_add(std::string_vi
   disk->minor = minor;
   disk->kind = classify(disk->device, major, minor);
   if (disk->kind != DiskKind::excluded && disk->kind != DiskKind::partition) {
-    std::string id = fix_chart_id(disk->device);
-    std::string family = mount_point_of(disk->device, major, minor);
-    if (family.empty()) family = disk->device;
-    auto spec = [&](std::string type, std::string title, std::string units, std::string context,
-                    model::ChartType chart_type, int32_t priority) {
-      return ChartSpec{.id = type + "." + id,
-                       .title = std::move(title),
-                       .units = std::move(units),
-                       .family = family,
-                       .context = std::move(context),
-                       .type = chart_type,
-                       .priority = priority,
-                       .module = kModule};
+    disk->chart_id = fix_chart_id(disk->device);
+    disk->family = mount_point_of(disk->device, major, minor);
+    if (disk->family.empty()) disk->family = disk->device;
+    auto spec = [this, &disk](std::string type, std::string title, std::string units,
+                              std::string context, model::ChartType chart_type, int32_t priority) {
+      return disk_spec(*disk, std::move(type), std::move(title), std::move(units),
+                       std::move(context), chart_type, priority);
     };
     disk->io.def = make_chart(
         spec("disk", "Disk I/O Bandwidth", "KiB/s", "disk.io", model::ChartType::area, 2000),
@@ -156,6 +150,47 @@ ProcDiskstatsCollector::Disk& ProcDiskstatsCollector::find_or_add(std::string_vi
   return *disks_.back();
 }
 
+ChartSpec ProcDiskstatsCollector::disk_spec(const Disk& disk, std::string type, std::string title,
+                                            std::string units, std::string context,
+                                            model::ChartType chart_type, int32_t priority) const {
+  return ChartSpec{.id = type + "." + disk.chart_id,
+                   .title = std::move(title),
+                   .units = std::move(units),
+                   .family = disk.family,
+                   .context = std::move(context),
+                   .type = chart_type,
+                   .priority = priority,
+                   .module = kModule};
+}
+
+void ProcDiskstatsCollector::build_extended_charts(Disk& disk, bool flushes) const {
+  using model::ChartType;
+  auto both = [flushes] {
+    std::vector dims{dimension("discards")};
+    if (flushes) dims.push_back(dimension("flushes"));
+    return dims;
+  };
+  auto chart = [&](EmittedChart& out, const char* type, const char* title, const char* units,
+                   const char* context, ChartType chart_type, int32_t priority,
+                   std::vector<model::DimensionDef> dims) {
+    out.def = make_chart(disk_spec(disk, type, title, units, context, chart_type, priority),
+                         update_every_, std::move(dims));
+  };
+  chart(disk.ext_io, "disk_ext", "Amount of Discarded Data", "KiB/s", "disk_ext.io",
+        ChartType::area, 2001, {dimension("discards")});
+  chart(disk.ext_ops, "disk_ext_ops", "Disk Completed Extended I/O Operations", "operations/s",
+        "disk_ext.ops", ChartType::line, 2011, both());
+  chart(disk.ext_mops, "disk_ext_mops", "Disk Merged Discard Operations", "merged operations/s",
+        "disk_ext.mops", ChartType::line, 2081, {dimension("discards")});
+  chart(disk.ext_iotime, "disk_ext_iotime", "Disk Total I/O Time for Extended Operations",
+        "milliseconds/s", "disk_ext.iotime", ChartType::line, 2091, both());
+  chart(disk.ext_await, "disk_ext_await", "Average Completed Extended I/O Operation Time",
+        "milliseconds/operation", "disk_ext.await", ChartType::line, 2051, both());
+  chart(disk.ext_avgsz, "disk_ext_avgsz", "Average Amount of Discarded Data", "KiB/operation",
+        "disk_ext.avgsz", ChartType::area, 2060, {dimension("discards")});
+  disk.extended = true;
+}
+
 ProcDiskstatsCollector::Bandwidth ProcDiskstatsCollector::emit_disk(Disk& disk, const Counters& c,
                                                                     double elapsed,
                                                                     int64_t timestamp,
@@ -179,6 +214,7 @@ ProcDiskstatsCollector::Bandwidth ProcDiskstatsCollector::emit_disk(Disk& disk, 
   }
   emit_performance(disk, c, {read_kib, write_kib}, reads, writes, busy_ms, elapsed, timestamp,
                    sink);
+  emit_extended(disk, c, elapsed, timestamp, sink);
   return primed ? Bandwidth{read_kib, write_kib} : Bandwidth{0, 0};
 }
 
@@ -222,6 +258,39 @@ void ProcDiskstatsCollector::emit_performance(Disk& disk, const Counters& c, Ban
        {per_operation(busy_ms, reads + writes)});
 }
 
+void ProcDiskstatsCollector::emit_extended(Disk& disk, const Counters& c, double elapsed,
+                                           int64_t timestamp, MetricSink& sink) {
+  if (!c.has_discards) return;
+  if (!disk.extended) build_extended_charts(disk, c.has_flushes);
+  const bool primed = disk.discards.primed();
+  const double discard_kib =
+      disk.discard_sectors.update(c.discard_sectors, elapsed) * kKibPerSector;
+  const double discards = disk.discards.update(c.discards, elapsed);
+  const double discards_merged = disk.discards_merged.update(c.discards_merged, elapsed);
+  const double discard_ms = disk.discard_ms.update(c.discard_ms, elapsed);
+  const double flushes = disk.flushes.update(c.flushes, elapsed);
+  const double flush_ms = disk.flush_ms.update(c.flush_ms, elapsed);
+  // One or two dimensions (discards, and flushes where counted): values past the chart's
+  // dimensions are dropped.
+  auto emit = [&](EmittedChart& chart, bool extends_defined, double discard_value,
+                  double flush_value) {
+    if (!extends_defined) return;
+    chart.ensure_defined(sink);
+    if (!primed) return;
+    chart.sample.values.assign({discard_value, flush_value});
+    chart.sample.values.resize(chart.def.dimensions.size());
+    chart.submit_current(sink, timestamp);
+  };
+  emit(disk.ext_io, disk.io.defined, discard_kib, 0);
+  emit(disk.ext_ops, disk.ops.defined, discards, flushes);
+  emit(disk.ext_mops, disk.mops.defined, discards_merged, 0);
+  emit(disk.ext_iotime, disk.iotime.defined, discard_ms, flush_ms);
+  emit(disk.ext_await, disk.iotime.defined && disk.ops.defined, per_operation(discard_ms, discards),
+       per_operation(flush_ms, flushes));
+  emit(disk.ext_avgsz, disk.io.defined && disk.ops.defined, per_operation(discard_kib, discards),
+       0);
+}
+
 Status ProcDiskstatsCollector::collect(int64_t now_us, MetricSink& sink) {
   TRIB_ASSIGN_OR_RETURN(std::string_view text, reader_.read(paths_.proc + "/diskstats"));
   double elapsed = elapsed_.advance(now_us);
@@ -236,7 +305,8 @@ Status ProcDiskstatsCollector::collect(int64_t now_us, MetricSink& sink) {
   while (!lines.done()) {
     Tokenizer words(lines.next_line());
     // major minor name reads reads_merged read_sectors read_ms writes writes_merged
-    // write_sectors write_ms in_flight busy_ms weighted_ms [discards... flushes...]
+    // write_sectors write_ms in_flight busy_ms weighted_ms [discards discards_merged
+    // discard_sectors discard_ms [flushes flush_ms]]
     uint64_t major = 0, minor = 0;
     if (!parse_u64(words.next_word(), major) || !parse_u64(words.next_word(), minor)) continue;
     std::string_view device = words.next_word();
@@ -255,6 +325,21 @@ Status ProcDiskstatsCollector::collect(int64_t now_us, MetricSink& sink) {
                .in_flight = f[8],
                .busy_ms = f[9],
                .backlog_ms = f[10]};
+    uint64_t e[6];
+    c.has_discards = parse_u64(words.next_word(), e[0]) && parse_u64(words.next_word(), e[1]) &&
+                     parse_u64(words.next_word(), e[2]) && parse_u64(words.next_word(), e[3]);
+    c.has_flushes =
+        c.has_discards && parse_u64(words.next_word(), e[4]) && parse_u64(words.next_word(), e[5]);
+    if (c.has_discards) {
+      c.discards = e[0];
+      c.discards_merged = e[1];
+      c.discard_sectors = e[2];
+      c.discard_ms = e[3];
+    }
+    if (c.has_flushes) {
+      c.flushes = e[4];
+      c.flush_ms = e[5];
+    }
 
     Disk& disk = find_or_add(device, major, minor);
     disk.seen = true;

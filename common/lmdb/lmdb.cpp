@@ -49,6 +49,7 @@ Result<Env> Env::open(const EnvOptions& options) {
   }
   unsigned flags = MDB_NOTLS;
   if (options.no_sync) flags |= MDB_NOSYNC;
+  if (options.no_meta_sync) flags |= MDB_NOMETASYNC;
   if (options.read_only) flags |= MDB_RDONLY;
   if (int rc = mdb_env_open(raw, options.path.c_str(), flags, 0640); rc != 0) {
     std::string hint;

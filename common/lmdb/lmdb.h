@@ -35,6 +35,11 @@ struct EnvOptions {
   // MDB_NOSYNC: commits are not flushed. Only for benchmarks that measure something else; a store
   // that acks after commit must keep the default.
   bool no_sync = false;
+  // MDB_NOMETASYNC: a commit flushes its data pages but not the meta page, which the next
+  // commit's flush carries. One disk flush per commit instead of two; an OS crash (not a process
+  // crash) may undo the last commit, never corrupt the file. For data that nobody has been told
+  // is durable yet (an agent's own outgoing batches).
+  bool no_meta_sync = false;
   bool read_only = false;
 };
 

@@ -125,6 +125,10 @@ class Sender {
   // Queues one collection of a defined chart. Batched: rows queued close together travel in one
   // frame with one sequence number.
   void submit(const std::string& chart_id, model::ChartSample sample);
+  // Seals the rows submitted so far into one numbered batch now, rather than when the batch
+  // window closes: for a caller that submits a whole round at once (the agent's collectors),
+  // which then costs one spool commit and one write, and no timer.
+  void flush() { seal_open_batch(); }
   // Queues a batch of log records and the gap records that go with it (either may be empty),
   // numbered in the same sequence as sample batches. Log batches are never dropped by the buffer
   // bound (the tailer bounds them: it reads no further until acks come back); `ticket` is handed
@@ -265,12 +269,16 @@ class Sender {
   std::unique_ptr<FrameDecoder> decoder_;
   uint64_t last_receive_ms_ = 0;
   uint64_t last_send_ms_ = 0;
+  uint64_t last_spool_append_ms_ = 0;  // loop time of the last batch written to the spool
 
   std::map<std::string, ChartEntry> charts_;
   std::map<std::string, ChartEntry> charts_left_out_;  // by `send charts matching`
   std::set<uint32_t> slots_left_out_;       // slots of charts left out after they were sent
   std::vector<size_t> dimensions_by_slot_;  // current dimension count of each chart slot
   uint32_t next_chart_slot_ = 1;
+  // Slots whose current definition the spool holds: batches spool their rows only, and the
+  // definitions of charts new or redefined since.
+  std::set<uint32_t> spooled_charts_;
 
   SamplesMsg open_batch_;        // rows not yet sealed into a numbered batch
   std::deque<Pending> pending_;  // sealed, not yet acknowledged, oldest first

@@ -39,6 +39,60 @@ Result<SpooledBatch> decode(std::string_view frames) {
 
 constexpr std::string_view kLastSeqKey = "last_seq";
 constexpr std::string_view kOriginKey = "origin";
+constexpr std::string_view kRunKey = "run";
+
+std::string chart_key(uint64_t run, uint32_t slot) {
+  std::string key;
+  lmdb::append_u64_be(key, run);
+  lmdb::append_u32_be(key, slot);
+  return key;
+}
+
+std::string u64_value(uint64_t value) {
+  std::string out;
+  lmdb::append_u64_be(out, value);
+  return out;
+}
+
+Result<ChartDefMsg> decode_chart(std::string_view frame) {
+  FrameLimits limits;
+  limits.max_frame_payload = UINT32_MAX;
+  FrameDecoder decoder(limits, true);
+  decoder.feed(frame);
+  TRIB_ASSIGN_OR_RETURN(auto message, decoder.next());
+  if (!message || !std::holds_alternative<ChartDefMsg>(*message)) {
+    return Error(Errc::parse_error, "a chart table row is not a chart definition");
+  }
+  return std::get<ChartDefMsg>(std::move(*message));
+}
+
+// The keys of the rows `wanted` picks, collected before any is erased (an erase moves a
+// cursor); the cursor is closed on return, before the caller commits.
+template <typename Wanted>
+Result<std::vector<std::string>> keys_where(lmdb::Txn& txn, lmdb::Dbi dbi, Wanted wanted) {
+  std::vector<std::string> keys;
+  TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, dbi));
+  TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+  while (more) {
+    if (wanted(cursor.key(), cursor.value())) keys.emplace_back(cursor.key());
+    TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+  }
+  return keys;
+}
+
+// Adds to a loaded batch the definitions of its run that its rows refer to.
+void attach_charts(SpooledBatch& batch, uint64_t run,
+                   const std::map<std::pair<uint64_t, uint32_t>, ChartDefMsg>& charts) {
+  const auto* samples = std::get_if<SamplesMsg>(&batch.batch);
+  if (samples == nullptr) return;
+  std::set<uint32_t> known;
+  for (const ChartDefMsg& chart : batch.charts) known.insert(chart.chart_slot);
+  for (const SamplesMsg::Row& row : samples->rows) {
+    if (!known.insert(row.chart_slot).second) continue;
+    const auto it = charts.find({run, row.chart_slot});
+    if (it != charts.end()) batch.charts.push_back(it->second);
+  }
+}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -62,40 +116,80 @@ std::vector<std::string> split(std::string_view text) {
 
 }  // namespace
 
-Result<std::unique_ptr<Spool>> Spool::open(const std::string& directory, uint64_t max_size) {
+Result<std::unique_ptr<Spool>> Spool::open(const std::string& directory, uint64_t max_size,
+                                           Durability durability) {
   lmdb::EnvOptions options;
   options.path = directory;
+  options.no_meta_sync = durability == Durability::all_but_last_commit;
   // Room for max_size plus LMDB's own pages and the copy-on-write of a commit.
   options.map_size = static_cast<size_t>(max_size * 2 + (uint64_t{64} << 20));
   TRIB_ASSIGN_OR_RETURN(lmdb::Env env, lmdb::Env::open(options));
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env));
   TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi batches, lmdb::Dbi::open(txn, "batches", MDB_CREATE));
   TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi meta, lmdb::Dbi::open(txn, "meta", MDB_CREATE));
+  TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi charts, lmdb::Dbi::open(txn, "charts", MDB_CREATE));
+  TRIB_ASSIGN_OR_RETURN(const lmdb::Dbi runs, lmdb::Dbi::open(txn, "runs", MDB_CREATE));
   TRIB_ASSIGN_OR_RETURN(const auto last_seq, lmdb::get(txn, meta, kLastSeqKey));
   const uint64_t last_appended =
       last_seq && last_seq->size() == 8 ? lmdb::read_u64_be(*last_seq) : 0;
+  TRIB_ASSIGN_OR_RETURN(const auto last_run, lmdb::get(txn, meta, kRunKey));
+  const uint64_t run = (last_run && last_run->size() == 8 ? lmdb::read_u64_be(*last_run) : 0) + 1;
+  TRIB_TRY(lmdb::put(txn, meta, kRunKey, u64_value(run)));
   TRIB_TRY(txn.commit());
-  auto spool = std::unique_ptr<Spool>(new Spool(std::move(env), batches, meta, max_size));
+  auto spool = std::unique_ptr<Spool>(
+      new Spool(std::move(env), Tables{batches, meta, charts, runs}, max_size));
   spool->last_appended_seq_ = last_appended;
+  spool->run_ = run;
   return spool;
 }
 
 Result<std::vector<SpooledBatch>> Spool::load() {
   std::vector<SpooledBatch> out;
   std::vector<std::string> broken;
+  std::set<uint64_t> used_runs;
   stored_bytes_ = 0;
   entry_bytes_.clear();
   {
     TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_read(env_));
-    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
-    TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+    std::map<uint64_t, uint64_t> run_by_first_seq;
+    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor runs, lmdb::Cursor::open(txn, runs_));
+    TRIB_ASSIGN_OR_RETURN(bool more, runs.first());
     while (more) {
-      if (lmdb::read_u64_be(cursor.key()) <= acknowledged_through_) {  // not erased yet
+      if (runs.key().size() == 8 && runs.value().size() == 8) {
+        run_by_first_seq[lmdb::read_u64_be(runs.key())] = lmdb::read_u64_be(runs.value());
+      }
+      TRIB_ASSIGN_OR_RETURN(more, runs.next());
+    }
+    std::map<std::pair<uint64_t, uint32_t>, ChartDefMsg> charts;  // by run and slot
+    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor rows, lmdb::Cursor::open(txn, charts_));
+    TRIB_ASSIGN_OR_RETURN(more, rows.first());
+    while (more) {
+      // A row that does not decode leaves its chart's rows unmapped: the sender drops them.
+      auto chart = decode_chart(rows.value());
+      if (rows.key().size() == 12 && chart.ok()) {
+        charts.emplace(
+            std::pair{lmdb::read_u64_be(rows.key()), lmdb::read_u32_be(rows.key().substr(8))},
+            std::move(chart).value());
+      }
+      TRIB_ASSIGN_OR_RETURN(more, rows.next());
+    }
+    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
+    TRIB_ASSIGN_OR_RETURN(more, cursor.first());
+    while (more) {
+      const uint64_t seq = lmdb::read_u64_be(cursor.key());
+      if (seq <= acknowledged_through_) {  // not erased yet
         TRIB_ASSIGN_OR_RETURN(more, cursor.next());
         continue;
       }
       auto message = decode(cursor.value());
       if (message.ok()) {
+        // Entries written before the chart table existed carry their definitions inline.
+        auto run_it = run_by_first_seq.upper_bound(seq);
+        if (run_it != run_by_first_seq.begin()) {
+          const uint64_t run = std::prev(run_it)->second;
+          used_runs.insert(run);
+          attach_charts(*message, run, charts);
+        }
         out.push_back(std::move(message).value());
         stored_bytes_ += cursor.value().size();
         entry_bytes_[lmdb::read_u64_be(cursor.key())] = cursor.value().size();
@@ -112,7 +206,25 @@ Result<std::vector<SpooledBatch>> Spool::load() {
     for (const auto& key : broken) TRIB_TRY(lmdb::erase(txn, batches_, key));
     TRIB_TRY(txn.commit());
   }
+  TRIB_TRY(erase_unused_runs(used_runs));
   return out;
+}
+
+Status Spool::erase_unused_runs(const std::set<uint64_t>& used) {
+  const auto unused = [&](uint64_t run) { return run != run_ && !used.contains(run); };
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
+  TRIB_ASSIGN_OR_RETURN(const auto chart_rows,
+                        keys_where(txn, charts_, [&](std::string_view key, std::string_view) {
+                          return key.size() < 8 || unused(lmdb::read_u64_be(key));
+                        }));
+  TRIB_ASSIGN_OR_RETURN(const auto run_rows,
+                        keys_where(txn, runs_, [&](std::string_view, std::string_view value) {
+                          return value.size() != 8 || unused(lmdb::read_u64_be(value));
+                        }));
+  if (chart_rows.empty() && run_rows.empty()) return {};
+  for (const auto& key : chart_rows) TRIB_TRY(lmdb::erase(txn, charts_, key));
+  for (const auto& key : run_rows) TRIB_TRY(lmdb::erase(txn, runs_, key));
+  return txn.commit();
 }
 
 Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq,
@@ -139,23 +251,39 @@ Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t k
 
 Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch,
                                            WhenFull when_full) {
+  std::vector<std::pair<uint32_t, std::string>> charts;
+  for (const ChartDefMsg& chart : batch.charts) {
+    std::string frame;
+    encoder_.append(chart, frame);
+    charts.emplace_back(chart.chart_slot, std::move(frame));
+  }
   std::string frames;
-  for (const ChartDefMsg& chart : batch.charts) encoder_.append(chart, frames);
   encoder_.append(batch.batch, frames);
-  return append_encoded(seq, frames, when_full);
+  return write_entry(seq, frames, charts, when_full);
 }
 
 Result<std::vector<Message>> Spool::append_encoded(uint64_t seq, std::string_view frame,
                                                    WhenFull when_full) {
+  return write_entry(seq, frame, {}, when_full);
+}
+
+Result<std::vector<Message>> Spool::write_entry(
+    uint64_t seq, std::string_view frame,
+    const std::vector<std::pair<uint32_t, std::string>>& charts, WhenFull when_full) {
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
   TRIB_TRY(erase_acknowledged(txn));
   std::vector<Message> dropped;
   if (when_full == WhenFull::drop_oldest) {
     TRIB_ASSIGN_OR_RETURN(dropped, drop_oldest_until(txn, seq, frame.size()));
   }
+  if (!run_recorded_) TRIB_TRY(lmdb::put(txn, runs_, seq_key(seq), u64_value(run_)));
+  for (const auto& [slot, chart] : charts) {
+    TRIB_TRY(lmdb::put(txn, charts_, chart_key(run_, slot), chart));
+  }
   TRIB_TRY(lmdb::put(txn, batches_, seq_key(seq), frame));
   if (seq > last_appended_seq_) TRIB_TRY(lmdb::put(txn, meta_, kLastSeqKey, seq_key(seq)));
   TRIB_TRY(txn.commit());
+  run_recorded_ = true;
   erase_due_ = false;
   stored_bytes_ += frame.size();
   entry_bytes_[seq] = frame.size();

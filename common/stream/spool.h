@@ -15,8 +15,10 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/base/result.h"
@@ -39,6 +41,8 @@ struct SpoolOrigin {
 
 // One spooled batch with the chart definitions its rows refer to (chart slots are per
 // connection and per process: a restarted sender defines the charts again and maps the rows).
+// Definitions are kept once per sender run in the spool's chart table, not in every entry: the
+// rows of a second's batch are a few hundred bytes, its definitions tens of kilobytes.
 struct SpooledBatch {
   std::vector<ChartDefMsg> charts;
   Message batch;  // SamplesMsg, LogsMsg or GapsMsg
@@ -46,17 +50,32 @@ struct SpooledBatch {
 
 class Spool {
  public:
-  static Result<std::unique_ptr<Spool>> open(const std::string& directory, uint64_t max_size);
+  enum class Durability {
+    // Every commit is on disk when append() returns: for batches acknowledged downstream on
+    // the strength of it (a proxy's relayed batches).
+    every_commit,
+    // An OS crash or power loss may undo the last commit (LMDB's MDB_NOMETASYNC: half the disk
+    // flushes); a process crash or kill -9 loses nothing. For an origin's own batches, which
+    // nobody was told are stored: at most one round of metrics is lost with the host, and log
+    // bytes are read again, since checkpoints advance only on the parent's ack.
+    all_but_last_commit,
+  };
+  static Result<std::unique_ptr<Spool>> open(const std::string& directory, uint64_t max_size,
+                                             Durability durability = Durability::every_commit);
 
-  // Every batch held, oldest first (decoded; an entry that does not decode is dropped and logged).
+  // Every batch held, oldest first (decoded; an entry that does not decode is dropped and logged),
+  // each with the definitions of the charts its rows refer to. Definitions of earlier runs that
+  // no batch refers to any more are erased.
   Result<std::vector<SpooledBatch>> load();
   enum class WhenFull {
     drop_oldest,  // an origin's spool: the oldest batches go (gap records excepted)
     keep,         // a proxy's: what it acknowledged downstream stays; it stops taking more
   };
-  // Writes the batch durably. Returns the batches pushed out to stay within max_size, oldest
-  // first (never the one just written; none with WhenFull::keep, which lets the spool grow past
-  // max_size: its caller stops feeding it).
+  // Writes the batch durably. `batch.charts`: the definitions its rows refer to that this Spool
+  // object was not given yet (new or redefined charts), stored in the chart table in the same
+  // commit. Returns the batches pushed out to stay within max_size, oldest first (never the one
+  // just written; none with WhenFull::keep, which lets the spool grow past max_size: its caller
+  // stops feeding it). Sequence numbers only grow from one append to the next.
   Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch,
                                       WhenFull when_full = WhenFull::drop_oldest);
   // The same with the entry encoded already: frames as FrameEncoder writes them (a sender that
@@ -83,14 +102,36 @@ class Spool {
   uint64_t max_size() const { return max_size_; }
 
  private:
-  Spool(lmdb::Env env, lmdb::Dbi batches, lmdb::Dbi meta, uint64_t max_size)
-      : env_(std::move(env)), batches_(batches), meta_(meta), max_size_(max_size) {}
+  struct Tables {
+    lmdb::Dbi batches, meta, charts, runs;
+  };
+  Spool(lmdb::Env env, Tables tables, uint64_t max_size)
+      : env_(std::move(env)),
+        batches_(tables.batches),
+        meta_(tables.meta),
+        charts_(tables.charts),
+        runs_(tables.runs),
+        max_size_(max_size) {}
+  Result<std::vector<Message>> write_entry(
+      uint64_t seq, std::string_view frames,
+      const std::vector<std::pair<uint32_t, std::string>>& charts, WhenFull when_full);
   Result<std::vector<Message>> drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq, uint64_t room);
   Status erase_acknowledged(lmdb::Txn& txn);
+  // Erases the chart definitions and run records of runs other than this one that no entry
+  // refers to.
+  Status erase_unused_runs(const std::set<uint64_t>& used);
 
   lmdb::Env env_;
   lmdb::Dbi batches_;
-  lmdb::Dbi meta_;  // "last_seq", "origin"
+  lmdb::Dbi meta_;  // "last_seq", "origin", "run"
+  // Chart definitions: run (8 bytes) + slot (4 bytes, big-endian) -> one ChartDef frame. Slots
+  // are per run (per Spool object), so the same slot may name other charts in other runs.
+  lmdb::Dbi charts_;
+  // Where each run's entries start: first seq (8 bytes) -> run. An entry belongs to the run
+  // with the greatest first seq at or below its own.
+  lmdb::Dbi runs_;
+  uint64_t run_ = 0;           // this Spool object's run number, one more than the last
+  bool run_recorded_ = false;  // its first seq is in runs_
   uint64_t max_size_;
   uint64_t stored_bytes_ = 0;
   uint64_t last_appended_seq_ = 0;

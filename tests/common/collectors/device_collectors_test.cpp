@@ -28,10 +28,12 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   // loop0 is excluded, vda1 is a partition, zram0 has only zero counters so far.
   std::vector<std::string> defined;
   for (const auto& def : sink_.defines) defined.push_back(def.id);
-  EXPECT_EQ(defined, (std::vector<std::string>{"disk.vda", "disk_ops.vda", "disk_qops.vda",
-                                               "disk_backlog.vda", "disk_busy.vda", "disk_util.vda",
-                                               "disk_mops.vda", "disk_iotime.vda", "disk_await.vda",
-                                               "disk_avgsz.vda", "disk_svctm.vda", "system.io"}));
+  EXPECT_EQ(defined, (std::vector<std::string>{
+                         "disk.vda", "disk_ops.vda", "disk_qops.vda", "disk_backlog.vda",
+                         "disk_busy.vda", "disk_util.vda", "disk_mops.vda", "disk_iotime.vda",
+                         "disk_await.vda", "disk_avgsz.vda", "disk_svctm.vda", "disk_ext.vda",
+                         "disk_ext_ops.vda", "disk_ext_mops.vda", "disk_ext_iotime.vda",
+                         "disk_ext_await.vda", "disk_ext_avgsz.vda", "system.io"}));
   // The in-flight gauge is current at once; the rates wait for the second read.
   EXPECT_EQ(sink_.submit_order, std::vector<std::string>{"disk_qops.vda"});
 
@@ -97,6 +99,39 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   EXPECT_EQ(dimension_ids(*sink_.chart("disk_await.vda")),
             (std::vector<std::string>{"reads", "writes"}));
   EXPECT_EQ(dimension_ids(*sink_.chart("disk_svctm.vda")), std::vector<std::string>{"svctm"});
+  // Discards and flushes (the line has both): Netdata's disk_ext charts.
+  const Expected extended[] = {
+      {"disk_ext.vda", "Amount of Discarded Data", "KiB/s", "disk_ext.io", model::ChartType::area,
+       2001},
+      {"disk_ext_ops.vda", "Disk Completed Extended I/O Operations", "operations/s", "disk_ext.ops",
+       model::ChartType::line, 2011},
+      {"disk_ext_mops.vda", "Disk Merged Discard Operations", "merged operations/s",
+       "disk_ext.mops", model::ChartType::line, 2081},
+      {"disk_ext_iotime.vda", "Disk Total I/O Time for Extended Operations", "milliseconds/s",
+       "disk_ext.iotime", model::ChartType::line, 2091},
+      {"disk_ext_await.vda", "Average Completed Extended I/O Operation Time",
+       "milliseconds/operation", "disk_ext.await", model::ChartType::line, 2051},
+      {"disk_ext_avgsz.vda", "Average Amount of Discarded Data", "KiB/operation", "disk_ext.avgsz",
+       model::ChartType::area, 2060},
+  };
+  for (const Expected& e : extended) {
+    const model::ChartDef& def = *sink_.chart(e.id);
+    EXPECT_EQ(def.title, e.title) << e.id;
+    EXPECT_EQ(def.units, e.units) << e.id;
+    EXPECT_EQ(def.context, e.context) << e.id;
+    EXPECT_EQ(def.family, "/") << e.id;
+    EXPECT_EQ(def.chart_type, e.type) << e.id;
+    EXPECT_EQ(def.priority, e.priority) << e.id;
+    EXPECT_EQ(def.module, "/proc/diskstats") << e.id;
+  }
+  const std::vector<std::string> discards_flushes{"discards", "flushes"};
+  EXPECT_EQ(dimension_ids(*sink_.chart("disk_ext.vda")), std::vector<std::string>{"discards"});
+  EXPECT_EQ(dimension_ids(*sink_.chart("disk_ext_ops.vda")), discards_flushes);
+  EXPECT_EQ(dimension_ids(*sink_.chart("disk_ext_mops.vda")), std::vector<std::string>{"discards"});
+  EXPECT_EQ(dimension_ids(*sink_.chart("disk_ext_iotime.vda")), discards_flushes);
+  EXPECT_EQ(dimension_ids(*sink_.chart("disk_ext_await.vda")), discards_flushes);
+  EXPECT_EQ(dimension_ids(*sink_.chart("disk_ext_avgsz.vda")),
+            std::vector<std::string>{"discards"});
   const model::ChartDef& system = *sink_.chart("system.io");
   EXPECT_EQ(system.title, "Disk I/O");
   EXPECT_EQ(system.family, "disk");
@@ -108,7 +143,8 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   for (const auto& def : sink_.defines) defined.push_back(def.id);
   EXPECT_EQ(defined,
             (std::vector<std::string>{"disk.sdb", "disk_ops.sdb", "disk_busy.sdb", "disk_util.sdb",
-                                      "disk_avgsz.sdb", "disk_svctm.sdb"}));
+                                      "disk_avgsz.sdb", "disk_svctm.sdb", "disk_ext.sdb",
+                                      "disk_ext_ops.sdb", "disk_ext_avgsz.sdb"}));
   EXPECT_EQ(sink_.chart("disk.sdb")->family, "sdb");  // not mounted
   EXPECT_FALSE(sink_.submitted("disk.sdb"));          // new disk: primed only
   expect_values(sink_.values("disk.vda"), {1024, -512}, "vda io step2");
@@ -123,6 +159,13 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   expect_values(sink_.values("disk_await.vda"), {2, -2}, "vda await step2");
   expect_values(sink_.values("disk_avgsz.vda"), {10.24, -10.24}, "vda avgsz step2");
   expect_values(sink_.values("disk_svctm.vda"), {250.0 / 150}, "vda svctm step2");
+  // 20 discards of 4,096 sectors (2 MiB) in 80 ms, 2 merged; 100 flushes in 100 ms.
+  expect_values(sink_.values("disk_ext.vda"), {2048}, "vda ext io step2");
+  expect_values(sink_.values("disk_ext_ops.vda"), {20, 100}, "vda ext ops step2");
+  expect_values(sink_.values("disk_ext_mops.vda"), {2}, "vda ext mops step2");
+  expect_values(sink_.values("disk_ext_iotime.vda"), {80, 100}, "vda ext iotime step2");
+  expect_values(sink_.values("disk_ext_await.vda"), {4, 1}, "vda ext await step2");
+  expect_values(sink_.values("disk_ext_avgsz.vda"), {102.4}, "vda ext avgsz step2");
 
   collect(collector, 3, 3);  // two seconds later
   expect_values(sink_.values("disk.vda"), {1024, -512}, "vda io step3");
@@ -132,6 +175,11 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   expect_values(sink_.values("disk_backlog.vda"), {200}, "vda backlog step3");
   expect_values(sink_.values("disk_busy.vda"), {1200}, "vda busy step3");
   expect_values(sink_.values("disk_svctm.vda"), {8}, "vda svctm step3");
+  // No discards over these two seconds (averages 0, as Netdata draws them), 30 flushes/s.
+  expect_values(sink_.values("disk_ext.vda"), {0}, "vda ext io step3");
+  expect_values(sink_.values("disk_ext_ops.vda"), {0, 30}, "vda ext ops step3");
+  expect_values(sink_.values("disk_ext_await.vda"), {0, 1}, "vda ext await step3");
+  expect_values(sink_.values("disk_ext_avgsz.vda"), {0}, "vda ext avgsz step3");
   expect_values(sink_.values("disk_avgsz.sdb"), {5, 0}, "sdb avgsz step3");
   expect_values(sink_.values("disk.sdb"), {50, 0}, "sdb io step3");
   expect_values(sink_.values("disk_ops.sdb"), {10, 0}, "sdb ops step3");
@@ -149,6 +197,8 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
   expect_values(sink_.values("disk_util.vda"), {kNaN}, "vda util reset");
   expect_values(sink_.values("disk_qops.vda"), {1}, "vda qops after reset");
   expect_values(sink_.values("disk_await.vda"), {kNaN, kNaN}, "vda await reset");
+  expect_values(sink_.values("disk_ext_ops.vda"), {kNaN, kNaN}, "vda ext ops reset");
+  expect_values(sink_.values("disk_ext_await.vda"), {kNaN, kNaN}, "vda ext await reset");
   EXPECT_FALSE(sink_.submitted("disk.sdb"));
   expect_values(sink_.values("system.io"), {kNaN, kNaN}, "system.io reset");
 }

@@ -63,6 +63,52 @@ TEST(SpoolTest, SamplesKeepTheirChartsAndTimestamps) {
   EXPECT_EQ(std::get<SamplesMsg>(loaded[0].batch).rows[0].timestamp, 1'600'000'000);
 }
 
+std::vector<std::string> chart_ids(const SpooledBatch& batch) {
+  std::vector<std::string> ids;
+  for (const ChartDefMsg& chart : batch.charts) ids.push_back(chart.def.id);
+  return ids;
+}
+
+// Definitions are written once per run (per Spool object), not with every batch: a batch given
+// none gets those of its run back, and the same slot may name another chart in another run.
+TEST(SpoolTest, ChartDefinitionsAreKeptOncePerRun) {
+  test::TempDir dir;
+  using Ids = std::vector<std::string>;
+  {
+    auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+    ASSERT_TRUE(spool
+                    ->append(1, {{chart(1, "system.cpu"), chart(2, "system.ram")},
+                                 SamplesMsg{0, 1, {{1, 100, {1.0}}, {2, 100, {2.0}}}}})
+                    .ok());
+    const uint64_t with_definitions = spool->stored_bytes();
+    ASSERT_TRUE(spool->append(2, {{}, SamplesMsg{0, 2, {{1, 101, {3.0}}, {2, 101, {4.0}}}}}).ok());
+    // The definitions are not in the entries: two alike batches take the same room.
+    EXPECT_EQ(spool->stored_bytes() - with_definitions, with_definitions);
+  }
+  {
+    auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+    const auto loaded = spool->load().value();
+    ASSERT_EQ(loaded.size(), 2U);
+    EXPECT_EQ(chart_ids(loaded[0]), (Ids{"system.cpu", "system.ram"}));
+    EXPECT_EQ(chart_ids(loaded[1]), (Ids{"system.cpu", "system.ram"}));
+    // This run numbers its charts anew: slot 1 is another chart now.
+    ASSERT_TRUE(
+        spool->append(3, {{chart(1, "disk.vda")}, SamplesMsg{0, 3, {{1, 102, {5.0}}}}}).ok());
+  }
+  auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
+  auto loaded = spool->load().value();
+  ASSERT_EQ(loaded.size(), 3U);
+  EXPECT_EQ(chart_ids(loaded[1]), (Ids{"system.cpu", "system.ram"}));
+  EXPECT_EQ(chart_ids(loaded[2]), Ids{"disk.vda"});
+  EXPECT_EQ(std::get<SamplesMsg>(loaded[2].batch).rows[0].values, std::vector<double>{5.0});
+  // The first run's batches acknowledged: its definitions go, the second run's stay.
+  spool->acknowledge(2);
+  ASSERT_TRUE(spool->flush_acknowledged().ok());
+  loaded = spool->load().value();
+  ASSERT_EQ(loaded.size(), 1U);
+  EXPECT_EQ(chart_ids(loaded[0]), Ids{"disk.vda"});
+}
+
 TEST(SpoolTest, TheBoundDropsTheOldestAndLogBatchesBecomeGaps) {
   test::TempDir dir;
   auto spool = std::move(Spool::open(dir / "spool", 600)).value();
