@@ -182,19 +182,22 @@ void encode_sealed_payload(std::span<const int64_t> times, std::span<const uint3
     stream::wire::put_u32_le(out, bits[0]);
     return;
   }
+  const int scale = find_scale(bits);
+  std::string scaled;
+  if (scale >= 0) scaled = scaled_deltas(bits, scale);
+  // Scaled differences of two bytes or less per sample: the planes rarely do better, and
+  // estimating them would double the cost of sealing (integers are common: counts, loadgen).
+  auto put_scaled = [&] {
+    out.push_back(static_cast<char>(kScaledDeltas));
+    out.push_back(static_cast<char>(scale));
+    out += scaled;
+  };
+  if (scale >= 0 && scaled.size() <= 2 * bits.size()) return put_scaled();
+
   const std::vector<uint32_t> deltas = ordered_deltas(bits);
   const double planes_cost = planes_entropy_bits(bits);
   const double deltas_cost = planes_entropy_bits(deltas);
-  const int scale = find_scale(bits);
-  if (scale >= 0) {
-    std::string scaled = scaled_deltas(bits, scale);
-    if (entropy_bits(scaled) < std::min(planes_cost, deltas_cost)) {
-      out.push_back(static_cast<char>(kScaledDeltas));
-      out.push_back(static_cast<char>(scale));
-      out += scaled;
-      return;
-    }
-  }
+  if (scale >= 0 && entropy_bits(scaled) < std::min(planes_cost, deltas_cost)) return put_scaled();
   const bool use_deltas = deltas_cost < planes_cost;
   out.push_back(static_cast<char>(use_deltas ? kOrderedDeltas : kFloatPlanes));
   put_planes(use_deltas ? std::span<const uint32_t>(deltas) : bits, out);
