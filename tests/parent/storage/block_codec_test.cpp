@@ -200,7 +200,12 @@ TEST(SealedBlockTest, NoisyFloatsSignsAndSpecialValuesRoundTrip) {
   std::vector<double> specials;
   for (int i = 0; i < 400; ++i) {
     jitter.push_back(6.0 / (1.0 + static_cast<double>(rng() % 2000) * 1e-7));
-    const double pick[] = {0.0, -0.0, -1.5, 3e38, -1e-40, std::numeric_limits<double>::infinity(),
+    const double pick[] = {0.0,
+                           -0.0,
+                           -1.5,
+                           3e38,
+                           -1e-40,
+                           std::numeric_limits<double>::infinity(),
                            std::bit_cast<float>(static_cast<uint32_t>(rng()))};
     specials.push_back(pick[rng() % 7]);
   }
@@ -242,6 +247,19 @@ TEST(SealedBlockTest, VersionOneBlocksOnDiskStillDecode) {
   EXPECT_EQ(from_old->values, from_plain->values);
 }
 
+TEST(SealedBlockTest, FuzzSeedsOfEveryCodingDecode) {
+  // The fuzzer starts from these (tests/fuzz/corpus/block_codec): each must be a valid block.
+  for (const char* name : {"sealed_constant", "sealed_planes", "sealed_ordered", "sealed_scaled",
+                           "sealed_planes_zstd"}) {
+    std::ifstream in(std::string(TRIB_SOURCE_DIR) + "/tests/fuzz/corpus/block_codec/" + name,
+                     std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto decoded = decode_block(bytes);
+    ASSERT_TRUE(decoded.ok()) << name << ": " << decoded.error().describe();
+    EXPECT_EQ(decoded->timestamps.size(), 64u) << name;
+  }
+}
+
 TEST(SealedBlockTest, BadSealedBlocksAreParseErrors) {
   // version 2, no zstd, 3 samples, first timestamp 10 (zigzag 20), one run of delta 1 x 2
   const std::string head = std::string("\x02\x00\x03", 3) + std::string("\x14\x01\x01\x02", 4);
@@ -257,7 +275,7 @@ TEST(SealedBlockTest, BadSealedBlocksAreParseErrors) {
   rejects(head + planes.substr(0, 12), "value planes");
   rejects(head + planes + "x", "value planes");
   rejects(head + std::string("\x07", 1), "unknown value coding");
-  rejects(head + std::string("\x00\x01\x02\x03", 4), "constant value");  // 3 bytes
+  rejects(head + std::string("\x00\x01\x02\x03", 4), "constant value");        // 3 bytes
   rejects(std::string("\x02\x00\x03\x14\x01\x01\x03", 7) + planes, "add up");  // 3 deltas
   rejects(std::string("\x02\x00\x03\x14\x01\x00\x02", 7) + planes, "do not increase");
   rejects(head + std::string("\x03\x63\x00\x00\x00", 5), "unknown scale");
