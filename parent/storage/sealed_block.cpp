@@ -217,6 +217,8 @@ Status decode_sealed_payload(std::string_view payload, uint64_t count, DecodedBl
     if (delta == 0 || delta > static_cast<uint64_t>(INT64_MAX)) {
       return corrupt("timestamps do not increase");
     }
+    // An open block (version 1) keeps its first step in 32 bits: no block ever had a longer one.
+    if (r == 0 && delta > UINT32_MAX) return corrupt("first timestamp step out of range");
     if (length == 0 || length > count - out.timestamps.size()) {
       return corrupt("timestamp runs do not add up to the sample count");
     }

@@ -279,6 +279,9 @@ TEST(SealedBlockTest, BadSealedBlocksAreParseErrors) {
   rejects(std::string("\x02\x00\x03\x14\x01\x01\x03", 7) + planes, "add up");  // 3 deltas
   rejects(std::string("\x02\x00\x03\x14\x01\x00\x02", 7) + planes, "do not increase");
   rejects(head + std::string("\x03\x63\x00\x00\x00", 5), "unknown scale");
+  // first step 2^32 (varint 80 80 80 80 10): beyond what an open block can hold
+  rejects(std::string("\x02\x00\x02\x14\x01\x80\x80\x80\x80\x10\x01\x00\x00\x00\x00\x00", 16),
+          "first timestamp step");
   rejects(head + std::string("\x03\x00\x02\x02", 4), "scaled delta");  // one value short
 }
 
