@@ -1,11 +1,14 @@
 #pragma once
 // The compressed sample block of the dbengine store (docs/storage.md, "Block format"): the
-// samples of one dimension over a stretch of time, as delta-of-delta timestamps and Gorilla XOR
-// values, optionally wrapped in zstd when that makes the block smaller.
+// samples of one dimension over a stretch of time. While a block fills (in RAM, on the ingest
+// path) it is a version 1 bit stream of delta-of-delta timestamps and Gorilla XOR values, cheap
+// to append to; when it is sealed it is re-coded once as version 2 (sealed_block.h: timestamp
+// runs and the best of a few value codings), zstd-wrapped when that is smaller. Both versions
+// decode.
 //
-//   u8 version (1) | u8 flags | varint count | payload
+//   u8 version (1 or 2) | u8 flags | varint count | payload
 //   flags bit 0: payload is `varint raw size | zstd frame` of the bitstream; other bits are 0
-//   bitstream: zigzag varint first timestamp, then a bit stream (MSB first):
+//   version 1 bitstream: zigzag varint first timestamp, then a bit stream (MSB first):
 //     timestamps: the first delta as 32 bits, then delta-of-deltas: '0' = same delta,
 //                 '10'+7 bits, '110'+9 bits, '1110'+12 bits, '1111'+32 bits (zigzag)
 //     values:     float32 bit patterns; the first raw (32 bits), then XOR with the previous:
@@ -28,7 +31,8 @@
 
 namespace trib::parent::storage {
 
-inline constexpr uint8_t kBlockVersion = 1;
+inline constexpr uint8_t kBlockVersion = 1;        // the bit stream of an open block
+inline constexpr uint8_t kSealedBlockVersion = 2;  // sealed: re-coded (sealed_block.h)
 inline constexpr uint8_t kBlockFlagZstd = 0x01;
 // A block never holds more samples than this, so a decoder never allocates more.
 inline constexpr size_t kMaxBlockSamples = 65536;
@@ -47,13 +51,16 @@ class BlockEncoder {
   size_t encoded_bytes() const { return bits_.size() + (acc_bits_ + 7) / 8; }
   size_t memory_bytes() const { return sizeof(*this) + bits_.capacity(); }
 
-  // The block as stored: zstd-wrapped when `try_zstd` and that is smaller. The encoder keeps its
-  // state, so an open block can be serialized for a reader and still grow.
+  // `try_zstd`: the block as sealed and stored, version 2, zstd-wrapped when that is smaller
+  // (costs a decode and a re-code: once per block). Otherwise the version 1 bit stream as it is
+  // (an open block shown to a reader). The encoder keeps its state either way, so an open block
+  // can be serialized and still grow.
   std::string serialize(bool try_zstd) const;
   void clear();
 
  private:
   void put_bits(uint64_t value, unsigned nbits);
+  std::string plain_bitstream() const;
 
   std::string bits_;  // the bit stream so far, in whole 64-bit words (big-endian)
   uint64_t acc_ = 0;  // the bits after them (fewer than 64), in the low bits

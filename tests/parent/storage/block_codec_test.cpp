@@ -6,6 +6,9 @@
 #include <limits>
 #include <random>
 
+#include "common/stream/wire.h"
+#include "common/stream/zstd_codec.h"
+
 namespace trib::parent::storage {
 namespace {
 
@@ -141,6 +144,145 @@ TEST(BlockCodecTest, BadBlocksAreParseErrors) {
   ASSERT_FALSE(error.ok());
   EXPECT_TRUE(error.error().is(Errc::parse_error));
   EXPECT_NE(error.error().message.find("count"), std::string::npos);
+}
+
+// Sealed blocks (version 2): each value coding round-trips, and the ones meant for regular
+// shapes of data are small.
+std::vector<uint32_t> sealed_round_trip(const std::vector<int64_t>& times,
+                                        const std::vector<double>& values, size_t* sealed_size) {
+  BlockEncoder encoder;
+  for (size_t i = 0; i < times.size(); ++i) encoder.append(times[i], values[i]);
+  const std::string sealed = encoder.serialize(true);
+  EXPECT_EQ(sealed[0], static_cast<char>(kSealedBlockVersion));
+  if (sealed_size != nullptr) *sealed_size = sealed.size();
+  auto decoded = decode_block(sealed);
+  EXPECT_TRUE(decoded.ok()) << decoded.error().describe();
+  if (!decoded.ok()) return {};
+  EXPECT_EQ(decoded->timestamps, times);
+  std::vector<uint32_t> bits;
+  for (double v : decoded->values) bits.push_back(std::bit_cast<uint32_t>(static_cast<float>(v)));
+  return bits;
+}
+
+std::vector<uint32_t> float_bits_of(const std::vector<double>& values) {
+  std::vector<uint32_t> bits;
+  for (double v : values) bits.push_back(std::bit_cast<uint32_t>(static_cast<float>(v)));
+  return bits;
+}
+
+std::vector<int64_t> seconds(size_t n) {
+  std::vector<int64_t> times(n);
+  for (size_t i = 0; i < n; ++i) times[i] = 1'700'000'000 + static_cast<int64_t>(i);
+  return times;
+}
+
+TEST(SealedBlockTest, ConstantSeriesTakesAFewBytes) {
+  const std::vector<double> zeros(512, 0.0);
+  size_t size = 0;
+  EXPECT_EQ(sealed_round_trip(seconds(512), zeros, &size), float_bits_of(zeros));
+  EXPECT_LT(size, 24u);  // header, first timestamp, one run, the value
+}
+
+TEST(SealedBlockTest, ScaledIntegersRoundTripAndStaySmall) {
+  // Memory in MiB from kB (1/1024 steps), a load average (hundredths), a sawtooth of integers.
+  for (double step : {1.0 / 1024, 0.01, 1.0}) {
+    std::vector<double> values;
+    for (int i = 0; i < 512; ++i) values.push_back(1000.0 + step * ((i * 37) % 101));
+    size_t size = 0;
+    EXPECT_EQ(sealed_round_trip(seconds(512), values, &size), float_bits_of(values)) << step;
+    EXPECT_LT(size, 512u) << step;  // about a byte per sample before zstd
+  }
+}
+
+TEST(SealedBlockTest, NoisyFloatsSignsAndSpecialValuesRoundTrip) {
+  std::mt19937_64 rng(11);
+  std::vector<double> jitter;  // a rate over a jittery interval: small moves of a float
+  std::vector<double> specials;
+  for (int i = 0; i < 400; ++i) {
+    jitter.push_back(6.0 / (1.0 + static_cast<double>(rng() % 2000) * 1e-7));
+    const double pick[] = {0.0,
+                           -0.0,
+                           -1.5,
+                           3e38,
+                           -1e-40,
+                           std::numeric_limits<double>::infinity(),
+                           std::bit_cast<float>(static_cast<uint32_t>(rng()))};
+    specials.push_back(pick[rng() % 7]);
+  }
+  EXPECT_EQ(sealed_round_trip(seconds(400), jitter, nullptr), float_bits_of(jitter));
+  const auto specials_back = sealed_round_trip(seconds(400), specials, nullptr);
+  const auto specials_bits = float_bits_of(specials);
+  ASSERT_EQ(specials_back.size(), specials_bits.size());
+  for (size_t i = 0; i < specials_bits.size(); ++i) {
+    if (std::isnan(std::bit_cast<float>(specials_bits[i]))) {
+      EXPECT_TRUE(std::isnan(std::bit_cast<float>(specials_back[i]))) << i;
+    } else {
+      EXPECT_EQ(specials_back[i], specials_bits[i]) << i;
+    }
+  }
+}
+
+TEST(SealedBlockTest, IrregularTimestampsRoundTrip) {
+  const std::vector<int64_t> times = {-5, 1, 2, 3, 10, 20, 30, 31, 1'000'000, INT64_MAX - 1};
+  const std::vector<double> values = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  EXPECT_EQ(sealed_round_trip(times, values, nullptr), float_bits_of(values));
+}
+
+TEST(SealedBlockTest, VersionOneBlocksOnDiskStillDecode) {
+  // What sealing wrote before version 2: the version 1 bit stream, zstd-wrapped.
+  BlockEncoder encoder;
+  for (int i = 0; i < 300; ++i) encoder.append(100 + i, std::sin(i / 7.0) * 50);
+  const std::string plain_block = encoder.serialize(false);
+  const std::string bitstream = plain_block.substr(4);  // after version, flags, count (2 bytes)
+  std::string old = plain_block.substr(0, 4);
+  old[1] = static_cast<char>(kBlockFlagZstd);
+  stream::wire::put_varint(old, bitstream.size());
+  stream::ZstdCompressor compressor(3);
+  ASSERT_TRUE(compressor.compress(bitstream, old).ok());
+  auto from_old = decode_block(old);
+  auto from_plain = decode_block(plain_block);
+  ASSERT_TRUE(from_old.ok()) << from_old.error().describe();
+  ASSERT_TRUE(from_plain.ok());
+  EXPECT_EQ(from_old->timestamps, from_plain->timestamps);
+  EXPECT_EQ(from_old->values, from_plain->values);
+}
+
+TEST(SealedBlockTest, FuzzSeedsOfEveryCodingDecode) {
+  // The fuzzer starts from these (tests/fuzz/corpus/block_codec): each must be a valid block.
+  for (const char* name : {"sealed_constant", "sealed_planes", "sealed_ordered", "sealed_scaled",
+                           "sealed_planes_zstd"}) {
+    std::ifstream in(std::string(TRIB_SOURCE_DIR) + "/tests/fuzz/corpus/block_codec/" + name,
+                     std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto decoded = decode_block(bytes);
+    ASSERT_TRUE(decoded.ok()) << name << ": " << decoded.error().describe();
+    EXPECT_EQ(decoded->timestamps.size(), 64u) << name;
+  }
+}
+
+TEST(SealedBlockTest, BadSealedBlocksAreParseErrors) {
+  // version 2, no zstd, 3 samples, first timestamp 10 (zigzag 20), one run of delta 1 x 2
+  const std::string head = std::string("\x02\x00\x03", 3) + std::string("\x14\x01\x01\x02", 4);
+  const std::string planes = std::string("\x01", 1) + std::string(12, '\x40');
+  ASSERT_TRUE(decode_block(head + planes).ok());
+  auto rejects = [](const std::string& bytes, std::string_view why) {
+    const auto decoded = decode_block(bytes);
+    ASSERT_FALSE(decoded.ok()) << why;
+    EXPECT_TRUE(decoded.error().is(Errc::parse_error)) << why;
+    EXPECT_NE(decoded.error().message.find(why), std::string::npos)
+        << decoded.error().message << " / " << why;
+  };
+  rejects(head + planes.substr(0, 12), "value planes");
+  rejects(head + planes + "x", "value planes");
+  rejects(head + std::string("\x07", 1), "unknown value coding");
+  rejects(head + std::string("\x00\x01\x02\x03", 4), "constant value");        // 3 bytes
+  rejects(std::string("\x02\x00\x03\x14\x01\x01\x03", 7) + planes, "add up");  // 3 deltas
+  rejects(std::string("\x02\x00\x03\x14\x01\x00\x02", 7) + planes, "do not increase");
+  rejects(head + std::string("\x03\x63\x00\x00\x00", 5), "unknown scale");
+  // first step 2^32 (varint 80 80 80 80 10): beyond what an open block can hold
+  rejects(std::string("\x02\x00\x02\x14\x01\x80\x80\x80\x80\x10\x01\x00\x00\x00\x00\x00", 16),
+          "first timestamp step");
+  rejects(head + std::string("\x03\x00\x02\x02", 4), "scaled delta");  // one value short
 }
 
 }  // namespace

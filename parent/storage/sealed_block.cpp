@@ -1,0 +1,289 @@
+#include "parent/storage/sealed_block.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <vector>
+
+#include "common/stream/wire.h"
+
+namespace trib::parent::storage {
+namespace {
+
+enum ValueCoding : uint8_t {
+  kConstant = 0,
+  kFloatPlanes = 1,
+  kOrderedDeltas = 2,
+  kScaledDeltas = 3,
+};
+
+// Scales tried in this order (the smallest that fits gives the smallest integers): whole
+// numbers, binary fractions (kB shown in MiB), decimals up to 1e-4 (loads, pressure).
+constexpr std::array<double, 21> kScales = {1,    2,    4,    8,     10,    16,    32,
+                                            64,   100,  128,  256,   512,   1000,  1024,
+                                            2048, 4096, 8192, 10000, 16384, 32768, 65536};
+constexpr double kMaxScaled = 9007199254740992.0;  // 2^53: integers a double holds exactly
+constexpr int64_t kMaxInteger = int64_t{1} << 53;
+
+Error corrupt(const std::string& what) { return Error(Errc::parse_error, "sample block: " + what); }
+
+uint32_t zigzag32(uint32_t delta) {
+  const auto d = static_cast<int32_t>(delta);
+  return (static_cast<uint32_t>(d) << 1) ^ static_cast<uint32_t>(d >> 31);
+}
+uint32_t unzigzag32(uint32_t z) { return (z >> 1) ^ (0u - (z & 1)); }
+uint64_t zigzag64(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t unzigzag64(uint64_t z) {
+  return static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+}
+
+// Float bit patterns as unsigned keys in the order of the values: a small move of the value is
+// a small difference of keys, across zero too.
+uint32_t order_key(uint32_t bits) { return (bits & 0x80000000u) != 0 ? ~bits : bits | 0x80000000u; }
+uint32_t from_order_key(uint32_t key) {
+  return (key & 0x80000000u) != 0 ? key ^ 0x80000000u : ~key;
+}
+
+void put_planes(std::span<const uint32_t> words, std::string& out) {
+  const size_t n = words.size();
+  const size_t at = out.size();
+  out.resize(at + 4 * n);
+  char* planes = out.data() + at;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t w = words[i];
+    planes[i] = static_cast<char>(static_cast<uint8_t>(w >> 24));
+    planes[n + i] = static_cast<char>(static_cast<uint8_t>(w >> 16));
+    planes[2 * n + i] = static_cast<char>(static_cast<uint8_t>(w >> 8));
+    planes[3 * n + i] = static_cast<char>(static_cast<uint8_t>(w));
+  }
+}
+
+// c * log2(c) for the counts of a full block's planes, from a table: a log2 per byte value
+// and candidate would cost more than the rest of the re-coding.
+double count_log_count(uint32_t c) {
+  static const std::vector<float> table = [] {
+    std::vector<float> t(4 * 512 + 1, 0.0f);
+    for (size_t i = 2; i < t.size(); ++i) {
+      t[i] = static_cast<float>(static_cast<double>(i) * std::log2(static_cast<double>(i)));
+    }
+    return t;
+  }();
+  if (c < table.size()) return table[c];
+  return static_cast<double>(c) * std::log2(static_cast<double>(c));
+}
+
+double entropy_of_counts(const std::array<uint32_t, 256>& counts, size_t n) {
+  double bits = count_log_count(static_cast<uint32_t>(n));
+  for (uint32_t c : counts) bits -= count_log_count(c);
+  return bits;
+}
+
+// Bits the bytes would take under an order-0 entropy coder: how zstd's literal coding will fare.
+double entropy_bits(std::string_view bytes) {
+  std::array<uint32_t, 256> counts{};
+  for (char c : bytes) ++counts[static_cast<uint8_t>(c)];
+  return entropy_of_counts(counts, bytes.size());
+}
+
+// The same for the byte planes of `words` (order does not matter to an order-0 estimate).
+double planes_entropy_bits(std::span<const uint32_t> words) {
+  std::array<uint32_t, 256> counts{};
+  for (uint32_t w : words) {
+    ++counts[w >> 24];
+    ++counts[(w >> 16) & 0xff];
+    ++counts[(w >> 8) & 0xff];
+    ++counts[w & 0xff];
+  }
+  return entropy_of_counts(counts, words.size() * 4);
+}
+
+// The index into kScales of the smallest scale at which every value is an integer that reads
+// back as the same float, or -1.
+int find_scale(std::span<const uint32_t> bits) {
+  for (size_t s = 0; s < kScales.size(); ++s) {
+    const double scale = kScales[s];
+    bool fits = true;
+    for (uint32_t b : bits) {
+      const double scaled = static_cast<double>(std::bit_cast<float>(b)) * scale;
+      if (!(std::fabs(scaled) < kMaxScaled)) {  // also NaN and infinities
+        fits = false;
+        break;
+      }
+      const double n = std::nearbyint(scaled);
+      if (std::bit_cast<uint32_t>(static_cast<float>(n / scale)) != b) {
+        fits = false;
+        break;
+      }
+    }
+    if (fits) return static_cast<int>(s);
+  }
+  return -1;
+}
+
+void put_timestamps(std::span<const int64_t> times, std::string& out) {
+  std::vector<std::pair<int64_t, uint64_t>> runs;  // (delta, length)
+  for (size_t i = 1; i < times.size(); ++i) {
+    const int64_t delta = times[i] - times[i - 1];
+    if (!runs.empty() && runs.back().first == delta) {
+      ++runs.back().second;
+    } else {
+      runs.emplace_back(delta, 1);
+    }
+  }
+  stream::wire::put_zigzag(out, times[0]);
+  stream::wire::put_varint(out, runs.size());
+  for (const auto& [delta, length] : runs) {
+    stream::wire::put_varint(out, static_cast<uint64_t>(delta));
+    stream::wire::put_varint(out, length);
+  }
+}
+
+std::vector<uint32_t> ordered_deltas(std::span<const uint32_t> bits) {
+  std::vector<uint32_t> deltas(bits.size());
+  uint32_t previous = 0;
+  for (size_t i = 0; i < bits.size(); ++i) {
+    const uint32_t key = order_key(bits[i]);
+    deltas[i] = zigzag32(key - previous);
+    previous = key;
+  }
+  return deltas;
+}
+
+std::string scaled_deltas(std::span<const uint32_t> bits, int scale_index) {
+  std::string out;
+  const double scale = kScales[static_cast<size_t>(scale_index)];
+  int64_t previous = 0;
+  for (uint32_t b : bits) {
+    const auto n =
+        static_cast<int64_t>(std::nearbyint(static_cast<double>(std::bit_cast<float>(b)) * scale));
+    stream::wire::put_varint(out, zigzag64(n - previous));
+    previous = n;
+  }
+  return out;
+}
+
+bool all_equal(std::span<const uint32_t> bits) {
+  for (uint32_t b : bits) {
+    if (b != bits[0]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void encode_sealed_payload(std::span<const int64_t> times, std::span<const uint32_t> bits,
+                           std::string& out) {
+  put_timestamps(times, out);
+  if (all_equal(bits)) {
+    out.push_back(static_cast<char>(kConstant));
+    stream::wire::put_u32_le(out, bits[0]);
+    return;
+  }
+  const int scale = find_scale(bits);
+  std::string scaled;
+  if (scale >= 0) scaled = scaled_deltas(bits, scale);
+  // Scaled differences of two bytes or less per sample: the planes rarely do better, and
+  // estimating them would double the cost of sealing (integers are common: counts, loadgen).
+  auto put_scaled = [&] {
+    out.push_back(static_cast<char>(kScaledDeltas));
+    out.push_back(static_cast<char>(scale));
+    out += scaled;
+  };
+  if (scale >= 0 && scaled.size() <= 2 * bits.size()) return put_scaled();
+
+  const std::vector<uint32_t> deltas = ordered_deltas(bits);
+  const double planes_cost = planes_entropy_bits(bits);
+  const double deltas_cost = planes_entropy_bits(deltas);
+  if (scale >= 0 && entropy_bits(scaled) < std::min(planes_cost, deltas_cost)) return put_scaled();
+  const bool use_deltas = deltas_cost < planes_cost;
+  out.push_back(static_cast<char>(use_deltas ? kOrderedDeltas : kFloatPlanes));
+  put_planes(use_deltas ? std::span<const uint32_t>(deltas) : bits, out);
+}
+
+Status decode_sealed_payload(std::string_view payload, uint64_t count, DecodedBlock& out) {
+  stream::wire::Reader in(payload, 0);
+  int64_t t = in.zigzag("first timestamp");
+  const uint64_t runs = in.varint("timestamp runs");
+  if (!in.ok()) return corrupt(in.error()->message);
+  if (runs > count - 1) return corrupt("more timestamp runs than samples");
+  out.timestamps.push_back(t);
+  for (uint64_t r = 0; r < runs; ++r) {
+    const uint64_t delta = in.varint("timestamp delta");
+    const uint64_t length = in.varint("run length");
+    if (!in.ok()) return corrupt(in.error()->message);
+    if (delta == 0 || delta > static_cast<uint64_t>(INT64_MAX)) {
+      return corrupt("timestamps do not increase");
+    }
+    // An open block (version 1) keeps its first step in 32 bits: no block ever had a longer one.
+    if (r == 0 && delta > UINT32_MAX) return corrupt("first timestamp step out of range");
+    if (length == 0 || length > count - out.timestamps.size()) {
+      return corrupt("timestamp runs do not add up to the sample count");
+    }
+    for (uint64_t i = 0; i < length; ++i) {
+      if (__builtin_add_overflow(t, static_cast<int64_t>(delta), &t)) {
+        return corrupt("timestamp out of range");
+      }
+      out.timestamps.push_back(t);
+    }
+  }
+  if (out.timestamps.size() != count) {
+    return corrupt("timestamp runs do not add up to the sample count");
+  }
+
+  const uint8_t coding = in.u8("value coding");
+  if (!in.ok()) return corrupt(in.error()->message);
+  std::string_view rest = payload.substr(payload.size() - in.remaining());
+  auto push = [&](uint32_t bits) {
+    out.values.push_back(static_cast<double>(std::bit_cast<float>(bits)));
+  };
+  switch (coding) {
+    case kConstant: {
+      if (rest.size() != 4) return corrupt("constant value: expected 4 bytes");
+      const uint32_t bits = stream::wire::get_u32_le(rest.data());
+      for (uint64_t i = 0; i < count; ++i) push(bits);
+      return ok_status();
+    }
+    case kFloatPlanes:
+    case kOrderedDeltas: {
+      if (rest.size() != count * 4) return corrupt("value planes: wrong size");
+      uint32_t key = 0;
+      for (uint64_t i = 0; i < count; ++i) {
+        uint32_t word = 0;
+        for (uint64_t plane = 0; plane < 4; ++plane) {
+          word = (word << 8) | static_cast<uint8_t>(rest[plane * count + i]);
+        }
+        if (coding == kFloatPlanes) {
+          push(word);
+        } else {
+          key += unzigzag32(word);
+          push(from_order_key(key));
+        }
+      }
+      return ok_status();
+    }
+    case kScaledDeltas: {
+      stream::wire::Reader values(rest, 0);
+      const uint8_t index = values.u8("scale");
+      if (!values.ok() || index >= kScales.size()) return corrupt("unknown scale");
+      const double scale = kScales[index];
+      int64_t n = 0;
+      for (uint64_t i = 0; i < count; ++i) {
+        const uint64_t z = values.varint("scaled delta");
+        if (!values.ok()) return corrupt(values.error()->message);
+        if (__builtin_add_overflow(n, unzigzag64(z), &n) || n > kMaxInteger || n < -kMaxInteger) {
+          return corrupt("scaled value out of range");
+        }
+        push(std::bit_cast<uint32_t>(static_cast<float>(static_cast<double>(n) / scale)));
+      }
+      if (!values.at_end()) return corrupt("trailing bytes after the last sample");
+      return ok_status();
+    }
+    default:
+      return corrupt("unknown value coding " + std::to_string(coding));
+  }
+}
+
+}  // namespace trib::parent::storage
