@@ -80,6 +80,11 @@ Attributes read_attributes(stream::wire::Reader& in) {
   return out;
 }
 
+void skip_attributes(stream::wire::Reader& in) {
+  const size_t n = in.count("attributes", kNoLimit, 2);
+  for (size_t i = 0; i < 2 * n && in.ok(); ++i) in.view_up_to("attribute", kNoLimit);
+}
+
 std::string u32_key(uint32_t a) {
   std::string key;
   append_u32_be(key, a);
@@ -447,22 +452,29 @@ Result<LogQueryResult> LogStore::query(std::string_view machine_guid, const LogQ
         TRIB_ASSIGN_OR_RETURN(const std::string source, source_name(header.source_id));
         stream::wire::Reader records(raw, kNoLimit);
         for (uint64_t i = 0; i < header.count && records.ok(); ++i) {
+          // Only the records answered are copied out: a filtered query or one that resumes
+          // within a block looks at most records without keeping them.
           StoredLogRecord r;
           r.generation = records.varint("generation");
           r.offset = records.varint("offset");
           r.time_ms = records.zigzag("time");
           r.flags = records.u8("flags");
-          r.line = records.string("line");
-          r.attributes = read_attributes(records);
-          if (i < first_index) continue;
+          const std::string_view line = records.view_up_to("line", kNoLimit);
+          if (i < first_index) {
+            skip_attributes(records);
+            continue;
+          }
           if (result.records.size() >= query.limit) {
             cursor = Cursor{block, i, cursor.gap};
             break;
           }
           cursor = Cursor{block, i + 1, cursor.gap};
-          if (r.time_ms < query.after_ms || r.time_ms > query.before_ms || !line_matches(r.line)) {
+          if (r.time_ms < query.after_ms || r.time_ms > query.before_ms || !line_matches(line)) {
+            skip_attributes(records);
             continue;
           }
+          r.line = line;
+          r.attributes = read_attributes(records);
           r.source = source;
           result.records.push_back(std::move(r));
         }
