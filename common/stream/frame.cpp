@@ -438,7 +438,7 @@ Result<std::string_view> FrameDecoder::plain_payload(uint8_t flags, std::string_
   if (frame.size() < kMinZstdFrame) {
     return Error(Errc::protocol_error, "compressed frame too short for a zstd frame");
   }
-  TRIB_ASSIGN_OR_RETURN(decompressed_, decompressor_.decompress(frame, size));
+  TRIB_TRY(decompressor_.decompress_into(frame, size, decompressed_));
   return std::string_view(decompressed_);
 }
 

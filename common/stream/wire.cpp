@@ -42,6 +42,22 @@ uint8_t Reader::u8(const char* what) {
 
 uint64_t Reader::varint_slow(const char* what) {
   if (!ok()) return 0;
+  if (remaining() >= 10) {
+    // No varint is longer: no bounds check per byte (log records carry several 2-6 byte ones).
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes_.data() + pos_);
+    uint64_t value = 0;
+    for (int i = 0; i < 10; ++i) {
+      const uint8_t byte = p[i];
+      if (i == 9 && byte > 1) break;  // the tenth byte may only carry the top bit of a uint64
+      value |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
+      if ((byte & 0x80) == 0) {
+        pos_ += static_cast<size_t>(i) + 1;
+        return value;
+      }
+    }
+    fail(std::string("varint overflows 64 bits in ") + what);
+    return 0;
+  }
   uint64_t value = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (remaining() < 1) {

@@ -55,6 +55,12 @@ YAML
 cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"
 }
+# CPU seconds per thread, busiest first: "name=seconds ...".
+thread_cpu() {
+  for t in /proc/$1/task/*; do
+    awk -v hz="$(getconf CLK_TCK)" '{gsub(/[()]/, "", $2); print ($14 + $15) / hz, $2}' "$t/stat"
+  done | sort -rn | awk '$1 > 0 {printf "%s=%ss ", $2, $1}'
+}
 parent_cpu_before=$(cpu_seconds "$parent")
 start=$(date +%s.%N)
 "$build/tributary-agent" --config-dir "$work/agent/etc" --data-dir "$work/agent/data" \
@@ -62,6 +68,7 @@ start=$(date +%s.%N)
 agent=$!
 perfs=()
 if [[ -n "${LOGS_BENCH_PERF:-}" ]]; then  # a directory: perf profiles of both processes
+  sleep 0.5  # the agent starts its threads first: perf -p follows only threads that exist
   for who in agent parent; do
     perf record -g -o "$LOGS_BENCH_PERF/$who.data" -p "${!who}" 2> /dev/null &
     perfs+=($!)
@@ -83,6 +90,7 @@ agent_cpu=$(cpu_seconds "$agent")
 parent_cpu=$(echo "$(cpu_seconds "$parent") - $parent_cpu_before" | bc)
 echo "e2e: $bytes bytes, $lines lines of 130 bytes: ${took}s = $(echo "$bytes / $took / 1000000" | bc -l | cut -c1-6) MB/s (cat > /dev/null: ${ceiling}s)"
 echo "e2e CPU: agent ${agent_cpu}s, parent ${parent_cpu}s = $(echo "$bytes / ($agent_cpu + $parent_cpu) / 1000000" | bc -l | cut -c1-6) MB per CPU-second of both; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "e2e threads: agent $(thread_cpu "$agent"); parent (since its start) $(thread_cpu "$parent")"
 kill "$agent"; wait "$agent" || true
 
 # RSS with 1,000 open files.
