@@ -97,7 +97,7 @@ TEST_F(LogStoreTest, InterleavedGenerationsInOneBatchKeepTheirOwnHighWater) {
   msg.records.push_back({0, 2, 5, 1000, 0, "g2 b", {}});
   ASSERT_TRUE(store->append(kGuid, msg).ok());
   ASSERT_TRUE(store->append(kGuid, msg).ok());  // resent whole: nothing stored twice
-  EXPECT_EQ(lines_of(query()), (std::vector<std::string>{"g1 a", "g1 b", "g2 a", "g2 b"}));
+  EXPECT_EQ(lines_of(query()), (std::vector<std::string>{"g1 a", "g2 a", "g1 b", "g2 b"}));
   EXPECT_EQ(store->stats().records_duplicate, 4U);
 }
 
