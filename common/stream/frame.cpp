@@ -374,10 +374,21 @@ std::string FrameEncoder::encode(const Message& message) {
   return out;
 }
 
+std::string FrameEncoder::encode(const LogsMsg& logs) {
+  payload_.clear();
+  put_logs(payload_, logs);
+  std::string out;
+  append_payload(FrameType::logs, out);
+  return out;
+}
+
 void FrameEncoder::append(const Message& message, std::string& out) {
   payload_.clear();
   put_payload(payload_, message);
-  const FrameType type = frame_type(message);
+  append_payload(frame_type(message), out);
+}
+
+void FrameEncoder::append_payload(FrameType type, std::string& out) {
   if (options_.compress && payload_.size() >= options_.min_compress_bytes) {
     std::string compressed;
     wire::put_varint(compressed, payload_.size());
@@ -427,7 +438,7 @@ Result<std::string_view> FrameDecoder::plain_payload(uint8_t flags, std::string_
   if (frame.size() < kMinZstdFrame) {
     return Error(Errc::protocol_error, "compressed frame too short for a zstd frame");
   }
-  TRIB_ASSIGN_OR_RETURN(decompressed_, decompressor_.decompress(frame, size));
+  TRIB_TRY(decompressor_.decompress_into(frame, size, decompressed_));
   return std::string_view(decompressed_);
 }
 

@@ -57,10 +57,15 @@ class FrameEncoder {
   // min_compress_bytes long and compressing it makes it smaller. The caller keeps messages
   // below the receiver's FrameLimits (batches of at most a few MiB).
   std::string encode(const Message& message);
+  // A Logs frame, without first copying the batch into a Message.
+  std::string encode(const LogsMsg& logs);
   // Appends one frame to `out`, so a writer can batch frames into one buffer.
   void append(const Message& message, std::string& out);
 
  private:
+  // Frames payload_, compressed when the options say so.
+  void append_payload(FrameType type, std::string& out);
+
   EncoderOptions options_;
   ZstdCompressor compressor_;
   std::string payload_;  // reused scratch buffer

@@ -21,18 +21,19 @@ IngestDispatcher::IngestDispatcher(IngestSink& sink, IngestLimits limits)
 
 // Defined before dispatch(): clang instantiates it from the generic lambda there.
 template <class Batch>
-Reply IngestDispatcher::on_numbered(std::string_view kind, const Batch& msg,
-                                    Status (IngestSink::*store)(const Batch&)) {
+Reply IngestDispatcher::on_numbered(std::string_view kind, Batch& msg,
+                                    Status (IngestSink::*store)(Batch)) {
   TRIB_TRY(check_seq(kind, msg.host_slot, msg.seq));
+  const AckMsg ack{msg.host_slot, msg.seq};
   HostState& state = hosts_[msg.host_slot];
   state.last_seq = msg.seq;
-  if (msg.seq > state.resume_seq) TRIB_TRY((sink_.*store)(msg));
-  return std::optional<Message>(AckMsg{msg.host_slot, msg.seq});
+  if (msg.seq > state.resume_seq) TRIB_TRY((sink_.*store)(std::move(msg)));
+  return std::optional<Message>(ack);
 }
 
-Reply IngestDispatcher::dispatch(const Message& message) {
+Reply IngestDispatcher::dispatch(Message message) {
   return std::visit(
-      [this](const auto& msg) -> Reply {
+      [this](auto& msg) -> Reply {
         using T = std::decay_t<decltype(msg)>;
         if constexpr (std::is_same_v<T, HostDefMsg>) {
           return on_host(msg);

@@ -32,9 +32,10 @@ class IngestSink {
   virtual Status samples(const SamplesMsg& batch) = 0;
   // Log records and gap records, past the resume point, of a defined host, under the same rule.
   // A sink that keeps no logs refuses them (the receiver does not grant `logs` then, so a
-  // conforming sender never sends them).
-  virtual Status logs(const LogsMsg& batch) = 0;
-  virtual Status gaps(const GapsMsg& batch) = 0;
+  // conforming sender never sends them). By value: a sink that keeps a batch takes it whole
+  // (a log batch is megabytes of lines, not worth a copy).
+  virtual Status logs(LogsMsg batch) = 0;
+  virtual Status gaps(GapsMsg batch) = 0;
   // A clean stop of one host, or of every host on the connection (kAllHosts). A connection that
   // ends without it is a lost connection: the session, not the dispatcher, reports that.
   virtual void goodbye(uint32_t host_slot_or_all, std::string_view reason) = 0;
@@ -63,8 +64,8 @@ class IngestDispatcher {
   //     batch (of any kind) of that host on this connection, with a row for an undefined chart or
   //     another host's chart, or with a number of values different from the chart's dimensions;
   //   - a Goodbye for an undefined host; an Ack or HostResume (they go to the sender).
-  // Sink errors are returned as they are.
-  Result<std::optional<Message>> dispatch(const Message& message);
+  // Sink errors are returned as they are. By value: Logs and Gaps batches move on to the sink.
+  Result<std::optional<Message>> dispatch(Message message);
 
  private:
   struct HostState {
@@ -83,8 +84,8 @@ class IngestDispatcher {
   Result<std::optional<Message>> on_goodbye(const GoodbyeMsg& msg);
   // Logs and Gaps: the host and seq checks of Samples, then `store` past the resume point.
   template <class Batch>
-  Result<std::optional<Message>> on_numbered(std::string_view kind, const Batch& msg,
-                                             Status (IngestSink::*store)(const Batch&));
+  Result<std::optional<Message>> on_numbered(std::string_view kind, Batch& msg,
+                                             Status (IngestSink::*store)(Batch));
   Status check_seq(std::string_view kind, uint32_t host_slot, uint64_t seq);
   Status check_rows(const SamplesMsg& msg) const;
   void forget_host(uint32_t host_slot);

@@ -375,7 +375,7 @@ void Sender::send_pending() {
       if (link_compressed_ && !pending.frame.empty()) {
         send_encoded(pending.frame);
       } else {
-        send_frame(*logs);
+        send_encoded(encoder_->encode(*logs));
       }
     } else {
       send_frame(std::get<GapsMsg>(pending.batch));

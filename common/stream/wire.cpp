@@ -5,26 +5,6 @@
 
 namespace trib::stream::wire {
 
-void put_u8(std::string& out, uint8_t value) { out.push_back(static_cast<char>(value)); }
-
-void put_varint(std::string& out, uint64_t value) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>((value & 0x7F) | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
-}
-
-void put_zigzag(std::string& out, int64_t value) {
-  const auto u = static_cast<uint64_t>(value);
-  put_varint(out, (u << 1) ^ (value < 0 ? ~uint64_t{0} : uint64_t{0}));
-}
-
-void put_string(std::string& out, std::string_view value) {
-  put_varint(out, value.size());
-  out += value;
-}
-
 void put_double(std::string& out, double value) {
   uint64_t bits = std::bit_cast<uint64_t>(value);
   for (int i = 0; i < 8; ++i) {
@@ -60,8 +40,24 @@ uint8_t Reader::u8(const char* what) {
   return static_cast<uint8_t>(bytes_[pos_++]);
 }
 
-uint64_t Reader::varint(const char* what) {
+uint64_t Reader::varint_slow(const char* what) {
   if (!ok()) return 0;
+  if (remaining() >= 10) {
+    // No varint is longer: no bounds check per byte (log records carry several 2-6 byte ones).
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes_.data() + pos_);
+    uint64_t value = 0;
+    for (int i = 0; i < 10; ++i) {
+      const uint8_t byte = p[i];
+      if (i == 9 && byte > 1) break;  // the tenth byte may only carry the top bit of a uint64
+      value |= static_cast<uint64_t>(byte & 0x7F) << (7 * i);
+      if ((byte & 0x80) == 0) {
+        pos_ += static_cast<size_t>(i) + 1;
+        return value;
+      }
+    }
+    fail(std::string("varint overflows 64 bits in ") + what);
+    return 0;
+  }
   uint64_t value = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (remaining() < 1) {
@@ -104,6 +100,10 @@ int32_t Reader::zigzag_i32(const char* what) {
 std::string Reader::string(const char* what) { return string_up_to(what, max_string_); }
 
 std::string Reader::string_up_to(const char* what, size_t max) {
+  return std::string(view_up_to(what, max));
+}
+
+std::string_view Reader::view_up_to(const char* what, size_t max) {
   const uint64_t size = varint(what);
   if (!ok()) return {};
   if (size > max) {
@@ -115,7 +115,7 @@ std::string Reader::string_up_to(const char* what, size_t max) {
     fail(std::string("truncated ") + what);
     return {};
   }
-  std::string value(bytes_.substr(pos_, size));
+  const std::string_view value = bytes_.substr(pos_, size);
   pos_ += size;
   return value;
 }

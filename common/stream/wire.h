@@ -13,10 +13,30 @@
 
 namespace trib::stream::wire {
 
-void put_u8(std::string& out, uint8_t value);
-void put_varint(std::string& out, uint64_t value);
-void put_zigzag(std::string& out, int64_t value);
-void put_string(std::string& out, std::string_view value);
+// Inline: log batches put a few of these per line, millions of lines per second.
+inline void put_u8(std::string& out, uint8_t value) { out.push_back(static_cast<char>(value)); }
+
+inline void put_varint(std::string& out, uint64_t value) {
+  char bytes[10];
+  size_t n = 0;
+  while (value >= 0x80) {
+    bytes[n++] = static_cast<char>((value & 0x7F) | 0x80);
+    value >>= 7;
+  }
+  bytes[n++] = static_cast<char>(value);
+  out.append(bytes, n);
+}
+
+inline void put_zigzag(std::string& out, int64_t value) {
+  const auto u = static_cast<uint64_t>(value);
+  put_varint(out, (u << 1) ^ (value < 0 ? ~uint64_t{0} : uint64_t{0}));
+}
+
+inline void put_string(std::string& out, std::string_view value) {
+  put_varint(out, value.size());
+  out += value;
+}
+
 void put_double(std::string& out, double value);
 void put_u32_le(std::string& out, uint32_t value);
 uint32_t get_u32_le(const char* bytes);
@@ -29,13 +49,21 @@ class Reader {
   Reader(std::string_view bytes, size_t max_string) : bytes_(bytes), max_string_(max_string) {}
 
   uint8_t u8(const char* what);
-  uint64_t varint(const char* what);
+  uint64_t varint(const char* what) {
+    // Most varints are one byte (counts, flags, small ids, lengths below 128).
+    if (pos_ < bytes_.size() && !error_ && static_cast<uint8_t>(bytes_[pos_]) < 0x80) {
+      return static_cast<uint8_t>(bytes_[pos_++]);
+    }
+    return varint_slow(what);
+  }
   uint32_t varint_u32(const char* what);
   int64_t zigzag(const char* what);
   int32_t zigzag_i32(const char* what);
   std::string string(const char* what);
   // A string with its own bound instead of max_string (log lines may be longer than names).
   std::string string_up_to(const char* what, size_t max);
+  // The same string as a view into the bytes being read (no copy; valid while they are).
+  std::string_view view_up_to(const char* what, size_t max);
   double float64(const char* what);
   // out.size() doubles in a row (a Samples row's values: one bounds check for all of them).
   void float64s(const char* what, std::span<double> out);
@@ -50,6 +78,8 @@ class Reader {
   const std::optional<Error>& error() const { return error_; }
 
  private:
+  uint64_t varint_slow(const char* what);
+
   std::string_view bytes_;
   size_t pos_ = 0;
   size_t max_string_;

@@ -26,6 +26,13 @@ Status ZstdCompressor::compress(std::string_view input, std::string& out) {
 ZstdDecompressor::ZstdDecompressor() = default;
 
 Result<std::string> ZstdDecompressor::decompress(std::string_view frame, size_t expected_size) {
+  std::string out;
+  TRIB_TRY(decompress_into(frame, expected_size, out));
+  return out;
+}
+
+Status ZstdDecompressor::decompress_into(std::string_view frame, size_t expected_size,
+                                         std::string& out) {
   // Created on first use: a context is about 100 KiB, and most decoders never decompress (a
   // session without zstd, a stored definition decoded at start).
   if (!ctx_) ctx_.reset(ZSTD_createDCtx());
@@ -42,7 +49,8 @@ Result<std::string> ZstdDecompressor::decompress(std::string_view frame, size_t 
                                            " bytes, the frame header " +
                                            std::to_string(expected_size));
   }
-  std::string out(expected_size, '\0');
+  // Shrinking keeps the buffer and writes nothing; only growth is zero-filled.
+  out.resize(expected_size);
   const size_t written =
       ZSTD_decompressDCtx(ctx_.get(), out.data(), out.size(), frame.data(), frame.size());
   if (ZSTD_isError(written)) {
@@ -54,7 +62,7 @@ Result<std::string> ZstdDecompressor::decompress(std::string_view frame, size_t 
     return Error(Errc::protocol_error, "zstd frame expanded to " + std::to_string(written) +
                                            " bytes, expected " + std::to_string(expected_size));
   }
-  return out;
+  return {};
 }
 
 }  // namespace trib::stream

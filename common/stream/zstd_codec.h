@@ -35,6 +35,9 @@ class ZstdDecompressor {
   // declared content size is checked first and the output buffer is never larger than
   // `expected_size`, so a frame that claims or expands to more is an error, not an allocation.
   Result<std::string> decompress(std::string_view frame, size_t expected_size);
+  // The same into `out`, whose buffer is reused: a stream of megabyte frames neither allocates
+  // nor zero-fills a new buffer for each. On error `out` holds no meaningful bytes.
+  Status decompress_into(std::string_view frame, size_t expected_size, std::string& out);
 
  private:
   struct Free {

@@ -11,17 +11,17 @@ Status check_writer(const store::LogWriter* writer) {
 }  // namespace
 
 Result<uint64_t> ingest_logs(store::LogWriter* writer, const store::StorageConfig& storage,
-                             std::string_view machine_guid, const stream::LogsMsg& batch) {
+                             std::string_view machine_guid, stream::LogsMsg batch) {
   TRIB_TRY(check_writer(writer));
   if (storage.mode == store::MemoryMode::none || batch.records.empty()) return uint64_t{0};
-  return writer->submit(std::string(machine_guid), batch);
+  return writer->submit(std::string(machine_guid), std::move(batch));
 }
 
 Result<uint64_t> ingest_gaps(store::LogWriter* writer, const store::StorageConfig& storage,
-                             std::string_view machine_guid, const stream::GapsMsg& batch) {
+                             std::string_view machine_guid, stream::GapsMsg batch) {
   TRIB_TRY(check_writer(writer));
   if (storage.mode == store::MemoryMode::none || batch.gaps.empty()) return uint64_t{0};
-  return writer->submit(std::string(machine_guid), batch);
+  return writer->submit(std::string(machine_guid), std::move(batch));
 }
 
 }  // namespace trib::parent::receiver

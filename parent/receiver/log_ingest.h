@@ -18,8 +18,8 @@ namespace trib::parent::receiver {
 
 // `writer` may be null: the parent then does not grant `logs`, and a batch is a protocol error.
 Result<uint64_t> ingest_logs(store::LogWriter* writer, const store::StorageConfig& storage,
-                             std::string_view machine_guid, const stream::LogsMsg& batch);
+                             std::string_view machine_guid, stream::LogsMsg batch);
 Result<uint64_t> ingest_gaps(store::LogWriter* writer, const store::StorageConfig& storage,
-                             std::string_view machine_guid, const stream::GapsMsg& batch);
+                             std::string_view machine_guid, stream::GapsMsg batch);
 
 }  // namespace trib::parent::receiver

@@ -55,7 +55,7 @@ void Session::on_bytes(std::string_view bytes) {
     // A keepalive is answered, so a sender with nothing to send still hears from us within its
     // own timeout, whatever that is.
     if (std::holds_alternative<stream::KeepaliveMsg>(**next)) send(stream::KeepaliveMsg{});
-    auto reply = dispatcher_.dispatch(**next);
+    auto reply = dispatcher_.dispatch(std::move(**next));
     if (!reply.ok()) {
       end(reply.error().describe(), spdlog::level::warn);
       return;
@@ -280,29 +280,34 @@ void Session::advance_resume_point(uint32_t host_slot, uint64_t seq) {
   }
 }
 
-Status Session::logs(const stream::LogsMsg& batch) {
+// The forwarder (a proxy) spools its copy first; the log writer then takes the batch itself.
+Status Session::logs(stream::LogsMsg batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "logs for an unknown host slot");
-  TRIB_ASSIGN_OR_RETURN(const uint64_t ticket,
-                        ingest_logs(context_.log_writer, storage_, host->machine_guid(), batch));
-  log_ticket_ = std::max(log_ticket_, ticket);
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->logs(host->machine_guid(), batch));
   }
-  note_written(*host, batch.host_slot, batch.seq);
+  const uint32_t host_slot = batch.host_slot;
+  const uint64_t seq = batch.seq;
+  TRIB_ASSIGN_OR_RETURN(const uint64_t ticket, ingest_logs(context_.log_writer, storage_,
+                                                           host->machine_guid(), std::move(batch)));
+  log_ticket_ = std::max(log_ticket_, ticket);
+  note_written(*host, host_slot, seq);
   return {};
 }
 
-Status Session::gaps(const stream::GapsMsg& batch) {
+Status Session::gaps(stream::GapsMsg batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "gaps for an unknown host slot");
-  TRIB_ASSIGN_OR_RETURN(const uint64_t ticket,
-                        ingest_gaps(context_.log_writer, storage_, host->machine_guid(), batch));
-  log_ticket_ = std::max(log_ticket_, ticket);
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->gaps(host->machine_guid(), batch));
   }
-  note_written(*host, batch.host_slot, batch.seq);
+  const uint32_t host_slot = batch.host_slot;
+  const uint64_t seq = batch.seq;
+  TRIB_ASSIGN_OR_RETURN(const uint64_t ticket, ingest_gaps(context_.log_writer, storage_,
+                                                           host->machine_guid(), std::move(batch)));
+  log_ticket_ = std::max(log_ticket_, ticket);
+  note_written(*host, host_slot, seq);
   return {};
 }
 

@@ -85,8 +85,8 @@ class Session final : public stream::IngestSink {
   Result<uint64_t> host(uint32_t host_slot, const model::HostInfo& info) override;
   Status chart(uint32_t host_slot, uint32_t chart_slot, const model::ChartDef& def) override;
   Status samples(const stream::SamplesMsg& batch) override;
-  Status logs(const stream::LogsMsg& batch) override;  // in log_ingest.cpp's terms
-  Status gaps(const stream::GapsMsg& batch) override;
+  Status logs(stream::LogsMsg batch) override;  // in log_ingest.cpp's terms
+  Status gaps(stream::GapsMsg batch) override;
   void goodbye(uint32_t host_slot_or_all, std::string_view reason) override;
 
  private:

@@ -80,6 +80,18 @@ Attributes read_attributes(stream::wire::Reader& in) {
   return out;
 }
 
+// Bytes of a block's records before compression, or a little more.
+size_t block_bytes(const std::vector<const stream::LogRecord*>& records, size_t start, size_t end) {
+  size_t bytes = 0;
+  for (size_t i = start; i < end; ++i) bytes += records[i]->line.size() + 40;
+  return bytes;
+}
+
+void skip_attributes(stream::wire::Reader& in) {
+  const size_t n = in.count("attributes", kNoLimit, 2);
+  for (size_t i = 0; i < 2 * n && in.ok(); ++i) in.view_up_to("attribute", kNoLimit);
+}
+
 std::string u32_key(uint32_t a) {
   std::string key;
   append_u32_be(key, a);
@@ -302,15 +314,20 @@ Status LogStore::write_logs(lmdb::Txn& txn, std::string_view machine_guid,
 
   // Records per source, dropping what each generation's high-water mark says is stored.
   std::map<uint32_t, std::vector<const stream::LogRecord*>> fresh;
-  std::map<std::string, uint64_t> high_water;  // key -> next offset, written back at the end
+  // (source id, generation) -> next offset, written back at the end. A batch holds runs of
+  // records of one generation: the mark of the previous record is looked up first.
+  std::map<std::pair<uint32_t, uint64_t>, uint64_t> high_water;
+  auto mark = high_water.end();
   for (const stream::LogRecord& record : batch.records) {
     const uint32_t source_id = source_ids[record.source];
-    const std::string key = high_water_key(source_id, record.generation);
-    auto mark = high_water.find(key);
+    const std::pair<uint32_t, uint64_t> generation{source_id, record.generation};
+    if (mark == high_water.end() || mark->first != generation) mark = high_water.find(generation);
     if (mark == high_water.end()) {
-      TRIB_ASSIGN_OR_RETURN(auto stored, lmdb::get(txn, dbs_.high_water, key));
+      TRIB_ASSIGN_OR_RETURN(auto stored, lmdb::get(txn, dbs_.high_water,
+                                                   high_water_key(source_id, record.generation)));
       mark =
-          high_water.emplace(key, stored && stored->size() == 8 ? read_u64_be(*stored) : 0).first;
+          high_water.emplace(generation, stored && stored->size() == 8 ? read_u64_be(*stored) : 0)
+              .first;
     }
     if (record.offset < mark->second) {
       ++counted.records_duplicate;
@@ -320,8 +337,9 @@ Status LogStore::write_logs(lmdb::Txn& txn, std::string_view machine_guid,
     mark->second = record.offset + 1;
     fresh[source_id].push_back(&record);
   }
-  for (const auto& [key, next] : high_water) {
-    TRIB_TRY(lmdb::put(txn, dbs_.high_water, key, u64_key(next)));
+  for (const auto& [generation, next] : high_water) {
+    TRIB_TRY(lmdb::put(txn, dbs_.high_water, high_water_key(generation.first, generation.second),
+                       u64_key(next)));
   }
 
   for (const auto& [source_id, records] : fresh) {
@@ -330,6 +348,7 @@ Status LogStore::write_logs(lmdb::Txn& txn, std::string_view machine_guid,
       const size_t end = std::min(records.size(), start + kRecordsPerBlock);
       BlockHeader header{host, source_id, INT64_MAX, INT64_MIN, end - start, 0};
       std::string raw;
+      raw.reserve(block_bytes(records, start, end));
       for (size_t i = start; i < end; ++i) {
         const stream::LogRecord& r = *records[i];
         header.min_time_ms = std::min(header.min_time_ms, r.time_ms);
@@ -447,22 +466,29 @@ Result<LogQueryResult> LogStore::query(std::string_view machine_guid, const LogQ
         TRIB_ASSIGN_OR_RETURN(const std::string source, source_name(header.source_id));
         stream::wire::Reader records(raw, kNoLimit);
         for (uint64_t i = 0; i < header.count && records.ok(); ++i) {
+          // Only the records answered are copied out: a filtered query or one that resumes
+          // within a block looks at most records without keeping them.
           StoredLogRecord r;
           r.generation = records.varint("generation");
           r.offset = records.varint("offset");
           r.time_ms = records.zigzag("time");
           r.flags = records.u8("flags");
-          r.line = records.string("line");
-          r.attributes = read_attributes(records);
-          if (i < first_index) continue;
+          const std::string_view line = records.view_up_to("line", kNoLimit);
+          if (i < first_index) {
+            skip_attributes(records);
+            continue;
+          }
           if (result.records.size() >= query.limit) {
             cursor = Cursor{block, i, cursor.gap};
             break;
           }
           cursor = Cursor{block, i + 1, cursor.gap};
-          if (r.time_ms < query.after_ms || r.time_ms > query.before_ms || !line_matches(r.line)) {
+          if (r.time_ms < query.after_ms || r.time_ms > query.before_ms || !line_matches(line)) {
+            skip_attributes(records);
             continue;
           }
+          r.line = line;
+          r.attributes = read_attributes(records);
           r.source = source;
           result.records.push_back(std::move(r));
         }

@@ -42,12 +42,12 @@ struct FakeLink final : stream::IngestSink {
     ++stored;
     return {};
   }
-  Status logs(const stream::LogsMsg& batch) override {
-    stored_logs.push_back(batch);
+  Status logs(stream::LogsMsg batch) override {
+    stored_logs.push_back(std::move(batch));
     return {};
   }
-  Status gaps(const stream::GapsMsg& batch) override {
-    stored_gaps.push_back(batch);
+  Status gaps(stream::GapsMsg batch) override {
+    stored_gaps.push_back(std::move(batch));
     return {};
   }
   void goodbye(uint32_t, std::string_view) override { said_goodbye = true; }
@@ -154,7 +154,7 @@ class FakeReceiver {
       ASSERT_TRUE(next.ok()) << next.error().describe();
       if (!next->has_value()) return;
       link.received.push_back(**next);
-      auto answer = link.dispatcher.dispatch(**next);
+      auto answer = link.dispatcher.dispatch(std::move(**next));
       if (!answer.ok()) {
         link.protocol_error = answer.error().describe();
         close(link);

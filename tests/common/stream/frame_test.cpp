@@ -423,5 +423,48 @@ TEST(WireTest, VarintsAndZigzagsAtTheEdges) {
   EXPECT_EQ(hex(minus_one), "01");
 }
 
+TEST(ZstdCodecTest, DecompressIntoReusesItsBufferForSmallerFrames) {
+  ZstdCompressor compressor(1);
+  const std::string big(5000, 'a');
+  const std::string small = "hello hello hello";
+  std::string big_frame;
+  std::string small_frame;
+  ASSERT_TRUE(compressor.compress(big, big_frame).ok());
+  ASSERT_TRUE(compressor.compress(small, small_frame).ok());
+  ZstdDecompressor decompressor;
+  std::string out;
+  ASSERT_TRUE(decompressor.decompress_into(big_frame, big.size(), out).ok());
+  EXPECT_EQ(out, big);
+  ASSERT_TRUE(decompressor.decompress_into(small_frame, small.size(), out).ok());
+  EXPECT_EQ(out, small);
+  EXPECT_FALSE(decompressor.decompress_into(small_frame, small.size() + 1, out).ok());
+}
+
+// With ten or more bytes left the reader takes its unchecked path: same values, same errors.
+TEST(WireTest, VarintsFollowedByMoreBytesReadAlike) {
+  for (const uint64_t v : {uint64_t{0}, uint64_t{127}, uint64_t{128}, uint64_t{1} << 41,
+                           uint64_t{UINT32_MAX}, UINT64_MAX}) {
+    std::string out;
+    wire::put_varint(out, v);
+    wire::put_string(out, "0123456789");
+    wire::Reader in(out, 0);
+    EXPECT_EQ(in.varint("v"), v);
+    EXPECT_EQ(in.view_up_to("tail", 10), "0123456789");
+    EXPECT_TRUE(in.ok() && in.at_end());
+  }
+  const std::string eleven_bytes(10, '\xff');
+  wire::Reader overlong(eleven_bytes + std::string(5, '\0'), 0);
+  EXPECT_EQ(overlong.varint("big"), 0U);
+  ASSERT_FALSE(overlong.ok());
+  EXPECT_NE(overlong.error()->message.find("overflows 64 bits in big"), std::string::npos);
+  // Ten bytes whose last carries more than the top bit of a uint64.
+  wire::Reader tenth(std::string(9, '\xff') + "\x02" + std::string(5, '\0'), 0);
+  EXPECT_EQ(tenth.varint("v"), 0U);
+  EXPECT_FALSE(tenth.ok());
+  wire::Reader too_long(std::string("\x05abc"), 0);
+  EXPECT_EQ(too_long.view_up_to("line", 10), "");
+  EXPECT_FALSE(too_long.ok());
+}
+
 }  // namespace
 }  // namespace trib::stream

@@ -24,12 +24,12 @@ class FakeSink : public IngestSink {
     stored.push_back(batch);
     return {};
   }
-  Status logs(const LogsMsg& batch) override {
-    stored_logs.push_back(batch);
+  Status logs(LogsMsg batch) override {
+    stored_logs.push_back(std::move(batch));
     return {};
   }
-  Status gaps(const GapsMsg& batch) override {
-    stored_gaps.push_back(batch);
+  Status gaps(GapsMsg batch) override {
+    stored_gaps.push_back(std::move(batch));
     return {};
   }
   void goodbye(uint32_t host_slot_or_all, std::string_view reason) override {

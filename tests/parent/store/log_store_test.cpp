@@ -90,6 +90,34 @@ TEST_F(LogStoreTest, FiltersAndPagesWithCursors) {
   EXPECT_FALSE(store->query(kGuid, q).ok());
 }
 
+TEST_F(LogStoreTest, InterleavedGenerationsInOneBatchKeepTheirOwnHighWater) {
+  stream::LogsMsg msg = batch("/a.log", 1, {{0, "g1 a"}});
+  msg.records.push_back({0, 2, 0, 1000, 0, "g2 a", {}});
+  msg.records.push_back({0, 1, 5, 1000, 0, "g1 b", {}});
+  msg.records.push_back({0, 2, 5, 1000, 0, "g2 b", {}});
+  ASSERT_TRUE(store->append(kGuid, msg).ok());
+  ASSERT_TRUE(store->append(kGuid, msg).ok());  // resent whole: nothing stored twice
+  EXPECT_EQ(lines_of(query()), (std::vector<std::string>{"g1 a", "g2 a", "g1 b", "g2 b"}));
+  EXPECT_EQ(store->stats().records_duplicate, 4U);
+}
+
+TEST_F(LogStoreTest, FilteredQueriesSkipRecordsAndAnswerMatchesWhole) {
+  stream::LogsMsg msg = batch("/a.log", 1, {{0, "skipped"}});
+  msg.records.push_back({0, 1, 8, 1000, stream::kLogLineContinues, "wanted", {{"a", "1"}}});
+  msg.records[0].attributes = {{"x", "long value"}, {"y", ""}};
+  ASSERT_TRUE(store->append(kGuid, msg).ok());
+  LogQuery q;
+  q.substring = "want";
+  const auto result = query(q);
+  ASSERT_EQ(result.records.size(), 1U);
+  const StoredLogRecord& r = result.records[0];
+  EXPECT_EQ(r.line, "wanted");
+  EXPECT_EQ(r.offset, 8U);
+  EXPECT_EQ(r.flags, stream::kLogLineContinues);
+  EXPECT_EQ(r.attributes,
+            (std::vector<std::pair<std::string, std::string>>{{"service", "web"}, {"a", "1"}}));
+}
+
 TEST_F(LogStoreTest, GapsAreStoredOnceAndReturned) {
   stream::GapsMsg gaps{0, 1, {{"/a.log", 2, 10, 99, 1500, "spool full"}}};
   ASSERT_TRUE(store->append_gaps(kGuid, gaps).ok());
