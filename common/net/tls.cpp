@@ -91,6 +91,34 @@ std::error_code make_error_code(TlsErrc e) noexcept {
   return {static_cast<int>(e), tls_category()};
 }
 
+Status expect_peer_name(SSL* ssl, const std::string& server_name) {
+  if (is_ip_address(server_name)) {
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name.c_str()) != 1) {
+      return setup_error("cannot check certificates against the address '" + server_name + "'");
+    }
+    return ok_status();
+  }
+  SSL_set_tlsext_host_name(ssl, server_name.c_str());
+  if (SSL_set1_host(ssl, server_name.c_str()) != 1) {
+    return setup_error("cannot check certificates against the name '" + server_name + "'");
+  }
+  return ok_status();
+}
+
+Error tls_failure(SSL* ssl, bool verifies_peer, int ssl_result, std::string_view doing) {
+  const long verify = SSL_get_verify_result(ssl);
+  if (verify != X509_V_OK && verifies_peer) {
+    ERR_clear_error();
+    return Error(TlsErrc::verify_failed, std::string(doing) + ": certificate verify failed: " +
+                                             X509_verify_cert_error_string(verify));
+  }
+  const int code = SSL_get_error(ssl, ssl_result);
+  std::string detail = code == SSL_ERROR_SYSCALL && ERR_peek_error() == 0
+                           ? "unexpected end of the TLS stream"
+                           : drain_openssl_errors();
+  return Error(TlsErrc::handshake_failed, std::string(doing) + ": " + detail);
+}
+
 Result<std::shared_ptr<TlsContext>> TlsContext::client(const TlsClientOptions& options) {
   TRIB_ASSIGN_OR_RETURN(CtxPtr ctx, new_context(false));
   if (options.verify) {
@@ -156,35 +184,14 @@ Result<std::unique_ptr<TlsEngine>> TlsEngine::create(std::shared_ptr<const TlsCo
     return engine;
   }
   SSL_set_connect_state(ssl);
-  if (!server_name.empty()) {
-    if (is_ip_address(server_name)) {
-      if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name.c_str()) != 1) {
-        return setup_error("cannot check certificates against the address '" + server_name + "'");
-      }
-    } else {
-      SSL_set_tlsext_host_name(ssl, server_name.c_str());
-      if (SSL_set1_host(ssl, server_name.c_str()) != 1) {
-        return setup_error("cannot check certificates against the name '" + server_name + "'");
-      }
-    }
-  }
+  if (!server_name.empty()) TRIB_TRY(expect_peer_name(ssl, server_name));
   return engine;
 }
 
 TlsEngine::~TlsEngine() { SSL_free(ssl_); }
 
 Error TlsEngine::failure(int ssl_result, std::string_view doing) const {
-  const long verify = SSL_get_verify_result(ssl_);
-  if (verify != X509_V_OK && context_->verifies_peer()) {
-    ERR_clear_error();
-    return Error(TlsErrc::verify_failed, std::string(doing) + ": certificate verify failed: " +
-                                             X509_verify_cert_error_string(verify));
-  }
-  const int code = SSL_get_error(ssl_, ssl_result);
-  std::string detail = code == SSL_ERROR_SYSCALL && ERR_peek_error() == 0
-                           ? "unexpected end of the TLS stream"
-                           : drain_openssl_errors();
-  return Error(TlsErrc::handshake_failed, std::string(doing) + ": " + detail);
+  return tls_failure(ssl_, context_->verifies_peer(), ssl_result, doing);
 }
 
 Status TlsEngine::begin() {

@@ -105,6 +105,16 @@ class TlsEngine {
   bool handshake_done_ = false;
 };
 
+// For code that drives OpenSSL over its own non-blocking socket instead of a TlsEngine
+// (tributary-loadgen's poll() loop): the same peer-name check and the same error texts.
+//
+// Makes the client `ssl` check the server's certificate against `server_name` (an IP address
+// or a host name) and send it as SNI when it is a name.
+Status expect_peer_name(SSL* ssl, const std::string& server_name);
+// The error for an OpenSSL call on `ssl` that returned `ssl_result`: the certificate's verify
+// reason when verification (`verifies_peer`) is what failed, else OpenSSL's error queue.
+Error tls_failure(SSL* ssl, bool verifies_peer, int ssl_result, std::string_view doing);
+
 // The first byte of a TLS connection is a record type (handshake 0x16; Netdata treats
 // anything up to 0x17 as TLS), never a printable character as HTTP and STREAM start with.
 constexpr bool looks_like_tls(unsigned char first_byte) { return first_byte <= 0x17; }
