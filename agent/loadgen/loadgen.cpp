@@ -32,6 +32,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kHighWater = 1u << 20;  // stop producing while this much is unsent
+// TLS: plaintext encrypted per send. The records go out in one send() (OpenSSL writing them to
+// the socket itself makes a system call per 16 KiB record, which costs more than the cipher).
+constexpr size_t kTlsChunk = 256u << 10;
 
 enum class Phase : uint8_t {
   connecting,     // TCP connect in progress
@@ -51,7 +54,8 @@ struct Agent {
   uint32_t index = 0;
   int fd = -1;
   std::unique_ptr<SSL, SslFree> tls;  // with --tls, from the TCP connection on
-  bool tls_wants_write = false;       // the TLS handshake waits for the socket to take bytes
+  std::string cipher;                 // TLS records not yet written to the socket
+  size_t cipher_pos = 0;
   Phase phase = Phase::connecting;
   std::string out;
   size_t out_pos = 0;
@@ -159,6 +163,8 @@ uint64_t produce(const LoadgenOptions& o, const LoadEncoder& encoder, int64_t st
 
 void close_connection(Agent& a) {
   a.tls.reset();
+  a.cipher.clear();
+  a.cipher_pos = 0;
   if (a.fd >= 0) ::close(a.fd);
   a.fd = -1;
 }
@@ -180,26 +186,51 @@ Io fail_tls(const Shared& s, Agent& a, int ssl_result, std::string_view doing) {
   return Io::failed;
 }
 
-Io send_some(const Shared& s, Agent& a, std::string_view bytes, size_t& sent) {
-  if (!a.tls) {
-    const ssize_t n = ::send(a.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (n >= 0) {
-      sent = static_cast<size_t>(n);
-      return Io::moved;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::blocked;
-    fail(a, std::string("send: ") + strerror(errno));
-    return Io::failed;
-  }
-  ERR_clear_error();
-  const int n = SSL_write(a.tls.get(), bytes.data(), clamp_to_int(bytes.size()));
-  if (n > 0) {
+Io send_raw(Agent& a, std::string_view bytes, size_t& sent) {
+  const ssize_t n = ::send(a.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  if (n >= 0) {
     sent = static_cast<size_t>(n);
     return Io::moved;
   }
-  const int code = SSL_get_error(a.tls.get(), n);
-  if (code == SSL_ERROR_WANT_WRITE || code == SSL_ERROR_WANT_READ) return Io::blocked;
-  return fail_tls(s, a, n, "TLS write");
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::blocked;
+  fail(a, std::string("send: ") + strerror(errno));
+  return Io::failed;
+}
+
+// Moves the records OpenSSL wrote into its memory BIO to `cipher` and sends what the socket
+// takes. Io::moved: nothing is left unsent.
+Io flush_tls(Agent& a) {
+  BIO* records = SSL_get_wbio(a.tls.get());
+  if (const size_t pending = BIO_ctrl_pending(records); pending != 0) {
+    if (a.cipher_pos == a.cipher.size()) {
+      a.cipher.clear();
+      a.cipher_pos = 0;
+    }
+    const size_t at = a.cipher.size();
+    a.cipher.resize(at + pending);
+    const int n = BIO_read(records, a.cipher.data() + at, clamp_to_int(pending));
+    a.cipher.resize(at + static_cast<size_t>(std::max(n, 0)));
+  }
+  while (a.cipher_pos < a.cipher.size()) {
+    size_t n = 0;
+    const Io io = send_raw(a, std::string_view(a.cipher).substr(a.cipher_pos), n);
+    if (io != Io::moved) return io;
+    a.cipher_pos += n;
+  }
+  return Io::moved;
+}
+
+// Plaintext in, `sent` bytes of it taken. With TLS, plaintext is taken only once the previous
+// records are all on the socket, so at most one chunk of ciphertext waits in memory.
+Io send_some(const Shared& s, Agent& a, std::string_view bytes, size_t& sent) {
+  if (!a.tls) return send_raw(a, bytes, sent);
+  if (const Io io = flush_tls(a); io != Io::moved) return io;
+  ERR_clear_error();
+  const int n =
+      SSL_write(a.tls.get(), bytes.data(), clamp_to_int(std::min(bytes.size(), kTlsChunk)));
+  if (n <= 0) return fail_tls(s, a, n, "TLS write");
+  sent = static_cast<size_t>(n);
+  return flush_tls(a) == Io::failed ? Io::failed : Io::moved;
 }
 
 Io receive_some(const Shared& s, Agent& a, char* buf, size_t size, size_t& got) {
@@ -216,6 +247,8 @@ Io receive_some(const Shared& s, Agent& a, char* buf, size_t size, size_t& got) 
   }
   ERR_clear_error();
   const int n = SSL_read(a.tls.get(), buf, clamp_to_int(size));
+  // Reading can make OpenSSL answer (a key update, an alert): those records go out too.
+  if (flush_tls(a) == Io::failed) return Io::failed;
   if (n > 0) {
     got = static_cast<size_t>(n);
     return Io::moved;
@@ -239,15 +272,10 @@ void begin_stream_handshake(const Shared& s, Agent& a) {
 void advance_tls_handshake(const Shared& s, Agent& a) {
   ERR_clear_error();
   const int rc = SSL_do_handshake(a.tls.get());
-  if (rc == 1) {
-    a.tls_wants_write = false;
-    return begin_stream_handshake(s, a);
-  }
+  if (flush_tls(a) == Io::failed) return;
+  if (rc == 1) return begin_stream_handshake(s, a);
   const int code = SSL_get_error(a.tls.get(), rc);
-  if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) {
-    a.tls_wants_write = code == SSL_ERROR_WANT_WRITE;
-    return;
-  }
+  if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) return;
   fail_tls(s, a, rc, "TLS handshake");
 }
 
@@ -261,7 +289,16 @@ void on_connected(const Shared& s, Agent& a) {
   if (auto named = net::expect_peer_name(a.tls.get(), s.options.host); !named.ok()) {
     return fail(a, named.error().message);
   }
-  SSL_set_fd(a.tls.get(), a.fd);
+  // Reads straight from the socket; writes into memory, sent in large pieces by flush_tls().
+  BIO* socket = BIO_new_socket(a.fd, BIO_NOCLOSE);
+  BIO* records = BIO_new(BIO_s_mem());
+  if (socket == nullptr || records == nullptr) {
+    BIO_free(socket);
+    BIO_free(records);
+    return fail(a, "cannot create TLS buffers");
+  }
+  SSL_set_bio(a.tls.get(), socket, records);
+  SSL_set_read_ahead(a.tls.get(), 1);
   SSL_set_connect_state(a.tls.get());
   a.phase = Phase::tls_handshake;
   advance_tls_handshake(s, a);
@@ -377,6 +414,7 @@ void on_writable(const Shared& s, Agent& a) {
     return on_connected(s, a);
   }
   if (a.phase == Phase::tls_handshake) return advance_tls_handshake(s, a);
+  if (a.tls && flush_tls(a) != Io::moved) return;
   while (a.out_pos < a.out.size()) {
     size_t n = 0;
     const Io io = send_some(s, a, std::string_view(a.out).substr(a.out_pos), n);
@@ -397,7 +435,10 @@ void say_goodbye(const Shared& s, Agent& a) {
     size_t ignored = 0;
     (void)send_some(s, a, bye, ignored);
   }
-  if (a.tls) (void)SSL_shutdown(a.tls.get());
+  if (a.tls) {
+    (void)SSL_shutdown(a.tls.get());
+    (void)flush_tls(a);
+  }
   close_connection(a);
   a.phase = Phase::done;
 }
@@ -634,14 +675,15 @@ double run_share(const Shared& s, Clock::time_point started, uint64_t rate,
         a.phase = Phase::done;
       }
       const bool waiting_acks = o.protocol == Protocol::tributary && a.acked_seq < a.seq;
-      if (a.phase == Phase::draining && a.out_pos == a.out.size() && !waiting_acks) {
+      const bool unsent = a.out_pos < a.out.size() || a.cipher_pos < a.cipher.size();
+      if (a.phase == Phase::draining && !unsent && !waiting_acks) {
         say_goodbye(s, a);
       }
       busy = busy || a.phase != Phase::done;
       fds[i].fd = a.fd;
       fds[i].events = POLLIN;
       if (a.phase == Phase::connecting || a.out_pos < a.out.size() ||
-          (a.phase == Phase::tls_handshake && a.tls_wants_write)) {
+          a.cipher_pos < a.cipher.size()) {
         fds[i].events |= POLLOUT;
       }
     }

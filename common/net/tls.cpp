@@ -212,7 +212,9 @@ Status TlsEngine::advance_handshake() {
 }
 
 Status TlsEngine::read_plaintext(std::string& plaintext) {
-  std::array<char, 16 * 1024> chunk{};
+  // One record's worth (SSL_read returns at most a record). Not zeroed: SSL_read writes what it
+  // returns, and clearing 16 KiB per record showed in profiles of the parent's TLS ingest.
+  std::array<char, 16 * 1024> chunk;  // NOLINT(cppcoreguidelines-pro-type-member-init)
   for (;;) {
     ERR_clear_error();
     const int n = SSL_read(ssl_, chunk.data(), static_cast<int>(chunk.size()));
@@ -232,6 +234,9 @@ Status TlsEngine::read_plaintext(std::string& plaintext) {
 Status TlsEngine::feed(std::string_view ciphertext, std::string& plaintext) {
   if (!ciphertext.empty()) {
     BIO_write(SSL_get_rbio(ssl_), ciphertext.data(), static_cast<int>(ciphertext.size()));
+    // The plaintext is a little shorter than the ciphertext: one allocation instead of the
+    // string doubling (and copying) its way up a record at a time.
+    plaintext.reserve(plaintext.size() + ciphertext.size());
   }
   if (!handshake_done_) {
     TRIB_TRY(advance_handshake());
