@@ -74,15 +74,16 @@ struct CiphertextInput {
   size_t pending() const { return carry.size() - carry_pos + fresh.size(); }
 
   size_t read(char* out, size_t size) {
+    // Only non-empty copies: an empty string_view's data() may be null (UBSan: memcpy).
     size_t n = std::min(size, carry.size() - carry_pos);
-    std::memcpy(out, carry.data() + carry_pos, n);
+    if (n != 0) std::memcpy(out, carry.data() + carry_pos, n);
     carry_pos += n;
     if (carry_pos == carry.size()) {
       carry.clear();
       carry_pos = 0;
     }
     const size_t from_fresh = std::min(size - n, fresh.size());
-    std::memcpy(out + n, fresh.data(), from_fresh);
+    if (from_fresh != 0) std::memcpy(out + n, fresh.data(), from_fresh);
     fresh.remove_prefix(from_fresh);
     return n + from_fresh;
   }
