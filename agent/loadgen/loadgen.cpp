@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,10 +16,12 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <thread>
 
+#include "common/net/tls.h"
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
 #include "common/stream/wire.h"
@@ -28,12 +32,30 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kHighWater = 1u << 20;  // stop producing while this much is unsent
+// TLS: plaintext encrypted per send. The records go out in one send() (OpenSSL writing them to
+// the socket itself makes a system call per 16 KiB record, which costs more than the cipher).
+constexpr size_t kTlsChunk = 256u << 10;
 
-enum class Phase : uint8_t { connecting, handshake, streaming, draining, done };
+enum class Phase : uint8_t {
+  connecting,     // TCP connect in progress
+  tls_handshake,  // --tls: OpenSSL's handshake over the socket
+  handshake,      // the STREAM request is out; waiting for the parent's reply
+  streaming,
+  closing,   // --handshakes: goodbye sent, waiting for the parent to close
+  draining,  // time is up: flushing and waiting for the last acks
+  done
+};
+
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
 
 struct Agent {
   uint32_t index = 0;
   int fd = -1;
+  std::unique_ptr<SSL, SslFree> tls;  // with --tls, from the TCP connection on
+  std::string cipher;                 // TLS records not yet written to the socket
+  size_t cipher_pos = 0;
   Phase phase = Phase::connecting;
   std::string out;
   size_t out_pos = 0;
@@ -48,11 +70,30 @@ struct Agent {
   AgentReport report;
 };
 
+// What every sending thread shares; immutable during the run.
+struct Shared {
+  const LoadgenOptions& options;
+  const LoadEncoder& encoder;
+  int64_t start_s;
+  sockaddr_in address;
+  std::shared_ptr<const net::TlsContext> tls;  // null without --tls
+};
+
 std::string agent_guid(const LoadgenOptions& o, uint32_t index) {
   return o.guid_prefix + fmt::format("{:012x}", index);
 }
 
 std::string hostname_of(uint32_t index) { return fmt::format("loadgen-{:04}", index); }
+
+model::HostInfo agent_host(const LoadgenOptions& o, uint32_t index) {
+  model::HostInfo h;
+  h.machine_guid = agent_guid(o, index);
+  h.hostname = hostname_of(index);
+  h.os = "linux";
+  h.update_every = 1;
+  h.hops = 1;
+  return h;
+}
 
 std::string netdata_request(const LoadgenOptions& o, uint32_t index) {
   return "STREAM key=" + o.api_key + "&hostname=" + hostname_of(index) +
@@ -120,37 +161,224 @@ uint64_t produce(const LoadgenOptions& o, const LoadEncoder& encoder, int64_t st
   return uint64_t{o.ticks_per_batch} * o.charts * o.dimensions;
 }
 
-void fail(Agent& a, std::string why) {
-  if (a.report.error.empty()) a.report.error = std::move(why);
+void close_connection(Agent& a) {
+  a.tls.reset();
+  a.cipher.clear();
+  a.cipher_pos = 0;
   if (a.fd >= 0) ::close(a.fd);
   a.fd = -1;
+}
+
+void fail(Agent& a, std::string why) {
+  if (a.report.error.empty()) a.report.error = std::move(why);
+  close_connection(a);
   a.phase = Phase::done;
 }
 
-void on_readable(const LoadgenOptions& o, Agent& a) {
+int clamp_to_int(size_t n) { return static_cast<int>(std::min<size_t>(n, 1u << 30)); }
+
+// The transport, plaintext or TLS: bytes moved, nothing possible until poll() says so, the
+// parent's clean close, or a failure (the agent is then done, with its error).
+enum class Io : uint8_t { moved, blocked, closed, failed };
+
+Io fail_tls(const Shared& s, Agent& a, int ssl_result, std::string_view doing) {
+  fail(a, net::tls_failure(a.tls.get(), s.tls->verifies_peer(), ssl_result, doing).message);
+  return Io::failed;
+}
+
+Io send_raw(Agent& a, std::string_view bytes, size_t& sent) {
+  const ssize_t n = ::send(a.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  if (n >= 0) {
+    sent = static_cast<size_t>(n);
+    return Io::moved;
+  }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::blocked;
+  fail(a, std::string("send: ") + strerror(errno));
+  return Io::failed;
+}
+
+// Moves the records OpenSSL wrote into its memory BIO to `cipher` and sends what the socket
+// takes. Io::moved: nothing is left unsent.
+Io flush_tls(Agent& a) {
+  BIO* records = SSL_get_wbio(a.tls.get());
+  if (const size_t pending = BIO_ctrl_pending(records); pending != 0) {
+    if (a.cipher_pos == a.cipher.size()) {
+      a.cipher.clear();
+      a.cipher_pos = 0;
+    }
+    const size_t at = a.cipher.size();
+    a.cipher.resize(at + pending);
+    const int n = BIO_read(records, a.cipher.data() + at, clamp_to_int(pending));
+    a.cipher.resize(at + static_cast<size_t>(std::max(n, 0)));
+  }
+  while (a.cipher_pos < a.cipher.size()) {
+    size_t n = 0;
+    const Io io = send_raw(a, std::string_view(a.cipher).substr(a.cipher_pos), n);
+    if (io != Io::moved) return io;
+    a.cipher_pos += n;
+  }
+  return Io::moved;
+}
+
+// Plaintext in, `sent` bytes of it taken. With TLS, plaintext is taken only once the previous
+// records are all on the socket, so at most one chunk of ciphertext waits in memory.
+Io send_some(const Shared& s, Agent& a, std::string_view bytes, size_t& sent) {
+  if (!a.tls) return send_raw(a, bytes, sent);
+  if (const Io io = flush_tls(a); io != Io::moved) return io;
+  ERR_clear_error();
+  const int n =
+      SSL_write(a.tls.get(), bytes.data(), clamp_to_int(std::min(bytes.size(), kTlsChunk)));
+  if (n <= 0) return fail_tls(s, a, n, "TLS write");
+  sent = static_cast<size_t>(n);
+  return flush_tls(a) == Io::failed ? Io::failed : Io::moved;
+}
+
+Io receive_some(const Shared& s, Agent& a, char* buf, size_t size, size_t& got) {
+  if (!a.tls) {
+    const ssize_t n = ::recv(a.fd, buf, size, 0);
+    if (n > 0) {
+      got = static_cast<size_t>(n);
+      return Io::moved;
+    }
+    if (n == 0) return Io::closed;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return Io::blocked;
+    fail(a, std::string("recv: ") + strerror(errno));
+    return Io::failed;
+  }
+  ERR_clear_error();
+  const int n = SSL_read(a.tls.get(), buf, clamp_to_int(size));
+  // Reading can make OpenSSL answer (a key update, an alert): those records go out too.
+  if (flush_tls(a) == Io::failed) return Io::failed;
+  if (n > 0) {
+    got = static_cast<size_t>(n);
+    return Io::moved;
+  }
+  const int code = SSL_get_error(a.tls.get(), n);
+  if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) return Io::blocked;
+  if (code == SSL_ERROR_ZERO_RETURN) return Io::closed;
+  return fail_tls(s, a, n, "TLS read");
+}
+
+void begin_stream_handshake(const Shared& s, Agent& a) {
+  const LoadgenOptions& o = s.options;
+  a.phase = Phase::handshake;
+  a.out = o.protocol == Protocol::netdata
+              ? netdata_request(o, a.index)
+              : stream::build_handshake_request(
+                    stream::make_tributary_request(o.api_key, agent_host(o, a.index), {"ack"}));
+  a.out_pos = 0;
+}
+
+void advance_tls_handshake(const Shared& s, Agent& a) {
+  ERR_clear_error();
+  const int rc = SSL_do_handshake(a.tls.get());
+  if (flush_tls(a) == Io::failed) return;
+  if (rc == 1) return begin_stream_handshake(s, a);
+  const int code = SSL_get_error(a.tls.get(), rc);
+  if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) return;
+  fail_tls(s, a, rc, "TLS handshake");
+}
+
+void on_connected(const Shared& s, Agent& a) {
+  if (!s.tls) return begin_stream_handshake(s, a);
+  ERR_clear_error();
+  a.tls.reset(SSL_new(s.tls->raw()));
+  if (!a.tls) return fail(a, "cannot create a TLS connection");
+  // The parent's close without close_notify ends the stream as a clean close would.
+  SSL_set_options(a.tls.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);
+  if (auto named = net::expect_peer_name(a.tls.get(), s.options.host); !named.ok()) {
+    return fail(a, named.error().message);
+  }
+  // Reads straight from the socket; writes into memory, sent in large pieces by flush_tls().
+  BIO* socket = BIO_new_socket(a.fd, BIO_NOCLOSE);
+  BIO* records = BIO_new(BIO_s_mem());
+  if (socket == nullptr || records == nullptr) {
+    BIO_free(socket);
+    BIO_free(records);
+    return fail(a, "cannot create TLS buffers");
+  }
+  SSL_set_bio(a.tls.get(), socket, records);
+  SSL_set_read_ahead(a.tls.get(), 1);
+  SSL_set_connect_state(a.tls.get());
+  a.phase = Phase::tls_handshake;
+  advance_tls_handshake(s, a);
+}
+
+Status connect_agent(const sockaddr_in& addr, Agent& a) {
+  a.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (a.fd < 0) return Error(Errc::io_error, std::string("socket: ") + strerror(errno));
+  const int one = 1;
+  ::setsockopt(a.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // A small send buffer: what the kernel holds for the parent is counted as sent, so keep it
+  // from padding the figures.
+  const int sndbuf = 256 * 1024;
+  ::setsockopt(a.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  a.phase = Phase::connecting;
+  if (::connect(a.fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 &&
+      errno != EINPROGRESS) {
+    return Error(Errc::io_error, std::string("connect: ") + strerror(errno));
+  }
+  return ok_status();
+}
+
+// --handshakes: one connection is over; the next starts while there is time.
+void next_connection(const Shared& s, Agent& a, bool time_left) {
+  close_connection(a);
+  a.in.clear();
+  a.out.clear();
+  a.out_pos = 0;
+  a.decoder = stream::FrameDecoder();
+  a.encoder = stream::FrameEncoder();
+  if (!time_left) {
+    a.phase = Phase::done;
+    return;
+  }
+  if (auto status = connect_agent(s.address, a); !status.ok()) fail(a, status.error().message);
+}
+
+void on_reply(const Shared& s, Agent& a, const stream::HandshakeReply& reply) {
+  const LoadgenOptions& o = s.options;
+  if (reply.kind == stream::ReplyKind::refused) return fail(a, "refused: " + reply.detail);
+  const std::string leftover = a.in.substr(reply.consumed);
+  a.in.clear();
+  if (o.handshakes_only) {
+    ++a.report.handshakes;
+    a.phase = Phase::closing;
+    // Netdata's protocol has no goodbye: the parent sees our close instead.
+    if (o.protocol == Protocol::netdata) return next_connection(s, a, true);
+    a.encoder.append(stream::GoodbyeMsg{stream::kAllHosts, "handshake done"}, a.out);
+    return;
+  }
+  a.phase = Phase::streaming;
+  if (o.protocol == Protocol::netdata) {
+    a.out += netdata_definitions(o);
+  } else {
+    start_native(o, a, leftover);
+  }
+}
+
+void on_readable(const Shared& s, Agent& a, bool time_left) {
+  if (a.phase == Phase::tls_handshake) advance_tls_handshake(s, a);
+  if (a.phase == Phase::connecting || a.phase == Phase::tls_handshake || a.phase == Phase::done) {
+    return;
+  }
+  const LoadgenOptions& o = s.options;
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::recv(a.fd, buf, sizeof buf, 0);
-    if (n == 0) return fail(a, "the parent closed the connection");
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK) fail(a, std::string("recv: ") + strerror(errno));
-      return;
-    }
-    const std::string_view bytes(buf, static_cast<size_t>(n));
+    size_t n = 0;
+    const Io io = receive_some(s, a, buf, sizeof buf, n);
+    if (io == Io::closed && a.phase == Phase::closing) return next_connection(s, a, time_left);
+    if (io == Io::closed) return fail(a, "the parent closed the connection");
+    if (io != Io::moved) return;
+    const std::string_view bytes(buf, n);
+    if (a.phase == Phase::closing) continue;  // acks and the parent's goodbye: not needed
     if (a.phase == Phase::handshake) {
       a.in.append(bytes);
       auto reply = stream::parse_handshake_reply(a.in);
       if (!reply.ok()) return fail(a, "handshake: " + reply.error().message);
       if (!reply->has_value()) continue;
-      const auto& r = **reply;
-      if (r.kind == stream::ReplyKind::refused) return fail(a, "refused: " + r.detail);
-      a.phase = Phase::streaming;
-      if (o.protocol == Protocol::netdata) {
-        a.out += netdata_definitions(o);
-      } else {
-        start_native(o, a, std::string_view(a.in).substr(r.consumed));
-      }
-      a.in.clear();
+      on_reply(s, a, **reply);
+      if (a.phase != Phase::streaming && a.phase != Phase::closing) return;
       continue;
     }
     if (o.protocol == Protocol::netdata) continue;  // a stock parent sends nothing we need
@@ -177,24 +405,22 @@ void credit_written(Agent& a) {
   a.unsent.erase(a.unsent.begin(), a.unsent.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
-void on_writable(Agent& a) {
+void on_writable(const Shared& s, Agent& a) {
   if (a.phase == Phase::connecting) {
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(a.fd, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) return fail(a, std::string("connect: ") + strerror(err));
-    a.phase = Phase::handshake;
-    return;
+    return on_connected(s, a);
   }
+  if (a.phase == Phase::tls_handshake) return advance_tls_handshake(s, a);
+  if (a.tls && flush_tls(a) != Io::moved) return;
   while (a.out_pos < a.out.size()) {
-    const ssize_t n =
-        ::send(a.fd, a.out.data() + a.out_pos, a.out.size() - a.out_pos, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK) fail(a, std::string("send: ") + strerror(errno));
-      return;
-    }
-    a.out_pos += static_cast<size_t>(n);
-    a.report.bytes_sent += static_cast<uint64_t>(n);
+    size_t n = 0;
+    const Io io = send_some(s, a, std::string_view(a.out).substr(a.out_pos), n);
+    if (io != Io::moved) return;
+    a.out_pos += n;
+    a.report.bytes_sent += n;
     credit_written(a);
   }
   a.out.clear();
@@ -202,20 +428,19 @@ void on_writable(Agent& a) {
   a.unsent.clear();
 }
 
-Status connect_agent(const sockaddr_in& addr, Agent& a) {
-  a.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (a.fd < 0) return Error(Errc::io_error, std::string("socket: ") + strerror(errno));
-  const int one = 1;
-  ::setsockopt(a.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  // A small send buffer: what the kernel holds for the parent is counted as sent, so keep it
-  // from padding the figures.
-  const int sndbuf = 256 * 1024;
-  ::setsockopt(a.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
-  if (::connect(a.fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 &&
-      errno != EINPROGRESS) {
-    return Error(Errc::io_error, std::string("connect: ") + strerror(errno));
+// The end of a streaming agent: goodbye (best effort: the run is over), close_notify, close.
+void say_goodbye(const Shared& s, Agent& a) {
+  if (s.options.protocol == Protocol::tributary) {
+    const std::string bye = a.encoder.encode(stream::GoodbyeMsg{stream::kAllHosts, "load done"});
+    size_t ignored = 0;
+    (void)send_some(s, a, bye, ignored);
   }
-  return ok_status();
+  if (a.tls) {
+    (void)SSL_shutdown(a.tls.get());
+    (void)flush_tls(a);
+  }
+  close_connection(a);
+  a.phase = Phase::done;
 }
 
 bool parse_u64(const std::string& text, uint64_t& out) {
@@ -299,10 +524,14 @@ std::string usage() {
   return "usage: tributary-loadgen --api-key KEY [--destination HOST:PORT] [--agents N]\n"
          "         [--charts C] [--dimensions D] [--rate SAMPLES_PER_S | --flat-out]\n"
          "         [--duration SECONDS] [--ticks-per-batch T] [--protocol tributary|netdata]\n"
-         "         [--start-time EPOCH_S] [--threads N] [--json]\n"
+         "         [--start-time EPOCH_S] [--threads N] [--json] [--handshakes]\n"
+         "         [--tls [--tls-ca FILE | --tls-insecure] [--tls-cert FILE --tls-key FILE]]\n"
          "Simulates N agents with C charts of D dimensions streaming to a parent and reports\n"
          "samples sent and (tributary protocol) acknowledged. --protocol netdata speaks Netdata\n"
-         "1.37's uncompressed text protocol, for a stock netdata parent.\n";
+         "1.37's uncompressed text protocol, for a stock netdata parent. --tls speaks TLS\n"
+         "(certificate checked against HOST, against the system's CAs or --tls-ca FILE;\n"
+         "--tls-insecure skips the check). --handshakes opens connections back to back instead\n"
+         "of streaming (connect, TLS, STREAM line, reply, goodbye) and reports handshakes/s.\n";
 }
 
 Result<LoadgenOptions> parse_args(const std::vector<std::string>& args) {
@@ -315,6 +544,18 @@ Result<LoadgenOptions> parse_args(const std::vector<std::string>& args) {
       continue;
     }
     if (flag == "--json") continue;  // the main's business
+    if (flag == "--tls") {
+      o.tls = true;
+      continue;
+    }
+    if (flag == "--tls-insecure") {
+      o.tls_verify = false;
+      continue;
+    }
+    if (flag == "--handshakes") {
+      o.handshakes_only = true;
+      continue;
+    }
     if (i + 1 >= args.size()) return Error(Errc::invalid_argument, flag + " needs a value");
     const std::string& value = args[++i];
     uint64_t n = 0;
@@ -327,6 +568,12 @@ Result<LoadgenOptions> parse_args(const std::vector<std::string>& args) {
     };
     if (flag == "--api-key") {
       o.api_key = value;
+    } else if (flag == "--tls-ca") {
+      o.tls_ca = value;
+    } else if (flag == "--tls-cert") {
+      o.tls_cert = value;
+    } else if (flag == "--tls-key") {
+      o.tls_key = value;
     } else if (flag == "--destination") {
       const auto colon = value.rfind(':');
       uint64_t port = 0;
@@ -373,25 +620,25 @@ Result<LoadgenOptions> parse_args(const std::vector<std::string>& args) {
     }
   }
   if (o.api_key.empty()) return Error(Errc::invalid_argument, "--api-key is required\n" + usage());
+  const bool tls_detail =
+      !o.tls_verify || !o.tls_ca.empty() || !o.tls_cert.empty() || !o.tls_key.empty();
+  if (tls_detail && !o.tls) {
+    return Error(Errc::invalid_argument,
+                 "--tls-ca, --tls-insecure, --tls-cert and --tls-key need --tls");
+  }
+  if (!o.tls_verify && !o.tls_ca.empty()) {
+    return Error(Errc::invalid_argument, "--tls-ca and --tls-insecure contradict each other");
+  }
   return o;
 }
 
 namespace {
 
-model::HostInfo agent_host(const LoadgenOptions& o, uint32_t index) {
-  model::HostInfo h;
-  h.machine_guid = agent_guid(o, index);
-  h.hostname = hostname_of(index);
-  h.os = "linux";
-  h.update_every = 1;
-  h.hops = 1;
-  return h;
-}
-
 // One sending thread: a poll() loop over `agents` until they are done or the time is up, at
 // `rate` samples/s over these agents (0: flat out). Returns the seconds spent sending.
-double run_share(const LoadgenOptions& o, const LoadEncoder& encoder, int64_t start_s,
-                 Clock::time_point started, uint64_t rate, std::span<Agent> agents) {
+double run_share(const Shared& s, Clock::time_point started, uint64_t rate,
+                 std::span<Agent> agents) {
+  const LoadgenOptions& o = s.options;
   const auto send_until = started + std::chrono::duration_cast<Clock::duration>(
                                         std::chrono::duration<double>(o.duration_s));
   // Kernel buffers of many connections can hold seconds of load: wait as long as we sent.
@@ -415,33 +662,28 @@ double run_share(const LoadgenOptions& o, const LoadEncoder& encoder, int64_t st
       if (a.phase == Phase::streaming && sending) {
         while (a.out.size() - a.out_pos < kHighWater &&
                (rate == 0 || static_cast<double>(produced) < elapsed * static_cast<double>(rate))) {
-          const uint64_t n = produce(o, encoder, start_s, a);
+          const uint64_t n = produce(o, s.encoder, s.start_s, a);
           produced += n;
           a.unsent.emplace_back(a.out.size(), n);
           if (rate != 0) break;  // spread the budget over the agents
         }
       }
       if (a.phase == Phase::streaming && !sending) a.phase = Phase::draining;
-      const bool waiting_acks = o.protocol == Protocol::tributary && a.acked_seq < a.seq;
-      if (a.phase == Phase::draining && a.out_pos == a.out.size() && !waiting_acks) {
-        if (o.protocol == Protocol::tributary) {
-          std::string bye = a.encoder.encode(stream::GoodbyeMsg{stream::kAllHosts, "load done"});
-          (void)::send(a.fd, bye.data(), bye.size(), MSG_NOSIGNAL);
-        }
-        ::close(a.fd);
-        a.fd = -1;
+      // --handshakes: a connection still on its way when the time is up is not counted.
+      if (o.handshakes_only && !sending && a.phase != Phase::closing && a.phase != Phase::done) {
+        close_connection(a);
         a.phase = Phase::done;
+      }
+      const bool waiting_acks = o.protocol == Protocol::tributary && a.acked_seq < a.seq;
+      const bool unsent = a.out_pos < a.out.size() || a.cipher_pos < a.cipher.size();
+      if (a.phase == Phase::draining && !unsent && !waiting_acks) {
+        say_goodbye(s, a);
       }
       busy = busy || a.phase != Phase::done;
       fds[i].fd = a.fd;
       fds[i].events = POLLIN;
-      if (a.phase == Phase::connecting || a.out_pos < a.out.size()) fds[i].events |= POLLOUT;
-      if (a.phase == Phase::handshake && a.in.empty() && a.out.empty() &&
-          a.report.bytes_sent == 0) {
-        a.out = o.protocol == Protocol::netdata
-                    ? netdata_request(o, a.index)
-                    : stream::build_handshake_request(stream::make_tributary_request(
-                          o.api_key, agent_host(o, a.index), {"ack"}));
+      if (a.phase == Phase::connecting || a.out_pos < a.out.size() ||
+          a.cipher_pos < a.cipher.size()) {
         fds[i].events |= POLLOUT;
       }
     }
@@ -449,17 +691,28 @@ double run_share(const LoadgenOptions& o, const LoadEncoder& encoder, int64_t st
     ::poll(fds.data(), fds.size(), rate != 0 || !sending ? 5 : 50);
     for (size_t i = 0; i < agents.size(); ++i) {
       Agent& a = agents[i];
-      if (a.fd < 0) continue;
+      if (a.fd < 0 || fds[i].fd != a.fd) continue;
       if (fds[i].revents & (POLLERR | POLLHUP) && a.phase == Phase::connecting) {
         fail(a, "connection refused");
         continue;
       }
-      if (fds[i].revents & POLLOUT) on_writable(a);
-      if (a.fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) on_readable(o, a);
+      if (fds[i].revents & POLLOUT) on_writable(s, a);
+      if (a.fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) on_readable(s, a, sending);
     }
   }
   if (seconds == 0) seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return seconds;
+}
+
+Result<std::shared_ptr<const net::TlsContext>> client_tls(const LoadgenOptions& o) {
+  if (!o.tls) return std::shared_ptr<const net::TlsContext>();
+  auto context = net::TlsContext::client({.verify = o.tls_verify,
+                                          .ca_file = o.tls_ca,
+                                          .ca_path = {},
+                                          .cert_file = o.tls_cert,
+                                          .key_file = o.tls_key});
+  if (!context.ok()) return Error(context.error().code, "--tls: " + context.error().message);
+  return std::shared_ptr<const net::TlsContext>(std::move(*context));
 }
 
 }  // namespace
@@ -474,7 +727,9 @@ Result<LoadgenReport> run(const LoadgenOptions& o) {
   }
   const int64_t start_s =
       o.start_time_s != 0 ? o.start_time_s : static_cast<int64_t>(std::time(nullptr)) - 7 * 86400;
+  TRIB_ASSIGN_OR_RETURN(auto tls, client_tls(o));
   const LoadEncoder encoder(o);
+  const Shared shared{o, encoder, start_s, addr, std::move(tls)};
   std::vector<Agent> agents(o.agents);
   for (uint32_t i = 0; i < o.agents; ++i) {
     Agent& a = agents[i];
@@ -494,20 +749,24 @@ Result<LoadgenReport> run(const LoadgenOptions& o) {
     const uint64_t rate = o.rate * (end - begin) / o.agents;
     const std::span<Agent> share(agents.data() + begin, end - begin);
     workers.emplace_back(
-        [&, t, rate, share] { seconds[t] = run_share(o, encoder, start_s, started, rate, share); });
+        [&, t, rate, share] { seconds[t] = run_share(shared, started, rate, share); });
   }
   for (std::thread& worker : workers) worker.join();
 
   LoadgenReport report;
+  report.handshakes_only = o.handshakes_only;
   report.seconds = *std::max_element(seconds.begin(), seconds.end());
   const uint64_t per_batch = uint64_t{o.ticks_per_batch} * o.charts * o.dimensions;
   for (Agent& a : agents) {
     if (a.fd >= 0) {
-      if (a.report.error.empty() && a.phase != Phase::done)
-        a.report.error = "timed out waiting for acks";
-      ::close(a.fd);
+      if (a.report.error.empty() && a.phase != Phase::done) {
+        a.report.error = o.handshakes_only ? "timed out waiting for the parent to close"
+                                           : "timed out waiting for acks";
+      }
+      close_connection(a);
     }
     if (o.protocol == Protocol::tributary) a.report.samples_acked = a.acked_seq * per_batch;
+    report.handshakes += a.report.handshakes;
     report.samples_sent += a.report.samples_sent;
     report.samples_acked += a.report.samples_acked;
     report.bytes_sent += a.report.bytes_sent;
@@ -524,6 +783,11 @@ std::string to_json(const LoadgenReport& report) {
   j["bytes_sent"] = report.bytes_sent;
   j["samples_per_second_sent"] =
       report.seconds > 0 ? static_cast<double>(report.samples_sent) / report.seconds : 0;
+  if (report.handshakes_only) {
+    j["handshakes"] = report.handshakes;
+    j["handshakes_per_second"] =
+        report.seconds > 0 ? static_cast<double>(report.handshakes) / report.seconds : 0;
+  }
   size_t failed = 0;
   for (const auto& a : report.agents) failed += a.error.empty() ? 0 : 1;
   j["agents"] = report.agents.size();
@@ -535,6 +799,10 @@ std::string to_json(const LoadgenReport& report) {
     }
   }
   return j.dump();
+}
+
+bool did_work(const LoadgenReport& report) {
+  return report.handshakes_only ? report.handshakes != 0 : report.samples_sent != 0;
 }
 
 }  // namespace trib::agent::loadgen

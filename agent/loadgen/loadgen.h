@@ -4,6 +4,9 @@
 // uncompressed text protocol for a stock netdata parent), at a given rate or flat out. Reports
 // what was sent and, for the native protocol, what the parent acknowledged.
 //
+// With --tls, OpenSSL runs straight over each non-blocking socket (SSL_set_fd) inside the same
+// poll() loop; its context comes from net::TlsContext, as the agent's sender's does.
+//
 // Each of `threads` threads runs one poll() loop over its share of the simulated agents'
 // non-blocking sockets. The generator must cost far less CPU than the parent it measures: the
 // bytes of every value are computed once (LoadEncoder), a batch is a copy plus its header and
@@ -34,14 +37,25 @@ struct LoadgenOptions {
   uint32_t threads = 1;      // agents are spread over this many sending threads
   int64_t start_time_s = 0;  // first sample timestamp; 0: one week ago
   std::string guid_prefix = "10ad0000-0000-4000-8000-";  // + 12 hex digits of the agent index
+  // TLS to the parent (OpenSSL straight over the sockets). The certificate must match `host`.
+  bool tls = false;
+  bool tls_verify = true;  // --tls-insecure: false
+  std::string tls_ca;      // --tls-ca; empty: the system's CAs
+  std::string tls_cert;    // --tls-cert/--tls-key: a client certificate (mutual TLS)
+  std::string tls_key;
+  // Instead of streaming, each agent opens connections back to back for `duration_s`:
+  // connect, TLS handshake (with `tls`), STREAM line, the parent's reply, goodbye, and the
+  // parent's close. Measures new connections (handshakes) per second at the parent.
+  bool handshakes_only = false;
 };
 
 struct AgentReport {
   std::string machine_guid;
   uint64_t samples_sent = 0;
   uint64_t samples_acked = 0;  // native protocol only
-  uint64_t bytes_sent = 0;
-  std::string error;  // why it stopped early, if it did
+  uint64_t bytes_sent = 0;     // plaintext (protocol) bytes, with TLS too
+  uint64_t handshakes = 0;     // stream handshakes answered (handshakes_only)
+  std::string error;           // why it stopped early, if it did
 };
 
 struct LoadgenReport {
@@ -49,6 +63,8 @@ struct LoadgenReport {
   uint64_t samples_sent = 0;
   uint64_t samples_acked = 0;
   uint64_t bytes_sent = 0;
+  uint64_t handshakes = 0;
+  bool handshakes_only = false;
   std::vector<AgentReport> agents;
 };
 
@@ -87,9 +103,12 @@ class LoadEncoder {
 Result<LoadgenOptions> parse_args(const std::vector<std::string>& args);
 std::string usage();
 
-// Runs the load; fails only when nothing could be set up (bad address).
+// Runs the load; fails only when nothing could be set up (bad address, TLS files). What goes
+// wrong on a connection (refusal, certificate verification) is in the agents' reports.
 Result<LoadgenReport> run(const LoadgenOptions& options);
 
 std::string to_json(const LoadgenReport& report);
+// Whether the run did anything: samples sent, or (handshakes_only) handshakes answered.
+bool did_work(const LoadgenReport& report);
 
 }  // namespace trib::agent::loadgen

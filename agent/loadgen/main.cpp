@@ -1,4 +1,5 @@
 // tributary-loadgen: simulated agents streaming to a parent (see agent/loadgen/loadgen.h).
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,11 +13,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", options.error().message.c_str());
     return 2;
   }
+  // OpenSSL writes to the sockets itself (no MSG_NOSIGNAL): a parent that goes away must be an
+  // error on that connection, not the end of the process.
+  std::signal(SIGPIPE, SIG_IGN);
   auto report = trib::agent::loadgen::run(*options);
   if (!report.ok()) {
     std::fprintf(stderr, "tributary-loadgen: %s\n", report.error().message.c_str());
     return 1;
   }
   std::printf("%s\n", trib::agent::loadgen::to_json(*report).c_str());
-  return report->agents.empty() || report->samples_sent == 0 ? 1 : 0;
+  return trib::agent::loadgen::did_work(*report) ? 0 : 1;
 }

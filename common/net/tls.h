@@ -1,5 +1,5 @@
 #pragma once
-// TLS with OpenSSL over memory BIOs: no I/O of its own, so it runs over any byte transport.
+// TLS with OpenSSL over in-memory BIOs: no I/O of its own, so it runs over any byte transport.
 // TcpConnection::start_tls() puts a TlsEngine between the socket and the connection's users,
 // who then read and write plaintext through the same interface as before.
 //
@@ -19,6 +19,8 @@ using SSL_CTX = struct ssl_ctx_st;
 using SSL = struct ssl_st;
 
 namespace trib::net {
+
+struct CiphertextInput;  // tls.cpp: the engine's read side, which OpenSSL reads in place
 
 // OpenSSL failures: the error code says what kind, the message carries OpenSSL's own reason
 // (for a certificate, X509_verify_cert_error_string(): "certificate has expired", ...).
@@ -94,16 +96,27 @@ class TlsEngine {
   std::string peer_subject() const;
 
  private:
-  TlsEngine(std::shared_ptr<const TlsContext> context, SSL* ssl)
-      : context_(std::move(context)), ssl_(ssl) {}
+  TlsEngine(std::shared_ptr<const TlsContext> context, SSL* ssl);
   Status advance_handshake();
   Status read_plaintext(std::string& plaintext);
+  Status consume(std::string& plaintext);
   Error failure(int ssl_result, std::string_view doing) const;
 
   std::shared_ptr<const TlsContext> context_;
   SSL* ssl_;
+  std::unique_ptr<CiphertextInput> input_;  // read by ssl_'s read BIO
   bool handshake_done_ = false;
 };
+
+// For code that drives OpenSSL over its own non-blocking socket instead of a TlsEngine
+// (tributary-loadgen's poll() loop): the same peer-name check and the same error texts.
+//
+// Makes the client `ssl` check the server's certificate against `server_name` (an IP address
+// or a host name) and send it as SNI when it is a name.
+Status expect_peer_name(SSL* ssl, const std::string& server_name);
+// The error for an OpenSSL call on `ssl` that returned `ssl_result`: the certificate's verify
+// reason when verification (`verifies_peer`) is what failed, else OpenSSL's error queue.
+Error tls_failure(SSL* ssl, bool verifies_peer, int ssl_result, std::string_view doing);
 
 // The first byte of a TLS connection is a record type (handshake 0x16; Netdata treats
 // anything up to 0x17 as TLS), never a printable character as HTTP and STREAM start with.

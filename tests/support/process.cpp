@@ -273,5 +273,6 @@ std::string binary_dir() {
 
 std::string agent_binary() { return binary_dir() + "/tributary-agent"; }
 std::string parent_binary() { return binary_dir() + "/tributary-parent"; }
+std::string loadgen_binary() { return binary_dir() + "/tributary-loadgen"; }
 
 }  // namespace trib::test

@@ -98,5 +98,6 @@ uint16_t free_port();
 // Built binaries (TRIB_BINARY_DIR).
 std::string agent_binary();
 std::string parent_binary();
+std::string loadgen_binary();
 
 }  // namespace trib::test

@@ -88,5 +88,30 @@ TEST(LoadgenArgsTest, ThreadsAreBounded) {
   EXPECT_FALSE(parse_args({"--api-key", "k", "--threads", "0"}).ok());
 }
 
+TEST(LoadgenArgsTest, TlsOptions) {
+  auto verified = parse_args({"--api-key", "k", "--tls", "--tls-ca", "/ca.pem", "--tls-cert",
+                              "/c.pem", "--tls-key", "/c.key", "--handshakes"});
+  ASSERT_TRUE(verified.ok()) << verified.error().message;
+  EXPECT_TRUE(verified->tls);
+  EXPECT_TRUE(verified->tls_verify);
+  EXPECT_EQ(verified->tls_ca, "/ca.pem");
+  EXPECT_EQ(verified->tls_cert, "/c.pem");
+  EXPECT_EQ(verified->tls_key, "/c.key");
+  EXPECT_TRUE(verified->handshakes_only);
+  auto insecure = parse_args({"--api-key", "k", "--tls", "--tls-insecure"});
+  ASSERT_TRUE(insecure.ok());
+  EXPECT_FALSE(insecure->tls_verify);
+  EXPECT_FALSE(parse_args({"--api-key", "k"})->tls);
+}
+
+TEST(LoadgenArgsTest, TlsDetailsWithoutTlsOrContradictingAreErrors) {
+  auto without = parse_args({"--api-key", "k", "--tls-ca", "/ca.pem"});
+  ASSERT_FALSE(without.ok());
+  EXPECT_NE(without.error().message.find("need --tls"), std::string::npos);
+  auto both = parse_args({"--api-key", "k", "--tls", "--tls-insecure", "--tls-ca", "/ca.pem"});
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message.find("contradict"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace trib::agent::loadgen
