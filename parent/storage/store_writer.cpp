@@ -193,7 +193,7 @@ Status StoreWriter::apply(lmdb::Txn& txn, const WriteBatch& batch) {
     rollup_.forget(import.series_id);
   }
   if (!batch.journal_rows.empty()) {
-    TRIB_ASSIGN_OR_RETURN(const std::string packed, layout::pack_journal(batch.journal_rows));
+    const std::string packed = layout::pack_journal(batch.journal_rows);
     TRIB_TRY(lmdb::put(txn, dbis_.journal, ticket_key(batch.ticket), packed, MDB_APPEND));
     TRIB_TRY(rollup_.add_rows(txn, batch.journal_rows));
   }
