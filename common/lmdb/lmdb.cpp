@@ -1,7 +1,15 @@
 #include "common/lmdb/lmdb.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <cassert>
+#include <cerrno>
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 namespace trib::lmdb {
 namespace {
@@ -100,6 +108,45 @@ size_t Env::used_bytes() const {
 Status Env::sync(bool force) {
   if (int rc = mdb_env_sync(env_, force ? 1 : 0); rc != 0) {
     return make_error(rc, "cannot flush the LMDB environment " + path_);
+  }
+  return {};
+}
+
+namespace {
+
+// The address of this process's mapping of the file open as `fd` (LMDB's map of data.mdb), from
+// /proc/self/maps: mdb_env_info() reports the map's address only with MDB_FIXEDMAP.
+void* mapping_of(int fd) {
+  struct stat file {};
+  if (fstat(fd, &file) != 0) return nullptr;
+  std::ifstream maps("/proc/self/maps");
+  for (std::string line; std::getline(maps, line);) {
+    uintptr_t from = 0;
+    unsigned long long inode = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%*x %*s %*x %*s %llu", &from, &inode) == 2 &&
+        inode == file.st_ino) {
+      return reinterpret_cast<void*>(from);
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Status Env::release_mapped_pages() {
+  MDB_envinfo info{};
+  mdb_filehandle_t fd = -1;
+  if (int rc = mdb_env_info(env_, &info); rc != 0) {
+    return make_error(rc, "cannot read the LMDB map of " + path_);
+  }
+  if (int rc = mdb_env_get_fd(env_, &fd); rc != 0) {
+    return make_error(rc, "cannot read the LMDB map of " + path_);
+  }
+  void* map = mapping_of(fd);
+  if (map == nullptr) return Error(Errc::io_error, "cannot find the LMDB map of " + path_);
+  if (madvise(map, info.me_mapsize, MADV_DONTNEED) != 0) {
+    return Error(std::error_code(errno, std::generic_category()),
+                 "cannot release the mapped pages of " + path_);
   }
   return {};
 }

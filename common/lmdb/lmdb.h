@@ -63,6 +63,12 @@ class Env {
   // Bytes the data file uses: pages in use × page size (not the sparse map size).
   size_t used_bytes() const;
   Status sync(bool force);
+  // Drops this process's mappings of the map's pages (madvise MADV_DONTNEED); the pages stay in
+  // the page cache, and the next read of one maps it again without I/O. Pages written through
+  // the file (LMDB's default, no MDB_WRITEMAP) but mapped by a read nearby, or by the kernel's
+  // fault-around, otherwise stay in the process's RSS for good. Safe at any time from any
+  // thread while the map is not resized: the map is read-only, so no data lives only in it.
+  Status release_mapped_pages();
 
  private:
   explicit Env(MDB_env* env, std::string path) : env_(env), path_(std::move(path)) {}

@@ -8,8 +8,8 @@
 //   charts    guid \0 chart id             -> ChartDef frame
 //   series    guid \0 chart id \0 dim id   -> u32 series id
 //   blocks    u32 series id | u64 first s  -> varint (last s - first s) | sample block
-//   journal   u64 ticket                   -> varint raw size | zstd(journal rows)
-//   progress  guid                         -> u64 last stored batch seq
+//   journal   u64 ticket                   -> varint 0 | journal rows (older: varint raw size |
+//   zstd) progress  guid                         -> u64 last stored batch seq
 //
 // Pure functions, any thread.
 
@@ -64,8 +64,9 @@ Result<std::vector<JournalSample>> parse_journal_rows(std::string_view rows);
 // template: `visit(const JournalSample&)` is inlined).
 template <class Visit>
 Status visit_journal_rows(std::string_view rows, Visit&& visit);
-// A journal value: the rows zstd-compressed.
-Result<std::string> pack_journal(std::string_view rows);
+// A journal value: varint 0, then the rows as they are. unpack_journal also reads the older
+// form, varint raw size (> 0) then the rows zstd-compressed.
+std::string pack_journal(std::string_view rows);
 Result<std::string> unpack_journal(std::string_view value);
 
 // Host and chart definitions, in the stream protocol's frame encoding (already fuzzed).

@@ -158,9 +158,13 @@ void StoreWriter::run() {
   retention_ = std::make_unique<event::Timer>(loop_);
   retention_->start(options_.retention_interval, options_.retention_interval,
                     [this] { retention_pass(); });
+  release_pages_ = std::make_unique<event::Timer>(loop_);
+  release_pages_->start(options_.release_pages_interval, options_.release_pages_interval,
+                        [this] { release_mapped_pages(); });
   loop_.run();
   retry_.reset();
   retention_.reset();
+  release_pages_.reset();
   if (auto closed = loop_.close(); !closed.ok()) {
     TRIB_LOG(store, error, "[dbengine writer] {}", closed.error().describe());
   }
@@ -193,7 +197,7 @@ Status StoreWriter::apply(lmdb::Txn& txn, const WriteBatch& batch) {
     rollup_.forget(import.series_id);
   }
   if (!batch.journal_rows.empty()) {
-    TRIB_ASSIGN_OR_RETURN(const std::string packed, layout::pack_journal(batch.journal_rows));
+    const std::string packed = layout::pack_journal(batch.journal_rows);
     TRIB_TRY(lmdb::put(txn, dbis_.journal, ticket_key(batch.ticket), packed, MDB_APPEND));
     TRIB_TRY(rollup_.add_rows(txn, batch.journal_rows));
   }
@@ -240,6 +244,12 @@ void StoreWriter::drain() {
   queue_.clear();
   full_ = false;
   notify_(event);
+}
+
+void StoreWriter::release_mapped_pages() {
+  if (Status released = env_.release_mapped_pages(); !released.ok()) {
+    TRIB_LOG(store, warn, "[dbengine writer] {}", released.error().describe());
+  }
 }
 
 void StoreWriter::retention_pass() {

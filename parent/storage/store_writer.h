@@ -72,6 +72,10 @@ struct WriterOptions {
   uint64_t max_size = 0;            // retention by size (bytes of blocks); 0: none
   std::chrono::seconds max_age{0};  // retention by age; 0: none
   std::chrono::milliseconds retention_interval{60'000};
+  // How often the map's pages are unmapped from the process (lmdb::Env::release_mapped_pages):
+  // the journal's pages, written once and read once when it is trimmed, and whatever the
+  // kernel's fault-around mapped beside a read would otherwise count in the parent's RSS.
+  std::chrono::milliseconds release_pages_interval{5'000};
   std::vector<TierSpec> tiers;  // tiers 1..n; their databases are Dbis::tiers
   const time::Clock* clock = &time::SystemClock::instance();  // "now" of retention by age
 };
@@ -96,6 +100,7 @@ class StoreWriter {
   void drain();
   Status apply(lmdb::Txn& txn, const WriteBatch& batch);
   void retention_pass();
+  void release_mapped_pages();
   // A small commit (meta "retention", the time of the pass) after a retention pass that freed
   // pages while the map was full.
   Status note_retention(int64_t now_s);
@@ -111,6 +116,7 @@ class StoreWriter {
   TierRollup rollup_;
   std::unique_ptr<event::Timer> retry_;
   std::unique_ptr<event::Timer> retention_;
+  std::unique_ptr<event::Timer> release_pages_;
   std::thread thread_;
 };
 

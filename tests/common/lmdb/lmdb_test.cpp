@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cinttypes>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -10,6 +15,24 @@
 
 namespace trib::lmdb {
 namespace {
+
+// KiB of the mapping holding `bytes` that are in this process's RSS (/proc/self/smaps).
+size_t mapped_kib(std::string_view bytes) {
+  const auto at = reinterpret_cast<uintptr_t>(bytes.data());
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    uintptr_t from = 0;
+    uintptr_t to = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &from, &to) == 2 &&
+        line.find(' ') < line.find(':')) {
+      inside = from <= at && at < to;
+    } else if (inside && line.rfind("Rss:", 0) == 0) {
+      return std::stoul(line.substr(4));
+    }
+  }
+  return 0;
+}
 
 class LmdbTest : public ::testing::Test {
  protected:
@@ -159,6 +182,26 @@ TEST_F(LmdbTest, AReaderDoesNotSeeUncommittedWrites) {
   reader->abort();
   auto fresh = Txn::begin_read(env);
   EXPECT_TRUE(get(*fresh, dbi, "k")->has_value());
+}
+
+TEST_F(LmdbTest, ReleasedMappedPagesLeaveTheProcessAndReadBackTheSame) {
+  Env env = open_env();
+  Dbi dbi = open_dbi(env, "kv");
+  const std::string value(1 << 20, 'v');
+  {
+    auto txn = Txn::begin_write(env);
+    ASSERT_TRUE(put(*txn, dbi, "big", value).ok());
+    ASSERT_TRUE(txn->commit().ok());
+  }
+  auto reader = Txn::begin_read(env);
+  ASSERT_TRUE(reader.ok());
+  const std::string_view mapped = **get(*reader, dbi, "big");
+  EXPECT_EQ(std::accumulate(mapped.begin(), mapped.end(), size_t{0}), value.size() * 'v');
+  EXPECT_GE(mapped_kib(mapped), 1024u) << "reading the value maps its pages";
+
+  ASSERT_TRUE(env.release_mapped_pages().ok());
+  EXPECT_EQ(mapped_kib(mapped), 0u);
+  EXPECT_EQ(mapped, value) << "a read after the release maps the same bytes again";
 }
 
 }  // namespace
