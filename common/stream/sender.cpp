@@ -25,7 +25,8 @@ size_t estimate_bytes(const SamplesMsg& batch) {
 }
 
 size_t estimate_bytes(const LogsMsg& logs, const GapsMsg& gaps) {
-  size_t bytes = sizeof(LogsMsg) + sizeof(GapsMsg) + gaps.gaps.size() * sizeof(LogGap);
+  size_t bytes = sizeof(LogsMsg) + sizeof(GapsMsg) + gaps.gaps.size() * sizeof(LogGap) +
+                 gaps.metric_gaps.size() * sizeof(MetricGap);
   for (const auto& record : logs.records) {
     bytes += sizeof(record) + record.line.size();
     for (const auto& [k, v] : record.attributes) bytes += k.size() + v.size() + 64;
@@ -656,10 +657,10 @@ Status Sender::spool(const Pending& pending) {
   return record_spooled(spool_->append(seq, spooled, when_full()), pending);
 }
 
-// What a relaying proxy took is acknowledged downstream: its spool does not drop it (the proxy
-// stops reading instead, see spool_full()).
+// What a relaying proxy took is acknowledged downstream: its spool either keeps it (the proxy
+// stops reading instead, see spool_full()) or replaces it by a gap record the receiver gets.
 Spool::WhenFull Sender::when_full() const {
-  return mode_ == SenderMode::relay ? Spool::WhenFull::keep : Spool::WhenFull::drop_oldest;
+  return mode_ == SenderMode::relay ? options_.relay_when_full : Spool::WhenFull::drop_oldest;
 }
 
 // The outcome of a spool append: an error is counted and logged (rate-limited), batches the
@@ -677,8 +678,44 @@ Status Sender::record_spooled(Result<std::vector<Message>> dropped, const Pendin
     return dropped.take_error();
   }
   stats_.spool_bytes = spool_->stored_bytes();
-  if (!dropped->empty()) on_spool_dropped(*dropped, pending);
+  if (dropped->empty()) return {};
+  if (when_full() == Spool::WhenFull::replace_oldest_with_gaps) {
+    on_spool_replaced(*dropped);
+  } else {
+    on_spool_dropped(*dropped, pending);
+  }
   return {};
+}
+
+void Sender::on_spool_replaced(const std::vector<Message>& gaps) {
+  // Queue order is seq order, and the spool replaced the oldest: a forward walk finds them.
+  auto it = pending_.begin();
+  for (const Message& message : gaps) {
+    const auto& gap = std::get<GapsMsg>(message);
+    while (it != pending_.end() && it->seq() < gap.seq) ++it;
+    if (it == pending_.end() || it->seq() != gap.seq) continue;
+    if (it->is_samples()) {
+      stats_.buffered_bytes -= it->bytes;
+    } else {
+      stats_.log_buffered_bytes -= it->bytes;
+    }
+    // Already written on this link, it may still arrive and be stored (then the gap record is
+    // never needed); after a reconnect the gap record goes in its place.
+    it->batch = gap;
+    it->frame.clear();
+    it->bytes = estimate_bytes(LogsMsg{}, gap);
+    stats_.log_buffered_bytes += it->bytes;
+  }
+  stats_.spool_dropped += gaps.size();
+  uint64_t suppressed = 0;
+  if (spool_full_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+    TRIB_LOG(stream, warn,
+             "[sender] spool of {} full ({} bytes) while '{}' has not acknowledged: the {} oldest "
+             "batch(es) replaced by gap records, {} in all{}",
+             origin_.hostname, spool_->max_size(), destination_name(), gaps.size(),
+             stats_.spool_dropped,
+             suppressed ? fmt::format(" ({} more reports suppressed)", suppressed) : "");
+  }
 }
 
 void Sender::on_spool_dropped(const std::vector<Message>& dropped, const Pending& kept) {
@@ -715,7 +752,7 @@ void Sender::on_spool_dropped(const std::vector<Message>& dropped, const Pending
       std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
   GapsMsg gaps = gaps_for_dropped(dropped, now_ms);
-  if (!gaps.gaps.empty()) {
+  if (!gaps.gaps.empty() || !gaps.metric_gaps.empty()) {
     gaps.seq = next_seq_++;
     Pending gap_batch{std::move(gaps), 0, false, 0};
     pending_.push_back(std::move(gap_batch));

@@ -6,8 +6,10 @@
 // When max_size is reached the oldest batches go (gap records excepted); the sender then sends
 // gap records for the log bytes they held. Entries are zstd-compressed frames: log lines shrink
 // about tenfold, so max_size holds that much more and a busy tail writes that much less.
-// A proxy's spool keeps them (WhenFull::keep) and the proxy stops reading from the host
-// instead, so the host's own spool holds them.
+// A proxy's spool either keeps them (WhenFull::keep: the proxy stops reading from the host
+// instead, so the host's own spool holds them) or replaces each by its gap record under the same
+// sequence number (WhenFull::replace_oldest_with_gaps: the proxy keeps the newest data, and the
+// receiver learns exactly what is missing).
 //
 // LMDB (<data dir>/spool), one environment per sender. Used on the sender's loop only.
 
@@ -52,11 +54,17 @@ class Spool {
   Result<std::vector<SpooledBatch>> load();
   enum class WhenFull {
     drop_oldest,  // an origin's spool: the oldest batches go (gap records excepted)
-    keep,         // a proxy's: what it acknowledged downstream stays; it stops taking more
+    keep,         // a proxy's, backpressure: what it acknowledged downstream stays; it stops
+                  // taking more
+    // A proxy's, drop_oldest: the oldest batches (gap records excepted) are replaced, in the
+    // same commit and under their own sequence numbers, by their gap records
+    // (gap_for_dropped(), reason kProxyGapReason).
+    replace_oldest_with_gaps,
   };
   // Writes the batch durably. Returns the batches pushed out to stay within max_size, oldest
   // first (never the one just written; none with WhenFull::keep, which lets the spool grow past
-  // max_size: its caller stops feeding it).
+  // max_size: its caller stops feeding it). With replace_oldest_with_gaps, returns the GapsMsg
+  // that took their places instead (each with the seq of the batch it replaced).
   Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch,
                                       WhenFull when_full = WhenFull::drop_oldest);
   // The same with the entry encoded already: frames as FrameEncoder writes them (a sender that
@@ -85,7 +93,8 @@ class Spool {
  private:
   Spool(lmdb::Env env, lmdb::Dbi batches, lmdb::Dbi meta, uint64_t max_size)
       : env_(std::move(env)), batches_(batches), meta_(meta), max_size_(max_size) {}
-  Result<std::vector<Message>> drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq, uint64_t room);
+  Result<std::vector<Message>> drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq, uint64_t room,
+                                                 WhenFull when_full);
   Status erase_acknowledged(lmdb::Txn& txn);
 
   lmdb::Env env_;
@@ -100,8 +109,13 @@ class Spool {
   FrameEncoder encoder_{EncoderOptions{.compress = true}};
 };
 
-// The gap records that replace log batches a full spool pushed out: for each source generation
-// of each batch, the byte range its records covered.
+inline constexpr std::string_view kProxyGapReason = "proxy spool full";
+
+// The gap record of one batch a full spool pushed out, under its seq: for a Logs batch, per
+// source generation, the byte range its records covered; for a Samples batch, the seconds
+// [first row, last row + 1). Empty for anything else.
+GapsMsg gap_for_dropped(const Message& dropped, int64_t now_ms, std::string_view reason);
+// The gap records of batches an origin's full spool pushed out, in one batch (seq left 0).
 GapsMsg gaps_for_dropped(const std::vector<Message>& dropped, int64_t now_ms);
 
 }  // namespace trib::stream

@@ -41,6 +41,9 @@ struct ForwarderOptions {
   config::StreamConf stream;  // [stream] and the per-key / per-machine proxy options
   uint64_t spool_max_size = uint64_t{256} << 20;  // per host (parent.yaml spool.max_size)
   std::string spool_root;                         // <data dir>/spool
+  // A forwarded host's full spool (parent.yaml spool.when_full): replace_oldest_with_gaps
+  // (drop_oldest) or keep (backpressure).
+  stream::Spool::WhenFull when_full = stream::Spool::WhenFull::replace_oldest_with_gaps;
 };
 
 class Forwarder {

@@ -91,7 +91,7 @@ TEST_F(LogStoreTest, FiltersAndPagesWithCursors) {
 }
 
 TEST_F(LogStoreTest, GapsAreStoredOnceAndReturned) {
-  stream::GapsMsg gaps{0, 1, {{"/a.log", 2, 10, 99, 1500, "spool full"}}};
+  stream::GapsMsg gaps{0, 1, {{"/a.log", 2, 10, 99, 1500, "spool full"}}, {}};
   ASSERT_TRUE(store->append_gaps(kGuid, gaps).ok());
   ASSERT_TRUE(store->append_gaps(kGuid, gaps).ok());
   const auto result = query();
