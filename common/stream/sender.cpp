@@ -347,7 +347,13 @@ void Sender::send_pending() {
   if (phase_ != Phase::streaming || !connection_) return;
   SamplesMsg scratch;
   while (next_to_send_ < pending_.size() && connection_->queued_bytes() < kMaxQueuedWriteBytes) {
-    Pending& pending = pending_[next_to_send_];
+    std::optional<Pending> read =
+        pending_[next_to_send_].evicted ? read_back(pending_[next_to_send_]) : std::nullopt;
+    Pending& pending = read ? *read : pending_[next_to_send_];
+    if (pending_[next_to_send_].evicted && !read) {  // logged: lost with the spool entry
+      ++next_to_send_;
+      continue;
+    }
     if (!pending.is_samples() && !logs_granted_) {
       TRIB_LOG(stream, error,
                "[sender] '{}' does not accept log records (no `logs` capability: an older "
@@ -356,8 +362,8 @@ void Sender::send_pending() {
       drop_connection("parent without logs", true, milliseconds(60'000));
       return;
     }
-    if (pending.sent) ++stats_.batches_resent;
-    pending.sent = true;
+    if (pending_[next_to_send_].sent) ++stats_.batches_resent;
+    pending_[next_to_send_].sent = true;
     ++stats_.batches_sent;
     ++next_to_send_;
     if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
@@ -436,7 +442,9 @@ void Sender::on_message(const Message& message) {
     }
     while (!pending_.empty() && pending_.front().seq() <= ack->seq) {
       Pending& front = pending_.front();
-      if (front.is_samples()) {
+      if (front.evicted) {
+        // counted in neither
+      } else if (front.is_samples()) {
         stats_.buffered_bytes -= front.bytes;
       } else {
         stats_.log_buffered_bytes -= front.bytes;
@@ -636,6 +644,7 @@ void Sender::open_spool() {
   }
   for (auto& pending : pending_) replayed.push_back(std::move(pending));
   pending_ = std::move(replayed);
+  evict_to_spool();
 }
 
 Status Sender::spool(const Pending& pending) {
@@ -694,7 +703,9 @@ void Sender::on_spool_replaced(const std::vector<Message>& gaps) {
     const auto& gap = std::get<GapsMsg>(message);
     while (it != pending_.end() && it->seq() < gap.seq) ++it;
     if (it == pending_.end() || it->seq() != gap.seq) continue;
-    if (it->is_samples()) {
+    if (it->evicted) {
+      it->evicted = false;  // the gap record is small: it lives in memory
+    } else if (it->is_samples()) {
       stats_.buffered_bytes -= it->bytes;
     } else {
       stats_.log_buffered_bytes -= it->bytes;
@@ -802,8 +813,57 @@ Status Sender::relay_pending(Pending pending) {
     ++stats_.log_batches_queued;
   }
   pending_.push_back(std::move(pending));
+  evict_to_spool();
   send_pending();
   return {};
+}
+
+void Sender::evict_to_spool() {
+  if (mode_ != SenderMode::relay || !spool_) return;
+  // The oldest stay in memory: they are sent (or resent) next. Gap records are small.
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (stats_.buffered_bytes + stats_.log_buffered_bytes <= options_.buffer_size_bytes) return;
+    if (it->evicted || std::holds_alternative<GapsMsg>(it->batch)) continue;
+    release(*it);
+  }
+}
+
+void Sender::release(Pending& pending) {
+  if (pending.is_samples()) {
+    stats_.buffered_bytes -= pending.bytes;
+    auto& samples = std::get<SamplesMsg>(pending.batch);
+    samples.rows = {};
+  } else {
+    stats_.log_buffered_bytes -= pending.bytes;
+    auto& logs = std::get<LogsMsg>(pending.batch);
+    logs.sources = {};
+    logs.records = {};
+  }
+  pending.frame = {};
+  pending.evicted = true;
+  ++stats_.batches_evicted;
+}
+
+std::optional<Sender::Pending> Sender::read_back(const Pending& evicted) {
+  auto spooled = spool_->read(evicted.seq());
+  Pending out;
+  out.sent = evicted.sent;
+  if (spooled.ok() && std::holds_alternative<SamplesMsg>(spooled->batch)) {
+    out.batch = std::move(std::get<SamplesMsg>(spooled->batch));
+  } else if (spooled.ok() && std::holds_alternative<LogsMsg>(spooled->batch)) {
+    out.batch = std::move(std::get<LogsMsg>(spooled->batch));
+  } else if (spooled.ok() && std::holds_alternative<GapsMsg>(spooled->batch)) {
+    out.batch = std::move(std::get<GapsMsg>(spooled->batch));  // replaced since it was evicted
+  } else {
+    TRIB_LOG(stream, error,
+             "[sender] batch seq {} of {} cannot be read back from the spool ({}); "
+             "it is lost",
+             evicted.seq(), origin_.hostname,
+             spooled.ok() ? "not a batch" : spooled.error().describe());
+    return std::nullopt;
+  }
+  ++stats_.batches_read_back;
+  return out;
 }
 
 void Sender::set_origin(model::HostInfo origin) {

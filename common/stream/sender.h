@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <variant>
@@ -37,9 +38,11 @@ namespace trib::stream {
 struct SenderOptions {
   std::vector<config::Destination> destinations;
   std::string api_key;
-  std::chrono::seconds timeout{60};             // connect, handshake, and link idle timeout
-  std::chrono::seconds reconnect_delay{5};      // first back-off step; doubles up to kMaxBackoff
-  size_t buffer_size_bytes = 10 * 1024 * 1024;  // unacknowledged data kept for resending
+  std::chrono::seconds timeout{60};         // connect, handshake, and link idle timeout
+  std::chrono::seconds reconnect_delay{5};  // first back-off step; doubles up to kMaxBackoff
+  // Unacknowledged data kept for resending. A relaying sender with a spool keeps this much in
+  // memory and the rest in its spool only, read back when it is sent.
+  size_t buffer_size_bytes = 10 * 1024 * 1024;
   bool compression = true;
   net::TlsClientOptions tls;  // for destinations marked :SSL
   // The durable spool (<dir>, LMDB): empty keeps unacknowledged batches in memory only.
@@ -72,9 +75,11 @@ struct SenderStats {
   uint64_t batches_dropped = 0;  // pushed out of the buffer before an ack (data lost)
   uint64_t log_batches_queued = 0;
   uint64_t log_batches_acked = 0;
-  uint64_t batches_replayed = 0;  // loaded from the spool at start
-  uint64_t spool_dropped = 0;     // pushed out of the full spool (gap records sent instead)
-  uint64_t spool_errors = 0;      // writes that failed: those batches are in memory only
+  uint64_t batches_replayed = 0;   // loaded from the spool at start
+  uint64_t spool_dropped = 0;      // pushed out of the full spool (gap records sent instead)
+  uint64_t spool_errors = 0;       // writes that failed: those batches are in memory only
+  uint64_t batches_evicted = 0;    // relay: kept in the spool only, past buffer_size_bytes
+  uint64_t batches_read_back = 0;  // relay: read from the spool to be sent
   uint64_t spool_bytes = 0;
   size_t log_buffered_bytes = 0;
   uint64_t values_dropped = 0;
@@ -191,8 +196,14 @@ class Sender {
     // A log batch's frame, encoded and compressed once when submitted: its spool entry and, on
     // a link with zstd, the bytes sent. Empty: encoded for each link.
     std::string frame;
+    // Relay mode: the batch's content is in the spool only (`batch` keeps its type and seq),
+    // read back when it is sent. Its bytes no longer count in the buffered stats.
+    bool evicted = false;
     uint64_t& seq() {
       return std::visit([](auto& b) -> uint64_t& { return b.seq; }, batch);
+    }
+    uint64_t seq() const {
+      return std::visit([](const auto& b) { return b.seq; }, batch);
     }
     bool is_samples() const { return std::holds_alternative<SamplesMsg>(batch); }
   };
@@ -245,6 +256,13 @@ class Sender {
   // record, in its place in the queue.
   void on_spool_replaced(const std::vector<Message>& gaps);
   void enforce_buffer_bound();
+  // Relay mode with a spool: past buffer_size_bytes in memory, the newest batches keep only their
+  // seq (evicted); the spool has them. Memory stays bounded however long upstream is away.
+  void evict_to_spool();
+  // An evicted batch as it was, from the spool; nullopt (logged) when it cannot be read.
+  std::optional<Pending> read_back(const Pending& evicted);
+  // Frees the content of a queued batch (the evicted part of the queue).
+  void release(Pending& pending);
   Status record_spooled(Result<std::vector<Message>> dropped, const Pending& pending);
   Spool::WhenFull when_full() const;
   void send_encoded(std::string frame);

@@ -183,6 +183,15 @@ Result<std::vector<Message>> Spool::append_encoded(uint64_t seq, std::string_vie
   return dropped;
 }
 
+Result<SpooledBatch> Spool::read(uint64_t seq) {
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_read(env_));
+  TRIB_ASSIGN_OR_RETURN(const auto stored, lmdb::get(txn, batches_, seq_key(seq)));
+  if (!stored) {
+    return Error(Errc::not_found, "no batch " + std::to_string(seq) + " in " + env_.path());
+  }
+  return decode(*stored);
+}
+
 void Spool::acknowledge(uint64_t seq) {
   acknowledged_through_ = std::max(acknowledged_through_, seq);
   while (!entry_bytes_.empty() && entry_bytes_.begin()->first <= seq) {

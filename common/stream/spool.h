@@ -71,6 +71,8 @@ class Spool {
   // compressed a log batch once keeps those bytes for the spool and for the wire).
   Result<std::vector<Message>> append_encoded(uint64_t seq, std::string_view frames,
                                               WhenFull when_full = WhenFull::drop_oldest);
+  // The batch stored under seq (decoded), e.g. one its sender no longer keeps in memory.
+  Result<SpooledBatch> read(uint64_t seq);
   // Every batch with a sequence number <= seq is acknowledged: it no longer counts in
   // stored_bytes() and is erased with the next append's commit or by flush_acknowledged(). One
   // synchronous commit per ack would double the disk syncs of a busy sender; a batch that was

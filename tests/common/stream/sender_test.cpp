@@ -819,6 +819,49 @@ TEST_F(SenderTest, AFullRelaySpoolWithDropOldestSendsGapRecordsUnderTheDroppedSe
   stop(relay);
 }
 
+// A relaying sender keeps buffer_size_bytes of its queue in memory and the rest in its spool
+// only: an upstream parent away for long costs disk, not memory. What it sends later is read
+// back from the spool, unchanged and in order.
+TEST_F(SenderTest, ARelayKeepsItsBufferInMemoryAndTheRestInTheSpoolOnly) {
+  test::TempDir dir;
+  FakeReceiver receiver(loop_);
+  SenderOptions offline;
+  offline.spool_dir = dir / "spool";
+  offline.spool_max_size = 1 << 20;
+  offline.buffer_size_bytes = 2000;
+  Sender relay(loop_, offline, origin(1), SenderMode::relay);
+  relay.start();
+  const uint32_t slot = relay.define_chart(chart("system.cpu", {"user"}));
+  std::vector<SamplesMsg> sent;
+  for (uint64_t k = 1; k <= 40; ++k) {
+    SamplesMsg samples{0, 2 * k - 1, {}};
+    for (int64_t t = 0; t < 5; ++t) {
+      samples.rows.push_back({slot, 1000 + static_cast<int64_t>(k) * 5 + t, {k * 1.5}});
+    }
+    sent.push_back(samples);
+    ASSERT_TRUE(relay.relay(std::move(samples)).ok());
+    ASSERT_TRUE(relay
+                    .relay(LogsMsg{0,
+                                   2 * k,
+                                   {{"/a.log", {}}},
+                                   {{0, 1, k * 10, 5, 0, "line " + std::to_string(k), {}}}})
+                    .ok());
+    EXPECT_LE(relay.stats().buffered_bytes + relay.stats().log_buffered_bytes, 2000U);
+  }
+  EXPECT_GT(relay.stats().batches_evicted, 60U);
+  auto options = options_for(receiver.destination());
+  options.spool_dir = offline.spool_dir;
+  options.spool_max_size = offline.spool_max_size;
+  options.buffer_size_bytes = offline.buffer_size_bytes;
+  relay.reconfigure(options);
+  run_until([&] { return relay.drained(); });
+  EXPECT_EQ(receiver.last().all<SamplesMsg>(), sent);
+  ASSERT_EQ(receiver.last().stored_logs.size(), 40U);
+  EXPECT_EQ(receiver.last().stored_logs[39].records[0].line, "line 40");
+  EXPECT_GE(relay.stats().batches_read_back, relay.stats().batches_evicted);
+  stop(relay);
+}
+
 TEST_F(SenderTest, ANewSendChartsMatchingAppliesAtOnceOnTheSameConnection) {
   FakeReceiver receiver(loop_);
   auto options = options_for(receiver.destination());
