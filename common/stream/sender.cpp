@@ -108,6 +108,7 @@ void Sender::reconfigure(SenderOptions options) {
     apply_chart_filter();
   }
   enforce_buffer_bound();
+  evict_to_spool();
   if (!link_changed || phase_ == Phase::stopping) return;
   TRIB_LOG(stream, info, "[sender] stream settings changed; reconnecting");
   // An intended stop of this link: the receiver must not count the host as lost.

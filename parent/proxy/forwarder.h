@@ -10,8 +10,10 @@
 //     options (config::StreamConf::forwarding).
 // Store-and-forward: a received batch is written to that host's spool (<spool root>/<GUID>,
 // LMDB) before the receiver acknowledges it downstream, and leaves the spool only when the
-// upstream parent acknowledged it. A full spool is not trimmed: spool_full() tells the receiver
-// to stop reading from the host (backpressure), so the host's own sender keeps its data. A proxy
+// upstream parent acknowledged it. A full spool (parent.yaml spool.when_full) either replaces its
+// oldest batches by gap records for the upstream parent (drop_oldest), or is not trimmed and
+// spool_full() tells the receiver to stop reading from the host (backpressure), so the host's
+// own sender keeps its data. A proxy
 // restarted after a crash forwards what its spools hold before the hosts reconnect.
 //
 // The parent keeps one Forwarder whether or not anything is forwarded: reconfigure() (SIGHUP)
