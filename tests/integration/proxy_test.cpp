@@ -41,6 +41,13 @@ std::chrono::seconds outage_length() {
   return std::chrono::seconds(seconds > 0 ? seconds : 6);
 }
 
+// VmRSS of a process in KiB (0 when it cannot be read).
+uint64_t rss_kib(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? 0 : std::strtoull(status.c_str() + at + 6, nullptr, 10);
+}
+
 size_t occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -491,12 +498,30 @@ TEST_F(ProxyChain, CentralStoppedThenRestartedLosesNoSampleAndNoLine) {
 // A central parent that stalls without closing (SIGSTOP: its connections stay open, nothing is
 // read or answered): the proxy's stream times out and reconnects, its spool holds what comes
 // meanwhile, and once the central parent runs again everything arrives once.
+//
+// Memory: the proxy's RSS during the stall stays within its start-of-stall RSS plus 32 MiB. What
+// the proxy may hold in memory for it: per forwarded host (the agent, and the proxy's own host)
+// `buffer size bytes` of queued batches (10 MiB by default; the rest stays in the LMDB spool
+// only) and at most 1 MiB of writes queued on the stalled link, so 22 MiB, plus slack for the
+// LMDB pages a commit touches and allocator fragmentation. Data held in RAM instead of the spool
+// would grow with the outage, without this bound.
 TEST_F(ProxyChain, CentralStalledWithoutClosingThenResumedLosesNoSampleAndNoLine) {
+  uint64_t before_kib = 0;
+  uint64_t peak_kib = 0;
   expect_no_loss_across([&] {
+    before_kib = rss_kib(proxy_->pid());
     central_->signal(SIGSTOP);
-    std::this_thread::sleep_for(std::max<std::chrono::seconds>(outage_length(), 15s));
+    const auto until =
+        std::chrono::steady_clock::now() + std::max<std::chrono::seconds>(outage_length(), 15s);
+    while (std::chrono::steady_clock::now() < until) {
+      peak_kib = std::max(peak_kib, rss_kib(proxy_->pid()));
+      std::this_thread::sleep_for(250ms);
+    }
     central_->signal(SIGCONT);
   });
+  ASSERT_GT(before_kib, 0U);
+  EXPECT_LE(peak_kib, before_kib + 32 * 1024)
+      << "proxy RSS " << before_kib << " KiB before the stall, " << peak_kib << " KiB at most";
   // timeout seconds = 10 on the proxy's [stream]
   EXPECT_NE(proxy_->log().find("nothing received for 10 s"), std::string::npos) << proxy_->log();
 }
@@ -616,12 +641,8 @@ TEST_F(ProxyChainDropOldest, AFullSpoolDropsTheOldestAndGapRecordsSayExactlyWhat
       15s);
   ASSERT_FALSE(gaps.empty()) << logs();
   EXPECT_TRUE(uncovered.empty()) << uncovered.size() << " chart-second(s) missing outside a gap, "
-                                 << "first " << uncovered.front()
-                                 << "
-                                    "
-                                 << uptime_rows(from, back)
-                                 << "
-                                    "
+                                 << "first " << uncovered.front() << "\n"
+                                 << uptime_rows(from, back) << "\n"
                                  << logs();
   // The gaps are of the outage, not of the seconds before it.
   for (const auto& [gap_from, gap_to] : gaps) {
