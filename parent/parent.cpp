@@ -137,6 +137,9 @@ int Parent::run() {
   // Always there: stream.conf decides per host what is forwarded, and SIGHUP may change it.
   proxy::ForwarderOptions forwarding{config_.stream, config_.options.spool.max_size,
                                      paths_.data_dir + "/spool"};
+  if (config_.options.spool.when_full == "backpressure") {
+    forwarding.when_full = stream::Spool::WhenFull::keep;
+  }
   forwarder_ = std::make_unique<proxy::Forwarder>(loop_, std::move(forwarding), self);
   receiver_options.forwarder = forwarder_.get();
   receiver_ = std::make_unique<receiver::Receiver>(loop_, *registry_, clock, self.machine_guid,
@@ -501,6 +504,10 @@ void Parent::store_self_metrics() {
   }
   counters.queries = api_requests_;
   if (disk_) counters.disk = disk_->stats();
+  if (log_writer_) {
+    counters.log_gaps = log_writer_->stats().log_gaps;
+    counters.metric_gaps = log_writer_->stats().metric_gaps;
+  }
   store::Host& self = registry_->localhost();
   const int64_t now_s = time::SystemClock::instance().now_s();
   for (const auto& [chart_id, sample] : self_metrics_.sample(counters, now_s)) {

@@ -155,10 +155,15 @@ Schema<SpoolOptions> spool_schema() {
   Schema<SpoolOptions> s;
   s.size("max_size", &SpoolOptions::max_size, uint64_t{64} << 10, uint64_t{1} << 44,
          "Most bytes kept per forwarded host of what it sent and the upstream parent has not "
-         "acknowledged yet; when full, the proxy stops reading from that host (which keeps its "
-         "data in its own spool) until acks make room. The proxy's own host drops its oldest "
-         "batches instead.",
-         Reload::restart);
+         "acknowledged yet (when_full says what happens then). The proxy's own host always drops "
+         "its oldest batches.",
+         Reload::restart)
+      .choice("when_full", &SpoolOptions::when_full, {"drop_oldest", "backpressure"},
+              "A forwarded host's full spool: drop_oldest replaces its oldest batches by gap "
+              "records that reach the central parent (the proxy keeps the newest data); "
+              "backpressure stops reading from the host until acks make room (the host's own "
+              "spool keeps the data).",
+              Reload::restart);
   return s;
 }
 

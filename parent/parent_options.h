@@ -62,7 +62,10 @@ struct LogsOptions {
 // A proxy's spool (<data dir>/spool/<GUID>, one per forwarded host): batches received and
 // acknowledged downstream but not yet acknowledged upstream.
 struct SpoolOptions {
-  uint64_t max_size = uint64_t{1} << 30;  // per host; when full, reading from the host pauses
+  uint64_t max_size = uint64_t{1} << 30;  // per host
+  // "drop_oldest": the oldest batches give way to gap records sent upstream;
+  // "backpressure": reading from the host pauses (its own spool keeps the data).
+  std::string when_full = "drop_oldest";
 };
 
 struct ParentOptions {

@@ -95,6 +95,15 @@ void put_gaps(std::string& out, const GapsMsg& msg) {
     wire::put_zigzag(out, gap.time_ms);
     wire::put_string(out, gap.reason);
   }
+  // Optional at the end: a frame without metric gaps is what receivers before them read.
+  if (msg.metric_gaps.empty()) return;
+  wire::put_varint(out, msg.metric_gaps.size());
+  for (const MetricGap& gap : msg.metric_gaps) {
+    wire::put_zigzag(out, gap.from_s);
+    wire::put_zigzag(out, gap.to_s);
+    wire::put_zigzag(out, gap.time_ms);
+    wire::put_string(out, gap.reason);
+  }
 }
 
 void put_payload(std::string& out, const Message& message) {
@@ -292,6 +301,19 @@ GapsMsg read_gaps(wire::Reader& in, const FrameLimits& limits) {
     if (in.ok() && gap.to < gap.from) in.fail("gap ends before it starts");
     gap.time_ms = in.zigzag("gap time");
     gap.reason = in.string("gap reason");
+  }
+  if (!in.ok() || in.at_end()) return msg;
+  // A metric gap takes at least 4 bytes: three varints and an empty reason.
+  const size_t metric_gaps = in.count("metric gap count", limits.max_gaps, 4);
+  if (in.ok() && metric_gaps == 0) in.fail("an empty metric gap list is sent as none");
+  msg.metric_gaps.reserve(metric_gaps);
+  for (size_t i = 0; i < metric_gaps && in.ok(); ++i) {
+    MetricGap& gap = msg.metric_gaps.emplace_back();
+    gap.from_s = in.zigzag("metric gap from");
+    gap.to_s = in.zigzag("metric gap to");
+    if (in.ok() && gap.to_s < gap.from_s) in.fail("metric gap ends before it starts");
+    gap.time_ms = in.zigzag("metric gap time");
+    gap.reason = in.string("metric gap reason");
   }
   return msg;
 }

@@ -126,10 +126,22 @@ struct LogGap {
   bool operator==(const LogGap&) const = default;
 };
 
+// Seconds of a host's samples that will never arrive, and why (a proxy's full spool dropped the
+// batch that held them). Every chart of the host may lack rows in [from_s, to_s).
+struct MetricGap {
+  int64_t from_s = 0;  // [from_s, to_s): the rows of the dropped batch, to_s = its last row + 1
+  int64_t to_s = 0;
+  int64_t time_ms = 0;  // when the sender gave the rows up
+  std::string reason;
+
+  bool operator==(const MetricGap&) const = default;
+};
+
 struct GapsMsg {
   uint32_t host_slot = 0;
   uint64_t seq = 0;
   std::vector<LogGap> gaps;
+  std::vector<MetricGap> metric_gaps;  // encoded only when not empty (docs/protocol.md §4.3)
 
   bool operator==(const GapsMsg&) const = default;
 };

@@ -34,7 +34,8 @@ size_t estimate_bytes(const SamplesMsg& batch) {
 }
 
 size_t estimate_bytes(const LogsMsg& logs, const GapsMsg& gaps) {
-  size_t bytes = sizeof(LogsMsg) + sizeof(GapsMsg) + gaps.gaps.size() * sizeof(LogGap);
+  size_t bytes = sizeof(LogsMsg) + sizeof(GapsMsg) + gaps.gaps.size() * sizeof(LogGap) +
+                 gaps.metric_gaps.size() * sizeof(MetricGap);
   for (const auto& record : logs.records) {
     bytes += sizeof(record) + record.line.size();
     for (const auto& [k, v] : record.attributes) bytes += k.size() + v.size() + 64;
@@ -117,6 +118,7 @@ void Sender::reconfigure(SenderOptions options) {
     apply_chart_filter();
   }
   enforce_buffer_bound();
+  evict_to_spool();
   if (!link_changed || phase_ == Phase::stopping) return;
   TRIB_LOG(stream, info, "[sender] stream settings changed; reconnecting");
   // An intended stop of this link: the receiver must not count the host as lost.
@@ -356,7 +358,13 @@ void Sender::send_pending() {
   if (phase_ != Phase::streaming || !connection_) return;
   SamplesMsg scratch;
   while (next_to_send_ < pending_.size() && connection_->queued_bytes() < kMaxQueuedWriteBytes) {
-    Pending& pending = pending_[next_to_send_];
+    std::optional<Pending> read =
+        pending_[next_to_send_].evicted ? read_back(pending_[next_to_send_]) : std::nullopt;
+    Pending& pending = read ? *read : pending_[next_to_send_];
+    if (pending_[next_to_send_].evicted && !read) {  // logged: lost with the spool entry
+      ++next_to_send_;
+      continue;
+    }
     if (!pending.is_samples() && !logs_granted_) {
       TRIB_LOG(stream, error,
                "[sender] '{}' does not accept log records (no `logs` capability: an older "
@@ -365,8 +373,8 @@ void Sender::send_pending() {
       drop_connection("parent without logs", true, milliseconds(60'000));
       return;
     }
-    if (pending.sent) ++stats_.batches_resent;
-    pending.sent = true;
+    if (pending_[next_to_send_].sent) ++stats_.batches_resent;
+    pending_[next_to_send_].sent = true;
     ++stats_.batches_sent;
     ++next_to_send_;
     if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
@@ -445,7 +453,9 @@ void Sender::on_message(const Message& message) {
     }
     while (!pending_.empty() && pending_.front().seq() <= ack->seq) {
       Pending& front = pending_.front();
-      if (front.is_samples()) {
+      if (front.evicted) {
+        // counted in neither
+      } else if (front.is_samples()) {
         stats_.buffered_bytes -= front.bytes;
       } else {
         stats_.log_buffered_bytes -= front.bytes;
@@ -649,6 +659,7 @@ void Sender::open_spool() {
   }
   for (auto& pending : pending_) replayed.push_back(std::move(pending));
   pending_ = std::move(replayed);
+  evict_to_spool();
 }
 
 Status Sender::spool(const Pending& pending) {
@@ -679,10 +690,10 @@ Status Sender::spool(const Pending& pending) {
   return status;
 }
 
-// What a relaying proxy took is acknowledged downstream: its spool does not drop it (the proxy
-// stops reading instead, see spool_full()).
+// What a relaying proxy took is acknowledged downstream: its spool either keeps it (the proxy
+// stops reading instead, see spool_full()) or replaces it by a gap record the receiver gets.
 Spool::WhenFull Sender::when_full() const {
-  return mode_ == SenderMode::relay ? Spool::WhenFull::keep : Spool::WhenFull::drop_oldest;
+  return mode_ == SenderMode::relay ? options_.relay_when_full : Spool::WhenFull::drop_oldest;
 }
 
 // The outcome of a spool append: an error is counted and logged (rate-limited), batches the
@@ -700,8 +711,46 @@ Status Sender::record_spooled(Result<std::vector<Message>> dropped, const Pendin
     return dropped.take_error();
   }
   stats_.spool_bytes = spool_->stored_bytes();
-  if (!dropped->empty()) on_spool_dropped(*dropped, pending);
+  if (dropped->empty()) return {};
+  if (when_full() == Spool::WhenFull::replace_oldest_with_gaps) {
+    on_spool_replaced(*dropped);
+  } else {
+    on_spool_dropped(*dropped, pending);
+  }
   return {};
+}
+
+void Sender::on_spool_replaced(const std::vector<Message>& gaps) {
+  // Queue order is seq order, and the spool replaced the oldest: a forward walk finds them.
+  auto it = pending_.begin();
+  for (const Message& message : gaps) {
+    const auto& gap = std::get<GapsMsg>(message);
+    while (it != pending_.end() && it->seq() < gap.seq) ++it;
+    if (it == pending_.end() || it->seq() != gap.seq) continue;
+    if (it->evicted) {
+      it->evicted = false;  // the gap record is small: it lives in memory
+    } else if (it->is_samples()) {
+      stats_.buffered_bytes -= it->bytes;
+    } else {
+      stats_.log_buffered_bytes -= it->bytes;
+    }
+    // Already written on this link, it may still arrive and be stored (then the gap record is
+    // never needed); after a reconnect the gap record goes in its place.
+    it->batch = gap;
+    it->frame.clear();
+    it->bytes = estimate_bytes(LogsMsg{}, gap);
+    stats_.log_buffered_bytes += it->bytes;
+  }
+  stats_.spool_dropped += gaps.size();
+  uint64_t suppressed = 0;
+  if (spool_full_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
+    TRIB_LOG(stream, warn,
+             "[sender] spool of {} full ({} bytes) while '{}' has not acknowledged: the {} oldest "
+             "batch(es) replaced by gap records, {} in all{}",
+             origin_.hostname, spool_->max_size(), destination_name(), gaps.size(),
+             stats_.spool_dropped,
+             suppressed ? fmt::format(" ({} more reports suppressed)", suppressed) : "");
+  }
 }
 
 void Sender::on_spool_dropped(const std::vector<Message>& dropped, const Pending& kept) {
@@ -738,7 +787,7 @@ void Sender::on_spool_dropped(const std::vector<Message>& dropped, const Pending
       std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
   GapsMsg gaps = gaps_for_dropped(dropped, now_ms);
-  if (!gaps.gaps.empty()) {
+  if (!gaps.gaps.empty() || !gaps.metric_gaps.empty()) {
     gaps.seq = next_seq_++;
     Pending gap_batch{std::move(gaps), 0, false, 0};
     pending_.push_back(std::move(gap_batch));
@@ -788,8 +837,57 @@ Status Sender::relay_pending(Pending pending) {
     ++stats_.log_batches_queued;
   }
   pending_.push_back(std::move(pending));
+  evict_to_spool();
   send_pending();
   return {};
+}
+
+void Sender::evict_to_spool() {
+  if (mode_ != SenderMode::relay || !spool_) return;
+  // The oldest stay in memory: they are sent (or resent) next. Gap records are small.
+  for (auto it = pending_.rbegin(); it != pending_.rend(); ++it) {
+    if (stats_.buffered_bytes + stats_.log_buffered_bytes <= options_.buffer_size_bytes) return;
+    if (it->evicted || std::holds_alternative<GapsMsg>(it->batch)) continue;
+    release(*it);
+  }
+}
+
+void Sender::release(Pending& pending) {
+  if (pending.is_samples()) {
+    stats_.buffered_bytes -= pending.bytes;
+    auto& samples = std::get<SamplesMsg>(pending.batch);
+    samples.rows = {};
+  } else {
+    stats_.log_buffered_bytes -= pending.bytes;
+    auto& logs = std::get<LogsMsg>(pending.batch);
+    logs.sources = {};
+    logs.records = {};
+  }
+  pending.frame = {};
+  pending.evicted = true;
+  ++stats_.batches_evicted;
+}
+
+std::optional<Sender::Pending> Sender::read_back(const Pending& evicted) {
+  auto spooled = spool_->read(evicted.seq());
+  Pending out;
+  out.sent = evicted.sent;
+  if (spooled.ok() && std::holds_alternative<SamplesMsg>(spooled->batch)) {
+    out.batch = std::move(std::get<SamplesMsg>(spooled->batch));
+  } else if (spooled.ok() && std::holds_alternative<LogsMsg>(spooled->batch)) {
+    out.batch = std::move(std::get<LogsMsg>(spooled->batch));
+  } else if (spooled.ok() && std::holds_alternative<GapsMsg>(spooled->batch)) {
+    out.batch = std::move(std::get<GapsMsg>(spooled->batch));  // replaced since it was evicted
+  } else {
+    TRIB_LOG(stream, error,
+             "[sender] batch seq {} of {} cannot be read back from the spool ({}); "
+             "it is lost",
+             evicted.seq(), origin_.hostname,
+             spooled.ok() ? "not a batch" : spooled.error().describe());
+    return std::nullopt;
+  }
+  ++stats_.batches_read_back;
+  return out;
 }
 
 void Sender::set_origin(model::HostInfo origin) {

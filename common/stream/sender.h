@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <variant>
@@ -37,14 +38,20 @@ namespace trib::stream {
 struct SenderOptions {
   std::vector<config::Destination> destinations;
   std::string api_key;
-  std::chrono::seconds timeout{60};             // connect, handshake, and link idle timeout
-  std::chrono::seconds reconnect_delay{5};      // first back-off step; doubles up to kMaxBackoff
-  size_t buffer_size_bytes = 10 * 1024 * 1024;  // unacknowledged data kept for resending
+  std::chrono::seconds timeout{60};         // connect, handshake, and link idle timeout
+  std::chrono::seconds reconnect_delay{5};  // first back-off step; doubles up to kMaxBackoff
+  // Unacknowledged data kept for resending. A relaying sender with a spool keeps this much in
+  // memory and the rest in its spool only, read back when it is sent.
+  size_t buffer_size_bytes = 10 * 1024 * 1024;
   bool compression = true;
   net::TlsClientOptions tls;  // for destinations marked :SSL
   // The durable spool (<dir>, LMDB): empty keeps unacknowledged batches in memory only.
   std::string spool_dir;
   uint64_t spool_max_size = uint64_t{256} << 20;
+  // Relay mode: what a full spool does (parent.yaml spool.when_full). keep: the proxy stops
+  // reading from the host (backpressure); replace_oldest_with_gaps: the oldest batches give way
+  // to their gap records. An origin's spool always drops its oldest (WhenFull::drop_oldest).
+  Spool::WhenFull relay_when_full = Spool::WhenFull::keep;
   // `send charts matching`: charts whose id or name the first matching pattern accepts are sent;
   // the others are never defined upstream and their rows are dropped here.
   std::string send_charts_matching = "*";
@@ -68,9 +75,11 @@ struct SenderStats {
   uint64_t batches_dropped = 0;  // pushed out of the buffer before an ack (data lost)
   uint64_t log_batches_queued = 0;
   uint64_t log_batches_acked = 0;
-  uint64_t batches_replayed = 0;  // loaded from the spool at start
-  uint64_t spool_dropped = 0;     // pushed out of the full spool (gap records sent for logs)
-  uint64_t spool_errors = 0;      // writes that failed: those batches are in memory only
+  uint64_t batches_replayed = 0;   // loaded from the spool at start
+  uint64_t spool_dropped = 0;      // pushed out of the full spool (gap records sent instead)
+  uint64_t spool_errors = 0;       // writes that failed: those batches are in memory only
+  uint64_t batches_evicted = 0;    // relay: kept in the spool only, past buffer_size_bytes
+  uint64_t batches_read_back = 0;  // relay: read from the spool to be sent
   uint64_t spool_bytes = 0;
   size_t log_buffered_bytes = 0;
   uint64_t values_dropped = 0;
@@ -139,15 +148,20 @@ class Sender {
   // define_chart). OK means the batch is durable in the spool (or, without a spool, queued), so
   // the proxy may acknowledge it downstream. A seq at or below relayed_through() was taken before
   // (a downstream resend): OK without queueing it twice. An error leaves it unacknowledged.
-  // A relaying sender's spool never drops what it took: past its bound it still takes the batch,
-  // and spool_full() tells the proxy to stop reading from the host until acks make room.
+  // With relay_when_full = keep, a relaying sender's spool never drops what it took: past its
+  // bound it still takes the batch, and spool_full() tells the proxy to stop reading from the
+  // host until acks make room. With replace_oldest_with_gaps, the oldest batches not yet
+  // acknowledged upstream are replaced by their gap records (same seq), on disk and in memory.
   Status relay(SamplesMsg batch);
   Status relay(LogsMsg batch);
   Status relay(GapsMsg batch);
   // The highest seq taken by relay() or found in the spool: the resume point a proxy offers.
   uint64_t relayed_through() const { return relayed_through_; }
   // The spool holds its bound or more: a relaying proxy applies backpressure downstream.
-  bool spool_full() const { return spool_ && spool_->stored_bytes() >= spool_->max_size(); }
+  bool spool_full() const {
+    return spool_ && when_full() == Spool::WhenFull::keep &&
+           spool_->stored_bytes() >= spool_->max_size();
+  }
   // Replaces the origin host's definition (labels, hostname), sent again on the next connection
   // or at once when streaming.
   void set_origin(model::HostInfo origin);
@@ -186,8 +200,14 @@ class Sender {
     // A log batch's frame, encoded and compressed once when submitted: its spool entry and, on
     // a link with zstd, the bytes sent. Empty: encoded for each link.
     std::string frame;
+    // Relay mode: the batch's content is in the spool only (`batch` keeps its type and seq),
+    // read back when it is sent. Its bytes no longer count in the buffered stats.
+    bool evicted = false;
     uint64_t& seq() {
       return std::visit([](auto& b) -> uint64_t& { return b.seq; }, batch);
+    }
+    uint64_t seq() const {
+      return std::visit([](const auto& b) { return b.seq; }, batch);
     }
     bool is_samples() const { return std::holds_alternative<SamplesMsg>(batch); }
   };
@@ -236,7 +256,17 @@ class Sender {
   // The spool pushed batches out (origin mode only): they leave the queue too; log bytes become
   // gap records.
   void on_spool_dropped(const std::vector<Message>& dropped, const Pending& kept);
+  // Relay mode, replace_oldest_with_gaps: each queued batch the spool replaced becomes its gap
+  // record, in its place in the queue.
+  void on_spool_replaced(const std::vector<Message>& gaps);
   void enforce_buffer_bound();
+  // Relay mode with a spool: past buffer_size_bytes in memory, the newest batches keep only their
+  // seq (evicted); the spool has them. Memory stays bounded however long upstream is away.
+  void evict_to_spool();
+  // An evicted batch as it was, from the spool; nullopt (logged) when it cannot be read.
+  std::optional<Pending> read_back(const Pending& evicted);
+  // Frees the content of a queued batch (the evicted part of the queue).
+  void release(Pending& pending);
   Status record_spooled(Result<std::vector<Message>> dropped, const Pending& pending);
   Spool::WhenFull when_full() const;
   void send_encoded(std::string frame);
@@ -295,6 +325,7 @@ class Sender {
   std::unique_ptr<Spool> spool_;
   std::function<void()> on_stopped_;
   log::RateLimitedLog truncation_log_{std::chrono::seconds(60)};
+  log::RateLimitedLog spool_full_log_{std::chrono::seconds(10)};
   SenderStats stats_;
 };
 

@@ -5,6 +5,7 @@
 
 #include "common/log/log.h"
 #include "common/stream/frame.h"
+#include "common/time/clock.h"
 
 namespace trib::stream {
 namespace {
@@ -228,25 +229,44 @@ Status Spool::erase_unused_runs(const std::set<uint64_t>& used) {
 }
 
 Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq,
-                                                      uint64_t room) {
-  std::vector<Message> dropped;
-  TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
-  TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
-  while (more && stored_bytes_ + room > max_size_ && lmdb::read_u64_be(cursor.key()) < keep_seq) {
-    auto message = decode(cursor.value());
-    if (message.ok() && std::holds_alternative<GapsMsg>(message->batch)) {
+                                                      uint64_t room, WhenFull when_full) {
+  std::vector<Message> out;
+  std::vector<std::pair<std::string, std::string>> replaced;  // key -> the gap's entry ("": none)
+  const int64_t now_ms = time::SystemClock::instance().now_us() / 1000;
+  {
+    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, batches_));
+    TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+    while (more && stored_bytes_ + room > max_size_ && lmdb::read_u64_be(cursor.key()) < keep_seq) {
+      const uint64_t seq = lmdb::read_u64_be(cursor.key());
+      auto message = decode(cursor.value());
       // Gap records are how the receiver learns what will never come (often of batches dropped
       // here): they stay, and they are small.
+      if (!message.ok() || !std::holds_alternative<GapsMsg>(message->batch)) {
+        stored_bytes_ -= std::min<uint64_t>(stored_bytes_, cursor.value().size());
+        entry_bytes_.erase(seq);
+        std::string gap_entry;
+        if (when_full == WhenFull::replace_oldest_with_gaps && message.ok()) {
+          GapsMsg gap = gap_for_dropped(message->batch, now_ms, kProxyGapReason);
+          encoder_.append(gap, gap_entry);
+          stored_bytes_ += gap_entry.size();
+          entry_bytes_[seq] = gap_entry.size();
+          out.emplace_back(std::move(gap));
+        } else if (message.ok()) {
+          out.push_back(std::move(message->batch));
+        }
+        replaced.emplace_back(std::string(cursor.key()), std::move(gap_entry));
+      }
       TRIB_ASSIGN_OR_RETURN(more, cursor.next());
-      continue;
     }
-    if (message.ok()) dropped.push_back(std::move(message->batch));
-    stored_bytes_ -= std::min<uint64_t>(stored_bytes_, cursor.value().size());
-    entry_bytes_.erase(lmdb::read_u64_be(cursor.key()));
-    TRIB_TRY(cursor.erase_current());
-    TRIB_ASSIGN_OR_RETURN(more, cursor.first());
   }
-  return dropped;
+  for (const auto& [key, gap_entry] : replaced) {
+    if (gap_entry.empty()) {
+      TRIB_TRY(lmdb::erase(txn, batches_, key));
+    } else {
+      TRIB_TRY(lmdb::put(txn, batches_, key, gap_entry));
+    }
+  }
+  return out;
 }
 
 Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch,
@@ -273,8 +293,8 @@ Result<std::vector<Message>> Spool::write_entry(
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_write(env_));
   TRIB_TRY(erase_acknowledged(txn));
   std::vector<Message> dropped;
-  if (when_full == WhenFull::drop_oldest) {
-    TRIB_ASSIGN_OR_RETURN(dropped, drop_oldest_until(txn, seq, frame.size()));
+  if (when_full != WhenFull::keep) {
+    TRIB_ASSIGN_OR_RETURN(dropped, drop_oldest_until(txn, seq, frame.size(), when_full));
   }
   if (!run_recorded_) TRIB_TRY(lmdb::put(txn, runs_, seq_key(seq), u64_value(run_)));
   for (const auto& [slot, chart] : charts) {
@@ -289,6 +309,15 @@ Result<std::vector<Message>> Spool::write_entry(
   entry_bytes_[seq] = frame.size();
   last_appended_seq_ = std::max(last_appended_seq_, seq);
   return dropped;
+}
+
+Result<SpooledBatch> Spool::read(uint64_t seq) {
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_read(env_));
+  TRIB_ASSIGN_OR_RETURN(const auto stored, lmdb::get(txn, batches_, seq_key(seq)));
+  if (!stored) {
+    return Error(Errc::not_found, "no batch " + std::to_string(seq) + " in " + env_.path());
+  }
+  return decode(*stored);
 }
 
 void Spool::acknowledge(uint64_t seq) {
@@ -364,25 +393,46 @@ Result<std::optional<SpoolOrigin>> Spool::load_origin() {
   return std::optional<SpoolOrigin>(std::move(origin));
 }
 
+GapsMsg gap_for_dropped(const Message& dropped, int64_t now_ms, std::string_view reason) {
+  GapsMsg out;
+  if (const auto* samples = std::get_if<SamplesMsg>(&dropped)) {
+    out.seq = samples->seq;
+    if (samples->rows.empty()) return out;
+    const auto [first, last] =
+        std::minmax_element(samples->rows.begin(), samples->rows.end(),
+                            [](const SamplesMsg::Row& a, const SamplesMsg::Row& b) {
+                              return a.timestamp < b.timestamp;
+                            });
+    out.metric_gaps.push_back({first->timestamp, last->timestamp + 1, now_ms, std::string(reason)});
+    return out;
+  }
+  const auto* logs = std::get_if<LogsMsg>(&dropped);
+  if (logs == nullptr) return out;
+  out.seq = logs->seq;
+  // [first offset, end of last record) per source generation.
+  std::map<std::pair<uint32_t, uint64_t>, std::pair<uint64_t, uint64_t>> ranges;
+  for (const LogRecord& r : logs->records) {
+    const uint64_t end = r.offset + r.line.size() + ((r.flags & kLogLineContinues) ? 0 : 1);
+    auto [it, inserted] = ranges.try_emplace({r.source, r.generation}, r.offset, end);
+    if (!inserted) {
+      it->second.first = std::min(it->second.first, r.offset);
+      it->second.second = std::max(it->second.second, end);
+    }
+  }
+  for (const auto& [key, range] : ranges) {
+    out.gaps.push_back({logs->sources[key.first].path, key.second, range.first, range.second,
+                        now_ms, std::string(reason)});
+  }
+  return out;
+}
+
 GapsMsg gaps_for_dropped(const std::vector<Message>& dropped, int64_t now_ms) {
   GapsMsg out;
   for (const Message& message : dropped) {
-    const auto* logs = std::get_if<LogsMsg>(&message);
-    if (logs == nullptr) continue;
-    // [first offset, end of last record) per source generation.
-    std::map<std::pair<uint32_t, uint64_t>, std::pair<uint64_t, uint64_t>> ranges;
-    for (const LogRecord& r : logs->records) {
-      const uint64_t end = r.offset + r.line.size() + ((r.flags & kLogLineContinues) ? 0 : 1);
-      auto [it, inserted] = ranges.try_emplace({r.source, r.generation}, r.offset, end);
-      if (!inserted) {
-        it->second.first = std::min(it->second.first, r.offset);
-        it->second.second = std::max(it->second.second, end);
-      }
-    }
-    for (const auto& [key, range] : ranges) {
-      out.gaps.push_back({logs->sources[key.first].path, key.second, range.first, range.second,
-                          now_ms, "spool full: batch dropped before the parent acknowledged it"});
-    }
+    GapsMsg one = gap_for_dropped(message, now_ms,
+                                  "spool full: batch dropped before the parent acknowledged it");
+    for (auto& gap : one.gaps) out.gaps.push_back(std::move(gap));
+    for (auto& gap : one.metric_gaps) out.metric_gaps.push_back(std::move(gap));
   }
   return out;
 }

@@ -6,8 +6,10 @@
 // When max_size is reached the oldest batches go (gap records excepted); the sender then sends
 // gap records for the log bytes they held. Entries are zstd-compressed frames: log lines shrink
 // about tenfold, so max_size holds that much more and a busy tail writes that much less.
-// A proxy's spool keeps them (WhenFull::keep) and the proxy stops reading from the host
-// instead, so the host's own spool holds them.
+// A proxy's spool either keeps them (WhenFull::keep: the proxy stops reading from the host
+// instead, so the host's own spool holds them) or replaces each by its gap record under the same
+// sequence number (WhenFull::replace_oldest_with_gaps: the proxy keeps the newest data, and the
+// receiver learns exactly what is missing).
 //
 // LMDB (<data dir>/spool), one environment per sender. Used on the sender's loop only.
 
@@ -69,19 +71,28 @@ class Spool {
   Result<std::vector<SpooledBatch>> load();
   enum class WhenFull {
     drop_oldest,  // an origin's spool: the oldest batches go (gap records excepted)
-    keep,         // a proxy's: what it acknowledged downstream stays; it stops taking more
+    keep,         // a proxy's, backpressure: what it acknowledged downstream stays; it stops
+                  // taking more
+    // A proxy's, drop_oldest: the oldest batches (gap records excepted) are replaced, in the
+    // same commit and under their own sequence numbers, by their gap records
+    // (gap_for_dropped(), reason kProxyGapReason).
+    replace_oldest_with_gaps,
   };
   // Writes the batch durably. `batch.charts`: the definitions its rows refer to that this Spool
   // object was not given yet (new or redefined charts), stored in the chart table in the same
   // commit. Returns the batches pushed out to stay within max_size, oldest first (never the one
   // just written; none with WhenFull::keep, which lets the spool grow past max_size: its caller
-  // stops feeding it). Sequence numbers only grow from one append to the next.
+  // stops feeding it). With replace_oldest_with_gaps, returns the GapsMsg that took their places
+  // instead (each with the seq of the batch it replaced). Sequence numbers only grow from one
+  // append to the next.
   Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch,
                                       WhenFull when_full = WhenFull::drop_oldest);
   // The same with the entry encoded already: frames as FrameEncoder writes them (a sender that
   // compressed a log batch once keeps those bytes for the spool and for the wire).
   Result<std::vector<Message>> append_encoded(uint64_t seq, std::string_view frames,
                                               WhenFull when_full = WhenFull::drop_oldest);
+  // The batch stored under seq (decoded), e.g. one its sender no longer keeps in memory.
+  Result<SpooledBatch> read(uint64_t seq);
   // Every batch with a sequence number <= seq is acknowledged: it no longer counts in
   // stored_bytes() and is erased with the next append's commit or by flush_acknowledged(). One
   // synchronous commit per ack would double the disk syncs of a busy sender; a batch that was
@@ -115,7 +126,8 @@ class Spool {
   Result<std::vector<Message>> write_entry(
       uint64_t seq, std::string_view frames,
       const std::vector<std::pair<uint32_t, std::string>>& charts, WhenFull when_full);
-  Result<std::vector<Message>> drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq, uint64_t room);
+  Result<std::vector<Message>> drop_oldest_until(lmdb::Txn& txn, uint64_t keep_seq, uint64_t room,
+                                                 WhenFull when_full);
   Status erase_acknowledged(lmdb::Txn& txn);
   // Erases the chart definitions and run records of runs other than this one that no entry
   // refers to.
@@ -141,8 +153,13 @@ class Spool {
   FrameEncoder encoder_{EncoderOptions{.compress = true}};
 };
 
-// The gap records that replace log batches a full spool pushed out: for each source generation
-// of each batch, the byte range its records covered.
+inline constexpr std::string_view kProxyGapReason = "proxy spool full";
+
+// The gap record of one batch a full spool pushed out, under its seq: for a Logs batch, per
+// source generation, the byte range its records covered; for a Samples batch, the seconds
+// [first row, last row + 1). Empty for anything else.
+GapsMsg gap_for_dropped(const Message& dropped, int64_t now_ms, std::string_view reason);
+// The gap records of batches an origin's full spool pushed out, in one batch (seq left 0).
 GapsMsg gaps_for_dropped(const std::vector<Message>& dropped, int64_t now_ms);
 
 }  // namespace trib::stream

@@ -61,6 +61,7 @@ std::optional<stream::SenderOptions> Forwarder::sender_options(const std::string
   stream::SenderOptions options = stream::options_from_stream_conf(forwarding);
   options.spool_dir = options_.spool_root + "/" + guid;
   options.spool_max_size = options_.spool_max_size;
+  options.relay_when_full = options_.when_full;
   return options;
 }
 

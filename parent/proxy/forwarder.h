@@ -10,8 +10,10 @@
 //     options (config::StreamConf::forwarding).
 // Store-and-forward: a received batch is written to that host's spool (<spool root>/<GUID>,
 // LMDB) before the receiver acknowledges it downstream, and leaves the spool only when the
-// upstream parent acknowledged it. A full spool is not trimmed: spool_full() tells the receiver
-// to stop reading from the host (backpressure), so the host's own sender keeps its data. A proxy
+// upstream parent acknowledged it. A full spool (parent.yaml spool.when_full) either replaces its
+// oldest batches by gap records for the upstream parent (drop_oldest), or is not trimmed and
+// spool_full() tells the receiver to stop reading from the host (backpressure), so the host's
+// own sender keeps its data. A proxy
 // restarted after a crash forwards what its spools hold before the hosts reconnect.
 //
 // The parent keeps one Forwarder whether or not anything is forwarded: reconfigure() (SIGHUP)
@@ -41,6 +43,9 @@ struct ForwarderOptions {
   config::StreamConf stream;  // [stream] and the per-key / per-machine proxy options
   uint64_t spool_max_size = uint64_t{256} << 20;  // per host (parent.yaml spool.max_size)
   std::string spool_root;                         // <data dir>/spool
+  // A forwarded host's full spool (parent.yaml spool.when_full): replace_oldest_with_gaps
+  // (drop_oldest) or keep (backpressure).
+  stream::Spool::WhenFull when_full = stream::Spool::WhenFull::replace_oldest_with_gaps;
 };
 
 class Forwarder {

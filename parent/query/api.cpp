@@ -76,6 +76,7 @@ ApiResponse endpoint(const store::HostRegistry& registry, const store::Host& hos
   }
   if (command == "data") return data_endpoint(host, query, now_s);
   if (command == "logs") return logs_endpoint(services.logs, host.machine_guid(), query, now_s);
+  if (command == "gaps") return gaps_endpoint(services.logs, host.machine_guid(), query, now_s);
   if (command == "allmetrics") return allmetrics_endpoint(registry, host, query, now_s, services);
   return text(404, "Unsupported v1 API command: " + std::string(command));
 }

@@ -9,6 +9,7 @@
 //   /host/<unknown>/...                               404 "This netdata does not maintain ..."
 //   /host/a/host/b/...                                400 (nesting)
 //   .../api/v1/logs                                   log records (logs_api.h)
+//   .../api/v1/gaps                                   metric gap records (logs_api.h)
 //   .../api/v1/allmetrics                             every latest value (allmetrics.h)
 
 #include <cstdint>

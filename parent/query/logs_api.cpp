@@ -119,4 +119,28 @@ ApiResponse logs_endpoint(store::LogStore* store, std::string_view machine_guid,
                      {}};
 }
 
+ApiResponse gaps_endpoint(store::LogStore* store, std::string_view machine_guid,
+                          const http::QueryParams& params, int64_t now_s) {
+  if (store == nullptr) {
+    return ApiResponse{404, "text/plain; charset=utf-8", "This parent keeps no gap records.\n", {}};
+  }
+  auto query = parse_query(params, now_s);
+  if (!query.ok()) return bad_request(query.error().message);
+  auto gaps = store->metric_gaps(machine_guid, query->after_ms / 1000, query->before_ms / 1000,
+                                 query->limit);
+  if (!gaps.ok()) {
+    return ApiResponse{500, "text/plain; charset=utf-8", gaps.error().describe() + "\n", {}};
+  }
+  nlohmann::ordered_json body;
+  body["metric_gaps"] = nlohmann::ordered_json::array();
+  for (const auto& gap : *gaps) {
+    body["metric_gaps"].push_back(
+        {{"from", gap.from_s}, {"to", gap.to_s}, {"time", gap.time_ms}, {"reason", gap.reason}});
+  }
+  return ApiResponse{200,
+                     "application/json",
+                     body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace),
+                     {}};
+}
+
 }  // namespace trib::parent::query

@@ -24,4 +24,15 @@ struct ApiResponse;
 ApiResponse logs_endpoint(store::LogStore* store, std::string_view machine_guid,
                           const http::QueryParams& query, int64_t now_s);
 
+// GET /host/<h>/api/v1/gaps?after=&before=&limit=
+//
+//   {"metric_gaps":[{"from":<Unix s>,"to":<Unix s>,"time":<Unix ms>,"reason":"proxy spool full"}]}
+//
+// Seconds [from, to) of the host's samples that will never arrive (a proxy's full spool dropped
+// them, docs/protocol.md §4.3), oldest first, those overlapping [after, before) (Unix seconds, or
+// negative seconds relative to now); `limit` 1..10000 (default 1000). Log byte ranges that will
+// never arrive are the `gaps` of /api/v1/logs.
+ApiResponse gaps_endpoint(store::LogStore* store, std::string_view machine_guid,
+                          const http::QueryParams& query, int64_t now_s);
+
 }  // namespace trib::parent::query

@@ -20,7 +20,10 @@ Result<uint64_t> ingest_logs(store::LogWriter* writer, const store::StorageConfi
 Result<uint64_t> ingest_gaps(store::LogWriter* writer, const store::StorageConfig& storage,
                              std::string_view machine_guid, stream::GapsMsg batch) {
   TRIB_TRY(check_writer(writer));
-  if (storage.mode == store::MemoryMode::none || batch.gaps.empty()) return uint64_t{0};
+  if (storage.mode == store::MemoryMode::none ||
+      (batch.gaps.empty() && batch.metric_gaps.empty())) {
+    return uint64_t{0};
+  }
   return writer->submit(std::string(machine_guid), std::move(batch));
 }
 

@@ -296,9 +296,22 @@ Status Session::logs(stream::LogsMsg batch) {
   return {};
 }
 
+void Session::log_metric_gaps(const store::Host& host, const stream::GapsMsg& batch) {
+  uint64_t suppressed = 0;
+  if (!metric_gap_log_.should_log(std::chrono::steady_clock::now(), suppressed)) return;
+  const stream::MetricGap& gap = batch.metric_gaps.front();
+  TRIB_LOG(stream, warn,
+           "[receiver] host '{}': samples of [{}, {}) will never arrive ({}){}; "
+           "/host/{}/api/v1/gaps lists them all",
+           host.hostname(), gap.from_s, gap.to_s, gap.reason,
+           suppressed ? fmt::format(" ({} more reports suppressed)", suppressed) : "",
+           host.hostname());
+}
+
 Status Session::gaps(stream::GapsMsg batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "gaps for an unknown host slot");
+  if (!batch.metric_gaps.empty()) log_metric_gaps(*host, batch);
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->gaps(host->machine_guid(), batch));
   }

@@ -90,6 +90,8 @@ class Session final : public stream::IngestSink {
   void goodbye(uint32_t host_slot_or_all, std::string_view reason) override;
 
  private:
+  // A sender reported samples that will never arrive: one log line (rate-limited).
+  void log_metric_gaps(const store::Host& host, const stream::GapsMsg& batch);
   void on_bytes(std::string_view bytes);
   void send(const stream::Message& message);
   // Acks of this read wait for the commits holding its batches; reading pauses while a writer
@@ -129,6 +131,7 @@ class Session final : public stream::IngestSink {
   std::set<uint32_t> refused_charts_;          // chart slots whose definition was refused
   uint64_t rows_of_refused_charts_ = 0;
   log::RateLimitedLog refused_chart_log_{std::chrono::seconds(60)};
+  log::RateLimitedLog metric_gap_log_{std::chrono::seconds(10)};  // a full proxy spool: many
   std::map<uint32_t, uint64_t> acks_due_;  // host slot -> highest stored seq of this read
   // Acks of earlier reads, oldest first, each with the commits it waits for (0: none). Acks are
   // cumulative, so one may not overtake another: a later read of a RAM host waits behind an

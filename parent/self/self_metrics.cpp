@@ -40,6 +40,8 @@ std::vector<model::ChartDef> SelfMetrics::charts() {
       chart("tributary.series", "Series held", "series", {"dbengine", "dimensions"}, 90050),
       chart("tributary.storage_full", "dbengine store full (senders are paused) or failing",
             "boolean", {"map_full", "commit_failing"}, 90060),
+      chart("tributary.gaps", "Gap records received since start (data that will never arrive)",
+            "gaps", {"metric", "log"}, 90070),
   };
 }
 
@@ -68,6 +70,7 @@ std::vector<std::pair<std::string, model::ChartSample>> SelfMetrics::sample(cons
       {from_disk(disk ? static_cast<double>(disk->series) : 0), static_cast<double>(c.dimensions)});
   add("tributary.storage_full",
       {from_disk(disk && disk->full ? 1 : 0), from_disk(disk && disk->commit_failing ? 1 : 0)});
+  add("tributary.gaps", {static_cast<double>(c.metric_gaps), static_cast<double>(c.log_gaps)});
   previous_ = c;
   previous_s_ = now_s;
   return out;

@@ -20,10 +20,12 @@ namespace trib::parent::self {
 
 // Cumulative counters and current levels, read on the I/O loop at one instant.
 struct SelfCounters {
-  uint64_t samples_stored = 0;                  // over every host the registry holds
-  uint64_t samples_late = 0;                    // duplicates and late resends, ignored
-  uint64_t queries = 0;                         // API requests answered
-  size_t dimensions = 0;                        // over every host the registry holds
+  uint64_t samples_stored = 0;  // over every host the registry holds
+  uint64_t samples_late = 0;    // duplicates and late resends, ignored
+  uint64_t queries = 0;         // API requests answered
+  size_t dimensions = 0;        // over every host the registry holds
+  uint64_t log_gaps = 0;        // gap records received: log byte ranges that will never arrive
+  uint64_t metric_gaps = 0;     // and sample time ranges (a proxy's full spool dropped them)
   std::optional<storage::DiskStoreStats> disk;  // unset: no dbengine store
 };
 

@@ -181,6 +181,33 @@ Result<DecodedGap> decode_gap(std::string_view bytes) {
   return d;
 }
 
+// Host, then the start with its sign bit flipped, so that keys sort by time.
+std::string metric_gap_key(uint32_t host_id, int64_t from_s) {
+  std::string key = u32_key(host_id);
+  append_u64_be(key, static_cast<uint64_t>(from_s) ^ (uint64_t{1} << 63));
+  return key;
+}
+
+std::string encode_metric_gap(const stream::MetricGap& gap) {
+  std::string out;
+  stream::wire::put_zigzag(out, gap.to_s);
+  stream::wire::put_zigzag(out, gap.time_ms);
+  stream::wire::put_string(out, gap.reason);
+  return out;
+}
+
+Result<stream::MetricGap> decode_metric_gap(std::string_view key, std::string_view bytes) {
+  if (key.size() != 12) return corrupt("metric gap key");
+  stream::wire::Reader in(bytes, kNoLimit);
+  stream::MetricGap gap;
+  gap.from_s = static_cast<int64_t>(read_u64_be(key.substr(4)) ^ (uint64_t{1} << 63));
+  gap.to_s = in.zigzag("to");
+  gap.time_ms = in.zigzag("time");
+  gap.reason = in.string("reason");
+  if (!in.ok()) return corrupt("metric gap: " + in.error()->message);
+  return gap;
+}
+
 // "block.index.gap": the next record to look at and the next gap number.
 struct Cursor {
   uint64_t block = 0;
@@ -209,6 +236,26 @@ std::string format_cursor(const Cursor& c) {
   return std::to_string(c.block) + "." + std::to_string(c.index) + "." + std::to_string(c.gap);
 }
 
+// Metric gaps whose samples would be past max_age by now (to_s before the cutoff).
+Status expire_metric_gaps(lmdb::Txn& txn, lmdb::Dbi metric_gaps, int64_t cutoff_ms) {
+  std::vector<std::string> expired;
+  {
+    TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, metric_gaps));
+    TRIB_ASSIGN_OR_RETURN(bool more, cursor.first());
+    while (more) {
+      TRIB_ASSIGN_OR_RETURN(const stream::MetricGap gap,
+                            decode_metric_gap(cursor.key(), cursor.value()));
+      if (gap.to_s < cutoff_ms / 1000) expired.emplace_back(cursor.key());
+      TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+    }
+  }
+  for (const std::string& key : expired) {
+    TRIB_ASSIGN_OR_RETURN(const bool erased, lmdb::erase(txn, metric_gaps, key));
+    (void)erased;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::unique_ptr<LogStore>> LogStore::open(const LogStoreOptions& options) {
@@ -228,7 +275,8 @@ Result<std::unique_ptr<LogStore>> LogStore::open(const LogStoreOptions& options)
                                                       {&dbs.high_water, "high_water"},
                                                       {&dbs.blocks, "blocks"},
                                                       {&dbs.host_blocks, "host_blocks"},
-                                                      {&dbs.gaps, "gaps"}};
+                                                      {&dbs.gaps, "gaps"},
+                                                      {&dbs.metric_gaps, "metric_gaps"}};
   for (const auto& [dbi, name] : named) {
     TRIB_ASSIGN_OR_RETURN(*dbi, lmdb::Dbi::open(txn, name, MDB_CREATE));
   }
@@ -280,6 +328,7 @@ Status LogStore::append_all(const std::vector<LogWrite>& writes) {
     stats_.records_stored += stored.records_stored;
     stats_.records_duplicate += stored.records_duplicate;
     stats_.gaps_stored += stored.gaps_stored;
+    stats_.metric_gaps_stored += stored.metric_gaps_stored;
     return {};
   });
 }
@@ -379,8 +428,14 @@ Status LogStore::write_logs(lmdb::Txn& txn, std::string_view machine_guid,
 
 Status LogStore::write_gaps(lmdb::Txn& txn, std::string_view machine_guid,
                             const stream::GapsMsg& batch, LogStoreStats& counted) {
-  if (batch.gaps.empty()) return {};
+  if (batch.gaps.empty() && batch.metric_gaps.empty()) return {};
   TRIB_ASSIGN_OR_RETURN(const uint32_t host, host_id(txn, machine_guid));
+  for (const stream::MetricGap& gap : batch.metric_gaps) {
+    // Keyed by start: a resent gap overwrites itself.
+    TRIB_TRY(
+        lmdb::put(txn, dbs_.metric_gaps, metric_gap_key(host, gap.from_s), encode_metric_gap(gap)));
+    ++counted.metric_gaps_stored;
+  }
   for (const stream::LogGap& gap : batch.gaps) {
     const std::string key = source_key(host, gap.source);
     TRIB_ASSIGN_OR_RETURN(auto found, lmdb::get(txn, dbs_.sources, key));
@@ -521,6 +576,28 @@ Result<LogQueryResult> LogStore::query(std::string_view machine_guid, const LogQ
   return result;
 }
 
+Result<std::vector<stream::MetricGap>> LogStore::metric_gaps(std::string_view machine_guid,
+                                                             int64_t after_s, int64_t before_s,
+                                                             size_t limit) {
+  std::vector<stream::MetricGap> out;
+  TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_read(env_));
+  TRIB_ASSIGN_OR_RETURN(auto host, find_host(txn, dbs_.hosts, machine_guid));
+  if (!host) return out;
+  TRIB_ASSIGN_OR_RETURN(lmdb::Cursor cursor, lmdb::Cursor::open(txn, dbs_.metric_gaps));
+  // Gaps do not overlap each other much (one per dropped batch): those starting before after_s
+  // are few, so the scan starts at the host's first.
+  TRIB_ASSIGN_OR_RETURN(bool more, cursor.seek(metric_gap_key(*host, INT64_MIN)));
+  while (more && out.size() < limit) {
+    const std::string_view key = cursor.key();
+    if (key.size() != 12 || read_u32_be(key) != *host) break;
+    TRIB_ASSIGN_OR_RETURN(stream::MetricGap gap, decode_metric_gap(key, cursor.value()));
+    if (gap.from_s >= before_s) break;
+    if (gap.to_s > after_s) out.push_back(std::move(gap));
+    TRIB_ASSIGN_OR_RETURN(more, cursor.next());
+  }
+  return out;
+}
+
 Result<bool> LogStore::drop_oldest_block(lmdb::Txn& txn) {
   TRIB_ASSIGN_OR_RETURN(lmdb::Cursor blocks, lmdb::Cursor::open(txn, dbs_.blocks));
   TRIB_ASSIGN_OR_RETURN(const bool any, blocks.first());
@@ -574,6 +651,7 @@ Status LogStore::enforce_retention(int64_t now_ms) {
         TRIB_ASSIGN_OR_RETURN(const bool erased, lmdb::erase(txn, dbs_.gaps, key));
         (void)erased;
       }
+      TRIB_TRY(expire_metric_gaps(txn, dbs_.metric_gaps, cutoff));
     }
     TRIB_TRY(txn.commit());
     if (dropped < kDropsPerRound) return {};

@@ -7,7 +7,8 @@
 // one generation arrive in offset order, so the store keeps, per generation, the offset after the
 // last record stored and drops any record below it (a batch resent after a lost ack, or lines an
 // agent read again from an older checkpoint). Gaps are keyed by their range, so a resent gap
-// overwrites itself.
+// overwrites itself; metric gaps (seconds of a host's samples a proxy dropped) live here too,
+// keyed by host and start.
 //
 // Retention: blocks (and gaps) older than max_age go, and the oldest blocks go while the data
 // file uses more than max_size. A full map (MDB_MAP_FULL) triggers retention and one retry.
@@ -79,6 +80,7 @@ struct LogStoreStats {
   uint64_t records_stored = 0;
   uint64_t records_duplicate = 0;  // dropped: stored already
   uint64_t gaps_stored = 0;
+  uint64_t metric_gaps_stored = 0;
   uint64_t blocks_expired = 0;  // removed by retention
 };
 
@@ -96,6 +98,10 @@ class LogStore {
   // Oldest first (in arrival order of blocks). Records and gaps of the host, filtered.
   Result<LogQueryResult> query(std::string_view machine_guid, const LogQuery& query);
 
+  // The host's metric gaps that overlap [after_s, before_s), oldest first, at most `limit`.
+  Result<std::vector<stream::MetricGap>> metric_gaps(std::string_view machine_guid, int64_t after_s,
+                                                     int64_t before_s, size_t limit);
+
   // Drops what max_age and max_size no longer allow.
   Status enforce_retention(int64_t now_ms);
 
@@ -104,7 +110,8 @@ class LogStore {
 
  private:
   struct Dbs {
-    lmdb::Dbi meta, hosts, sources, source_names, high_water, blocks, host_blocks, gaps;
+    lmdb::Dbi meta, hosts, sources, source_names, high_water, blocks, host_blocks, gaps,
+        metric_gaps;
   };
   LogStore(LogStoreOptions options, lmdb::Env env, Dbs dbs)
       : options_(std::move(options)), env_(std::move(env)), dbs_(dbs) {}

@@ -15,7 +15,9 @@ uint64_t batch_bytes(const stream::LogsMsg& batch) {
   return bytes;
 }
 
-uint64_t batch_bytes(const stream::GapsMsg& batch) { return batch.gaps.size() * 96; }
+uint64_t batch_bytes(const stream::GapsMsg& batch) {
+  return (batch.gaps.size() + batch.metric_gaps.size()) * 96;
+}
 
 }  // namespace
 
@@ -40,6 +42,8 @@ uint64_t LogWriter::submit(std::string machine_guid, stream::LogsMsg batch) {
 
 uint64_t LogWriter::submit(std::string machine_guid, stream::GapsMsg batch) {
   const uint64_t bytes = batch_bytes(batch);
+  stats_.log_gaps += batch.gaps.size();
+  stats_.metric_gaps += batch.metric_gaps.size();
   return queue(LogWrite{std::move(machine_guid), std::move(batch)}, bytes);
 }
 

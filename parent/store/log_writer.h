@@ -40,6 +40,9 @@ struct LogWriterStats {
   uint64_t commits = 0;
   uint64_t failed_commits = 0;
   uint64_t last_commit_us = 0;
+  // Gap records submitted (received from senders): log byte ranges and metric time ranges.
+  uint64_t log_gaps = 0;
+  uint64_t metric_gaps = 0;
 };
 
 class LogWriter {

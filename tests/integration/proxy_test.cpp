@@ -41,6 +41,13 @@ std::chrono::seconds outage_length() {
   return std::chrono::seconds(seconds > 0 ? seconds : 6);
 }
 
+// VmRSS of a process in KiB (0 when it cannot be read).
+uint64_t rss_kib(pid_t pid) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  const size_t at = status.find("VmRSS:");
+  return at == std::string::npos ? 0 : std::strtoull(status.c_str() + at + 6, nullptr, 10);
+}
+
 size_t occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -106,6 +113,7 @@ class ParentNode {
                                               memory_mode + "\n" + extra_yaml);
   }
   void signal(int signum) { process_->signal(signum); }
+  pid_t pid() const { return process_->pid(); }
   // A new stream.conf, read at once (SIGHUP).
   void reload_stream_conf(const std::string& stream_conf) {
     write_file_atomically(dir_ + "/etc/stream.conf", stream_conf);
@@ -490,20 +498,41 @@ TEST_F(ProxyChain, CentralStoppedThenRestartedLosesNoSampleAndNoLine) {
 // A central parent that stalls without closing (SIGSTOP: its connections stay open, nothing is
 // read or answered): the proxy's stream times out and reconnects, its spool holds what comes
 // meanwhile, and once the central parent runs again everything arrives once.
+//
+// Memory: the proxy's RSS during the stall stays within its start-of-stall RSS plus 32 MiB. What
+// the proxy may hold in memory for it: per forwarded host (the agent, and the proxy's own host)
+// `buffer size bytes` of queued batches (10 MiB by default; the rest stays in the LMDB spool
+// only) and at most 1 MiB of writes queued on the stalled link, so 22 MiB, plus slack for the
+// LMDB pages a commit touches and allocator fragmentation. Data held in RAM instead of the spool
+// would grow with the outage, without this bound.
 TEST_F(ProxyChain, CentralStalledWithoutClosingThenResumedLosesNoSampleAndNoLine) {
+  uint64_t before_kib = 0;
+  uint64_t peak_kib = 0;
   expect_no_loss_across([&] {
+    before_kib = rss_kib(proxy_->pid());
     central_->signal(SIGSTOP);
-    std::this_thread::sleep_for(std::max<std::chrono::seconds>(outage_length(), 15s));
+    const auto until =
+        std::chrono::steady_clock::now() + std::max<std::chrono::seconds>(outage_length(), 15s);
+    while (std::chrono::steady_clock::now() < until) {
+      peak_kib = std::max(peak_kib, rss_kib(proxy_->pid()));
+      std::this_thread::sleep_for(250ms);
+    }
     central_->signal(SIGCONT);
   });
+  ASSERT_GT(before_kib, 0U);
+  EXPECT_LE(peak_kib, before_kib + 32 * 1024)
+      << "proxy RSS " << before_kib << " KiB before the stall, " << peak_kib << " KiB at most";
   // timeout seconds = 10 on the proxy's [stream]
   EXPECT_NE(proxy_->log().find("nothing received for 10 s"), std::string::npos) << proxy_->log();
 }
 
-// The proxy's spool at its smallest, so that the central parent's outage fills it in seconds.
+// The proxy's spool at its smallest, so that the central parent's outage fills it in seconds;
+// `when_full: backpressure`.
 class ProxyChainSmallSpool : public ProxyChain {
  protected:
-  void SetUp() override { start_chain({}, {}, {}, "spool:\n  max_size: 64KiB\n"); }
+  void SetUp() override {
+    start_chain({}, {}, {}, "spool:\n  max_size: 64KiB\n  when_full: backpressure\n");
+  }
 };
 
 TEST_F(ProxyChainSmallSpool, AFullSpoolHoldsTheAgentBackAndLosesOrRepeatsNothing) {
@@ -519,6 +548,141 @@ TEST_F(ProxyChainSmallSpool, AFullSpoolHoldsTheAgentBackAndLosesOrRepeatsNothing
   // Said once, not once per batch or per pause. (The proxy's own host, an origin, drops its
   // oldest batches meanwhile: its spool is as small.)
   EXPECT_EQ(occurrences(proxy_->log(), full), 1U) << proxy_->log();
+}
+
+// `when_full: drop_oldest` (the default) with the smallest spool: the central parent's outage
+// makes the proxy replace its oldest batches by gap records, and the agent is never held back.
+class ProxyChainDropOldest : public ProxyChain {
+ protected:
+  void SetUp() override {
+    start_chain({}, {}, {}, "spool:\n  max_size: 64KiB\n  when_full: drop_oldest\n");
+  }
+
+  struct CentralLogs {
+    std::map<uint64_t, std::pair<std::string, int>> by_offset;  // line and how often
+    std::vector<std::pair<uint64_t, uint64_t>> gaps;            // byte ranges [from, to)
+  };
+  CentralLogs central_logs() {
+    CentralLogs out;
+    std::set<std::pair<uint64_t, uint64_t>> gaps;
+    std::string cursor;
+    for (;;) {
+      auto page =
+          central_->get_json("/host/" + guid_ + "/api/v1/logs?limit=10000&cursor=" + cursor);
+      if (!page) break;
+      for (const auto& g : (*page)["gaps"])
+        gaps.insert({g["from"].get<uint64_t>(), g["to"].get<uint64_t>()});
+      if ((*page)["records"].empty()) break;
+      for (const auto& r : (*page)["records"]) {
+        auto& [line, n] = out.by_offset[r["offset"].get<uint64_t>()];
+        line = r["line"];
+        ++n;
+      }
+      cursor = (*page)["next_cursor"];
+    }
+    out.gaps.assign(gaps.begin(), gaps.end());
+    return out;
+  }
+  std::vector<std::pair<int64_t, int64_t>> metric_gaps() {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    auto answer = central_->get_json("/host/" + guid_ + "/api/v1/gaps?limit=10000");
+    if (!answer) return out;
+    for (const auto& g : (*answer)["metric_gaps"]) {
+      EXPECT_EQ(g["reason"], "proxy spool full");
+      out.emplace_back(g["from"].get<int64_t>(), g["to"].get<int64_t>());
+    }
+    return out;
+  }
+};
+
+template <class Range, class T>
+bool covered(const Range& ranges, T from, T to) {
+  return std::any_of(ranges.begin(), ranges.end(),
+                     [&](const auto& r) { return r.first <= from && to <= r.second; });
+}
+
+TEST_F(ProxyChainDropOldest, AFullSpoolDropsTheOldestAndGapRecordsSayExactlyWhatIsMissing) {
+  ASSERT_TRUE(eventually([&] { return agent_arrived(); }, 20s)) << logs();
+  LogWriter writer(log_dir_ + "/app.log");
+  std::this_thread::sleep_for(3s);
+  const int64_t from = now_s() - 2;
+  const std::string replaced = "replaced by gap records";
+  central_->stop();
+  // Well past the first drop, so that the spool turns over more than once.
+  ASSERT_TRUE(eventually([&] { return proxy_->log().find(replaced) != std::string::npos; }, 90s))
+      << logs();
+  std::this_thread::sleep_for(outage_length());
+  central_->start();
+  const int64_t back = now_s();
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto h = central_->host(guid_);
+        return h && (*h)["last_data"].is_number() && (*h)["last_data"] >= back + 2;
+      },
+      60s))
+      << logs();
+  writer.stop();
+  // The proxy never held the agent back.
+  EXPECT_EQ(proxy_->log().find("this proxy's spool for the host is full"), std::string::npos);
+
+  // Samples: every second missing at the central parent is inside a metric gap record, and
+  // there are some.
+  std::vector<std::pair<int64_t, int64_t>> gaps;
+  std::vector<std::string> uncovered;
+  eventually(
+      [&] {
+        gaps = metric_gaps();
+        uncovered.clear();
+        for (const std::string& missing : missing_seconds(from, back)) {  // "chart@+seconds"
+          const int64_t t = from + std::stoll(missing.substr(missing.find("@+") + 2));
+          if (!covered(gaps, t, t + 1)) uncovered.push_back(missing);
+        }
+        return !gaps.empty() && uncovered.empty();
+      },
+      15s);
+  ASSERT_FALSE(gaps.empty()) << logs();
+  EXPECT_TRUE(uncovered.empty()) << uncovered.size() << " chart-second(s) missing outside a gap, "
+                                 << "first " << uncovered.front() << "\n"
+                                 << uptime_rows(from, back) << "\n"
+                                 << logs();
+  // The gaps are of the outage (and of the seconds until the proxy reconnected), not of the
+  // seconds before it.
+  for (const auto& [gap_from, gap_to] : gaps) {
+    EXPECT_GE(gap_from, from - 5);
+    EXPECT_LE(gap_to, back + 15);
+  }
+
+  // Log lines: each line the central parent holds, once; each one it lacks, inside a log gap
+  // record; no line it holds inside one (the gaps cover exactly what is missing).
+  const auto written = writer.lines();
+  std::string problems;
+  size_t lines_in_gaps = 0;
+  eventually(
+      [&] {
+        const CentralLogs central = central_logs();
+        problems.clear();
+        lines_in_gaps = 0;
+        uint64_t offset = 0;
+        for (const std::string& line : written) {
+          const uint64_t end = offset + line.size() + 1;
+          const auto held = central.by_offset.find(offset);
+          const bool in_gap = covered(central.gaps, offset, end);
+          if (held == central.by_offset.end()) {
+            if (!in_gap) problems += "missing outside a gap: " + line + "\n";
+            ++lines_in_gaps;
+          } else if (held->second.first != line || held->second.second != 1) {
+            problems += "held " + std::to_string(held->second.second) + "x as '" +
+                        held->second.first + "': " + line + "\n";
+          } else if (in_gap) {
+            problems += "held, but inside a gap: " + line + "\n";
+          }
+          offset = end;
+        }
+        return problems.empty() && lines_in_gaps > 0;
+      },
+      15s);
+  EXPECT_EQ(problems.substr(0, 2000), "") << logs();
+  EXPECT_GT(lines_in_gaps, 0U) << "the outage dropped no log batch: no log gap was tested";
 }
 
 // A proxy with a db keeps the host's data and forwards it too.

@@ -100,8 +100,10 @@ std::vector<Message> every_message() {
       GoodbyeMsg{5, ""},
       log_batch(),
       LogsMsg{1, 2, {}, {}},
-      GapsMsg{1, 3, {{"/var/log/app.log", 2, 100, 4096, 1'700'000'000'000, "spool full"}}},
-      GapsMsg{1, 4, {}},
+      GapsMsg{1, 3, {{"/var/log/app.log", 2, 100, 4096, 1'700'000'000'000, "spool full"}}, {}},
+      GapsMsg{1, 4, {}, {}},
+      GapsMsg{1, 5, {}, {{1'700'000'000, 1'700'000'010, 1'700'000'020'000, "proxy spool full"}}},
+      GapsMsg{1, 6, {{"p", 1, 0, 9, 0, "x"}}, {{-5, -5, 0, ""}, {0, INT64_MAX, -1, "y"}}},
   };
 }
 
@@ -321,8 +323,19 @@ TEST(FrameDecoderTest, LogRecordsAreChecked) {
   EXPECT_NE(decode_error(FrameEncoder().encode(big), limits).message.find("limit is 10"),
             std::string::npos);
   // A gap that ends before it starts.
-  GapsMsg backwards{1, 1, {{"p", 1, 10, 5, 0, "x"}}};
+  GapsMsg backwards{1, 1, {{"p", 1, 10, 5, 0, "x"}}, {}};
   EXPECT_NE(decode_error(FrameEncoder().encode(backwards)).message.find("ends before"),
+            std::string::npos);
+  // A metric gap that ends before it starts, and an empty metric gap list (sent as none).
+  GapsMsg metric_backwards{1, 1, {}, {{10, 9, 0, "x"}}};
+  EXPECT_NE(decode_error(FrameEncoder().encode(metric_backwards)).message.find("ends before"),
+            std::string::npos);
+  std::string empty_list;
+  wire::put_varint(empty_list, 1);  // host slot
+  wire::put_varint(empty_list, 1);  // seq
+  wire::put_varint(empty_list, 0);  // no log gaps
+  wire::put_varint(empty_list, 0);  // an empty metric gap list
+  EXPECT_NE(decode_error(raw_frame(9, 0, empty_list)).message.find("sent as none"),
             std::string::npos);
   // Unknown record flags.
   LogsMsg flagged{1, 1, {{"p", {}}}, {{0, 1, 0, 0, 0x80, "l", {}}}};

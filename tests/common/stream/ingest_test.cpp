@@ -117,7 +117,7 @@ TEST_F(IngestTest, LogsAndGapsShareTheSamplesSequence) {
   LogsMsg logs = old_logs;
   logs.seq = 7;
   EXPECT_EQ(ok(logs), Message(AckMsg{1, 7}));
-  EXPECT_EQ(ok(GapsMsg{1, 8, {{"/a.log", 1, 1, 9, 0, "spool full"}}}), Message(AckMsg{1, 8}));
+  EXPECT_EQ(ok(GapsMsg{1, 8, {{"/a.log", 1, 1, 9, 0, "spool full"}}, {}}), Message(AckMsg{1, 8}));
   ASSERT_EQ(sink.stored_logs.size(), 1U);
   ASSERT_EQ(sink.stored_gaps.size(), 1U);
   EXPECT_EQ(sink.stored_gaps[0].gaps[0].reason, "spool full");
@@ -125,7 +125,8 @@ TEST_F(IngestTest, LogsAndGapsShareTheSamplesSequence) {
   EXPECT_NE(violation(batch(1, 8, 10, 1)).find("after seq 8"), std::string::npos);
   logs.seq = 8;
   EXPECT_NE(violation(logs).find("Logs seq 8"), std::string::npos);
-  EXPECT_NE(violation(GapsMsg{9, 1, {}}).find("Gaps for undefined host slot 9"), std::string::npos);
+  EXPECT_NE(violation(GapsMsg{9, 1, {}, {}}).find("Gaps for undefined host slot 9"),
+            std::string::npos);
 }
 
 TEST_F(IngestTest, ManyHostsKeepTheirOwnSequences) {

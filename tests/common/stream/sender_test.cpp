@@ -368,7 +368,8 @@ TEST_F(SenderTest, LogBatchesShareTheSequenceAndReportTheirTicketsWhenAcked) {
   sender.set_on_logs_acked([&](uint64_t ticket) { acked.push_back(ticket); });
   sender.define_chart(chart("c.a", {"x"}));
   sender.submit("c.a", {100, {1.0}});
-  sender.submit_logs(one_log("first"), GapsMsg{0, 0, {{"/var/log/a.log", 1, 9, 20, 5, "test"}}}, 7);
+  sender.submit_logs(one_log("first"), GapsMsg{0, 0, {{"/var/log/a.log", 1, 9, 20, 5, "test"}}, {}},
+                     7);
   sender.submit_logs(one_log("second"), GapsMsg{}, 8);
   sender.start();
   run_until([&] { return acked.size() == 2; });
@@ -747,6 +748,117 @@ TEST_F(SenderTest, AFullRelaySpoolKeepsEveryBatchAndSaysItIsFullUntilAcksMakeRoo
   EXPECT_EQ(seqs, (std::vector<uint64_t>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   EXPECT_TRUE(receiver.last().stored_gaps.empty());
   EXPECT_FALSE(relay.spool_full());
+  stop(relay);
+}
+
+// parent.yaml spool.when_full: drop_oldest. A relaying spool past its bound replaces its oldest
+// batches by gap records under their own seqs: the receiver gets every seq once, as data or as
+// the gap that covers it, and the proxy never stops reading from the host.
+TEST_F(SenderTest, AFullRelaySpoolWithDropOldestSendsGapRecordsUnderTheDroppedSeqs) {
+  test::TempDir dir;
+  FakeReceiver receiver(loop_);
+  SenderOptions offline;  // the upstream parent appears only later
+  offline.spool_dir = dir / "spool";
+  offline.spool_max_size = 1200;
+  offline.relay_when_full = Spool::WhenFull::replace_oldest_with_gaps;
+  Sender relay(loop_, offline, origin(1), SenderMode::relay);
+  relay.start();
+  const uint32_t slot = relay.define_chart(chart("system.cpu", {"user"}));
+  uint32_t seed = 7;
+  for (uint64_t seq = 1; seq <= 20; ++seq) {
+    if (seq % 2 == 0) {
+      std::string line(90, 'x');
+      for (char& c : line)
+        c = static_cast<char>('!' + ((seed = seed * 1664525 + 1013904223) >> 24) % 90);
+      ASSERT_TRUE(
+          relay.relay(LogsMsg{5, seq, {{"/a.log", {}}}, {{0, 1, seq * 100, 5, 0, line, {}}}}).ok());
+    } else {
+      SamplesMsg samples{5, seq, {}};
+      for (int64_t t = 0; t < 5; ++t) {
+        samples.rows.push_back({slot,
+                                1000 + static_cast<int64_t>(seq) * 5 + t,
+                                {static_cast<double>((seed = seed * 1664525 + 1013904223) >> 8)}});
+      }
+      ASSERT_TRUE(relay.relay(std::move(samples)).ok());
+    }
+    EXPECT_FALSE(relay.spool_full());  // never backpressure
+  }
+  EXPECT_GT(relay.stats().spool_dropped, 0U);
+  EXPECT_LE(relay.stats().spool_bytes, 1200U);
+  auto options = options_for(receiver.destination());
+  options.spool_dir = offline.spool_dir;
+  options.spool_max_size = offline.spool_max_size;
+  options.relay_when_full = offline.relay_when_full;
+  relay.reconfigure(options);
+  run_until([&] { return relay.drained(); });
+  const FakeLink& link = receiver.last();
+  std::set<uint64_t> data_seqs;
+  for (const auto& samples : link.all<SamplesMsg>()) data_seqs.insert(samples.seq);
+  for (const auto& logs : link.stored_logs) data_seqs.insert(logs.seq);
+  std::set<uint64_t> gap_seqs;
+  for (const auto& gaps : link.stored_gaps) {
+    gap_seqs.insert(gaps.seq);
+    if (gaps.seq % 2 == 0) {
+      ASSERT_EQ(gaps.gaps.size(), 1U);
+      EXPECT_EQ(gaps.gaps[0].from, gaps.seq * 100);
+      EXPECT_EQ(gaps.gaps[0].to, gaps.seq * 100 + 91);
+    } else {
+      ASSERT_EQ(gaps.metric_gaps.size(), 1U);
+      EXPECT_EQ(gaps.metric_gaps[0].from_s, 1000 + static_cast<int64_t>(gaps.seq) * 5);
+      EXPECT_EQ(gaps.metric_gaps[0].to_s, 1000 + static_cast<int64_t>(gaps.seq) * 5 + 5);
+      EXPECT_EQ(gaps.metric_gaps[0].reason, kProxyGapReason);
+    }
+  }
+  EXPECT_EQ(gap_seqs.size(), relay.stats().spool_dropped);
+  // The oldest went; every seq arrived once, as data or as its gap.
+  EXPECT_EQ(*gap_seqs.begin(), 1U);
+  for (uint64_t seq = 1; seq <= 20; ++seq) {
+    EXPECT_NE(data_seqs.contains(seq), gap_seqs.contains(seq)) << seq;
+  }
+  EXPECT_TRUE(data_seqs.contains(20));
+  stop(relay);
+}
+
+// A relaying sender keeps buffer_size_bytes of its queue in memory and the rest in its spool
+// only: an upstream parent away for long costs disk, not memory. What it sends later is read
+// back from the spool, unchanged and in order.
+TEST_F(SenderTest, ARelayKeepsItsBufferInMemoryAndTheRestInTheSpoolOnly) {
+  test::TempDir dir;
+  FakeReceiver receiver(loop_);
+  SenderOptions offline;
+  offline.spool_dir = dir / "spool";
+  offline.spool_max_size = 1 << 20;
+  offline.buffer_size_bytes = 2000;
+  Sender relay(loop_, offline, origin(1), SenderMode::relay);
+  relay.start();
+  const uint32_t slot = relay.define_chart(chart("system.cpu", {"user"}));
+  std::vector<SamplesMsg> sent;
+  for (uint64_t k = 1; k <= 40; ++k) {
+    SamplesMsg samples{0, 2 * k - 1, {}};
+    for (int64_t t = 0; t < 5; ++t) {
+      samples.rows.push_back({slot, 1000 + static_cast<int64_t>(k) * 5 + t, {k * 1.5}});
+    }
+    sent.push_back(samples);
+    ASSERT_TRUE(relay.relay(std::move(samples)).ok());
+    ASSERT_TRUE(relay
+                    .relay(LogsMsg{0,
+                                   2 * k,
+                                   {{"/a.log", {}}},
+                                   {{0, 1, k * 10, 5, 0, "line " + std::to_string(k), {}}}})
+                    .ok());
+    EXPECT_LE(relay.stats().buffered_bytes + relay.stats().log_buffered_bytes, 2000U);
+  }
+  EXPECT_GT(relay.stats().batches_evicted, 60U);
+  auto options = options_for(receiver.destination());
+  options.spool_dir = offline.spool_dir;
+  options.spool_max_size = offline.spool_max_size;
+  options.buffer_size_bytes = offline.buffer_size_bytes;
+  relay.reconfigure(options);
+  run_until([&] { return relay.drained(); });
+  EXPECT_EQ(receiver.last().all<SamplesMsg>(), sent);
+  ASSERT_EQ(receiver.last().stored_logs.size(), 40U);
+  EXPECT_EQ(receiver.last().stored_logs[39].records[0].line, "line 40");
+  EXPECT_GE(relay.stats().batches_read_back, relay.stats().batches_evicted);
   stop(relay);
 }
 

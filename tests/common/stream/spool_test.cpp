@@ -129,6 +129,65 @@ TEST(SpoolTest, TheBoundDropsTheOldestAndLogBatchesBecomeGaps) {
   EXPECT_EQ(spool->load()->size() + dropped.size(), 10U);
 }
 
+// A proxy's spool with when_full: drop_oldest: each batch pushed out leaves its gap record in its
+// place, under its seq, in the same commit: metric seconds for samples, byte ranges for logs.
+TEST(SpoolTest, AProxySpoolReplacesTheOldestBatchesByTheirGapRecords) {
+  test::TempDir dir;
+  auto spool = std::move(Spool::open(dir / "spool", 900)).value();
+  std::vector<Message> replaced;
+  uint32_t seed = 1;
+  for (uint64_t seq = 1; seq <= 12; ++seq) {
+    SpooledBatch batch;
+    if (seq % 2 == 1) {
+      batch.batch = logs(seq, seq * 100, incompressible(90, seed++));
+    } else {
+      std::vector<SamplesMsg::Row> rows;
+      for (int64_t t = 0; t < 10; ++t) {
+        rows.push_back({3,
+                        1'700'000'000 + static_cast<int64_t>(seq) * 10 + t,
+                        {static_cast<double>(seed++) * 1.37}});
+      }
+      batch = {{chart(3, "system.cpu")}, SamplesMsg{0, seq, std::move(rows)}};
+    }
+    auto out = spool->append(seq, batch, Spool::WhenFull::replace_oldest_with_gaps);
+    ASSERT_TRUE(out.ok());
+    for (auto& m : *out) replaced.push_back(std::move(m));
+  }
+  EXPECT_LE(spool->stored_bytes(), 900U);
+  ASSERT_GE(replaced.size(), 2U);
+  const auto& first = std::get<GapsMsg>(replaced[0]);
+  EXPECT_EQ(first.seq, 1U);
+  ASSERT_EQ(first.gaps.size(), 1U);
+  EXPECT_EQ(first.gaps[0].from, 100U);
+  EXPECT_EQ(first.gaps[0].to, 191U);
+  EXPECT_EQ(first.gaps[0].reason, kProxyGapReason);
+  const auto& second = std::get<GapsMsg>(replaced[1]);
+  EXPECT_EQ(second.seq, 2U);
+  ASSERT_EQ(second.metric_gaps.size(), 1U);
+  EXPECT_EQ(second.metric_gaps[0].from_s, 1'700'000'020);
+  EXPECT_EQ(second.metric_gaps[0].to_s, 1'700'000'030);  // one past the last row
+  EXPECT_EQ(second.metric_gaps[0].reason, kProxyGapReason);
+  // Every seq is still there, in order: the replaced ones as gap records.
+  const auto loaded = spool->load().value();
+  ASSERT_EQ(loaded.size(), 12U);
+  for (size_t i = 0; i < loaded.size(); ++i) {
+    const uint64_t seq = std::visit(
+        [](const auto& b) -> uint64_t {
+          if constexpr (requires { b.seq; }) return b.seq;
+          return 0;
+        },
+        loaded[i].batch);
+    EXPECT_EQ(seq, i + 1);
+    EXPECT_EQ(std::holds_alternative<GapsMsg>(loaded[i].batch), i < replaced.size()) << i;
+  }
+  // The gap records stay when more is appended; the next oldest data goes.
+  ASSERT_TRUE(spool
+                  ->append(13, {{}, logs(13, 1300, incompressible(90, seed++))},
+                           Spool::WhenFull::replace_oldest_with_gaps)
+                  .ok());
+  EXPECT_EQ(std::get<GapsMsg>(spool->load().value()[0].batch), first);
+}
+
 // An acknowledged batch stops counting at once and is erased with the next append's commit; one
 // acknowledged but not erased when the process dies comes back at the next start (sent again,
 // and the receiver's resume point skips it).

@@ -73,9 +73,10 @@ std::vector<std::string> chart_ids(const FakeLink& link) {
 
 class ForwarderTest : public test::LoopTest {
  protected:
-  std::unique_ptr<Forwarder> make(const std::string& stream_conf,
-                                  uint64_t spool_max_size = 1 << 20) {
-    ForwarderOptions options{conf(stream_conf), spool_max_size, dir_ / "spool"};
+  std::unique_ptr<Forwarder> make(
+      const std::string& stream_conf, uint64_t spool_max_size = 1 << 20,
+      stream::Spool::WhenFull when_full = stream::Spool::WhenFull::replace_oldest_with_gaps) {
+    ForwarderOptions options{conf(stream_conf), spool_max_size, dir_ / "spool", when_full};
     return std::make_unique<Forwarder>(loop_, std::move(options), host(kSelf, "proxy"));
   }
   void stop(Forwarder& forwarder) {
@@ -211,7 +212,8 @@ TEST_F(ForwarderTest, AFullSpoolDropsNothingAndSaysSoUntilUpstreamAcknowledges) 
   ASSERT_TRUE(refusing.ok());
   const std::string nowhere = "127.0.0.1:" + std::to_string((*refusing)->port());
   refusing->reset();
-  auto forwarder = make(stream_to(nowhere) + key_sections(), 4096);
+  // parent.yaml spool.when_full: backpressure.
+  auto forwarder = make(stream_to(nowhere) + key_sections(), 4096, stream::Spool::WhenFull::keep);
   forwarder->start();
   ASSERT_TRUE(connect(*forwarder, kChild).has_value());
   uint64_t seq = 0;

@@ -23,7 +23,8 @@ class LogsApiTest : public ::testing::Test {
     ASSERT_TRUE(
         store
             ->append_gaps(
-                kGuid, {0, 2, {{"/var/log/app.log", 1, 30, 40, 1'700'000'050'000, "spool full"}}})
+                kGuid,
+                {0, 2, {{"/var/log/app.log", 1, 30, 40, 1'700'000'050'000, "spool full"}}, {}})
             .ok());
   }
   ApiResponse get(http::QueryParams params, int64_t now_s = 1'700'000'200) {
@@ -79,6 +80,29 @@ TEST_F(LogsApiTest, RelativeTimesLimitsAndErrors) {
   ASSERT_EQ(json["records"].size(), 1U);
   EXPECT_EQ(json["records"][0]["line"], "POST");
   EXPECT_EQ(logs_endpoint(nullptr, kGuid, {}, 0).status, 404);
+}
+
+TEST_F(LogsApiTest, MetricGapsOverlappingTheWindow) {
+  stream::GapsMsg gaps{0, 3, {}, {}};
+  gaps.metric_gaps.push_back({1'700'000'000, 1'700'000'010, 1'700'000'100'000, "proxy spool full"});
+  gaps.metric_gaps.push_back({1'700'000'010, 1'700'000'020, 1'700'000'100'000, "proxy spool full"});
+  ASSERT_TRUE(store->append_gaps(kGuid, gaps).ok());
+  const auto response = gaps_endpoint(store.get(), kGuid, {}, 1'700'000'200);
+  ASSERT_EQ(response.status, 200) << response.body;
+  auto json = nlohmann::json::parse(response.body);
+  ASSERT_EQ(json["metric_gaps"].size(), 2U);
+  EXPECT_EQ(json["metric_gaps"][0], nlohmann::json({{"from", 1'700'000'000},
+                                                    {"to", 1'700'000'010},
+                                                    {"time", 1'700'000'100'000},
+                                                    {"reason", "proxy spool full"}}));
+  // [after, before): the first ends where the window starts, so only the second overlaps it.
+  json = nlohmann::json::parse(
+      gaps_endpoint(store.get(), kGuid, {{"after", "1700000010"}, {"before", "1700000011"}}, 0)
+          .body);
+  ASSERT_EQ(json["metric_gaps"].size(), 1U);
+  EXPECT_EQ(json["metric_gaps"][0]["from"], 1'700'000'010);
+  EXPECT_EQ(gaps_endpoint(store.get(), kGuid, {{"limit", "0"}}, 0).status, 400);
+  EXPECT_EQ(gaps_endpoint(nullptr, kGuid, {}, 0).status, 404);
 }
 
 }  // namespace

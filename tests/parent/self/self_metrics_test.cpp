@@ -66,9 +66,15 @@ TEST(SelfMetricsTest, RatesLevelsAndTheFullFlag) {
   EXPECT_EQ(second["tributary.bytes_per_sample"], std::vector<double>{0.3});
   EXPECT_EQ(second["tributary.series"], (std::vector<double>{40, 12}));
   EXPECT_EQ(second["tributary.storage_full"], (std::vector<double>{1, 0}));
+  EXPECT_EQ(second["tributary.gaps"], (std::vector<double>{0, 0}));
 
   c.samples_stored = 10;  // hosts were forgotten: no negative rate
   EXPECT_EQ(by_chart(metrics.sample(c, kNow + 3), kNow + 3)["tributary.ingest"][0], 0);
+
+  c.metric_gaps = 3;  // totals since start, so one gap shows until the parent restarts
+  c.log_gaps = 1;
+  EXPECT_EQ(by_chart(metrics.sample(c, kNow + 4), kNow + 4)["tributary.gaps"],
+            (std::vector<double>{3, 1}));
 }
 
 }  // namespace

@@ -119,12 +119,29 @@ TEST_F(LogStoreTest, FilteredQueriesSkipRecordsAndAnswerMatchesWhole) {
 }
 
 TEST_F(LogStoreTest, GapsAreStoredOnceAndReturned) {
-  stream::GapsMsg gaps{0, 1, {{"/a.log", 2, 10, 99, 1500, "spool full"}}};
+  stream::GapsMsg gaps{0, 1, {{"/a.log", 2, 10, 99, 1500, "spool full"}}, {}};
   ASSERT_TRUE(store->append_gaps(kGuid, gaps).ok());
   ASSERT_TRUE(store->append_gaps(kGuid, gaps).ok());
   const auto result = query();
   ASSERT_EQ(result.gaps.size(), 1U);
   EXPECT_EQ(result.gaps[0], gaps.gaps[0]);
+}
+
+TEST_F(LogStoreTest, MetricGapsAreStoredOnceByStartAndExpireWithTheirSamples) {
+  stream::GapsMsg gaps{0, 1, {}, {{-20, -10, 0, "before 1970"}, {1'000, 1'010, 1'500, "proxy"}}};
+  ASSERT_TRUE(store->append_gaps(kGuid, gaps).ok());
+  ASSERT_TRUE(store->append_gaps(kGuid, gaps).ok());  // a resend
+  EXPECT_EQ(store->metric_gaps(kGuid, INT64_MIN, INT64_MAX, 100).value(), gaps.metric_gaps);
+  EXPECT_EQ(store->metric_gaps(kGuid, -10, 1'000, 100).value().size(), 0U);
+  EXPECT_EQ(store->metric_gaps(kGuid, 0, INT64_MAX, 1).value().size(), 1U);
+  EXPECT_TRUE(
+      store->metric_gaps("bbbbbbbb-0000-4000-8000-0000000000b1", 0, INT64_MAX, 9).value().empty());
+  LogStoreOptions options;
+  options.max_age = std::chrono::seconds(100);
+  reopen(options);
+  ASSERT_TRUE(store->enforce_retention(1'050'000).ok());  // cut-off: 950 s
+  EXPECT_EQ(store->metric_gaps(kGuid, INT64_MIN, INT64_MAX, 100).value(),
+            std::vector<stream::MetricGap>{gaps.metric_gaps[1]});
 }
 
 TEST_F(LogStoreTest, RetentionByAgeAndBySize) {
