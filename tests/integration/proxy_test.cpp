@@ -526,6 +526,45 @@ TEST_F(ProxyChain, CentralStalledWithoutClosingThenResumedLosesNoSampleAndNoLine
   EXPECT_NE(proxy_->log().find("nothing received for 10 s"), std::string::npos) << proxy_->log();
 }
 
+// A proxy restarted with a different stream.conf: its upstream destination list now starts with
+// a parent that is down (it fails over to the central parent), and the API key of a second agent
+// is gone. The first agent loses no second and no line across the restart; the second is refused
+// and its log says so.
+TEST_F(ProxyChain, ProxyRestartedWithADifferentStreamConfLosesNothingAndAppliesIt) {
+  constexpr const char* kOtherKey = "22222222-3333-4444-5555-666666666666";
+  proxy_->stop();
+  proxy_->configure(stream_section(*central_) + key_section("none") + "[" + kOtherKey +
+                        "]\n  enabled = yes\n  allow from = *\n  default memory mode = none\n",
+                    "none");
+  proxy_->start();
+  const std::string other_logs = dir_ / "other-logs";
+  std::filesystem::create_directories(other_logs);
+  auto other = start_agent(dir_, "agent-b", *proxy_, other_logs, {}, kOtherKey);
+  ASSERT_TRUE(eventually([&] { return !agent_guid(dir_, "agent-b").empty(); }, 5s));
+  const std::string other_guid = agent_guid(dir_, "agent-b");
+  ASSERT_TRUE(eventually([&] { return proxy_->host(other_guid).has_value(); }, 20s)) << logs();
+
+  expect_no_loss_across([&] {
+    proxy_->stop();
+    std::this_thread::sleep_for(outage_length());
+    const std::string down = "127.0.0.1:" + std::to_string(free_port());
+    proxy_->configure(
+        "[stream]\n  enabled = yes\n  destination = " + down + " " + central_->address() + ":" +
+            std::to_string(central_->port()) + "\n  api key = " + kApiKey +
+            "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n" + key_section("none"),
+        "none");
+    proxy_->start();
+  });
+  EXPECT_TRUE(eventually(
+      [&] {
+        return read_file(dir_ / "agent-b.log").find("refused the stream") != std::string::npos;
+      },
+      20s))
+      << read_file(dir_ / "agent-b.log");
+  const auto at_proxy = proxy_->host(other_guid);
+  EXPECT_TRUE(!at_proxy || (*at_proxy)["reachable"] == false) << at_proxy->dump();
+}
+
 // The proxy's spool at its smallest, so that the central parent's outage fills it in seconds;
 // `when_full: backpressure`.
 class ProxyChainSmallSpool : public ProxyChain {
