@@ -474,7 +474,7 @@ TEST(WireTest, VarintsFollowedByMoreBytesReadAlike) {
   wire::Reader tenth(std::string(9, '\xff') + "\x02" + std::string(5, '\0'), 0);
   EXPECT_EQ(tenth.varint("v"), 0U);
   EXPECT_FALSE(tenth.ok());
-  wire::Reader too_long(std::string("\x05abc"), 0);
+  wire::Reader too_long(std::string("\x05" "abc"), 0);
   EXPECT_EQ(too_long.view_up_to("line", 10), "");
   EXPECT_FALSE(too_long.ok());
 }
