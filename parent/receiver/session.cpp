@@ -1,6 +1,7 @@
 #include "parent/receiver/session.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "common/log/log.h"
 #include "parent/receiver/log_ingest.h"
@@ -281,19 +282,35 @@ void Session::advance_resume_point(uint32_t host_slot, uint64_t seq) {
 }
 
 // The forwarder (a proxy) spools its copy first; the log writer then takes the batch itself.
-Status Session::logs(stream::LogsMsg batch) {
-  store::Host* host = host_of(batch.host_slot);
-  if (host == nullptr) return Error(Errc::protocol_error, "logs for an unknown host slot");
+template <typename Batch>
+Status Session::forward_then_write(store::Host& host, Batch batch) {
+  constexpr bool kLogs = std::is_same_v<Batch, stream::LogsMsg>;
   if (context_.forwarder != nullptr) {
-    TRIB_TRY(context_.forwarder->logs(host->machine_guid(), batch));
+    if constexpr (kLogs) {
+      TRIB_TRY(context_.forwarder->logs(host.machine_guid(), batch));
+    } else {
+      TRIB_TRY(context_.forwarder->gaps(host.machine_guid(), batch));
+    }
   }
   const uint32_t host_slot = batch.host_slot;
   const uint64_t seq = batch.seq;
-  TRIB_ASSIGN_OR_RETURN(const uint64_t ticket, ingest_logs(context_.log_writer, storage_,
-                                                           host->machine_guid(), std::move(batch)));
+  uint64_t ticket = 0;
+  if constexpr (kLogs) {
+    TRIB_ASSIGN_OR_RETURN(
+        ticket, ingest_logs(context_.log_writer, storage_, host.machine_guid(), std::move(batch)));
+  } else {
+    TRIB_ASSIGN_OR_RETURN(
+        ticket, ingest_gaps(context_.log_writer, storage_, host.machine_guid(), std::move(batch)));
+  }
   log_ticket_ = std::max(log_ticket_, ticket);
-  note_written(*host, host_slot, seq);
+  note_written(host, host_slot, seq);
   return {};
+}
+
+Status Session::logs(stream::LogsMsg batch) {
+  store::Host* host = host_of(batch.host_slot);
+  if (host == nullptr) return Error(Errc::protocol_error, "logs for an unknown host slot");
+  return forward_then_write(*host, std::move(batch));
 }
 
 void Session::log_metric_gaps(const store::Host& host, const stream::GapsMsg& batch) {
@@ -312,16 +329,7 @@ Status Session::gaps(stream::GapsMsg batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "gaps for an unknown host slot");
   if (!batch.metric_gaps.empty()) log_metric_gaps(*host, batch);
-  if (context_.forwarder != nullptr) {
-    TRIB_TRY(context_.forwarder->gaps(host->machine_guid(), batch));
-  }
-  const uint32_t host_slot = batch.host_slot;
-  const uint64_t seq = batch.seq;
-  TRIB_ASSIGN_OR_RETURN(const uint64_t ticket, ingest_gaps(context_.log_writer, storage_,
-                                                           host->machine_guid(), std::move(batch)));
-  log_ticket_ = std::max(log_ticket_, ticket);
-  note_written(*host, host_slot, seq);
-  return {};
+  return forward_then_write(*host, std::move(batch));
 }
 
 void Session::goodbye(uint32_t, std::string_view reason) {

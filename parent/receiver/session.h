@@ -92,6 +92,9 @@ class Session final : public stream::IngestSink {
  private:
   // A sender reported samples that will never arrive: one log line (rate-limited).
   void log_metric_gaps(const store::Host& host, const stream::GapsMsg& batch);
+  // LogsMsg or GapsMsg: to the forwarder (a proxy) first, then to the log writer.
+  template <typename Batch>
+  Status forward_then_write(store::Host& host, Batch batch);
   void on_bytes(std::string_view bytes);
   void send(const stream::Message& message);
   // Acks of this read wait for the commits holding its batches; reading pauses while a writer

@@ -87,7 +87,7 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
       {"disk_svctm.vda", "Average Service Time", "milliseconds/operation", "disk.svctm",
        model::ChartType::line, 2070},
   };
-  for (const Expected& e : performance) {
+  const auto expect_chart = [&](const Expected& e) {
     const model::ChartDef& def = *sink_.chart(e.id);
     EXPECT_EQ(def.title, e.title) << e.id;
     EXPECT_EQ(def.units, e.units) << e.id;
@@ -95,7 +95,9 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
     EXPECT_EQ(def.family, "/") << e.id;
     EXPECT_EQ(def.chart_type, e.type) << e.id;
     EXPECT_EQ(def.priority, e.priority) << e.id;
-  }
+    EXPECT_EQ(def.module, "/proc/diskstats") << e.id;
+  };
+  for (const Expected& e : performance) expect_chart(e);
   EXPECT_EQ(dimension_ids(*sink_.chart("disk_await.vda")),
             (std::vector<std::string>{"reads", "writes"}));
   EXPECT_EQ(dimension_ids(*sink_.chart("disk_svctm.vda")), std::vector<std::string>{"svctm"});
@@ -114,16 +116,7 @@ TEST_F(DeviceCollectorsTest, DiskstatsChartsDisksByNetdataRules) {
       {"disk_ext_avgsz.vda", "Average Amount of Discarded Data", "KiB/operation", "disk_ext.avgsz",
        model::ChartType::area, 2060},
   };
-  for (const Expected& e : extended) {
-    const model::ChartDef& def = *sink_.chart(e.id);
-    EXPECT_EQ(def.title, e.title) << e.id;
-    EXPECT_EQ(def.units, e.units) << e.id;
-    EXPECT_EQ(def.context, e.context) << e.id;
-    EXPECT_EQ(def.family, "/") << e.id;
-    EXPECT_EQ(def.chart_type, e.type) << e.id;
-    EXPECT_EQ(def.priority, e.priority) << e.id;
-    EXPECT_EQ(def.module, "/proc/diskstats") << e.id;
-  }
+  for (const Expected& e : extended) expect_chart(e);
   const std::vector<std::string> discards_flushes{"discards", "flushes"};
   EXPECT_EQ(dimension_ids(*sink_.chart("disk_ext.vda")), std::vector<std::string>{"discards"});
   EXPECT_EQ(dimension_ids(*sink_.chart("disk_ext_ops.vda")), discards_flushes);
