@@ -465,16 +465,21 @@ TEST(WireTest, VarintsFollowedByMoreBytesReadAlike) {
     EXPECT_EQ(in.view_up_to("tail", 10), "0123456789");
     EXPECT_TRUE(in.ok() && in.at_end());
   }
-  const std::string eleven_bytes(10, '\xff');
-  wire::Reader overlong(eleven_bytes + std::string(5, '\0'), 0);
+  // A Reader views its bytes: each buffer outlives its reader.
+  const std::string overlong_bytes = std::string(10, '\xff') + std::string(5, '\0');
+  wire::Reader overlong(overlong_bytes, 0);
   EXPECT_EQ(overlong.varint("big"), 0U);
   ASSERT_FALSE(overlong.ok());
   EXPECT_NE(overlong.error()->message.find("overflows 64 bits in big"), std::string::npos);
   // Ten bytes whose last carries more than the top bit of a uint64.
-  wire::Reader tenth(std::string(9, '\xff') + "\x02" + std::string(5, '\0'), 0);
+  const std::string tenth_bytes = std::string(9, '\xff') + "\x02" + std::string(5, '\0');
+  wire::Reader tenth(tenth_bytes, 0);
   EXPECT_EQ(tenth.varint("v"), 0U);
   EXPECT_FALSE(tenth.ok());
-  wire::Reader too_long(std::string("\x05" "abc"), 0);
+  const std::string too_long_bytes =
+      "\x05"
+      "abc";
+  wire::Reader too_long(too_long_bytes, 0);
   EXPECT_EQ(too_long.view_up_to("line", 10), "");
   EXPECT_FALSE(too_long.ok());
 }
