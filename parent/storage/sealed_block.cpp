@@ -112,8 +112,9 @@ int find_scale(std::span<const uint32_t> bits) {
         fits = false;
         break;
       }
-      const double n = std::nearbyint(scaled);
-      if (std::bit_cast<uint32_t>(static_cast<float>(n / scale)) != b) {
+      // What decoding makes of the integer (-0.0 stored as 0 would come back as +0.0).
+      const auto n = static_cast<int64_t>(std::nearbyint(scaled));
+      if (std::bit_cast<uint32_t>(static_cast<float>(static_cast<double>(n) / scale)) != b) {
         fits = false;
         break;
       }
