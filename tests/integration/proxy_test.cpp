@@ -174,10 +174,14 @@ std::string key_section(const std::string& memory_mode) {
          "  default memory mode = " + memory_mode + "\n";
 }
 
+// `destinations`: Netdata's space-separated list, host:port each.
+std::string stream_section_to(const std::string& destinations, const std::string& key = kApiKey) {
+  return "[stream]\n  enabled = yes\n  destination = " + destinations + "\n  api key = " + key +
+         "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n";
+}
 std::string stream_section(const std::string& address, uint16_t port,
                            const std::string& key = kApiKey) {
-  return "[stream]\n  enabled = yes\n  destination = " + address + ":" + std::to_string(port) +
-         "\n  api key = " + key + "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n";
+  return stream_section_to(address + ":" + std::to_string(port), key);
 }
 std::string stream_section(const ParentNode& to, const std::string& key = kApiKey) {
   return stream_section(to.address(), to.port(), key);
@@ -548,11 +552,10 @@ TEST_F(ProxyChain, ProxyRestartedWithADifferentStreamConfLosesNothingAndAppliesI
     proxy_->stop();
     std::this_thread::sleep_for(outage_length());
     const std::string down = "127.0.0.1:" + std::to_string(free_port());
-    proxy_->configure(
-        "[stream]\n  enabled = yes\n  destination = " + down + " " + central_->address() + ":" +
-            std::to_string(central_->port()) + "\n  api key = " + kApiKey +
-            "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n" + key_section("none"),
-        "none");
+    proxy_->configure(stream_section_to(down + " " + central_->address() + ":" +
+                                        std::to_string(central_->port())) +
+                          key_section("none"),
+                      "none");
     proxy_->start();
   });
   EXPECT_TRUE(eventually(
@@ -969,11 +972,10 @@ TEST(ProxyFailover, MovesBetweenTwoCentralParents) {
   ParentNode proxy(dir, "proxy");
   first.configure(key_section("ram"));
   second.configure(key_section("ram"));
-  proxy.configure(
-      "[stream]\n  enabled = yes\n  destination = 127.0.0.1:" + std::to_string(first.port()) +
-          " 127.0.0.1:" + std::to_string(second.port()) + "\n  api key = " + kApiKey +
-          "\n  reconnect delay seconds = 1\n  timeout seconds = 10\n" + key_section("none"),
-      "none");
+  proxy.configure(stream_section_to("127.0.0.1:" + std::to_string(first.port()) +
+                                    " 127.0.0.1:" + std::to_string(second.port())) +
+                      key_section("none"),
+                  "none");
   first.start();
   second.start();
   proxy.start();
