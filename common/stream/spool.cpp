@@ -10,19 +10,25 @@
 namespace trib::stream {
 namespace {
 
-std::string seq_key(uint64_t seq) {
-  std::string key;
-  lmdb::append_u64_be(key, seq);
-  return key;
+// Sequence-number keys and 64-bit values alike: big-endian, so keys sort in numeric order.
+std::string u64_be(uint64_t value) {
+  std::string out;
+  lmdb::append_u64_be(out, value);
+  return out;
+}
+
+// Spool entries were written by this process's own encoder: no wire limit applies to them.
+FrameLimits entry_limits() {
+  FrameLimits limits;
+  limits.max_frame_payload = UINT32_MAX;
+  limits.max_string = limits.max_log_line;
+  return limits;
 }
 
 // Entries are frames of the native protocol (one codec, already fuzzed), compressed when that
 // makes them smaller: the ChartDefs, then the batch. Entries of older versions are uncompressed.
 Result<SpooledBatch> decode(std::string_view frames) {
-  FrameLimits limits;
-  limits.max_frame_payload = UINT32_MAX;
-  limits.max_string = limits.max_log_line;
-  FrameDecoder decoder(limits, true);
+  FrameDecoder decoder(entry_limits(), true);
   decoder.feed(frames);
   SpooledBatch out;
   for (;;) {
@@ -49,16 +55,8 @@ std::string chart_key(uint64_t run, uint32_t slot) {
   return key;
 }
 
-std::string u64_value(uint64_t value) {
-  std::string out;
-  lmdb::append_u64_be(out, value);
-  return out;
-}
-
 Result<ChartDefMsg> decode_chart(std::string_view frame) {
-  FrameLimits limits;
-  limits.max_frame_payload = UINT32_MAX;
-  FrameDecoder decoder(limits, true);
+  FrameDecoder decoder(entry_limits(), true);
   decoder.feed(frame);
   TRIB_ASSIGN_OR_RETURN(auto message, decoder.next());
   if (!message || !std::holds_alternative<ChartDefMsg>(*message)) {
@@ -135,7 +133,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const std::string& directory, uint64_
       last_seq && last_seq->size() == 8 ? lmdb::read_u64_be(*last_seq) : 0;
   TRIB_ASSIGN_OR_RETURN(const auto last_run, lmdb::get(txn, meta, kRunKey));
   const uint64_t run = (last_run && last_run->size() == 8 ? lmdb::read_u64_be(*last_run) : 0) + 1;
-  TRIB_TRY(lmdb::put(txn, meta, kRunKey, u64_value(run)));
+  TRIB_TRY(lmdb::put(txn, meta, kRunKey, u64_be(run)));
   TRIB_TRY(txn.commit());
   auto spool = std::unique_ptr<Spool>(
       new Spool(std::move(env), Tables{batches, meta, charts, runs}, max_size));
@@ -296,12 +294,12 @@ Result<std::vector<Message>> Spool::write_entry(
   if (when_full != WhenFull::keep) {
     TRIB_ASSIGN_OR_RETURN(dropped, drop_oldest_until(txn, seq, frame.size(), when_full));
   }
-  if (!run_recorded_) TRIB_TRY(lmdb::put(txn, runs_, seq_key(seq), u64_value(run_)));
+  if (!run_recorded_) TRIB_TRY(lmdb::put(txn, runs_, u64_be(seq), u64_be(run_)));
   for (const auto& [slot, chart] : charts) {
     TRIB_TRY(lmdb::put(txn, charts_, chart_key(run_, slot), chart));
   }
-  TRIB_TRY(lmdb::put(txn, batches_, seq_key(seq), frame));
-  if (seq > last_appended_seq_) TRIB_TRY(lmdb::put(txn, meta_, kLastSeqKey, seq_key(seq)));
+  TRIB_TRY(lmdb::put(txn, batches_, u64_be(seq), frame));
+  if (seq > last_appended_seq_) TRIB_TRY(lmdb::put(txn, meta_, kLastSeqKey, u64_be(seq)));
   TRIB_TRY(txn.commit());
   run_recorded_ = true;
   erase_due_ = false;
@@ -313,7 +311,7 @@ Result<std::vector<Message>> Spool::write_entry(
 
 Result<SpooledBatch> Spool::read(uint64_t seq) {
   TRIB_ASSIGN_OR_RETURN(lmdb::Txn txn, lmdb::Txn::begin_read(env_));
-  TRIB_ASSIGN_OR_RETURN(const auto stored, lmdb::get(txn, batches_, seq_key(seq)));
+  TRIB_ASSIGN_OR_RETURN(const auto stored, lmdb::get(txn, batches_, u64_be(seq)));
   if (!stored) {
     return Error(Errc::not_found, "no batch " + std::to_string(seq) + " in " + env_.path());
   }
