@@ -1,7 +1,8 @@
 // proc.stat, proc.loadavg, proc.meminfo, proc.vmstat, proc.uptime and proc.entropy over the
 // golden steps of tests/fixtures/proc/basic: step1 at T0, step2 at T0+1s, step3 at T0+3s (so
-// rates must use the real elapsed time).
+// rates must use the elapsed time between timestamps).
 
+#include <cmath>
 #include <limits>
 
 #include "common/collectors/chart_util.h"
@@ -107,6 +108,21 @@ TEST_F(SystemCollectorsTest, ProcStatChartsPercentagesAndRates) {
   collect(collector, 2, 4);  // after the reset the counters were re-primed
   expect_values(sink_.values("system.ctxt"), {259750}, "ctxt re-primed");
   expect_values(sink_.values("cpu.cpu0"), {0, 0, 0, 0, 0, 100, 0, 0, 0, 0}, "cpu0 re-primed");
+}
+
+TEST(ElapsedTest, RatesUseTheSecondsBetweenTimestampsSoTheyAddUpToTheCounter) {
+  // Collections woken late (11.250) and early in the next second (12.004): the measured
+  // intervals are 1.245 s and 0.754 s, the samples' timestamps one second apart each time.
+  Elapsed elapsed;
+  CounterRate rate;
+  EXPECT_EQ(elapsed.advance(10'005'000), 0.0);
+  EXPECT_TRUE(std::isnan(rate.update(1000, 0.0)));
+  const double first = rate.update(1100, elapsed.advance(11'250'000));
+  const double second = rate.update(1200, elapsed.advance(12'004'000));
+  EXPECT_EQ(first, 100.0);
+  EXPECT_EQ(second, 100.0);
+  EXPECT_EQ(elapsed.advance(14'001'000), 2.0);  // a missed tick: two seconds between samples
+  EXPECT_EQ(elapsed.advance(14'900'000), 0.0);  // a second collection within one second
 }
 
 TEST_F(SystemCollectorsTest, ProcLoadavgEmitsEveryFiveSeconds) {
