@@ -580,7 +580,7 @@ uint32_t Sender::define_chart(const model::ChartDef& def) {
   // Rows of the previous definition travel first.
   seal_open_batch();
   it->second.def = def;
-  spooled_charts_.erase(it->second.slot);
+  if (it->second.slot < spooled_charts_.size()) spooled_charts_[it->second.slot] = false;
   if (dimensions_by_slot_.size() <= it->second.slot)
     dimensions_by_slot_.resize(it->second.slot + 1);
   dimensions_by_slot_[it->second.slot] = def.dimensions.size();
@@ -697,7 +697,10 @@ Status Sender::spool(const Pending& pending) {
     charts = std::move(spooled.charts);
   }
   if (status.ok()) {
-    for (const ChartDefMsg& chart : charts) spooled_charts_.insert(chart.chart_slot);
+    for (const ChartDefMsg& chart : charts) {
+      if (spooled_charts_.size() <= chart.chart_slot) spooled_charts_.resize(chart.chart_slot + 1);
+      spooled_charts_[chart.chart_slot] = true;
+    }
   }
   return status;
 }
@@ -708,7 +711,8 @@ std::vector<ChartDefMsg> Sender::unspooled_definitions(const Pending& pending) c
   if (samples == nullptr) return charts;
   std::set<uint32_t> unspooled;
   for (const auto& row : samples->rows) {
-    if (!spooled_charts_.contains(row.chart_slot)) unspooled.insert(row.chart_slot);
+    const bool spooled = row.chart_slot < spooled_charts_.size() && spooled_charts_[row.chart_slot];
+    if (!spooled) unspooled.insert(row.chart_slot);
   }
   if (unspooled.empty()) return charts;
   for (const auto& [id, chart] : charts_) {

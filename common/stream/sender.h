@@ -313,7 +313,8 @@ class Sender {
   uint32_t next_chart_slot_ = 1;
   // Slots whose current definition the spool holds: batches spool their rows only, and the
   // definitions of charts new or redefined since.
-  std::set<uint32_t> spooled_charts_;
+  // By slot (a row's check costs an index, not a tree walk).
+  std::vector<bool> spooled_charts_;
 
   SamplesMsg open_batch_;        // rows not yet sealed into a numbered batch
   std::deque<Pending> pending_;  // sealed, not yet acknowledged, oldest first
