@@ -92,7 +92,9 @@ void CollectorRunner::run_round(Round& round) {
   }
   auto& batch = round.sink.batch;
   if (batch.definitions.empty() && batch.samples.empty()) return;
+  const size_t samples = batch.samples.size();
   deliver_(std::exchange(batch, CollectedBatch{}));
+  batch.samples.reserve(samples);  // the next round emits about as many: no regrowth
 }
 
 void CollectorRunner::collect(Running& running, int64_t now_us) {

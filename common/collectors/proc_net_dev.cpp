@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <iterator>
 
@@ -178,9 +179,10 @@ void ProcNetDevCollector::read_sys(Interface& iface) {
   };
   SysState& sys = iface.sys;
   int64_t number = 0;
-  // speed is in Mbit/s, -1 (or unreadable) when the link is down or the driver does not know.
-  sys.speed_kbits = parse_i64(read_word("speed"), number) && number > 0
-                        ? static_cast<double>(number) * 1000.0
+  // speed is in Mbit/s, -1 when the link is down or the driver does not know (a virtio NIC):
+  // charted as 0, as Netdata does (its number parser stops at the '-'); unreadable: unknown.
+  sys.speed_kbits = parse_i64(read_word("speed"), number)
+                        ? static_cast<double>(std::max<int64_t>(number, 0)) * 1000.0
                         : model::kNoValue;
   sys.mtu = parse_i64(read_word("mtu"), number) ? static_cast<double>(number) : model::kNoValue;
   sys.duplex = index_of(kDuplexStates, read_word("duplex"));

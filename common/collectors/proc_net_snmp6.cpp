@@ -15,19 +15,24 @@ ChartSpec ipv6_chart(std::string id, std::string title, std::string units, std::
 TableDim c(std::string_view key, std::string_view id, double factor = 1) {
   return {.key = key, .id = id, .factor = factor};
 }
-// Received and sent, sent drawn below the axis.
-std::vector<TableDim> in_out(std::string_view in, std::string_view out, double factor = 1) {
-  return {c(in, "received", factor), c(out, "sent", -factor)};
+// Received and sent, sent drawn below the axis. Netdata's dimension ids are the counters'
+// names without the file's prefix ("InMsgs" for "Icmp6InMsgs"), named received and sent.
+std::vector<TableDim> in_out(std::string_view prefix, std::string_view in, std::string_view out,
+                             double factor = 1) {
+  return {{.key = in, .id = in.substr(prefix.size()), .name = "received", .factor = factor},
+          {.key = out, .id = out.substr(prefix.size()), .name = "sent", .factor = -factor}};
 }
 
 std::vector<TableChart> snmp6_charts() {
   constexpr auto kArea = model::ChartType::area;
   return {
       {ipv6_chart("system.ipv6", "IPv6 Bandwidth", "kilobits/s", "network", 502, kArea),
-       in_out("Ip6InOctets", "Ip6OutOctets", kKilobitsPerByte)},
+       in_out("Ip6", "Ip6InOctets", "Ip6OutOctets", kKilobitsPerByte)},
       {ipv6_chart("ipv6.packets", "IPv6 Packets", "packets/s", "packets", 6200),
-       {c("Ip6InReceives", "received"), c("Ip6OutRequests", "sent", -1),
-        c("Ip6OutForwDatagrams", "forwarded", -1), c("Ip6InDelivers", "delivered")}},
+       {{.key = "Ip6InReceives", .id = "InReceives", .name = "received"},
+        {.key = "Ip6OutRequests", .id = "OutRequests", .name = "sent", .factor = -1},
+        {.key = "Ip6OutForwDatagrams", .id = "OutForwDatagrams", .name = "forwarded", .factor = -1},
+        {.key = "Ip6InDelivers", .id = "InDelivers", .name = "delivers"}}},
       {ipv6_chart("ipv6.ect", "IPv6 ECT Packets", "packets/s", "packets", 6210),
        {c("Ip6InNoECTPkts", "InNoECTPkts"), c("Ip6InECT1Pkts", "InECT1Pkts"),
         c("Ip6InECT0Pkts", "InECT0Pkts"), c("Ip6InCEPkts", "InCEPkts")}},
@@ -47,29 +52,29 @@ std::vector<TableChart> snmp6_charts() {
         {.key = "Ip6ReasmTimeout", .id = "ReasmTimeout", .name = "timeout", .factor = -1},
         {.key = "Ip6ReasmReqds", .id = "ReasmReqds", .name = "all"}}},
       {ipv6_chart("ipv6.udppackets", "IPv6 UDP Packets", "packets/s", "udp6", 6601),
-       in_out("Udp6InDatagrams", "Udp6OutDatagrams")},
+       in_out("Udp6", "Udp6InDatagrams", "Udp6OutDatagrams")},
       {ipv6_chart("ipv6.udperrors", "IPv6 UDP Errors", "events/s", "udp6", 6610),
        {c("Udp6RcvbufErrors", "RcvbufErrors"), c("Udp6SndbufErrors", "SndbufErrors", -1),
         c("Udp6InErrors", "InErrors"), c("Udp6NoPorts", "NoPorts"),
         c("Udp6InCsumErrors", "InCsumErrors"), c("Udp6IgnoredMulti", "IgnoredMulti")}},
       {ipv6_chart("ipv6.udplitepackets", "IPv6 UDPlite Packets", "packets/s", "udplite6", 6701),
-       in_out("UdpLite6InDatagrams", "UdpLite6OutDatagrams")},
+       in_out("UdpLite6", "UdpLite6InDatagrams", "UdpLite6OutDatagrams")},
       {ipv6_chart("ipv6.udpliteerrors", "IPv6 UDP Lite Errors", "events/s", "udplite6", 6710),
        {c("UdpLite6RcvbufErrors", "RcvbufErrors"), c("UdpLite6SndbufErrors", "SndbufErrors", -1),
         c("UdpLite6InErrors", "InErrors"), c("UdpLite6NoPorts", "NoPorts"),
         c("UdpLite6InCsumErrors", "InCsumErrors")}},
       {ipv6_chart("ipv6.bcast", "IPv6 Broadcast Bandwidth", "kilobits/s", "broadcast6", 6840,
                   kArea),
-       in_out("Ip6InBcastOctets", "Ip6OutBcastOctets", kKilobitsPerByte)},
+       in_out("Ip6", "Ip6InBcastOctets", "Ip6OutBcastOctets", kKilobitsPerByte)},
       {ipv6_chart("ipv6.mcast", "IPv6 Multicast Bandwidth", "kilobits/s", "multicast6", 6850,
                   kArea),
-       in_out("Ip6InMcastOctets", "Ip6OutMcastOctets", kKilobitsPerByte)},
+       in_out("Ip6", "Ip6InMcastOctets", "Ip6OutMcastOctets", kKilobitsPerByte)},
       {ipv6_chart("ipv6.mcastpkts", "IPv6 Multicast Packets", "packets/s", "multicast6", 6851),
-       in_out("Ip6InMcastPkts", "Ip6OutMcastPkts")},
+       in_out("Ip6", "Ip6InMcastPkts", "Ip6OutMcastPkts")},
       {ipv6_chart("ipv6.icmp", "IPv6 ICMP Messages", "messages/s", "icmp6", 6900),
-       in_out("Icmp6InMsgs", "Icmp6OutMsgs")},
+       in_out("Icmp6", "Icmp6InMsgs", "Icmp6OutMsgs")},
       {ipv6_chart("ipv6.icmpredir", "IPv6 ICMP Redirects", "redirects/s", "icmp6", 6910),
-       in_out("Icmp6InRedirects", "Icmp6OutRedirects")},
+       in_out("Icmp6", "Icmp6InRedirects", "Icmp6OutRedirects")},
       {ipv6_chart("ipv6.icmperrors", "IPv6 ICMP Errors", "errors/s", "icmp6", 6920),
        {c("Icmp6InErrors", "InErrors"), c("Icmp6OutErrors", "OutErrors", -1),
         c("Icmp6InCsumErrors", "InCsumErrors"), c("Icmp6InDestUnreachs", "InDestUnreachs"),
@@ -97,7 +102,7 @@ std::vector<TableChart> snmp6_charts() {
         c("Icmp6InNeighborAdvertisements", "InAdvertisements"),
         c("Icmp6OutNeighborAdvertisements", "OutAdvertisements", -1)}},
       {ipv6_chart("ipv6.icmpmldv2", "IPv6 ICMP MLDv2 Reports", "reports/s", "icmp6", 6970),
-       in_out("Icmp6InMLDv2Reports", "Icmp6OutMLDv2Reports")},
+       in_out("Icmp6", "Icmp6InMLDv2Reports", "Icmp6OutMLDv2Reports")},
       {ipv6_chart("ipv6.icmptypes", "IPv6 ICMP Types", "messages/s", "icmp6", 6980),
        {c("Icmp6InType1", "InType1"), c("Icmp6InType128", "InType128"),
         c("Icmp6InType129", "InType129"), c("Icmp6InType136", "InType136"),

@@ -17,12 +17,15 @@
 #include "common/collectors/proc_net_snmp6.h"
 #include "common/collectors/proc_net_sockstat.h"
 #include "common/collectors/proc_net_softnet_stat.h"
+#include "common/collectors/proc_net_stat_conntrack.h"
 #include "common/collectors/proc_pressure.h"
 #include "common/collectors/proc_softirqs.h"
 #include "common/collectors/proc_stat.h"
+#include "common/collectors/proc_sysvipc.h"
 #include "common/collectors/proc_uptime.h"
 #include "common/collectors/proc_vmstat.h"
 #include "common/collectors/process.h"
+#include "common/collectors/sys_block_zram.h"
 
 namespace trib::collectors {
 namespace {
@@ -34,6 +37,7 @@ constexpr std::array kRegistry = {
     CollectorInfo{"proc.vmstat", "memory paged from/to disk, swap I/O", &make_proc_vmstat},
     CollectorInfo{"proc.diskstats", "disk bandwidth, operations and utilization",
                   &make_proc_diskstats},
+    CollectorInfo{"sys.block_zram", "compressed RAM (zram) devices", &make_sys_block_zram},
     CollectorInfo{"disk_space", "filesystem space usage per mount point", &make_disk_space},
     CollectorInfo{"proc.net_dev", "network interface bandwidth and packets", &make_proc_net_dev},
     CollectorInfo{"proc.uptime", "system uptime", &make_proc_uptime},
@@ -49,8 +53,11 @@ constexpr std::array kRegistry = {
                   &make_proc_net_sockstat},
     CollectorInfo{"proc.net_softnet_stat", "network packet processing per core",
                   &make_proc_net_softnet_stat},
+    CollectorInfo{"proc.net_stat_conntrack", "netfilter connection tracker counters",
+                  &make_proc_net_stat_conntrack},
     CollectorInfo{"proc.pressure", "CPU, memory and I/O pressure stall information",
                   &make_proc_pressure},
+    CollectorInfo{"ipc", "System V semaphores and shared memory in use", &make_proc_sysvipc},
     CollectorInfo{"process", "CPU, memory, threads, fds and I/O of the agent and matched processes",
                   &make_process, /*watches_processes=*/true},
 };

@@ -83,6 +83,18 @@ void put_logs(std::string& out, const LogsMsg& msg) {
   }
 }
 
+void put_samples(std::string& out, const SamplesMsg& msg) {
+  wire::put_varint(out, msg.host_slot);
+  wire::put_varint(out, msg.seq);
+  wire::put_varint(out, msg.rows.size());
+  for (const SamplesMsg::Row& row : msg.rows) {
+    wire::put_varint(out, row.chart_slot);
+    wire::put_zigzag(out, row.timestamp);
+    wire::put_varint(out, row.values.size());
+    for (const double value : row.values) wire::put_double(out, value);
+  }
+}
+
 void put_gaps(std::string& out, const GapsMsg& msg) {
   wire::put_varint(out, msg.host_slot);
   wire::put_varint(out, msg.seq);
@@ -118,15 +130,7 @@ void put_payload(std::string& out, const Message& message) {
           wire::put_varint(out, msg.chart_slot);
           put_chart_def(out, msg.def);
         } else if constexpr (std::is_same_v<T, SamplesMsg>) {
-          wire::put_varint(out, msg.host_slot);
-          wire::put_varint(out, msg.seq);
-          wire::put_varint(out, msg.rows.size());
-          for (const SamplesMsg::Row& row : msg.rows) {
-            wire::put_varint(out, row.chart_slot);
-            wire::put_zigzag(out, row.timestamp);
-            wire::put_varint(out, row.values.size());
-            for (const double value : row.values) wire::put_double(out, value);
-          }
+          put_samples(out, msg);
         } else if constexpr (std::is_same_v<T, AckMsg>) {
           wire::put_varint(out, msg.host_slot);
           wire::put_varint(out, msg.seq);
@@ -401,6 +405,14 @@ std::string FrameEncoder::encode(const LogsMsg& logs) {
   put_logs(payload_, logs);
   std::string out;
   append_payload(FrameType::logs, out);
+  return out;
+}
+
+std::string FrameEncoder::encode(const SamplesMsg& samples) {
+  payload_.clear();
+  put_samples(payload_, samples);
+  std::string out;
+  append_payload(FrameType::samples, out);
   return out;
 }
 

@@ -59,6 +59,8 @@ class FrameEncoder {
   std::string encode(const Message& message);
   // A Logs frame, without first copying the batch into a Message.
   std::string encode(const LogsMsg& logs);
+  // A Samples frame, likewise without the copy.
+  std::string encode(const SamplesMsg& samples);
   // Appends one frame to `out`, so a writer can batch frames into one buffer.
   void append(const Message& message, std::string& out);
 

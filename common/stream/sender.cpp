@@ -327,7 +327,10 @@ void Sender::number_above(uint64_t resume_seq) {
   uint64_t renumbered = 0;
   if (first_unsent != pending_.end() && first_unsent->seq() <= resume_seq) {
     uint64_t seq = resume_seq;
-    for (auto it = first_unsent; it != pending_.end(); ++it, ++renumbered) it->seq() = ++seq;
+    for (auto it = first_unsent; it != pending_.end(); ++it, ++renumbered) {
+      it->seq() = ++seq;
+      it->frame.clear();  // it carried the old number
+    }
     next_seq_ = seq + 1;
   }
   if (renumbered == 0 && next_seq_ > resume_seq) return;
@@ -341,7 +344,12 @@ void Sender::number_above(uint64_t resume_seq) {
 
 void Sender::send_definitions() {
   send_frame(HostDefMsg{0, relayed_host()});
-  for (const auto& [id, chart] : charts_) send_frame(ChartDefMsg{0, chart.slot, chart.def});
+  std::vector<const ChartEntry*> by_slot;
+  by_slot.reserve(charts_.size());
+  for (const auto& [id, chart] : charts_) by_slot.push_back(&chart);
+  std::sort(by_slot.begin(), by_slot.end(),
+            [](const ChartEntry* a, const ChartEntry* b) { return a->slot < b->slot; });
+  for (const ChartEntry* chart : by_slot) send_frame(ChartDefMsg{0, chart->slot, chart->def});
 }
 
 void Sender::send_frame(const Message& message) { send_encoded(encoder_->encode(message)); }
@@ -378,7 +386,12 @@ void Sender::send_pending() {
     ++stats_.batches_sent;
     ++next_to_send_;
     if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
-      send_frame(conform_to_charts(*samples, scratch));
+      const SamplesMsg& conformed = conform_to_charts(*samples, scratch);
+      if (link_compressed_ && !pending.frame.empty() && &conformed == samples) {
+        send_encoded(pending.frame);
+      } else {
+        send_encoded(encoder_->encode(conformed));
+      }
     } else if (const auto* logs = std::get_if<LogsMsg>(&pending.batch)) {
       if (link_compressed_ && !pending.frame.empty()) {
         send_encoded(pending.frame);
@@ -551,6 +564,8 @@ void Sender::apply_chart_filter() {
   std::vector<model::ChartDef> known;
   for (const auto& [id, chart] : charts_) known.push_back(chart.def);
   for (const auto& [id, chart] : charts_left_out_) known.push_back(chart.def);
+  std::sort(known.begin(), known.end(),
+            [](const model::ChartDef& a, const model::ChartDef& b) { return a.id < b.id; });
   for (const auto& def : known) define_chart(def);
 }
 
@@ -565,7 +580,7 @@ uint32_t Sender::define_chart(const model::ChartDef& def) {
   // Rows of the previous definition travel first.
   seal_open_batch();
   it->second.def = def;
-  spooled_charts_.erase(it->second.slot);
+  if (it->second.slot < spooled_charts_.size()) spooled_charts_[it->second.slot] = false;
   if (dimensions_by_slot_.size() <= it->second.slot)
     dimensions_by_slot_.resize(it->second.slot + 1);
   dimensions_by_slot_[it->second.slot] = def.dimensions.size();
@@ -593,7 +608,10 @@ void Sender::seal_open_batch() {
   open_batch_.seq = next_seq_++;
   Pending pending{std::move(open_batch_), 0};
   open_batch_ = SamplesMsg{};
-  pending.bytes = estimate_bytes(std::get<SamplesMsg>(pending.batch));
+  const auto& samples = std::get<SamplesMsg>(pending.batch);
+  // Compressed once: the spool keeps these bytes and a link with zstd sends them.
+  if (spool_ || options_.compression) pending.frame = batch_encoder_.encode(samples);
+  pending.bytes = estimate_bytes(samples) + pending.frame.size();
   stats_.buffered_bytes += pending.bytes;
   ++stats_.batches_queued;
   queue(std::move(pending));
@@ -666,28 +684,41 @@ Status Sender::spool(const Pending& pending) {
   if (!spool_) return {};
   last_spool_append_ms_ = loop_.now_ms();
   auto& seq = std::visit([](const auto& b) -> const uint64_t& { return b.seq; }, pending.batch);
+  std::vector<ChartDefMsg> charts = unspooled_definitions(pending);
+  Status status;
   if (!pending.frame.empty()) {
-    return record_spooled(spool_->append_encoded(seq, pending.frame, when_full()), pending);
+    status =
+        record_spooled(spool_->append_encoded(seq, pending.frame, charts, when_full()), pending);
+  } else {
+    SpooledBatch spooled;
+    std::visit([&](const auto& batch) { spooled.batch = batch; }, pending.batch);
+    spooled.charts = std::move(charts);
+    status = record_spooled(spool_->append(seq, spooled, when_full()), pending);
+    charts = std::move(spooled.charts);
   }
-  SpooledBatch spooled;
-  std::visit([&](const auto& batch) { spooled.batch = batch; }, pending.batch);
-  if (const auto* samples = std::get_if<SamplesMsg>(&pending.batch)) {
-    std::set<uint32_t> unspooled;
-    for (const auto& row : samples->rows) {
-      if (!spooled_charts_.contains(row.chart_slot)) unspooled.insert(row.chart_slot);
-    }
-    if (!unspooled.empty()) {
-      for (const auto& [id, chart] : charts_) {
-        if (unspooled.contains(chart.slot))
-          spooled.charts.push_back(ChartDefMsg{0, chart.slot, chart.def});
-      }
-    }
-  }
-  Status status = record_spooled(spool_->append(seq, spooled, when_full()), pending);
   if (status.ok()) {
-    for (const ChartDefMsg& chart : spooled.charts) spooled_charts_.insert(chart.chart_slot);
+    for (const ChartDefMsg& chart : charts) {
+      if (spooled_charts_.size() <= chart.chart_slot) spooled_charts_.resize(chart.chart_slot + 1);
+      spooled_charts_[chart.chart_slot] = true;
+    }
   }
   return status;
+}
+
+std::vector<ChartDefMsg> Sender::unspooled_definitions(const Pending& pending) const {
+  std::vector<ChartDefMsg> charts;
+  const auto* samples = std::get_if<SamplesMsg>(&pending.batch);
+  if (samples == nullptr) return charts;
+  std::set<uint32_t> unspooled;
+  for (const auto& row : samples->rows) {
+    const bool spooled = row.chart_slot < spooled_charts_.size() && spooled_charts_[row.chart_slot];
+    if (!spooled) unspooled.insert(row.chart_slot);
+  }
+  if (unspooled.empty()) return charts;
+  for (const auto& [id, chart] : charts_) {
+    if (unspooled.contains(chart.slot)) charts.push_back(ChartDefMsg{0, chart.slot, chart.def});
+  }
+  return charts;
 }
 
 // What a relaying proxy took is acknowledged downstream: its spool either keeps it (the proxy

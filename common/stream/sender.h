@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -197,8 +198,9 @@ class Sender {
     size_t bytes = 0;
     bool sent = false;    // written on some connection already (a later write is a resend)
     uint64_t ticket = 0;  // a log batch's, for the acked callback
-    // A log batch's frame, encoded and compressed once when submitted: its spool entry and, on
-    // a link with zstd, the bytes sent. Empty: encoded for each link.
+    // A batch's frame (an origin's samples and log batches), encoded and compressed once when
+    // queued: its spool entry and, on a link with zstd, the bytes sent as long as the batch
+    // fits its charts' definitions. Empty: encoded for each link.
     std::string frame;
     // Relay mode: the batch's content is in the spool only (`batch` keeps its type and seq),
     // read back when it is sent. Its bytes no longer count in the buffered stats.
@@ -253,6 +255,8 @@ class Sender {
   void open_spool();
   void save_origin();
   Status spool(const Pending& pending);
+  // The definitions of the charts a samples batch uses that the spool does not hold yet.
+  std::vector<ChartDefMsg> unspooled_definitions(const Pending& pending) const;
   // The spool pushed batches out (origin mode only): they leave the queue too; log bytes become
   // gap records.
   void on_spool_dropped(const std::vector<Message>& dropped, const Pending& kept);
@@ -301,14 +305,16 @@ class Sender {
   uint64_t last_send_ms_ = 0;
   uint64_t last_spool_append_ms_ = 0;  // loop time of the last batch written to the spool
 
-  std::map<std::string, ChartEntry> charts_;
+  // Looked up for every row submitted: hashed.
+  std::unordered_map<std::string, ChartEntry> charts_;
   std::map<std::string, ChartEntry> charts_left_out_;  // by `send charts matching`
   std::set<uint32_t> slots_left_out_;       // slots of charts left out after they were sent
   std::vector<size_t> dimensions_by_slot_;  // current dimension count of each chart slot
   uint32_t next_chart_slot_ = 1;
   // Slots whose current definition the spool holds: batches spool their rows only, and the
   // definitions of charts new or redefined since.
-  std::set<uint32_t> spooled_charts_;
+  // By slot (a row's check costs an index, not a tree walk).
+  std::vector<bool> spooled_charts_;
 
   SamplesMsg open_batch_;        // rows not yet sealed into a numbered batch
   std::deque<Pending> pending_;  // sealed, not yet acknowledged, oldest first

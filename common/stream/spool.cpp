@@ -269,20 +269,21 @@ Result<std::vector<Message>> Spool::drop_oldest_until(lmdb::Txn& txn, uint64_t k
 
 Result<std::vector<Message>> Spool::append(uint64_t seq, const SpooledBatch& batch,
                                            WhenFull when_full) {
-  std::vector<std::pair<uint32_t, std::string>> charts;
-  for (const ChartDefMsg& chart : batch.charts) {
-    std::string frame;
-    encoder_.append(chart, frame);
-    charts.emplace_back(chart.chart_slot, std::move(frame));
-  }
   std::string frames;
   encoder_.append(batch.batch, frames);
-  return write_entry(seq, frames, charts, when_full);
+  return append_encoded(seq, frames, batch.charts, when_full);
 }
 
 Result<std::vector<Message>> Spool::append_encoded(uint64_t seq, std::string_view frame,
+                                                   const std::vector<ChartDefMsg>& charts,
                                                    WhenFull when_full) {
-  return write_entry(seq, frame, {}, when_full);
+  std::vector<std::pair<uint32_t, std::string>> encoded_charts;
+  for (const ChartDefMsg& chart : charts) {
+    std::string chart_frame;
+    encoder_.append(chart, chart_frame);
+    encoded_charts.emplace_back(chart.chart_slot, std::move(chart_frame));
+  }
+  return write_entry(seq, frame, encoded_charts, when_full);
 }
 
 Result<std::vector<Message>> Spool::write_entry(

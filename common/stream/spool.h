@@ -88,8 +88,10 @@ class Spool {
   Result<std::vector<Message>> append(uint64_t seq, const SpooledBatch& batch,
                                       WhenFull when_full = WhenFull::drop_oldest);
   // The same with the entry encoded already: frames as FrameEncoder writes them (a sender that
-  // compressed a log batch once keeps those bytes for the spool and for the wire).
+  // compressed a batch once keeps those bytes for the spool and for the wire). `charts` as
+  // SpooledBatch::charts.
   Result<std::vector<Message>> append_encoded(uint64_t seq, std::string_view frames,
+                                              const std::vector<ChartDefMsg>& charts = {},
                                               WhenFull when_full = WhenFull::drop_oldest);
   // The batch stored under seq (decoded), e.g. one its sender no longer keeps in memory.
   Result<SpooledBatch> read(uint64_t seq);

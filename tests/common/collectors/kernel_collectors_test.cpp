@@ -10,8 +10,11 @@
 #include "common/collectors/proc_net_snmp6.h"
 #include "common/collectors/proc_net_sockstat.h"
 #include "common/collectors/proc_net_softnet_stat.h"
+#include "common/collectors/proc_net_stat_conntrack.h"
 #include "common/collectors/proc_pressure.h"
 #include "common/collectors/proc_softirqs.h"
+#include "common/collectors/proc_sysvipc.h"
+#include "common/collectors/sys_block_zram.h"
 #include "tests/common/collectors/collector_test_support.h"
 
 namespace trib::collectors::test {
@@ -323,6 +326,143 @@ TEST_F(KernelCollectorsTest, PressureChartsAveragesAndStallTime) {
   expect_values(sink_.values("system.memory_some_pressure_stall_time"), {1}, "mem stall step3");
 }
 
+TEST_F(KernelCollectorsTest, ConntrackChartsSummedCpuCountersFromTheFirstRead) {
+  steps_.use_step(1);
+  ProcNetStatConntrackCollector collector(context());
+  collect(collector, 1, 0);
+  EXPECT_EQ(defined_now(),
+            (std::vector<std::string>{"netfilter.conntrack_sockets", "netfilter.conntrack_new",
+                                      "netfilter.conntrack_changes", "netfilter.conntrack_expect",
+                                      "netfilter.conntrack_search", "netfilter.conntrack_errors"}));
+  const model::ChartDef& sockets = *sink_.chart("netfilter.conntrack_sockets");
+  EXPECT_EQ(sockets.title, "Connection Tracker Connections");
+  EXPECT_EQ(sockets.units, "active connections");
+  EXPECT_EQ(sockets.family, "conntrack");
+  EXPECT_EQ(sockets.context, "netfilter.conntrack_sockets");
+  EXPECT_EQ(sockets.priority, 8700);
+  EXPECT_EQ(sockets.module, "/proc/net/stat/nf_conntrack");
+  EXPECT_EQ(dimension_ids(sockets), std::vector<std::string>{"connections"});
+  EXPECT_EQ(dimension_ids(*sink_.chart("netfilter.conntrack_new")),
+            (std::vector<std::string>{"new", "ignore", "invalid"}));
+  EXPECT_EQ(dimension_ids(*sink_.chart("netfilter.conntrack_changes")),
+            (std::vector<std::string>{"inserted", "deleted", "delete_list"}));
+  EXPECT_EQ(dimension_ids(*sink_.chart("netfilter.conntrack_expect")),
+            (std::vector<std::string>{"created", "deleted", "new"}));
+  EXPECT_EQ(dimension_ids(*sink_.chart("netfilter.conntrack_search")),
+            (std::vector<std::string>{"searched", "restarted", "found"}));
+  EXPECT_EQ(dimension_ids(*sink_.chart("netfilter.conntrack_errors")),
+            (std::vector<std::string>{"icmp_error", "insert_failed", "drop", "early_drop"}));
+  EXPECT_EQ(sink_.chart("netfilter.conntrack_search")->priority, 8710);
+  // The entries gauge from the first read (hexadecimal, once, not per CPU); rates from the second.
+  expect_values(sink_.values("netfilter.conntrack_sockets"), {16}, "sockets step1");
+  EXPECT_FALSE(sink_.submitted("netfilter.conntrack_new"));
+
+  collect(collector, 2, 1);
+  EXPECT_TRUE(defined_now().empty());
+  expect_values(sink_.values("netfilter.conntrack_sockets"), {18}, "sockets step2");
+  // found 8 -> 0x18 summed over both CPUs: 24 - 8; invalid 3 -> 5; delete 0 -> 6.
+  expect_values(sink_.values("netfilter.conntrack_search"), {0, -2, 16}, "search step2");
+  expect_values(sink_.values("netfilter.conntrack_new"), {0, -0.0, -2}, "new step2");
+  expect_values(sink_.values("netfilter.conntrack_changes"), {16, -6, -0.0}, "changes step2");
+  expect_values(sink_.values("netfilter.conntrack_errors"), {1, -0.0, -0.0, -0.0}, "errors step2");
+  expect_values(sink_.values("netfilter.conntrack_expect"), {0, -0.0, 0}, "expect step2");
+
+  collect(collector, 3, 3);  // found went backwards: a gap, not a spike; two seconds later
+  expect_values(sink_.values("netfilter.conntrack_search"), {0, -0.0, kNaN}, "search step3");
+  expect_values(sink_.values("netfilter.conntrack_changes"), {6, -3, -0.0}, "changes step3");
+}
+
+TEST_F(KernelCollectorsTest, ConntrackWithoutTheFileChartsNothing) {
+  CollectorContext missing = context();
+  missing.paths.proc = "/nonexistent-proc";
+  ProcNetStatConntrackCollector collector(missing);
+  collect(collector, 1, 0);
+  EXPECT_TRUE(sink_.defines.empty());
+  EXPECT_TRUE(sink_.submit_order.empty());
+}
+
+TEST_F(KernelCollectorsTest, SysvipcChartsSemaphoresAndSharedMemoryInUse) {
+  ProcSysvipcCollector collector(context());
+  collect(collector, 1, 0);  // no arrays, no segments: zeros, charted from the first read
+  EXPECT_EQ(defined_now(), (std::vector<std::string>{
+                               "system.ipc_semaphores", "system.ipc_semaphore_arrays",
+                               "system.shared_memory_segments", "system.shared_memory_bytes"}));
+  model::ChartDef semaphores;
+  semaphores.id = "system.ipc_semaphores";
+  semaphores.title = "IPC Semaphores";
+  semaphores.units = "semaphores";
+  semaphores.family = "ipc semaphores";
+  semaphores.context = "system.ipc_semaphores";
+  semaphores.chart_type = model::ChartType::area;
+  semaphores.priority = 1203;
+  semaphores.plugin = "proc";
+  semaphores.module = "ipc";
+  semaphores.dimensions = {dimension("semaphores")};
+  EXPECT_EQ(*sink_.chart("system.ipc_semaphores"), semaphores);
+  const model::ChartDef& bytes = *sink_.chart("system.shared_memory_bytes");
+  EXPECT_EQ(bytes.family, "ipc shared memory");
+  EXPECT_EQ(bytes.chart_type, model::ChartType::stacked);
+  EXPECT_EQ(bytes.priority, 1206);
+  expect_values(sink_.values("system.ipc_semaphores"), {0}, "semaphores step1");
+  expect_values(sink_.values("system.shared_memory_bytes"), {0}, "shm bytes step1");
+
+  collect(collector, 2, 1);
+  EXPECT_TRUE(defined_now().empty());
+  expect_values(sink_.values("system.ipc_semaphores"), {17}, "semaphores step2");
+  expect_values(sink_.values("system.ipc_semaphore_arrays"), {2}, "arrays step2");
+  expect_values(sink_.values("system.shared_memory_segments"), {1}, "segments step2");
+  expect_values(sink_.values("system.shared_memory_bytes"), {1048576}, "shm bytes step2");
+
+  collect(collector, 3, 3);
+  expect_values(sink_.values("system.shared_memory_segments"), {2}, "segments step3");
+  expect_values(sink_.values("system.shared_memory_bytes"), {1114112}, "shm bytes step3");
+}
+
+TEST_F(KernelCollectorsTest, ZramChartsEachDeviceOfTheZramMajorWithNetdatasArithmetic) {
+  SysBlockZramCollector collector(context());
+  collect(collector, 1, 0);  // an unused device: Netdata's values for zero sizes
+  EXPECT_EQ(defined_now(),
+            (std::vector<std::string>{"mem.zram_usage.zram0", "mem.zram_savings.zram0",
+                                      "mem.zram_ratio.zram0", "mem.zram_efficiency.zram0"}));
+  model::ChartDef usage;
+  usage.id = "mem.zram_usage.zram0";
+  usage.title = "ZRAM Memory Usage";
+  usage.units = "MiB";
+  usage.family = "zram0";
+  usage.context = "mem.zram_usage";
+  usage.chart_type = model::ChartType::area;
+  usage.priority = 1600;
+  usage.plugin = "proc";
+  usage.module = "/sys/block/zram";
+  usage.dimensions = {dimension("compressed"), dimension("metadata")};
+  EXPECT_EQ(*sink_.chart("mem.zram_usage.zram0"), usage);
+  EXPECT_EQ(dimension_ids(*sink_.chart("mem.zram_savings.zram0")),
+            (std::vector<std::string>{"savings", "original"}));
+  EXPECT_EQ(sink_.chart("mem.zram_ratio.zram0")->title,
+            "ZRAM Compression Ratio (original to compressed)");
+  EXPECT_EQ(sink_.chart("mem.zram_efficiency.zram0")->units, "percentage");
+  expect_values(sink_.values("mem.zram_usage.zram0"), {0, 0}, "usage step1");
+  expect_values(sink_.values("mem.zram_ratio.zram0"), {0.01}, "ratio step1");
+  expect_values(sink_.values("mem.zram_efficiency.zram0"), {0.01}, "efficiency step1");
+
+  collect(collector, 2, 1);  // 10 MiB stored in 3 MiB, 4 MiB of memory used
+  expect_values(sink_.values("mem.zram_usage.zram0"), {3, 1}, "usage step2");
+  expect_values(sink_.values("mem.zram_savings.zram0"), {-7, 10}, "savings step2");
+  expect_values(sink_.values("mem.zram_ratio.zram0"), {3.33}, "ratio step2");
+  expect_values(sink_.values("mem.zram_efficiency.zram0"), {75}, "efficiency step2");
+
+  collect(collector, 3, 3);  // the device went away
+  EXPECT_TRUE(sink_.submit_order.empty());
+}
+
+TEST_F(KernelCollectorsTest, ZramWithoutTheDriverChartsNothing) {
+  CollectorContext missing = context();
+  missing.paths.proc = "/nonexistent-proc";
+  SysBlockZramCollector collector(missing);
+  collect(collector, 2, 0);
+  EXPECT_TRUE(sink_.defines.empty());
+}
+
 TEST_F(KernelCollectorsTest, NetSnmp6ChartsIpv6CountersOnceNonZero) {
   ProcNetSnmp6Collector collector(context());
   collect(collector, 1, 0);
@@ -337,13 +477,16 @@ TEST_F(KernelCollectorsTest, NetSnmp6ChartsIpv6CountersOnceNonZero) {
   bandwidth.priority = 502;
   bandwidth.plugin = "proc";
   bandwidth.module = "/proc/net/snmp6";
-  bandwidth.dimensions = {dimension("received"), dimension("sent")};
+  // Netdata's ids are the counters' names without the Ip6 prefix.
+  bandwidth.dimensions = {dimension("InOctets", "received"), dimension("OutOctets", "sent")};
   EXPECT_EQ(*sink_.chart("system.ipv6"), bandwidth);
   const model::ChartDef& packets = *sink_.chart("ipv6.packets");
   EXPECT_EQ(packets.family, "packets");
   EXPECT_EQ(packets.priority, 6200);
-  EXPECT_EQ(dimension_ids(packets),
-            (std::vector<std::string>{"received", "sent", "forwarded", "delivered"}));
+  EXPECT_EQ(dimension_ids(packets), (std::vector<std::string>{"InReceives", "OutRequests",
+                                                              "OutForwDatagrams", "InDelivers"}));
+  EXPECT_EQ(dimension_names(packets),
+            (std::vector<std::string>{"received", "sent", "forwarded", "delivers"}));
   EXPECT_TRUE(sink_.submit_order.empty());
 
   collect(collector, 2, 1);

@@ -16,7 +16,7 @@ TEST(RegistryTest, NamesAreUniqueAndDescribed) {
     EXPECT_FALSE(info.description.empty()) << info.name;
     EXPECT_NE(info.create, nullptr) << info.name;
   }
-  EXPECT_EQ(names.size(), 18u);
+  EXPECT_EQ(names.size(), 21u);
 }
 
 TEST(RegistryTest, EveryCollectorWorksOnThisHost) {
@@ -30,8 +30,12 @@ TEST(RegistryTest, EveryCollectorWorksOnThisHost) {
     ASSERT_TRUE(first.ok()) << first.error().describe();
     Status second = collector->collect(kT0 + kSecond, sink);
     ASSERT_TRUE(second.ok()) << second.error().describe();
-    EXPECT_FALSE(sink.defines.empty());
-    EXPECT_FALSE(sink.samples.empty());
+    // Drivers a host may not have loaded: their collectors chart nothing there.
+    const bool optional = info.name == "proc.net_stat_conntrack" || info.name == "sys.block_zram";
+    if (!optional) {
+      EXPECT_FALSE(sink.defines.empty());
+      EXPECT_FALSE(sink.samples.empty());
+    }
     size_t dimensions = 0;
     for (const auto& [id, def] : sink.charts) dimensions += def.dimensions.size();
     // What each collector costs in series on this host (read by the footprint benchmark notes).
