@@ -56,8 +56,8 @@ Result<std::shared_ptr<const net::TlsContext>> port_tls_context(const TlsOptions
   if (tls.certificate.empty() || tls.key.empty()) {
     return Error(Errc::config_error, "TLS needs both tls.certificate and tls.key");
   }
-  TRIB_ASSIGN_OR_RETURN(auto context,
-                        net::TlsContext::server({tls.certificate, tls.key, tls.client_ca}));
+  TRIB_ASSIGN_OR_RETURN(auto context, net::TlsContext::server(
+                                          {tls.certificate, tls.key, tls.client_ca, tls.ciphers}));
   return std::shared_ptr<const net::TlsContext>(std::move(context));
 }
 

@@ -134,6 +134,11 @@ Schema<TlsOptions> tls_schema() {
       .text("client_ca", &TlsOptions::client_ca,
             "CA certificates (PEM); when set, TLS clients must present a certificate they "
             "signed (mutual TLS).")
+      .text("ciphers", &TlsOptions::ciphers,
+            "TLS 1.3 cipher suites accepted, most preferred first, colon-separated (Netdata's "
+            "`tls ciphers`); the parent's order decides. Empty: TLS_AES_128_GCM_SHA256:"
+            "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256. New connections use a changed "
+            "list after SIGHUP, as a renewed certificate.")
       .choice("mode", &TlsOptions::mode, {"auto", "optional", "force", "off"},
               "TLS on the port: optional (TLS and plaintext, told apart by the first byte), "
               "force (TLS only), off; auto is optional with a certificate, off without.",

@@ -49,6 +49,7 @@ struct TlsOptions {
   std::string certificate;  // PEM chain, leaf first (also SSL_CERT / --ssl-cert)
   std::string key;          // PEM private key (also SSL_KEY / --ssl-key)
   std::string client_ca;    // set: every TLS client must present a certificate it signed
+  std::string ciphers;      // TLS 1.3 suites, the parent's preference first; empty: the default
   // auto: optional with a certificate, off without; force: TLS only; off: plaintext only.
   std::string mode = "auto";
 };

@@ -197,26 +197,17 @@ Io send_raw(Agent& a, std::string_view bytes, size_t& sent) {
   return Io::failed;
 }
 
-// Moves the records OpenSSL wrote into its memory BIO to `cipher` and sends what the socket
-// takes. Io::moved: nothing is left unsent.
+// Sends what the socket takes of the records OpenSSL appended to `cipher` (its write BIO).
+// Io::moved: nothing is left unsent, and `cipher` is empty again (its memory kept).
 Io flush_tls(Agent& a) {
-  BIO* records = SSL_get_wbio(a.tls.get());
-  if (const size_t pending = BIO_ctrl_pending(records); pending != 0) {
-    if (a.cipher_pos == a.cipher.size()) {
-      a.cipher.clear();
-      a.cipher_pos = 0;
-    }
-    const size_t at = a.cipher.size();
-    a.cipher.resize(at + pending);
-    const int n = BIO_read(records, a.cipher.data() + at, clamp_to_int(pending));
-    a.cipher.resize(at + static_cast<size_t>(std::max(n, 0)));
-  }
   while (a.cipher_pos < a.cipher.size()) {
     size_t n = 0;
     const Io io = send_raw(a, std::string_view(a.cipher).substr(a.cipher_pos), n);
     if (io != Io::moved) return io;
     a.cipher_pos += n;
   }
+  a.cipher.clear();
+  a.cipher_pos = 0;
   return Io::moved;
 }
 
@@ -273,7 +264,11 @@ void advance_tls_handshake(const Shared& s, Agent& a) {
   ERR_clear_error();
   const int rc = SSL_do_handshake(a.tls.get());
   if (flush_tls(a) == Io::failed) return;
-  if (rc == 1) return begin_stream_handshake(s, a);
+  if (rc == 1) {
+    a.report.tls =
+        std::string(SSL_get_version(a.tls.get())) + " " + SSL_get_cipher_name(a.tls.get());
+    return begin_stream_handshake(s, a);
+  }
   const int code = SSL_get_error(a.tls.get(), rc);
   if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE) return;
   fail_tls(s, a, rc, "TLS handshake");
@@ -289,9 +284,9 @@ void on_connected(const Shared& s, Agent& a) {
   if (auto named = net::expect_peer_name(a.tls.get(), s.options.host); !named.ok()) {
     return fail(a, named.error().message);
   }
-  // Reads straight from the socket; writes into memory, sent in large pieces by flush_tls().
+  // Reads straight from the socket; writes into `cipher`, sent in large pieces by flush_tls().
   BIO* socket = BIO_new_socket(a.fd, BIO_NOCLOSE);
-  BIO* records = BIO_new(BIO_s_mem());
+  BIO* records = net::new_append_bio(&a.cipher);
   if (socket == nullptr || records == nullptr) {
     BIO_free(socket);
     BIO_free(records);
@@ -797,6 +792,10 @@ std::string to_json(const LoadgenReport& report) {
       j["first_error"] = a.machine_guid + ": " + a.error;
       break;
     }
+  }
+  // What the parent chose (its preference decides), as the first agent saw it.
+  if (!report.agents.empty() && !report.agents.front().tls.empty()) {
+    j["tls"] = report.agents.front().tls;
   }
   return j.dump();
 }

@@ -55,6 +55,7 @@ struct AgentReport {
   uint64_t samples_acked = 0;  // native protocol only
   uint64_t bytes_sent = 0;     // plaintext (protocol) bytes, with TLS too
   uint64_t handshakes = 0;     // stream handshakes answered (handshakes_only)
+  std::string tls;             // with --tls: protocol and suite, "TLSv1.3 TLS_AES_128_GCM_SHA256"
   std::string error;           // why it stopped early, if it did
 };
 

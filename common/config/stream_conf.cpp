@@ -28,7 +28,7 @@ struct KeyDef {
 };
 
 // Every key Netdata 1.37 reads from stream.conf (streaming/rrdpush.c, receiver.c, sender.c).
-constexpr std::array<KeyDef, 38> kKeys{{
+constexpr std::array<KeyDef, 39> kKeys{{
     // [stream]
     {"enabled", kStream | kApi | kMachine, Kind::boolean, kStream | kApi | kMachine},
     {"destination", kStream, Kind::text, kStream},
@@ -46,6 +46,8 @@ constexpr std::array<KeyDef, 38> kKeys{{
     // Tributary's own: the client certificate for mutual TLS (Netdata has none).
     {"ssl certificate", kStream, Kind::text, kStream},
     {"ssl key", kStream, Kind::text, kStream},
+    // Netdata's netdata.conf `[web] tls ciphers` (TLS 1.3 suites), for the sender's side.
+    {"tls ciphers", kStream, Kind::text, kStream},
     // [API_KEY]
     {"type", kApi | kMachine, Kind::type, kApi | kMachine},
     {"allow from", kApi | kMachine, Kind::pattern, kApi | kMachine},
@@ -286,6 +288,7 @@ class Reader {
       if (k == "CApath") s.tls.ca_path = o.value;
       if (k == "ssl certificate") s.tls.cert_file = o.value;
       if (k == "ssl key") s.tls.key_file = o.value;
+      if (k == "tls ciphers") s.tls.ciphersuites = o.value;
       if (k == "timeout seconds") {
         TRIB_ASSIGN_OR_RETURN(const uint64_t v, bounded(section, o, 1, 86400));
         s.timeout = std::chrono::seconds(v);

@@ -149,8 +149,9 @@ void TcpConnection::flush_tls(uv_tcp_t* tcp) {
 void TcpConnection::on_ciphertext(uv_tcp_t* tcp, std::string_view bytes) {
   auto* state = static_cast<State*>(tcp->data);
   const bool was_handshaking = !state->tls->handshake_done();
-  std::string plaintext;
-  const Status fed = state->tls->feed(bytes, plaintext);
+  const Status fed = state->tls->feed(bytes);
+  // Decrypted in the engine's buffer, valid until its next feed: handed on without a copy.
+  const std::string_view plaintext = state->tls->plaintext();
   // Handshake answers, session tickets, key updates, or the alert telling the peer why.
   flush_tls(tcp);
   if (!fed.ok()) {
@@ -169,7 +170,7 @@ void TcpConnection::on_ciphertext(uv_tcp_t* tcp, std::string_view bytes) {
     state->reading = false;
     auto done = std::move(state->tls_done);
     state->tls_done = nullptr;
-    if (done) done(std::move(plaintext));
+    if (done) done(std::string(plaintext));
     return;
   }
   if (plaintext.empty()) return;

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 namespace trib::net {
 namespace {
@@ -61,6 +64,34 @@ const BIO_METHOD* ciphertext_method() {
   }();
   return method;
 }
+
+// The write side (new_append_bio): OpenSSL's records appended to a std::string.
+int append_write(BIO* bio, const char* in, int size) {
+  BIO_clear_retry_flags(bio);
+  if (size <= 0) return 0;
+  static_cast<std::string*>(BIO_get_data(bio))->append(in, static_cast<size_t>(size));
+  return size;
+}
+
+long append_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+const BIO_METHOD* append_method() {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "tributary append");
+    if (m != nullptr) {
+      BIO_meth_set_write(m, append_write);
+      BIO_meth_set_ctrl(m, append_ctrl);
+    }
+    return m;
+  }();
+  return method;
+}
+
+// The most plaintext one TLS record carries (RFC 8446 5.1; OpenSSL keeps to it).
+constexpr size_t kMaxRecordPlaintext = 16 * 1024;
+// What a record adds to its plaintext, at most, with the AEAD suites offered: TLS 1.3 header 5
+// + content type 1 + tag 16; TLS 1.2 GCM header 5 + explicit nonce 8 + tag 16.
+constexpr size_t kMaxRecordOverhead = 32;
 
 }  // namespace
 
@@ -142,6 +173,52 @@ Result<CtxPtr> new_context(bool server) {
   return ctx;
 }
 
+std::vector<std::string_view> split_list(std::string_view list) {
+  std::vector<std::string_view> names;
+  while (!list.empty()) {
+    const size_t colon = list.find(':');
+    names.push_back(list.substr(0, colon));
+    list = colon == std::string_view::npos ? std::string_view{} : list.substr(colon + 1);
+  }
+  return names;
+}
+
+// The TLS 1.3 suites `ctx` would offer, by their standard names.
+std::vector<std::string> tls13_suites(SSL_CTX* ctx) {
+  std::vector<std::string> names;
+  STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx);
+  for (int i = 0; i < sk_SSL_CIPHER_num(ciphers); ++i) {
+    const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, i);
+    if (std::string_view(SSL_CIPHER_get_version(cipher)) == "TLSv1.3") {
+      names.emplace_back(SSL_CIPHER_standard_name(cipher));
+    }
+  }
+  return names;
+}
+
+// Every TLS 1.3 suite OpenSSL implements, for the error message.
+constexpr const char* kTls13Suites =
+    "TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, "
+    "TLS_AES_128_CCM_SHA256, TLS_AES_128_CCM_8_SHA256";
+
+// Sets the TLS 1.3 suites, most preferred first. OpenSSL skips names it does not know; a
+// typo in a configuration is better refused with the names that would work.
+Status use_ciphersuites(SSL_CTX* ctx, std::string_view configured) {
+  const std::string list(configured.empty() ? kDefaultCiphersuites : configured);
+  ERR_clear_error();
+  if (SSL_CTX_set_ciphersuites(ctx, list.c_str()) != 1) {
+    return setup_error("cannot use the TLS 1.3 cipher suites '" + list + "'");
+  }
+  const std::vector<std::string> known = tls13_suites(ctx);
+  for (const std::string_view name : split_list(list)) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return Error(TlsErrc::bad_setup, "unknown TLS 1.3 cipher suite '" + std::string(name) +
+                                           "' in '" + list + "'; valid: " + kTls13Suites);
+    }
+  }
+  return ok_status();
+}
+
 Status use_certificate(SSL_CTX* ctx, const std::string& cert_file, const std::string& key_file) {
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1) {
     return setup_error("cannot load the certificate '" + cert_file + "'");
@@ -202,6 +279,7 @@ Error tls_failure(SSL* ssl, bool verifies_peer, int ssl_result, std::string_view
 
 Result<std::shared_ptr<TlsContext>> TlsContext::client(const TlsClientOptions& options) {
   TRIB_ASSIGN_OR_RETURN(CtxPtr ctx, new_context(false));
+  TRIB_TRY(use_ciphersuites(ctx.get(), options.ciphersuites));
   if (options.verify) {
     if (options.ca_file.empty() && options.ca_path.empty()) {
       if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
@@ -230,6 +308,9 @@ Result<std::shared_ptr<TlsContext>> TlsContext::client(const TlsClientOptions& o
 Result<std::shared_ptr<TlsContext>> TlsContext::server(const TlsServerOptions& options) {
   TRIB_ASSIGN_OR_RETURN(CtxPtr ctx, new_context(true));
   TRIB_TRY(use_certificate(ctx.get(), options.cert_file, options.key_file));
+  TRIB_TRY(use_ciphersuites(ctx.get(), options.ciphersuites));
+  // The parent's order decides: a stock client (OpenSSL puts AES-256 first) gets AES-128 too.
+  SSL_CTX_set_options(ctx.get(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   const bool mutual = !options.client_ca.empty();
   if (mutual) {
     if (SSL_CTX_load_verify_locations(ctx.get(), options.client_ca.c_str(), nullptr) != 1) {
@@ -252,7 +333,7 @@ Result<std::unique_ptr<TlsEngine>> TlsEngine::create(std::shared_ptr<const TlsCo
   std::unique_ptr<TlsEngine> engine(new TlsEngine(std::move(context), ssl));
   const BIO_METHOD* method = ciphertext_method();
   BIO* in = method != nullptr ? BIO_new(method) : nullptr;
-  BIO* out = BIO_new(BIO_s_mem());
+  BIO* out = new_append_bio(&engine->output_);
   if (in == nullptr || out == nullptr) {
     BIO_free(in);
     BIO_free(out);
@@ -296,15 +377,16 @@ Status TlsEngine::advance_handshake() {
   return failure(rc, "TLS handshake");
 }
 
-Status TlsEngine::read_plaintext(std::string& plaintext) {
-  // One record's worth (SSL_read returns at most a record). Not zeroed: SSL_read writes what it
-  // returns, and clearing 16 KiB per record showed in profiles of the parent's TLS ingest.
-  std::array<char, 16 * 1024> chunk;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+// Decrypts into plain_, which has room for a whole record before every SSL_read (SSL_read
+// returns at most one record): OpenSSL writes the plaintext where the caller will read it.
+Status TlsEngine::read_plaintext() {
   for (;;) {
+    make_room_for_a_record();
     ERR_clear_error();
-    const int n = SSL_read(ssl_, chunk.data(), static_cast<int>(chunk.size()));
+    const size_t room = std::min<size_t>(plain_capacity_ - plain_size_, INT_MAX);
+    const int n = SSL_read(ssl_, plain_.get() + plain_size_, static_cast<int>(room));
     if (n > 0) {
-      plaintext.append(chunk.data(), static_cast<size_t>(n));
+      plain_size_ += static_cast<size_t>(n);
       continue;
     }
     const int code = SSL_get_error(ssl_, n);
@@ -316,26 +398,39 @@ Status TlsEngine::read_plaintext(std::string& plaintext) {
   }
 }
 
-Status TlsEngine::feed(std::string_view ciphertext, std::string& plaintext) {
+// Grows plain_ (keeping what it holds) when a record might not fit: to what the ciphertext
+// still waiting can decrypt to, so a socket read's worth needs one allocation, the first time.
+void TlsEngine::make_room_for_a_record() {
+  if (plain_capacity_ - plain_size_ >= kMaxRecordPlaintext) return;
+  const size_t capacity =
+      std::max(2 * plain_capacity_, plain_size_ + input_->pending() + kMaxRecordPlaintext);
+  auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+  if (plain_size_ != 0) std::memcpy(grown.get(), plain_.get(), plain_size_);
+  plain_ = std::move(grown);
+  plain_capacity_ = capacity;
+}
+
+Status TlsEngine::feed(std::string_view ciphertext) {
   input_->fresh = ciphertext;
-  // The plaintext is a little shorter than the ciphertext: one allocation instead of the
-  // string doubling (and copying) its way up a record at a time.
-  plaintext.reserve(plaintext.size() + input_->pending());
-  Status status = consume(plaintext);
+  plain_size_ = 0;
+  Status status = consume();
   input_->keep_unread();
   return status;
 }
 
-Status TlsEngine::consume(std::string& plaintext) {
+Status TlsEngine::consume() {
   if (!handshake_done_) {
     TRIB_TRY(advance_handshake());
     if (!handshake_done_) return ok_status();
   }
   // Application data that came with (or after) the handshake's last flight.
-  return read_plaintext(plaintext);
+  return read_plaintext();
 }
 
 Status TlsEngine::encrypt(std::string_view plaintext) {
+  // One allocation for all the records, not the string doubling its way up.
+  const size_t records = (plaintext.size() + kMaxRecordPlaintext - 1) / kMaxRecordPlaintext;
+  output_.reserve(output_.size() + plaintext.size() + records * kMaxRecordOverhead);
   while (!plaintext.empty()) {
     ERR_clear_error();
     const int n = SSL_write(ssl_, plaintext.data(), static_cast<int>(plaintext.size()));
@@ -345,14 +440,15 @@ Status TlsEngine::encrypt(std::string_view plaintext) {
   return ok_status();
 }
 
-std::string TlsEngine::take_output() {
-  BIO* out = SSL_get_wbio(ssl_);
-  std::string bytes(static_cast<size_t>(BIO_ctrl_pending(out)), '\0');
-  if (!bytes.empty()) {
-    const int n = BIO_read(out, bytes.data(), static_cast<int>(bytes.size()));
-    bytes.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  }
-  return bytes;
+std::string TlsEngine::take_output() { return std::exchange(output_, {}); }
+
+BIO* new_append_bio(std::string* sink) {
+  const BIO_METHOD* method = append_method();
+  BIO* bio = method != nullptr ? BIO_new(method) : nullptr;
+  if (bio == nullptr) return nullptr;
+  BIO_set_data(bio, sink);
+  BIO_set_init(bio, 1);
+  return bio;
 }
 
 std::string TlsEngine::description() const {

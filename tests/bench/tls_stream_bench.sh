@@ -9,13 +9,17 @@
 #
 #   tests/bench/tls_stream_bench.sh [BUILD_DIR]
 #   BENCH_SECONDS=10 BENCH_AGENTS="1 10" BENCH_MODES="dbengine ram" BENCH_CHARTS=50
-#   BENCH_DIMS=20 BENCH_THREADS=1 BENCH_REPEAT=1 BENCH_HANDSHAKE_SECONDS=5
-#   BENCH_HANDSHAKE_CLIENTS=4 BENCH_PORT=29984 ...
+#   BENCH_DIMS=20 BENCH_THREADS=1 BENCH_REPEAT=5 BENCH_HANDSHAKE_SECONDS=5
+#   BENCH_HANDSHAKE_CLIENTS=4 BENCH_PORT=29984 BENCH_CIPHERS= ...
 #
-# With BENCH_REPEAT=n each pair (plaintext, TLS) runs n times back to back and the median is
-# reported. "Parent CPU-s per M samples" is utime + stime of the parent over the run divided
-# by the millions of samples it acknowledged: on a shared machine, where wall-clock throughput
-# depends on who else runs, it is the steadier measure of what TLS costs the parent.
+# Plaintext and TLS runs are interleaved, BENCH_REPEAT pairs per case, the pair's order
+# alternating (plaintext first, then TLS first), so a drift in the machine's load hits both
+# alike. Reported: the medians, and the TLS / plaintext ratio of each pair as min / median.
+# "Parent CPU-s per M samples" is utime + stime of the parent over the run divided by the
+# millions of samples it acknowledged: on a shared machine, where wall-clock throughput depends
+# on who else runs, it is the steadier measure of what TLS costs the parent (and the loadgen's,
+# which shares the cores). BENCH_CIPHERS sets the parent's `tls.ciphers` (TLS 1.3 suites, its
+# preference first; empty: the built-in default); the suite negotiated is printed.
 set -euo pipefail
 
 BUILD=${1:-build/release}
@@ -25,7 +29,8 @@ MODES=${BENCH_MODES:-"dbengine ram"}
 CHARTS=${BENCH_CHARTS:-50}
 DIMS=${BENCH_DIMS:-20}
 THREADS=${BENCH_THREADS:-1}
-REPEAT=${BENCH_REPEAT:-1}
+REPEAT=${BENCH_REPEAT:-5}
+CIPHERS=${BENCH_CIPHERS:-}
 HANDSHAKE_SECONDS=${BENCH_HANDSHAKE_SECONDS:-5}
 HANDSHAKE_CLIENTS=${BENCH_HANDSHAKE_CLIENTS:-4}
 PORT=${BENCH_PORT:-29984}
@@ -66,6 +71,7 @@ start_parent() {  # memory mode
   # No heartbeat server: its port (8000) may be taken, and it is not what is measured.
   printf 'fleet: {enabled: false}\ntls:\n  mode: optional\n  certificate: %s\n  key: %s\n' \
     "$WORK/certs/server.pem" "$WORK/certs/server.key" >"$dir/etc/parent.yaml"
+  if [ -n "$CIPHERS" ]; then printf '  ciphers: "%s"\n' "$CIPHERS" >>"$dir/etc/parent.yaml"; fi
   "$BUILD/tributary-parent" --config-dir "$dir/etc" --data-dir "$dir/data" --port "$PORT" \
     >"$dir/parent.log" 2>&1 &
   PARENT_PID=$!
@@ -88,8 +94,8 @@ tls_args() {  # transport
   if [ "$1" = tls ]; then echo "--tls --tls-ca $WORK/certs/ca.pem"; fi
 }
 
-# One streaming run; appends "mode agents transport acked_per_s parent_cpu_per_M loadgen_cpu_per_M"
-# to $WORK/stream.tsv.
+# One streaming run; appends "mode agents transport acked_per_s parent_cpu_per_M
+# loadgen_cpu_per_M suite" to $WORK/stream.tsv.
 stream_run() {  # memory-mode agents transport
   start_parent "$1"
   local cpu0 report cpu1
@@ -100,19 +106,20 @@ stream_run() {  # memory-mode agents transport
     --charts "$CHARTS" --dimensions "$DIMS" --duration "$SECONDS_PER_RUN" --flat-out $(tls_args "$3"))
   cpu1=$(cpu_seconds "$PARENT_PID")
   stop_parent
-  local acked secs failed lg
+  local acked secs failed lg suite
   acked=$(echo "$report" | json_field samples_acked)
+  suite=$(echo "$report" | python3 -c "import json,sys; print(json.load(sys.stdin).get('tls', '-'))")
   secs=$(echo "$report" | json_field seconds)
   failed=$(echo "$report" | json_field agents_failed)
   lg=$(awk '{print $1 + $2}' "$WORK/loadgen.time")
   if [ "$failed" != 0 ]; then echo "warning: $failed agents failed: $report" >&2; fi
   python3 -c "
 import sys
-mode, agents, transport, acked, secs, c0, c1, lg = sys.argv[1:]
+mode, agents, transport, acked, secs, c0, c1, lg, suite = sys.argv[1:]
 acked, cpu = int(acked), float(c1) - float(c0)
 m = acked / 1e6
-print(mode, agents, transport, acked / float(secs), cpu / m, float(lg) / m, sep='\t')
-" "$1" "$2" "$3" "$acked" "$secs" "$cpu0" "$cpu1" "$lg" >>"$WORK/stream.tsv"
+print(mode, agents, transport, acked / float(secs), cpu / m, float(lg) / m, suite, sep='\t')
+" "$1" "$2" "$3" "$acked" "$secs" "$cpu0" "$cpu1" "$lg" "$suite" >>"$WORK/stream.tsv"
 }
 
 # One handshake run; appends "transport handshakes_per_s parent_cpu_ms_per_handshake" to
@@ -142,9 +149,14 @@ make_certs
 : >"$WORK/handshakes.tsv"
 for mode in $MODES; do
   for agents in $AGENT_COUNTS; do
-    for _ in $(seq "$REPEAT"); do
-      stream_run "$mode" "$agents" plain
-      stream_run "$mode" "$agents" tls
+    for i in $(seq "$REPEAT"); do
+      if [ $((i % 2)) = 1 ]; then
+        stream_run "$mode" "$agents" plain
+        stream_run "$mode" "$agents" tls
+      else
+        stream_run "$mode" "$agents" tls
+        stream_run "$mode" "$agents" plain
+      fi
     done
   done
 done
@@ -158,23 +170,29 @@ python3 - "$WORK/stream.tsv" "$WORK/handshakes.tsv" "$SECONDS_PER_RUN" "$CHARTS"
 import collections, statistics, sys
 stream_tsv, hs_tsv, secs, charts, dims, repeat, hs_secs, hs_clients, ossl = sys.argv[1:]
 runs = collections.defaultdict(list)
+suites = set()
 for line in open(stream_tsv):
-    mode, agents, transport, rate, cpu_m, lg_m = line.split("\t")
+    mode, agents, transport, rate, cpu_m, lg_m, suite = line.rstrip("\n").split("\t")
     runs[(mode, int(agents), transport)].append((float(rate), float(cpu_m), float(lg_m)))
+    if transport == "tls":
+        suites.add(suite)
 med = lambda xs, i: statistics.median(x[i] for x in xs)
 load = " ".join(open("/proc/loadavg").read().split()[:3])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
             if l.startswith("model name")), "?")
 print(f"Load: per agent {charts} charts x {dims} dimensions, loadgen flat out for {secs} s, "
-      f"median of {repeat} run(s); {ossl}; {cpu}; load average at the end {load}.\n")
-print("| memory mode | agents | plaintext samples/s acked | TLS samples/s acked | "
-      "TLS / plaintext | parent CPU-s per M samples, plaintext | TLS | "
+      f"{repeat} interleaved pair(s) per case; TLS suite negotiated: {', '.join(sorted(suites))}; "
+      f"{ossl}; {cpu}; load average at the end {load}.\n")
+print("| memory mode | agents | plaintext samples/s acked (median) | TLS (median) | "
+      "TLS / plaintext per pair, min / median | parent CPU-s per M samples, plaintext | TLS | "
       "plaintext / TLS CPU per sample | loadgen CPU-s per M, plaintext / TLS |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for (mode, agents) in sorted({(m, a) for (m, a, _) in runs}):
     p, t = runs[(mode, agents, "plain")], runs[(mode, agents, "tls")]
     pr, tr, pc, tc = med(p, 0), med(t, 0), med(p, 1), med(t, 1)
-    print(f"| {mode} | {agents} | {pr/1e6:.2f} M | {tr/1e6:.2f} M | {tr/pr:.2f} | "
+    ratios = [b[0] / a[0] for a, b in zip(p, t)]
+    print(f"| {mode} | {agents} | {pr/1e6:.2f} M | {tr/1e6:.2f} M | "
+          f"{min(ratios):.2f} / {statistics.median(ratios):.2f} | "
           f"{pc:.3f} | {tc:.3f} | {pc/tc:.2f} | {med(p, 2):.3f} / {med(t, 2):.3f} |")
 hs = collections.defaultdict(list)
 for line in open(hs_tsv):

@@ -31,11 +31,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!engine.ok()) __builtin_trap();
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const size_t split = static_cast<size_t>(data[0]) % size;
-  std::string plaintext;
-  auto fed = (*engine)->feed(input.substr(0, split), plaintext);
-  if (fed.ok()) fed = (*engine)->feed(input.substr(split), plaintext);
+  auto fed = (*engine)->feed(input.substr(0, split));
+  if (!(*engine)->handshake_done() && !(*engine)->plaintext().empty()) __builtin_trap();
+  if (fed.ok()) fed = (*engine)->feed(input.substr(split));
   (void)(*engine)->take_output();
   // Without a finished handshake there is no application data to hand on.
-  if (!(*engine)->handshake_done() && !plaintext.empty()) __builtin_trap();
+  if (!(*engine)->handshake_done() && !(*engine)->plaintext().empty()) __builtin_trap();
   return 0;
 }

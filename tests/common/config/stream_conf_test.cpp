@@ -101,8 +101,10 @@ TEST(StreamConf, TlsKeysAreImplementedAndVerificationIsOnByDefault) {
   EXPECT_TRUE(parse_ok("[stream]\nenabled = yes\n").stream.tls.verify);
   const StreamConf c = parse_ok(
       "[stream]\nssl skip certificate verification = yes\nCAfile = /ca.pem\nCApath = /cas\n"
-      "ssl certificate = /client.pem\nssl key = /client.key\n");
+      "ssl certificate = /client.pem\nssl key = /client.key\n"
+      "tls ciphers = TLS_AES_256_GCM_SHA384\n");
   EXPECT_TRUE(c.warnings.empty());
+  EXPECT_EQ(c.stream.tls.ciphersuites, "TLS_AES_256_GCM_SHA384");
   EXPECT_FALSE(c.stream.tls.verify);
   EXPECT_EQ(c.stream.tls.ca_file, "/ca.pem");
   EXPECT_EQ(c.stream.tls.ca_path, "/cas");

@@ -133,6 +133,62 @@ TEST_F(TlsTest, VerifiedHandshakeCarriesDataBothWays) {
   EXPECT_TRUE(received_ == big);
 }
 
+std::shared_ptr<TlsContext> server_with_ciphers(const std::string& ciphersuites) {
+  TlsServerOptions options{certs().server.cert, certs().server.key, {}};
+  options.ciphersuites = ciphersuites;
+  auto ctx = TlsContext::server(options);
+  EXPECT_TRUE(ctx.ok()) << ctx.error().describe();
+  return ctx.ok() ? *ctx : nullptr;
+}
+
+TEST_F(TlsTest, DefaultSuiteIsAes128Gcm) {
+  serve(server_context(certs().server));
+  connect(client_context(trusting_test_ca()));
+  run_until([&] { return received_ == "hello"; });
+  EXPECT_EQ(client_->tls()->description(), "TLSv1.3 TLS_AES_128_GCM_SHA256");
+  EXPECT_EQ(server_side_->tls()->description(), "TLSv1.3 TLS_AES_128_GCM_SHA256");
+}
+
+TEST_F(TlsTest, ServerOrderOfSuitesDecides) {
+  // The client offers the default order (AES-128 first); the server's first choice wins.
+  serve(server_with_ciphers("TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"));
+  connect(client_context(trusting_test_ca()));
+  run_until([&] { return received_ == "hello"; });
+  EXPECT_EQ(client_->tls()->description(), "TLSv1.3 TLS_CHACHA20_POLY1305_SHA256");
+}
+
+TEST_F(TlsTest, ClientSuitesLimitTheChoice) {
+  serve(server_context(certs().server));
+  auto options = trusting_test_ca();
+  options.ciphersuites = "TLS_AES_256_GCM_SHA384";
+  connect(client_context(options));
+  run_until([&] { return received_ == "hello"; });
+  EXPECT_EQ(client_->tls()->description(), "TLSv1.3 TLS_AES_256_GCM_SHA384");
+}
+
+TEST_F(TlsTest, NoSuiteInCommonFailsTheHandshake) {
+  serve(server_with_ciphers("TLS_AES_256_GCM_SHA384"));
+  auto options = trusting_test_ca();
+  options.ciphersuites = "TLS_CHACHA20_POLY1305_SHA256";
+  connect(client_context(options));
+  run_until([&] { return server_error_.has_value(); });
+  EXPECT_EQ(server_error_->code, make_error_code(TlsErrc::handshake_failed));
+  EXPECT_NE(server_error_->message.find("no shared cipher"), std::string::npos)
+      << server_error_->message;
+}
+
+TEST(TlsContextTest, UnknownSuiteIsRefusedWithTheValidNames) {
+  TlsClientOptions options;
+  options.ciphersuites = "TLS_AES_128_GCM_SHA256:TLS_AES_512_GCM";
+  auto ctx = TlsContext::client(options);
+  ASSERT_FALSE(ctx.ok());
+  EXPECT_EQ(ctx.error().code, make_error_code(TlsErrc::bad_setup));
+  EXPECT_NE(ctx.error().message.find("unknown TLS 1.3 cipher suite 'TLS_AES_512_GCM'"),
+            std::string::npos)
+      << ctx.error().message;
+  EXPECT_NE(ctx.error().message.find("TLS_CHACHA20_POLY1305_SHA256"), std::string::npos);
+}
+
 TEST_F(TlsTest, HostNameIsCheckedByName) {
   serve(server_context(certs().server));
   connect(client_context(trusting_test_ca()), "localhost");
@@ -214,9 +270,8 @@ TEST_F(TlsTest, MutualTlsRefusesAClientCertificateFromAnotherCa) {
 Result<std::string> feed_server(std::string_view bytes) {
   auto engine = TlsEngine::create(server_context(certs().server));
   if (!engine.ok()) return engine.take_error();
-  std::string plaintext;
-  TRIB_TRY((*engine)->feed(bytes, plaintext));
-  return plaintext;
+  TRIB_TRY((*engine)->feed(bytes));
+  return std::string((*engine)->plaintext());
 }
 
 TEST(TlsEngineTest, GarbageRecordIsAHandshakeFailure) {
