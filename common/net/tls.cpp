@@ -61,7 +61,8 @@ std::vector<std::string> module_candidates() {
 Result<const TlsBackend*> load_first_module() {
   std::string failures;
   for (const std::string& path : module_candidates()) {
-    if (!std::filesystem::exists(path)) {
+    std::error_code missing;
+    if (!std::filesystem::exists(path, missing)) {
       failures += "; " + path + ": no such file";
       continue;
     }
