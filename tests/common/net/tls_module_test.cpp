@@ -65,12 +65,6 @@ TEST(TlsModuleTest, ErrorsCarryTheHostsCategories) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, make_error_code(TlsErrc::bad_setup));
   EXPECT_NE(missing.error().message.find("/nonexistent/cert.pem"), std::string::npos);
-  // A context from another backend (the one linked into this binary) is refused, not misused.
-  auto linked = TlsContext::server({certs().server.cert, certs().server.key, {}});
-  ASSERT_TRUE(linked.ok());
-  auto mixed = backend.engine(*linked, "");
-  ASSERT_FALSE(mixed.ok());
-  EXPECT_EQ(mixed.error().code, make_error_code(TlsErrc::bad_setup));
 }
 
 TEST(TlsModuleTest, AFileThatIsNotAModuleIsAnErrorNamingIt) {
