@@ -1,5 +1,7 @@
 // tributary-agent: collects this host's metrics and streams them to a parent.
 
+#include <malloc.h>
+
 #include <string>
 #include <vector>
 
@@ -7,6 +9,11 @@
 #include "common/base/cli.h"
 
 int main(int argc, char** argv) {
+  // One malloc arena for the agent's few threads, which allocate a few times a second: a
+  // thread's own arena kept ~0.5 MiB touched and mostly free (measured, streaming: heap + anon
+  // 1.44 -> 1.38 MiB; the main heap takes what the arena held). M_TOP_PAD would be too late here:
+  // the heap has grown before main() runs.
+  mallopt(M_ARENA_MAX, 1);
   trib::CommandLine cli("tributary-agent",
                         "Collects system and process metrics and streams them to a parent.");
   cli.add_standard_flags("stream.conf, agent.yaml, agent.d/", "/var/lib/tributary");

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "common/base/cli.h"
+#include "common/net/openssl/tls_openssl.h"
 #include "parent/parent.h"
 
 namespace {
@@ -31,6 +32,8 @@ int main(int argc, char** argv) {
   cli.add_option("ssl-cert", "FILE", "TLS certificate chain, PEM (environment SSL_CERT)");
   cli.add_option("ssl-key", "FILE", "TLS private key, PEM (environment SSL_KEY)");
   if (const auto exit_code = cli.parse_or_exit(argc, argv)) return *exit_code;
+  // TLS is the parent's daily work: OpenSSL is linked in, not loaded as the agent's module.
+  trib::net::use_tls_backend(trib::net::openssl_tls_backend());
   trib::parent::ParentPaths paths;
   if (auto dir = cli.value("config-dir")) paths.config_dir = *dir;
   if (auto dir = cli.value("data-dir")) paths.data_dir = *dir;

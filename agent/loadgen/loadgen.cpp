@@ -21,6 +21,7 @@
 #include <span>
 #include <thread>
 
+#include "common/net/openssl/tls_openssl.h"
 #include "common/net/tls.h"
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
@@ -277,7 +278,7 @@ void advance_tls_handshake(const Shared& s, Agent& a) {
 void on_connected(const Shared& s, Agent& a) {
   if (!s.tls) return begin_stream_handshake(s, a);
   ERR_clear_error();
-  a.tls.reset(SSL_new(s.tls->raw()));
+  a.tls.reset(SSL_new(net::openssl_context(*s.tls)));
   if (!a.tls) return fail(a, "cannot create a TLS connection");
   // The parent's close without close_notify ends the stream as a clean close would.
   SSL_set_options(a.tls.get(), SSL_OP_IGNORE_UNEXPECTED_EOF);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "agent/loadgen/loadgen.h"
+#include "common/net/openssl/tls_openssl.h"
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   // OpenSSL writes to the sockets itself (no MSG_NOSIGNAL): a parent that goes away must be an
   // error on that connection, not the end of the process.
   std::signal(SIGPIPE, SIG_IGN);
+  // It drives OpenSSL over its own sockets: its contexts must be OpenSSL's, linked in.
+  trib::net::use_tls_backend(trib::net::openssl_tls_backend());
   auto report = trib::agent::loadgen::run(*options);
   if (!report.ok()) {
     std::fprintf(stderr, "tributary-loadgen: %s\n", report.error().message.c_str());

@@ -7,6 +7,10 @@
 //   connection made with it. Safe to share across loops once built; rebuilt, not changed, on
 //   reload (a connection keeps the context it started with).
 // - TlsEngine: one connection's SSL object. Owned by the TcpConnection, used on its loop.
+//
+// Both are interfaces: OpenSSL itself is behind a TlsBackend (tls_backend.h), linked into the
+// parent and loaded by the agent from a module the first time it needs TLS, so that an agent
+// without a TLS destination never maps libssl and libcrypto.
 
 #include <memory>
 #include <string>
@@ -15,13 +19,7 @@
 
 #include "common/base/result.h"
 
-using SSL_CTX = struct ssl_ctx_st;
-using SSL = struct ssl_st;
-using BIO = struct bio_st;
-
 namespace trib::net {
-
-struct CiphertextInput;  // tls.cpp: the engine's read side, which OpenSSL reads in place
 
 // TLS 1.3 cipher suites, most preferred first, when the configuration names none. AES-128-GCM
 // first, as Go's and most TLS stacks' defaults: with AES-NI about a fifth cheaper per byte
@@ -63,20 +61,20 @@ struct TlsServerOptions {
 
 class TlsContext {
  public:
+  // Built by the TLS backend (tls_backend.h); the first call may load it.
   static Result<std::shared_ptr<TlsContext>> client(const TlsClientOptions& options);
   static Result<std::shared_ptr<TlsContext>> server(const TlsServerOptions& options);
-  ~TlsContext();
+  virtual ~TlsContext() = default;
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
   bool is_server() const { return server_; }
   bool verifies_peer() const { return verify_peer_; }
-  SSL_CTX* raw() const { return ctx_; }
+
+ protected:
+  TlsContext(bool server, bool verify_peer) : server_(server), verify_peer_(verify_peer) {}
 
  private:
-  TlsContext(SSL_CTX* ctx, bool server, bool verify_peer)
-      : ctx_(ctx), server_(server), verify_peer_(verify_peer) {}
-  SSL_CTX* ctx_;
   bool server_;
   bool verify_peer_;
 };
@@ -84,10 +82,10 @@ class TlsContext {
 class TlsEngine {
  public:
   // `server_name` (client side): the name or address the certificate must match, and the SNI
-  // sent when it is a name.
+  // sent when it is a name. `context` comes from the same backend (TlsContext::client/server).
   static Result<std::unique_ptr<TlsEngine>> create(std::shared_ptr<const TlsContext> context,
                                                    const std::string& server_name = {});
-  ~TlsEngine();
+  virtual ~TlsEngine() = default;
   TlsEngine(const TlsEngine&) = delete;
   TlsEngine& operator=(const TlsEngine&) = delete;
 
@@ -95,58 +93,27 @@ class TlsEngine {
   // it carried into plaintext(). An error is final: the connection must be closed (after
   // sending take_output(), which then holds the alert); plaintext() still holds what came
   // before it (data ahead of a close_notify belongs to the stream).
-  Status feed(std::string_view ciphertext);
-  // The application data of the last feed(), in the engine's own buffer (decrypted there by
-  // OpenSSL, not copied again): valid until the next feed().
-  std::string_view plaintext() const { return {plain_.get(), plain_size_}; }
+  virtual Status feed(std::string_view ciphertext) = 0;
+  // The application data of the last feed(), in the engine's own buffer (decrypted there, not
+  // copied again): valid until the next feed().
+  virtual std::string_view plaintext() const = 0;
   // Starts the handshake (the client's first flight); the output is in take_output().
-  Status begin();
-  bool handshake_done() const { return handshake_done_; }
+  virtual Status begin() = 0;
+  virtual bool handshake_done() const = 0;
   // Encrypts application data (only once the handshake is done); output in take_output().
-  Status encrypt(std::string_view plaintext);
-  // Ciphertext waiting to be sent to the peer. OpenSSL writes its records straight into this
+  virtual Status encrypt(std::string_view plaintext) = 0;
+  // Ciphertext waiting to be sent to the peer: the records are written straight into this
   // string, which is handed over as it is (a socket write request can own it).
-  std::string take_output();
+  virtual std::string take_output() = 0;
 
   // After the handshake: protocol and cipher ("TLSv1.3 TLS_AES_256_GCM_SHA384"), and the
   // subject of the peer's certificate, if it sent one.
-  std::string description() const;
-  std::string peer_subject() const;
+  virtual std::string description() const = 0;
+  virtual std::string peer_subject() const = 0;
 
- private:
-  TlsEngine(std::shared_ptr<const TlsContext> context, SSL* ssl);
-  Status advance_handshake();
-  Status read_plaintext();
-  Status consume();
-  void make_room_for_a_record();
-  Error failure(int ssl_result, std::string_view doing) const;
-
-  std::shared_ptr<const TlsContext> context_;
-  SSL* ssl_;
-  std::unique_ptr<CiphertextInput> input_;  // read by ssl_'s read BIO
-  std::string output_;                      // appended to by ssl_'s write BIO
-  // Decrypted application data of the current feed(); grown on demand, never zeroed, kept
-  // between feeds (about a socket read's worth plus a record).
-  std::unique_ptr<char[]> plain_;
-  size_t plain_capacity_ = 0;
-  size_t plain_size_ = 0;
-  bool handshake_done_ = false;
+ protected:
+  TlsEngine() = default;
 };
-
-// For code that drives OpenSSL over its own non-blocking socket instead of a TlsEngine
-// (tributary-loadgen's poll() loop): the same peer-name check and the same error texts.
-//
-// Makes the client `ssl` check the server's certificate against `server_name` (an IP address
-// or a host name) and send it as SNI when it is a name.
-Status expect_peer_name(SSL* ssl, const std::string& server_name);
-// The error for an OpenSSL call on `ssl` that returned `ssl_result`: the certificate's verify
-// reason when verification (`verifies_peer`) is what failed, else OpenSSL's error queue.
-Error tls_failure(SSL* ssl, bool verifies_peer, int ssl_result, std::string_view doing);
-
-// A write BIO that appends what OpenSSL writes to `*sink` (which must outlive it): records go
-// straight into the buffer that is sent, where a memory BIO would hold them for a second copy.
-// For the loadgen's own OpenSSL loop; a TlsEngine uses one for take_output().
-BIO* new_append_bio(std::string* sink);
 
 // The first byte of a TLS connection is a record type (handshake 0x16; Netdata treats
 // anything up to 0x17 as TLS), never a printable character as HTTP and STREAM start with.
