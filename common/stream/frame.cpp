@@ -54,13 +54,34 @@ void put_chart_def(std::string& out, const model::ChartDef& def) {
   }
 }
 
-void put_attributes(std::string& out,
-                    const std::vector<std::pair<std::string, std::string>>& attributes) {
+using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+void put_attributes(std::string& out, const Attributes& attributes) {
   wire::put_varint(out, attributes.size());
   for (const auto& [name, value] : attributes) {
     wire::put_string(out, name);
     wire::put_string(out, value);
   }
+}
+
+// Bytes a record takes at most: four varints, the flags, the line, the attribute count and the
+// attributes.
+size_t record_bound(const LogRecord& record) {
+  size_t bytes =
+      4 * wire::kMaxVarintBytes + 1 + wire::string_bound(record.line) + wire::kMaxVarintBytes;
+  for (const auto& [name, value] : record.attributes) {
+    bytes += wire::string_bound(name) + wire::string_bound(value);
+  }
+  return bytes;
+}
+
+char* put_attributes(char* out, const Attributes& attributes) {
+  out = wire::put_varint(out, attributes.size());
+  for (const auto& [name, value] : attributes) {
+    out = wire::put_string(out, name);
+    out = wire::put_string(out, value);
+  }
+  return out;
 }
 
 void put_logs(std::string& out, const LogsMsg& msg) {
@@ -72,15 +93,22 @@ void put_logs(std::string& out, const LogsMsg& msg) {
     put_attributes(out, source.attributes);
   }
   wire::put_varint(out, msg.records.size());
+  // The records (a megabyte of lines) into room sized once, not field by field.
+  size_t bound = 0;
+  for (const LogRecord& record : msg.records) bound += record_bound(record);
+  const size_t start = out.size();
+  out.resize(start + bound);
+  char* p = out.data() + start;
   for (const LogRecord& record : msg.records) {
-    wire::put_varint(out, record.source);
-    wire::put_varint(out, record.generation);
-    wire::put_varint(out, record.offset);
-    wire::put_zigzag(out, record.time_ms);
-    wire::put_u8(out, record.flags);
-    wire::put_string(out, record.line);
-    put_attributes(out, record.attributes);
+    p = wire::put_varint(p, record.source);
+    p = wire::put_varint(p, record.generation);
+    p = wire::put_varint(p, record.offset);
+    p = wire::put_zigzag(p, record.time_ms);
+    *p++ = static_cast<char>(record.flags);
+    p = wire::put_string(p, record.line);
+    p = put_attributes(p, record.attributes);
   }
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 void put_gaps(std::string& out, const GapsMsg& msg) {
