@@ -54,33 +54,69 @@ void put_chart_def(std::string& out, const model::ChartDef& def) {
   }
 }
 
-void put_attributes(std::string& out,
-                    const std::vector<std::pair<std::string, std::string>>& attributes) {
-  wire::put_varint(out, attributes.size());
-  for (const auto& [name, value] : attributes) {
-    wire::put_string(out, name);
-    wire::put_string(out, value);
+using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+// Bytes a record takes at most: four varints, the flags, the line, the attribute count and the
+// attributes.
+size_t record_bound(const LogRecord& record) {
+  size_t bytes =
+      4 * wire::kMaxVarintBytes + 1 + wire::string_bound(record.line) + wire::kMaxVarintBytes;
+  for (const auto& [name, value] : record.attributes) {
+    bytes += wire::string_bound(name) + wire::string_bound(value);
   }
+  return bytes;
+}
+
+char* put_attributes(char* out, const Attributes& attributes) {
+  out = wire::put_varint(out, attributes.size());
+  for (const auto& [name, value] : attributes) {
+    out = wire::put_string(out, name);
+    out = wire::put_string(out, value);
+  }
+  return out;
+}
+
+// Bytes put_logs() writes at most.
+size_t logs_bound(const LogsMsg& msg) {
+  size_t bytes = 4 * wire::kMaxVarintBytes;  // host slot, seq, the two counts
+  for (const LogSource& source : msg.sources) {
+    bytes += wire::string_bound(source.path) + wire::kMaxVarintBytes;
+    for (const auto& [name, value] : source.attributes) {
+      bytes += wire::string_bound(name) + wire::string_bound(value);
+    }
+  }
+  for (const LogRecord& record : msg.records) bytes += record_bound(record);
+  return bytes;
+}
+
+// At a raw position with room for logs_bound(msg): a megabyte of lines is not written field by
+// field into a string that checks its capacity each time.
+char* put_logs(char* out, const LogsMsg& msg) {
+  out = wire::put_varint(out, msg.host_slot);
+  out = wire::put_varint(out, msg.seq);
+  out = wire::put_varint(out, msg.sources.size());
+  for (const LogSource& source : msg.sources) {
+    out = wire::put_string(out, source.path);
+    out = put_attributes(out, source.attributes);
+  }
+  out = wire::put_varint(out, msg.records.size());
+  for (const LogRecord& record : msg.records) {
+    out = wire::put_varint(out, record.source);
+    out = wire::put_varint(out, record.generation);
+    out = wire::put_varint(out, record.offset);
+    out = wire::put_zigzag(out, record.time_ms);
+    *out++ = static_cast<char>(record.flags);
+    out = wire::put_string(out, record.line);
+    out = put_attributes(out, record.attributes);
+  }
+  return out;
 }
 
 void put_logs(std::string& out, const LogsMsg& msg) {
-  wire::put_varint(out, msg.host_slot);
-  wire::put_varint(out, msg.seq);
-  wire::put_varint(out, msg.sources.size());
-  for (const LogSource& source : msg.sources) {
-    wire::put_string(out, source.path);
-    put_attributes(out, source.attributes);
-  }
-  wire::put_varint(out, msg.records.size());
-  for (const LogRecord& record : msg.records) {
-    wire::put_varint(out, record.source);
-    wire::put_varint(out, record.generation);
-    wire::put_varint(out, record.offset);
-    wire::put_zigzag(out, record.time_ms);
-    wire::put_u8(out, record.flags);
-    wire::put_string(out, record.line);
-    put_attributes(out, record.attributes);
-  }
+  const size_t start = out.size();
+  out.resize(start + logs_bound(msg));
+  const char* end = put_logs(out.data() + start, msg);
+  out.resize(static_cast<size_t>(end - out.data()));
 }
 
 void put_samples(std::string& out, const SamplesMsg& msg) {
@@ -401,10 +437,13 @@ std::string FrameEncoder::encode(const Message& message) {
 }
 
 std::string FrameEncoder::encode(const LogsMsg& logs) {
-  payload_.clear();
-  put_logs(payload_, logs);
+  const size_t bound = logs_bound(logs);
+  if (logs_payload_.size() < bound) logs_payload_.resize(bound);
+  const char* end = put_logs(logs_payload_.data(), logs);
   std::string out;
-  append_payload(FrameType::logs, out);
+  append_payload(
+      FrameType::logs,
+      std::string_view(logs_payload_.data(), static_cast<size_t>(end - logs_payload_.data())), out);
   return out;
 }
 
@@ -419,20 +458,25 @@ std::string FrameEncoder::encode(const SamplesMsg& samples) {
 void FrameEncoder::append(const Message& message, std::string& out) {
   payload_.clear();
   put_payload(payload_, message);
-  append_payload(frame_type(message), out);
+  append_payload(frame_type(message), payload_, out);
 }
 
-void FrameEncoder::append_payload(FrameType type, std::string& out) {
-  if (options_.compress && payload_.size() >= options_.min_compress_bytes) {
-    std::string compressed;
-    wire::put_varint(compressed, payload_.size());
+void FrameEncoder::append_payload(FrameType type, std::string_view payload, std::string& out) {
+  if (options_.compress && payload.size() >= options_.min_compress_bytes) {
+    const size_t bound = wire::kMaxVarintBytes + ZstdCompressor::bound(payload.size());
+    if (compressed_.size() < bound) compressed_.resize(bound);
+    char* frame = wire::put_varint(compressed_.data(), payload.size());
+    const size_t capacity = compressed_.size() - static_cast<size_t>(frame - compressed_.data());
     // A failed compression (out of memory) is not fatal: the frame goes out uncompressed.
-    if (compressor_.compress(payload_, compressed).ok() && compressed.size() < payload_.size()) {
-      put_frame(out, type, kFlagZstd, compressed);
+    const auto written = compressor_.compress_to(payload, frame, capacity);
+    const size_t size =
+        written.ok() ? static_cast<size_t>(frame - compressed_.data()) + *written : SIZE_MAX;
+    if (size < payload.size()) {
+      put_frame(out, type, kFlagZstd, std::string_view(compressed_.data(), size));
       return;
     }
   }
-  put_frame(out, type, 0, payload_);
+  put_frame(out, type, 0, payload);
 }
 
 FrameDecoder::FrameDecoder(FrameLimits limits, bool compression_allowed)

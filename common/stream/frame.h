@@ -65,12 +65,16 @@ class FrameEncoder {
   void append(const Message& message, std::string& out);
 
  private:
-  // Frames payload_, compressed when the options say so.
-  void append_payload(FrameType type, std::string& out);
+  // Frames `payload`, compressed when the options say so.
+  void append_payload(FrameType type, std::string_view payload, std::string& out);
 
   EncoderOptions options_;
   ZstdCompressor compressor_;
   std::string payload_;  // reused scratch buffer
+  // Scratch buffers of a megabyte or more (log batches) that keep their size between frames:
+  // shrinking and growing a string again would zero-fill the room on every frame.
+  std::string logs_payload_;
+  std::string compressed_;
 };
 
 class FrameDecoder {

@@ -299,7 +299,10 @@ class Sender {
   std::string handshake_buffer_;
   std::unique_ptr<FrameEncoder> encoder_;
   bool link_compressed_ = false;  // the receiver granted zstd frames
-  FrameEncoder batch_encoder_{EncoderOptions{.compress = true}};  // Pending::frame
+  // Pending::frame of log batches. zstd level -3: a megabyte batch compresses in 20-30 % less
+  // CPU on the network loop than at level 1, for frames 14 % bigger on dpkg.log (2.4x on the
+  // benchmark's repetitive lines); the spool stores that frame.
+  FrameEncoder batch_encoder_{EncoderOptions{.compress = true, .zstd_level = -3}};
   std::unique_ptr<FrameDecoder> decoder_;
   uint64_t last_receive_ms_ = 0;
   uint64_t last_send_ms_ = 0;

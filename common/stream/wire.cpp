@@ -153,8 +153,7 @@ void Reader::float64s(const char* what, std::span<double> out) {
   pos_ += out.size() * 8;
 }
 
-size_t Reader::count(const char* what, size_t limit, size_t min_item_bytes) {
-  const uint64_t n = varint(what);
+size_t Reader::checked_count(const char* what, uint64_t n, size_t limit, size_t min_item_bytes) {
   if (!ok()) return 0;
   if (n > limit) {
     fail(std::string(what) + " is " + std::to_string(n) + ", the limit is " +

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,6 +38,33 @@ inline void put_string(std::string& out, std::string_view value) {
   out += value;
 }
 
+// The same at a raw position with room enough, returning the end: an encoder of millions of log
+// records sizes its buffer once per batch rather than checking its capacity per field.
+inline constexpr size_t kMaxVarintBytes = 10;
+
+inline char* put_varint(char* out, uint64_t value) {
+  while (value >= 0x80) {
+    *out++ = static_cast<char>((value & 0x7F) | 0x80);
+    value >>= 7;
+  }
+  *out++ = static_cast<char>(value);
+  return out;
+}
+
+inline char* put_zigzag(char* out, int64_t value) {
+  const auto u = static_cast<uint64_t>(value);
+  return put_varint(out, (u << 1) ^ (value < 0 ? ~uint64_t{0} : uint64_t{0}));
+}
+
+inline char* put_string(char* out, std::string_view value) {
+  out = put_varint(out, value.size());
+  if (!value.empty()) std::memcpy(out, value.data(), value.size());
+  return out + value.size();
+}
+
+// Bytes put_string() writes at most.
+inline size_t string_bound(std::string_view value) { return kMaxVarintBytes + value.size(); }
+
 void put_double(std::string& out, double value);
 void put_u32_le(std::string& out, uint32_t value);
 uint32_t get_u32_le(const char* bytes);
@@ -50,11 +78,20 @@ class Reader {
 
   uint8_t u8(const char* what);
   uint64_t varint(const char* what) {
-    // Most varints are one byte (counts, flags, small ids, lengths below 128).
-    if (pos_ < bytes_.size() && !error_ && static_cast<uint8_t>(bytes_[pos_]) < 0x80) {
-      return static_cast<uint8_t>(bytes_[pos_++]);
+    // Inline, without a bounds check per byte while a longest varint fits (a failed reader has
+    // nothing left): log records carry several of 1 to 6 bytes each.
+    if (remaining() >= kMaxVarintBytes) {
+      const auto* p = reinterpret_cast<const uint8_t*>(bytes_.data() + pos_);
+      uint64_t value = 0;
+      for (size_t i = 0; i + 1 < kMaxVarintBytes; ++i) {
+        value |= static_cast<uint64_t>(p[i] & 0x7F) << (7 * i);
+        if (p[i] < 0x80) {
+          pos_ += i + 1;
+          return value;
+        }
+      }
     }
-    return varint_slow(what);
+    return varint_slow(what);  // a tenth byte, the payload's last bytes, or an error
   }
   uint32_t varint_u32(const char* what);
   int64_t zigzag(const char* what);
@@ -69,7 +106,11 @@ class Reader {
   void float64s(const char* what, std::span<double> out);
   // A count of items that each take at least `min_item_bytes`: more than `limit`, or more than
   // the remaining bytes can hold, is an error (so it never drives a large allocation).
-  size_t count(const char* what, size_t limit, size_t min_item_bytes);
+  size_t count(const char* what, size_t limit, size_t min_item_bytes) {
+    const uint64_t n = varint(what);
+    if (n == 0) return 0;  // most attribute lists; also what a failed read returns
+    return checked_count(what, n, limit, min_item_bytes);
+  }
 
   void fail(std::string message);
   bool ok() const { return !error_; }
@@ -79,6 +120,7 @@ class Reader {
 
  private:
   uint64_t varint_slow(const char* what);
+  size_t checked_count(const char* what, uint64_t n, size_t limit, size_t min_item_bytes);
 
   std::string_view bytes_;
   size_t pos_ = 0;

@@ -10,18 +10,23 @@ void ZstdDecompressor::Free::operator()(ZSTD_DCtx_s* ctx) const { ZSTD_freeDCtx(
 ZstdCompressor::ZstdCompressor(int level) : ctx_(ZSTD_createCCtx()), level_(level) {}
 
 Status ZstdCompressor::compress(std::string_view input, std::string& out) {
-  if (!ctx_) return Error(Errc::io_error, "zstd: cannot allocate a compression context");
   const size_t old_size = out.size();
-  out.resize(old_size + ZSTD_compressBound(input.size()));
-  const size_t written = ZSTD_compressCCtx(ctx_.get(), out.data() + old_size, out.size() - old_size,
-                                           input.data(), input.size(), level_);
-  if (ZSTD_isError(written)) {
-    out.resize(old_size);
-    return Error(zstd_error(written), "zstd: compressing a frame payload");
-  }
-  out.resize(old_size + written);
+  out.resize(old_size + bound(input.size()));
+  auto written = compress_to(input, out.data() + old_size, out.size() - old_size);
+  out.resize(old_size + (written.ok() ? *written : 0));
+  if (!written.ok()) return written.take_error();
   return {};
 }
+
+Result<size_t> ZstdCompressor::compress_to(std::string_view input, char* out, size_t capacity) {
+  if (!ctx_) return Error(Errc::io_error, "zstd: cannot allocate a compression context");
+  const size_t written =
+      ZSTD_compressCCtx(ctx_.get(), out, capacity, input.data(), input.size(), level_);
+  if (ZSTD_isError(written)) return Error(zstd_error(written), "zstd: compressing a frame payload");
+  return written;
+}
+
+size_t ZstdCompressor::bound(size_t input_size) { return ZSTD_compressBound(input_size); }
 
 ZstdDecompressor::ZstdDecompressor() = default;
 

@@ -19,6 +19,11 @@ class ZstdCompressor {
   explicit ZstdCompressor(int level);
   // Appends the zstd frame of `input` (with its content size in the header) to `out`.
   Status compress(std::string_view input, std::string& out);
+  // The same into `capacity` bytes at `out`, at least bound(input.size()); returns the frame's
+  // size. For a caller that reuses one buffer (growing a string zero-fills the new room).
+  Result<size_t> compress_to(std::string_view input, char* out, size_t capacity);
+  // The most bytes a frame of `input_size` bytes can take.
+  static size_t bound(size_t input_size);
 
  private:
   struct Free {

@@ -59,17 +59,6 @@ BlockHeader read_header(stream::wire::Reader& in) {
   return h;
 }
 
-// The source's attributes, then the line's, as one list (without building it per record).
-void put_attributes(std::string& out, const Attributes& of_source, const Attributes& of_line) {
-  stream::wire::put_varint(out, of_source.size() + of_line.size());
-  for (const Attributes* list : {&of_source, &of_line}) {
-    for (const auto& [name, value] : *list) {
-      stream::wire::put_string(out, name);
-      stream::wire::put_string(out, value);
-    }
-  }
-}
-
 Attributes read_attributes(stream::wire::Reader& in) {
   Attributes out;
   const size_t n = in.count("attributes", kNoLimit, 2);
@@ -80,11 +69,53 @@ Attributes read_attributes(stream::wire::Reader& in) {
   return out;
 }
 
-// Bytes of a block's records before compression, or a little more.
-size_t block_bytes(const std::vector<const stream::LogRecord*>& records, size_t start, size_t end) {
+// Bytes put_attributes() writes at most for `attributes` (their count aside).
+size_t attributes_bound(const Attributes& attributes) {
   size_t bytes = 0;
-  for (size_t i = start; i < end; ++i) bytes += records[i]->line.size() + 40;
+  for (const auto& [name, value] : attributes) {
+    bytes += stream::wire::string_bound(name) + stream::wire::string_bound(value);
+  }
   return bytes;
+}
+
+// The source's attributes, then the line's, as one list (without building it per record).
+char* put_attributes(char* out, const Attributes& of_source, const Attributes& of_line) {
+  out = stream::wire::put_varint(out, of_source.size() + of_line.size());
+  for (const Attributes* list : {&of_source, &of_line}) {
+    for (const auto& [name, value] : *list) {
+      out = stream::wire::put_string(out, name);
+      out = stream::wire::put_string(out, value);
+    }
+  }
+  return out;
+}
+
+// The body of a block of records [start, end) into `raw`, sized once for all of them rather than
+// checked field by field (a block is 512 records); the time range into `header`.
+void encode_block(const std::vector<const stream::LogRecord*>& records, size_t start, size_t end,
+                  const Attributes& source_attributes, BlockHeader& header, std::string& raw) {
+  using stream::wire::kMaxVarintBytes;
+  const size_t per_record = 4 * kMaxVarintBytes + 1 + attributes_bound(source_attributes);
+  size_t bound = 0;
+  for (size_t i = start; i < end; ++i) {
+    bound += per_record + stream::wire::string_bound(records[i]->line) +
+             attributes_bound(records[i]->attributes);
+  }
+  raw.resize(bound);
+  char* p = raw.data();
+  for (size_t i = start; i < end; ++i) {
+    const stream::LogRecord& r = *records[i];
+    header.min_time_ms = std::min(header.min_time_ms, r.time_ms);
+    header.max_time_ms = std::max(header.max_time_ms, r.time_ms);
+    p = stream::wire::put_varint(p, r.generation);
+    p = stream::wire::put_varint(p, r.offset);
+    p = stream::wire::put_zigzag(p, r.time_ms);
+    *p++ = static_cast<char>(r.flags);
+    p = stream::wire::put_string(p, r.line);
+    p = put_attributes(p, source_attributes, r.attributes);
+  }
+  raw.resize(static_cast<size_t>(p - raw.data()));
+  header.raw_size = raw.size();
 }
 
 void skip_attributes(stream::wire::Reader& in) {
@@ -391,25 +422,13 @@ Status LogStore::write_logs(lmdb::Txn& txn, std::string_view machine_guid,
                        u64_key(next)));
   }
 
+  std::string raw;  // one block body at a time, its buffer reused
   for (const auto& [source_id, records] : fresh) {
     const Attributes& source_attributes = batch.sources[records.front()->source].attributes;
     for (size_t start = 0; start < records.size(); start += kRecordsPerBlock) {
       const size_t end = std::min(records.size(), start + kRecordsPerBlock);
       BlockHeader header{host, source_id, INT64_MAX, INT64_MIN, end - start, 0};
-      std::string raw;
-      raw.reserve(block_bytes(records, start, end));
-      for (size_t i = start; i < end; ++i) {
-        const stream::LogRecord& r = *records[i];
-        header.min_time_ms = std::min(header.min_time_ms, r.time_ms);
-        header.max_time_ms = std::max(header.max_time_ms, r.time_ms);
-        stream::wire::put_varint(raw, r.generation);
-        stream::wire::put_varint(raw, r.offset);
-        stream::wire::put_zigzag(raw, r.time_ms);
-        stream::wire::put_u8(raw, r.flags);
-        stream::wire::put_string(raw, r.line);
-        put_attributes(raw, source_attributes, r.attributes);
-      }
-      header.raw_size = raw.size();
+      encode_block(records, start, end, source_attributes, header, raw);
       std::string value = encode_header(header);
       const size_t header_size = value.size();
       TRIB_TRY(compressor_.compress(raw, value));

@@ -484,5 +484,26 @@ TEST(WireTest, VarintsFollowedByMoreBytesReadAlike) {
   EXPECT_FALSE(too_long.ok());
 }
 
+TEST(WireTest, RawPositionWritersMatchTheStringWriters) {
+  for (const uint64_t v : {uint64_t{0}, uint64_t{127}, uint64_t{128}, uint64_t{1} << 41,
+                           uint64_t{UINT32_MAX}, UINT64_MAX}) {
+    const int64_t signed_v = static_cast<int64_t>(v);
+    const std::string text(static_cast<size_t>(v % 200), 'x');
+    std::string expected;
+    wire::put_varint(expected, v);
+    wire::put_zigzag(expected, signed_v);
+    wire::put_zigzag(expected, -signed_v);
+    wire::put_string(expected, text);
+    std::string raw(3 * wire::kMaxVarintBytes + wire::string_bound(text), '?');
+    char* end = raw.data();
+    end = wire::put_varint(end, v);
+    end = wire::put_zigzag(end, signed_v);
+    end = wire::put_zigzag(end, -signed_v);
+    end = wire::put_string(end, text);
+    raw.resize(static_cast<size_t>(end - raw.data()));
+    EXPECT_EQ(hex(raw), hex(expected)) << v;
+  }
+}
+
 }  // namespace
 }  // namespace trib::stream
