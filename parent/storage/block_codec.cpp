@@ -237,7 +237,8 @@ Result<DecodedBlock> decode_block(std::string_view bytes) {
   const uint8_t flags = header.u8("flags");
   const uint64_t count = header.varint("count");
   if (!header.ok()) return corrupt(header.error()->message);
-  if (version != kBlockVersion && version != kSealedBlockVersion) {
+  if (version != kBlockVersion && version != kSealedBlockVersion2 &&
+      version != kSealedBlockVersion) {
     return corrupt("unknown version " + std::to_string(version));
   }
   if ((flags & ~kBlockFlagZstd) != 0) return corrupt("unknown flags " + std::to_string(flags));
@@ -265,7 +266,7 @@ Result<DecodedBlock> decode_block(std::string_view bytes) {
   if (version == kBlockVersion) {
     TRIB_TRY(decode_bitstream(plain, count, block));
   } else {
-    TRIB_TRY(decode_sealed_payload(plain, count, block));
+    TRIB_TRY(decode_sealed_payload(plain, count, version, block));
   }
   return block;
 }

@@ -31,8 +31,9 @@
 
 namespace trib::parent::storage {
 
-inline constexpr uint8_t kBlockVersion = 1;        // the bit stream of an open block
-inline constexpr uint8_t kSealedBlockVersion = 2;  // sealed: re-coded (sealed_block.h)
+inline constexpr uint8_t kBlockVersion = 1;         // the bit stream of an open block
+inline constexpr uint8_t kSealedBlockVersion2 = 2;  // sealed before the fractions coding
+inline constexpr uint8_t kSealedBlockVersion = 3;   // sealed: re-coded (sealed_block.h)
 inline constexpr uint8_t kBlockFlagZstd = 0x01;
 // A block never holds more samples than this, so a decoder never allocates more.
 inline constexpr size_t kMaxBlockSamples = 65536;

@@ -37,6 +37,7 @@ void encode_sealed_payload(std::span<const int64_t> times, std::span<const uint3
 
 // Decodes `count` samples from a version 2 payload into `out` (appended). Bad input is
 // Errc::parse_error naming what was wrong; never an allocation beyond `count` samples.
-Status decode_sealed_payload(std::string_view payload, uint64_t count, DecodedBlock& out);
+Status decode_sealed_payload(std::string_view payload, uint64_t count, uint8_t version,
+                             DecodedBlock& out);
 
 }  // namespace trib::parent::storage
