@@ -239,10 +239,11 @@ bool find_fraction(uint32_t bits, double factor, Fraction& f) {
 }
 
 // How well a factor fits, probed on up to 16 samples spread over the block (cheap, so every
-// block can be asked): the samples without a fraction, and the changes of denominator.
+// block can be asked): the samples without a fraction, and the bits of the denominators' steps
+// and of the numerators.
 struct FractionFit {
   size_t misses = 0;
-  size_t changes = 0;
+  size_t bits = 0;
 };
 FractionFit fraction_fit(std::span<const uint32_t> bits, double factor) {
   const size_t step = bits.size() < 16 ? 1 : bits.size() / 16;
@@ -253,8 +254,10 @@ FractionFit fraction_fit(std::span<const uint32_t> bits, double factor) {
     if (!find_fraction(bits[i], factor, f)) {
       ++fit.misses;
       f.d = previous_d;
-    } else if (f.d != previous_d) {
-      ++fit.changes;
+    } else {
+      fit.bits += static_cast<size_t>(
+          std::bit_width(zigzag64(static_cast<int64_t>(f.d) - static_cast<int64_t>(previous_d))) +
+          std::bit_width(zigzag64(f.n)));
     }
   }
   return fit;
@@ -308,15 +311,15 @@ std::string fractions(std::span<const uint32_t> bits, uint8_t factor_index) {
   return out;
 }
 
-// The fractions coding with the factor that fits the block best (fewest misses, then fewest
-// new denominators), or "" when neither fits well.
+// The fractions coding with the factor that fits the block best (fewest misses, then the
+// fewest bits), or "" when neither fits well.
 std::string best_fractions(std::span<const uint32_t> bits) {
   int best = -1;
-  FractionFit best_fit{.misses = 3, .changes = 0};  // more than 2 misses in 16: not worth it
+  FractionFit best_fit{.misses = 3, .bits = 0};  // over 2 misses in 16: not worth it
   for (size_t f = 0; f < kFactors.size(); ++f) {
     const FractionFit fit = fraction_fit(bits, kFactors[f]);
     if (fit.misses < best_fit.misses ||
-        (fit.misses == best_fit.misses && fit.changes < best_fit.changes)) {
+        (fit.misses == best_fit.misses && fit.bits < best_fit.bits)) {
       best_fit = fit;
       best = static_cast<int>(f);
     }
