@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "common/stream/wire.h"
@@ -143,19 +144,19 @@ void put_timestamps(std::span<const int64_t> times, std::string& out) {
   }
 }
 
-std::vector<uint32_t> ordered_deltas(std::span<const uint32_t> bits) {
-  std::vector<uint32_t> deltas(bits.size());
+// Into `deltas` (a buffer reused from block to block).
+void ordered_deltas(std::span<const uint32_t> bits, std::vector<uint32_t>& deltas) {
+  deltas.resize(bits.size());
   uint32_t previous = 0;
   for (size_t i = 0; i < bits.size(); ++i) {
     const uint32_t key = order_key(bits[i]);
     deltas[i] = zigzag32(key - previous);
     previous = key;
   }
-  return deltas;
 }
 
-std::string scaled_deltas(std::span<const uint32_t> bits, int scale_index) {
-  std::string out;
+void scaled_deltas(std::span<const uint32_t> bits, int scale_index, std::string& out) {
+  out.clear();
   const double scale = kScales[static_cast<size_t>(scale_index)];
   int64_t previous = 0;
   for (uint32_t b : bits) {
@@ -164,7 +165,6 @@ std::string scaled_deltas(std::span<const uint32_t> bits, int scale_index) {
     stream::wire::put_varint(out, zigzag64(n - previous));
     previous = n;
   }
-  return out;
 }
 
 // Fractions (coding 4): every value is (float)(n x K / d) for an integer n, a denominator d and
@@ -174,6 +174,7 @@ std::string scaled_deltas(std::span<const uint32_t> bits, int scale_index) {
 // repeats; a value no fraction gives back is stored as its bit pattern (an exception).
 constexpr std::array<double, 2> kFactors = {1, 100};
 constexpr uint64_t kMaxDenominator = 1 << 16;
+constexpr size_t kMaxFractionBits = 20;  // per sample, probed: worse is left to the planes
 constexpr double kMaxNumerator = 4503599627370496.0;  // 2^52: n x K stays exact in a double
 constexpr uint8_t kNumeratorDeltas = 0x01;  // mode bit 0: n as differences, not as they are
 
@@ -210,18 +211,26 @@ bool fraction_over(uint32_t bits, double factor, uint64_t d, Fraction& f) {
 bool find_fraction(uint32_t bits, double factor, Fraction& f) {
   const uint64_t previous_d = f.d;
   if (fraction_over(bits, factor, previous_d, f)) return true;
-  double x = std::fabs(static_cast<double>(std::bit_cast<float>(bits))) / factor;
-  if (!(x < kMaxNumerator)) return false;
-  uint64_t k_before = 1;  // the denominators of the two convergents before (k_-2, k_-1)
+  const double target = std::fabs(static_cast<double>(std::bit_cast<float>(bits))) / factor;
+  if (!(target < kMaxNumerator)) return false;
+  double x = target;
+  uint64_t h_before = 0;  // the numerators of the two convergents before (h_-2, h_-1)
+  uint64_t h = 1;
+  uint64_t k_before = 1;  // and their denominators
   uint64_t k = 0;
   for (int step = 0; step < 24; ++step) {
     const double whole = std::floor(x);
     if (whole > static_cast<double>(kMaxDenominator)) return false;
-    const uint64_t next = static_cast<uint64_t>(whole) * k + k_before;
+    const auto a = static_cast<uint64_t>(whole);
+    const uint64_t next = a * k + k_before;
     if (next > kMaxDenominator) return false;
-    k_before = k;
-    k = next;
-    if (fraction_over(bits, factor, k, f)) {
+    k_before = std::exchange(k, next);
+    h_before = std::exchange(h, a * h + h_before);
+    // Only a convergent within a few units in the last place can give the value back: the
+    // exact test (a division and a rounding) is left for those.
+    const double kd = static_cast<double>(k);
+    const bool close = std::fabs(target * kd - static_cast<double>(h)) <= target * kd * 1e-6;
+    if (close && fraction_over(bits, factor, k, f)) {
       // n / k in lowest terms; the multiple of k nearest the previous denominator keeps the
       // block's denominators steady (98.5 % of 201 jiffies is 66/67, stored as 198/201).
       const uint64_t multiple = (previous_d + k / 2) / k;
@@ -244,13 +253,16 @@ bool find_fraction(uint32_t bits, double factor, Fraction& f) {
 struct FractionFit {
   size_t misses = 0;
   size_t bits = 0;
+  size_t probed = 0;
 };
-FractionFit fraction_fit(std::span<const uint32_t> bits, double factor) {
+// Stops at more than `max_misses` misses: most blocks of noisy floats are done after 3 samples.
+FractionFit fraction_fit(std::span<const uint32_t> bits, double factor, size_t max_misses) {
   const size_t step = bits.size() < 16 ? 1 : bits.size() / 16;
   FractionFit fit;
   Fraction f;
-  for (size_t i = 0; i < bits.size(); i += step) {
+  for (size_t i = 0; i < bits.size() && fit.misses <= max_misses; i += step) {
     const uint64_t previous_d = f.d;
+    ++fit.probed;
     if (!find_fraction(bits[i], factor, f)) {
       ++fit.misses;
       f.d = previous_d;
@@ -281,6 +293,8 @@ std::string fractions(std::span<const uint32_t> bits, uint8_t factor_index) {
   for (uint32_t b : bits) {
     const uint64_t previous_d = f.d;
     if (!find_fraction(b, factor, f)) {
+      // Exceptions cost their 4 bytes and more (a probe was lucky): other codings will win.
+      if (exceptions.size() >= bits.size() / 2) return {};
       f.d = previous_d;
       codes.push_back('\0');
       stream::wire::put_u32_le(exceptions, b);
@@ -313,11 +327,16 @@ std::string fractions(std::span<const uint32_t> bits, uint8_t factor_index) {
 
 // The fractions coding with the factor that fits the block best (fewest misses, then the
 // fewest bits), or "" when neither fits well.
-std::string best_fractions(std::span<const uint32_t> bits) {
+std::string best_fractions(std::span<const uint32_t> bits, double max_bits) {
   int best = -1;
   FractionFit best_fit{.misses = 3, .bits = 0};  // over 2 misses in 16: not worth it
   for (size_t f = 0; f < kFactors.size(); ++f) {
-    const FractionFit fit = fraction_fit(bits, kFactors[f]);
+    const FractionFit fit = fraction_fit(bits, kFactors[f], best_fit.misses);
+    // Noise fits too (some n / d with a large d is within a unit in the last place of almost
+    // any float), at the cost of more bits than the float planes: 20 bits a sample or more.
+    if (static_cast<double>(fit.bits) >= max_bits * static_cast<double>(fit.probed - fit.misses)) {
+      continue;
+    }
     if (fit.misses < best_fit.misses ||
         (fit.misses == best_fit.misses && fit.bits < best_fit.bits)) {
       best_fit = fit;
@@ -401,8 +420,8 @@ void encode_sealed_payload(std::span<const int64_t> times, std::span<const uint3
     return;
   }
   const int scale = find_scale(bits);
-  std::string scaled;
-  if (scale >= 0) scaled = scaled_deltas(bits, scale);
+  thread_local std::string scaled;  // buffers reused from block to block
+  if (scale >= 0) scaled_deltas(bits, scale, scaled);
   // Scaled differences of two bytes or less per sample: the planes rarely do better, and
   // estimating them would double the cost of sealing (integers are common: counts, loadgen).
   auto put_scaled = [&] {
@@ -412,12 +431,19 @@ void encode_sealed_payload(std::span<const int64_t> times, std::span<const uint3
   };
   if (scale >= 0 && scaled.size() <= 2 * bits.size()) return put_scaled();
 
-  const std::vector<uint32_t> deltas = ordered_deltas(bits);
+  thread_local std::vector<uint32_t> deltas;
+  ordered_deltas(bits, deltas);
   const double planes_cost = planes_entropy_bits(bits);
   const double deltas_cost = planes_entropy_bits(deltas);
   const double best_planes = std::min(planes_cost, deltas_cost);
   const double scaled_cost = scale >= 0 ? entropy_bits(scaled) : best_planes + 1;
-  const std::string fraction = best_fractions(bits);
+  // Fractions are tried only where the scaled integers do not fit (their denominator would be
+  // the scale throughout, and the scaled differences already cover that), and only when a probe
+  // says they take fewer bits than the planes.
+  const double planes_bits = best_planes / static_cast<double>(bits.size());
+  const std::string fraction =
+      scale >= 0 ? std::string()
+                 : best_fractions(bits, std::min<double>(kMaxFractionBits, planes_bits));
   const double fraction_cost = fraction.empty() ? best_planes + 1 : entropy_bits(fraction);
   if (fraction_cost < std::min(best_planes, scaled_cost)) {
     out.push_back(static_cast<char>(kFractions));
