@@ -174,7 +174,12 @@ void scaled_deltas(std::span<const uint32_t> bits, int scale_index, std::string&
 // repeats; a value no fraction gives back is stored as its bit pattern (an exception).
 constexpr std::array<double, 2> kFactors = {1, 100};
 constexpr uint64_t kMaxDenominator = 1 << 16;
-constexpr size_t kMaxFractionBits = 20;  // per sample, probed: worse is left to the planes
+constexpr size_t kMaxFractionBits = 20;   // per sample, probed: worse is left to the planes
+constexpr uint64_t kMaxProbeStep = 1024;  // a larger step of d counts as a miss in the probe
+// Fractions are coded in full only when the probe's bits per sample come under this share of
+// the planes' entropy: on the recorded agent hour the blocks above it never took fractions, and
+// trying them was a fifth of the sealing time.
+constexpr double kFractionProbeShare = 0.75;
 constexpr double kMaxNumerator = 4503599627370496.0;  // 2^52: n x K stays exact in a double
 constexpr uint8_t kNumeratorDeltas = 0x01;  // mode bit 0: n as differences, not as they are
 
@@ -263,7 +268,10 @@ FractionFit fraction_fit(std::span<const uint32_t> bits, double factor, size_t m
   for (size_t i = 0; i < bits.size() && fit.misses <= max_misses; i += step) {
     const uint64_t previous_d = f.d;
     ++fit.probed;
-    if (!find_fraction(bits[i], factor, f)) {
+    // A jump of the denominator by thousands is how noise fits (some n / d with a large d is
+    // within a unit in the last place of almost any float): a miss, so noise stops the probe.
+    if (!find_fraction(bits[i], factor, f) || f.d > previous_d + kMaxProbeStep ||
+        previous_d > f.d + kMaxProbeStep) {
       ++fit.misses;
       f.d = previous_d;
     } else {
@@ -443,7 +451,8 @@ void encode_sealed_payload(std::span<const int64_t> times, std::span<const uint3
   const double planes_bits = best_planes / static_cast<double>(bits.size());
   const std::string fraction =
       scale >= 0 ? std::string()
-                 : best_fractions(bits, std::min<double>(kMaxFractionBits, planes_bits));
+                 : best_fractions(
+                       bits, std::min<double>(kMaxFractionBits, kFractionProbeShare * planes_bits));
   const double fraction_cost = fraction.empty() ? best_planes + 1 : entropy_bits(fraction);
   if (fraction_cost < std::min(best_planes, scaled_cost)) {
     out.push_back(static_cast<char>(kFractions));
