@@ -180,7 +180,9 @@ constexpr uint64_t kMaxProbeStep = 1024;  // a larger step of d counts as a miss
 // the planes' entropy: on the recorded agent hour the blocks above it never took fractions, and
 // trying them was a fifth of the sealing time.
 constexpr double kFractionProbeShare = 0.75;
-constexpr double kMaxNumerator = 4503599627370496.0;  // 2^52: n x K stays exact in a double
+// 2^52: a bound on numerators (n x K / d is computed the same way when coding and decoding, and
+// the coder checks that it gives the value back, so it need not be exact).
+constexpr double kMaxNumerator = 4503599627370496.0;
 constexpr uint8_t kNumeratorDeltas = 0x01;  // mode bit 0: n as differences, not as they are
 
 float fraction_value(int64_t n, double factor, uint64_t d) {
