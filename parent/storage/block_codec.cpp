@@ -75,8 +75,10 @@ class BitReader {
   bool failed_ = false;
 };
 
-// The samples of a version 1 bit stream (`plain`: the first timestamp and the bits), appended.
-Status decode_bitstream(std::string_view plain, uint64_t count, DecodedBlock& block) {
+// The samples of a version 1 bit stream (`plain`: the first timestamp and the bits), each
+// passed to push(timestamp, float bit pattern) in order.
+template <class Push>
+Status decode_bitstream(std::string_view plain, uint64_t count, Push&& push) {
   stream::wire::Reader first(plain, 0);
   const int64_t first_s = first.zigzag("first timestamp");
   if (!first.ok()) return corrupt(first.error()->message);
@@ -87,8 +89,7 @@ Status decode_bitstream(std::string_view plain, uint64_t count, DecodedBlock& bl
   uint32_t v = static_cast<uint32_t>(in.bits(32));
   unsigned window_leading = kNoWindow;
   unsigned window_trailing = 0;
-  block.timestamps.push_back(t);
-  block.values.push_back(static_cast<double>(std::bit_cast<float>(v)));
+  push(t, v);
   for (uint64_t i = 1; i < count && !in.failed(); ++i) {
     if (i == 1) {
       delta = static_cast<int64_t>(in.bits(32));
@@ -116,12 +117,18 @@ Status decode_bitstream(std::string_view plain, uint64_t count, DecodedBlock& bl
       const unsigned length = 32 - window_leading - window_trailing;
       v ^= static_cast<uint32_t>(in.bits(length) << window_trailing);
     }
-    block.timestamps.push_back(t);
-    block.values.push_back(static_cast<double>(std::bit_cast<float>(v)));
+    push(t, v);
   }
   if (in.failed()) return corrupt("truncated bit stream");
   if (in.unread_bytes() != 0) return corrupt("trailing bytes after the last sample");
   return ok_status();
+}
+
+Status decode_bitstream(std::string_view plain, uint64_t count, DecodedBlock& block) {
+  return decode_bitstream(plain, count, [&](int64_t t, uint32_t v) {
+    block.timestamps.push_back(t);
+    block.values.push_back(static_cast<double>(std::bit_cast<float>(v)));
+  });
 }
 
 }  // namespace
@@ -208,17 +215,20 @@ std::string BlockEncoder::serialize(bool try_zstd) const {
   std::string plain = plain_bitstream();
   if (!try_zstd) return out + plain;
 
-  // Sealing: the samples again, re-coded as version 2 (sealed_block.h), then zstd when smaller.
-  DecodedBlock samples;
-  samples.timestamps.reserve(count_);
-  samples.values.reserve(count_);
-  const Status own = decode_bitstream(plain, count_, samples);
+  // Sealing: the samples again, straight from the bit stream as float bit patterns (buffers
+  // reused from block to block), re-coded (sealed_block.h), then zstd when smaller.
+  thread_local std::vector<int64_t> times;
+  thread_local std::vector<uint32_t> bits;
+  times.clear();
+  bits.clear();
+  const Status own = decode_bitstream(plain, count_, [&](int64_t t, uint32_t v) {
+    times.push_back(t);
+    bits.push_back(v);
+  });
   assert(own.ok());
   (void)own;
-  std::vector<uint32_t> bits(count_);
-  for (size_t i = 0; i < count_; ++i) bits[i] = float_bits(samples.values[i]);
   plain.clear();
-  encode_sealed_payload(samples.timestamps, bits, plain);
+  encode_sealed_payload(times, bits, plain);
   if (plain.size() >= 64) {
     std::string packed;
     stream::wire::put_varint(packed, plain.size());
@@ -237,7 +247,8 @@ Result<DecodedBlock> decode_block(std::string_view bytes) {
   const uint8_t flags = header.u8("flags");
   const uint64_t count = header.varint("count");
   if (!header.ok()) return corrupt(header.error()->message);
-  if (version != kBlockVersion && version != kSealedBlockVersion) {
+  if (version != kBlockVersion && version != kSealedBlockVersion2 &&
+      version != kSealedBlockVersion) {
     return corrupt("unknown version " + std::to_string(version));
   }
   if ((flags & ~kBlockFlagZstd) != 0) return corrupt("unknown flags " + std::to_string(flags));
@@ -250,7 +261,7 @@ Result<DecodedBlock> decode_block(std::string_view bytes) {
     stream::wire::Reader sized(plain, 0);
     const uint64_t raw_size = sized.varint("raw size");
     // A bit stream never needs more than ~15 bytes per sample plus the first timestamp; a
-    // version 2 payload at most 20 per timestamp run and 10 per value.
+    // version 2 or 3 payload at most 20 per timestamp run and 11 per value.
     const uint64_t bound = version == kBlockVersion ? count * 16 + 16 : count * 32 + 64;
     if (!sized.ok() || raw_size > bound) return corrupt("bad compressed size");
     thread_local stream::ZstdDecompressor decompressor;
@@ -265,7 +276,7 @@ Result<DecodedBlock> decode_block(std::string_view bytes) {
   if (version == kBlockVersion) {
     TRIB_TRY(decode_bitstream(plain, count, block));
   } else {
-    TRIB_TRY(decode_sealed_payload(plain, count, block));
+    TRIB_TRY(decode_sealed_payload(plain, count, version, block));
   }
   return block;
 }

@@ -2,11 +2,11 @@
 // The compressed sample block of the dbengine store (docs/storage.md, "Block format"): the
 // samples of one dimension over a stretch of time. While a block fills (in RAM, on the ingest
 // path) it is a version 1 bit stream of delta-of-delta timestamps and Gorilla XOR values, cheap
-// to append to; when it is sealed it is re-coded once as version 2 (sealed_block.h: timestamp
-// runs and the best of a few value codings), zstd-wrapped when that is smaller. Both versions
-// decode.
+// to append to; when it is sealed it is re-coded once as version 3 (sealed_block.h: timestamp
+// runs and the best of a few value codings), zstd-wrapped when that is smaller. Versions 1, 2
+// (sealed before the fractions coding) and 3 all decode.
 //
-//   u8 version (1 or 2) | u8 flags | varint count | payload
+//   u8 version (1, 2 or 3) | u8 flags | varint count | payload
 //   flags bit 0: payload is `varint raw size | zstd frame` of the bitstream; other bits are 0
 //   version 1 bitstream: zigzag varint first timestamp, then a bit stream (MSB first):
 //     timestamps: the first delta as 32 bits, then delta-of-deltas: '0' = same delta,
@@ -31,8 +31,9 @@
 
 namespace trib::parent::storage {
 
-inline constexpr uint8_t kBlockVersion = 1;        // the bit stream of an open block
-inline constexpr uint8_t kSealedBlockVersion = 2;  // sealed: re-coded (sealed_block.h)
+inline constexpr uint8_t kBlockVersion = 1;         // the bit stream of an open block
+inline constexpr uint8_t kSealedBlockVersion2 = 2;  // sealed before the fractions coding
+inline constexpr uint8_t kSealedBlockVersion = 3;   // sealed: re-coded (sealed_block.h)
 inline constexpr uint8_t kBlockFlagZstd = 0x01;
 // A block never holds more samples than this, so a decoder never allocates more.
 inline constexpr size_t kMaxBlockSamples = 65536;

@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include "common/stream/wire.h"
@@ -16,6 +17,7 @@ enum ValueCoding : uint8_t {
   kFloatPlanes = 1,
   kOrderedDeltas = 2,
   kScaledDeltas = 3,
+  kFractions = 4,  // version 3 on
 };
 
 // Scales tried in this order (the smallest that fits gives the smallest integers): whole
@@ -142,19 +144,19 @@ void put_timestamps(std::span<const int64_t> times, std::string& out) {
   }
 }
 
-std::vector<uint32_t> ordered_deltas(std::span<const uint32_t> bits) {
-  std::vector<uint32_t> deltas(bits.size());
+// Into `deltas` (a buffer reused from block to block).
+void ordered_deltas(std::span<const uint32_t> bits, std::vector<uint32_t>& deltas) {
+  deltas.resize(bits.size());
   uint32_t previous = 0;
   for (size_t i = 0; i < bits.size(); ++i) {
     const uint32_t key = order_key(bits[i]);
     deltas[i] = zigzag32(key - previous);
     previous = key;
   }
-  return deltas;
 }
 
-std::string scaled_deltas(std::span<const uint32_t> bits, int scale_index) {
-  std::string out;
+void scaled_deltas(std::span<const uint32_t> bits, int scale_index, std::string& out) {
+  out.clear();
   const double scale = kScales[static_cast<size_t>(scale_index)];
   int64_t previous = 0;
   for (uint32_t b : bits) {
@@ -163,7 +165,195 @@ std::string scaled_deltas(std::span<const uint32_t> bits, int scale_index) {
     stream::wire::put_varint(out, zigzag64(n - previous));
     previous = n;
   }
+}
+
+// Fractions (coding 4): every value is (float)(n x K / d) for an integer n, a denominator d and
+// one factor K per block: CPU percentages are 100 x jiffies / jiffies of the interval (K = 100,
+// d around 100 per core), rates over a 2 s or 3 s step are halves and thirds (K = 1). The
+// denominator of the previous sample is tried first, so a block's denominators are mostly
+// repeats; a value no fraction gives back is stored as its bit pattern (an exception).
+constexpr std::array<double, 2> kFactors = {1, 100};
+constexpr uint64_t kMaxDenominator = 1 << 16;
+constexpr size_t kMaxFractionBits = 20;   // per sample, probed: worse is left to the planes
+constexpr uint64_t kMaxProbeStep = 1024;  // a larger step of d counts as a miss in the probe
+// Fractions are coded in full only when the probe's bits per sample come under this share of
+// the planes' entropy: on the recorded agent hour the blocks above it never took fractions, and
+// trying them was a fifth of the sealing time.
+constexpr double kFractionProbeShare = 0.75;
+// 2^52: a bound on numerators (n x K / d is computed the same way when coding and decoding, and
+// the coder checks that it gives the value back, so it need not be exact).
+constexpr double kMaxNumerator = 4503599627370496.0;
+constexpr uint8_t kNumeratorDeltas = 0x01;  // mode bit 0: n as differences, not as they are
+
+float fraction_value(int64_t n, double factor, uint64_t d) {
+  return static_cast<float>(static_cast<double>(n) * factor / static_cast<double>(d));
+}
+
+// A fraction of a block: the value is the float of n x K / d, moved by `correction` units in
+// the last place (order keys): values computed another way (or printed with 7 decimals and read
+// back, as in the agent-hour fixture) are a unit or two from the float of their fraction.
+struct Fraction {
+  int64_t n = 0;
+  uint64_t d = 1;
+  int32_t correction = 0;
+};
+constexpr int32_t kMaxCorrection = 3;
+constexpr uint64_t kCorrections = 2 * kMaxCorrection + 1;  // zigzag(correction) < this
+
+// The numerator that gives `bits` back (within kMaxCorrection) over denominator d, if one does.
+bool fraction_over(uint32_t bits, double factor, uint64_t d, Fraction& f) {
+  const double scaled =
+      static_cast<double>(std::bit_cast<float>(bits)) * static_cast<double>(d) / factor;
+  if (!(std::fabs(scaled) < kMaxNumerator)) return false;  // also NaN and infinities
+  const auto n = static_cast<int64_t>(std::nearbyint(scaled));
+  const uint32_t near = std::bit_cast<uint32_t>(fraction_value(n, factor, d));
+  const auto correction = static_cast<int32_t>(order_key(bits) - order_key(near));
+  if (correction < -kMaxCorrection || correction > kMaxCorrection) return false;
+  f = Fraction{.n = n, .d = d, .correction = correction};
+  return true;
+}
+
+// A fraction for `bits`: over the previous denominator when that fits, else the first
+// convergent of the value's continued fraction that fits (the true n / d is one when d is small).
+bool find_fraction(uint32_t bits, double factor, Fraction& f) {
+  const uint64_t previous_d = f.d;
+  if (fraction_over(bits, factor, previous_d, f)) return true;
+  const double target = std::fabs(static_cast<double>(std::bit_cast<float>(bits))) / factor;
+  if (!(target < kMaxNumerator)) return false;
+  double x = target;
+  uint64_t h_before = 0;  // the numerators of the two convergents before (h_-2, h_-1)
+  uint64_t h = 1;
+  uint64_t k_before = 1;  // and their denominators
+  uint64_t k = 0;
+  for (int step = 0; step < 24; ++step) {
+    const double whole = std::floor(x);
+    if (whole > static_cast<double>(kMaxDenominator)) return false;
+    const auto a = static_cast<uint64_t>(whole);
+    const uint64_t next = a * k + k_before;
+    if (next > kMaxDenominator) return false;
+    k_before = std::exchange(k, next);
+    h_before = std::exchange(h, a * h + h_before);
+    // Only a convergent within a few units in the last place can give the value back: the
+    // exact test (a division and a rounding) is left for those.
+    const double kd = static_cast<double>(k);
+    const bool close = std::fabs(target * kd - static_cast<double>(h)) <= target * kd * 1e-6;
+    if (close && fraction_over(bits, factor, k, f)) {
+      // n / k in lowest terms; the multiple of k nearest the previous denominator keeps the
+      // block's denominators steady (98.5 % of 201 jiffies is 66/67, stored as 198/201).
+      const uint64_t multiple = (previous_d + k / 2) / k;
+      if (multiple > 1 && multiple * k <= kMaxDenominator) {
+        Fraction scaled;
+        if (fraction_over(bits, factor, multiple * k, scaled)) f = scaled;
+      }
+      return true;
+    }
+    const double rest = x - whole;
+    if (rest <= 0) return false;
+    x = 1 / rest;
+  }
+  return false;
+}
+
+// How well a factor fits, probed on up to 16 samples spread over the block (cheap, so every
+// block can be asked): the samples without a fraction, and the bits of the denominators' steps
+// and of the numerators.
+struct FractionFit {
+  size_t misses = 0;
+  size_t bits = 0;
+  size_t probed = 0;
+};
+// Stops at more than `max_misses` misses: most blocks of noisy floats are done after 3 samples.
+FractionFit fraction_fit(std::span<const uint32_t> bits, double factor, size_t max_misses) {
+  const size_t step = bits.size() < 16 ? 1 : bits.size() / 16;
+  FractionFit fit;
+  Fraction f;
+  for (size_t i = 0; i < bits.size() && fit.misses <= max_misses; i += step) {
+    const uint64_t previous_d = f.d;
+    ++fit.probed;
+    // A jump of the denominator by thousands is how noise fits (some n / d with a large d is
+    // within a unit in the last place of almost any float): a miss, so noise stops the probe.
+    if (!find_fraction(bits[i], factor, f) || f.d > previous_d + kMaxProbeStep ||
+        previous_d > f.d + kMaxProbeStep) {
+      ++fit.misses;
+      f.d = previous_d;
+    } else {
+      fit.bits += static_cast<size_t>(
+          std::bit_width(zigzag64(static_cast<int64_t>(f.d) - static_cast<int64_t>(previous_d))) +
+          std::bit_width(zigzag64(f.n)));
+    }
+  }
+  return fit;
+}
+
+// The coding 4 bytes (after the coding byte): u8 mode (bit 0 numerator differences, bits 1-7
+// the index into kFactors) | varint size + codes, one per sample (varint: 0 an exception, else
+// 1 + zigzag(d - previous d) x 7 + zigzag(correction), the first d against 1) | varint size +
+// numerators (zigzag varint, as they are or minus the previous one) | the exceptions' bit
+// patterns, u32 LE each.
+std::string fractions(std::span<const uint32_t> bits, uint8_t factor_index) {
+  const double factor = kFactors[factor_index];
+  std::string codes;
+  std::vector<int64_t> numerators;
+  numerators.reserve(bits.size());
+  std::string exceptions;
+  uint64_t raw_bytes = 0;
+  uint64_t delta_bytes = 0;
+  int64_t previous_n = 0;
+  Fraction f;
+  for (uint32_t b : bits) {
+    const uint64_t previous_d = f.d;
+    if (!find_fraction(b, factor, f)) {
+      // Exceptions cost their 4 bytes and more (a probe was lucky): other codings will win.
+      if (exceptions.size() >= bits.size() / 2) return {};
+      f.d = previous_d;
+      codes.push_back('\0');
+      stream::wire::put_u32_le(exceptions, b);
+      continue;
+    }
+    const uint64_t d_step = zigzag64(static_cast<int64_t>(f.d) - static_cast<int64_t>(previous_d));
+    stream::wire::put_varint(
+        codes, 1 + d_step * kCorrections + zigzag32(static_cast<uint32_t>(f.correction)));
+    raw_bytes += std::bit_width(zigzag64(f.n)) / 7 + 1;
+    delta_bytes += std::bit_width(zigzag64(f.n - previous_n)) / 7 + 1;
+    previous_n = f.n;
+    numerators.push_back(f.n);
+  }
+  const bool deltas = delta_bytes < raw_bytes;
+  std::string values;
+  previous_n = 0;
+  for (int64_t n : numerators) {
+    stream::wire::put_varint(values, zigzag64(deltas ? n - previous_n : n));
+    previous_n = n;
+  }
+  std::string out;
+  out.push_back(static_cast<char>((factor_index << 1) | (deltas ? kNumeratorDeltas : 0)));
+  stream::wire::put_varint(out, codes.size());
+  out += codes;
+  stream::wire::put_varint(out, values.size());
+  out += values;
+  out += exceptions;
   return out;
+}
+
+// The fractions coding with the factor that fits the block best (fewest misses, then the
+// fewest bits), or "" when neither fits well.
+std::string best_fractions(std::span<const uint32_t> bits, double max_bits) {
+  int best = -1;
+  FractionFit best_fit{.misses = 3, .bits = 0};  // over 2 misses in 16: not worth it
+  for (size_t f = 0; f < kFactors.size(); ++f) {
+    const FractionFit fit = fraction_fit(bits, kFactors[f], best_fit.misses);
+    // Noise fits too (some n / d with a large d is within a unit in the last place of almost
+    // any float), at the cost of more bits than the float planes: 20 bits a sample or more.
+    if (static_cast<double>(fit.bits) >= max_bits * static_cast<double>(fit.probed - fit.misses)) {
+      continue;
+    }
+    if (fit.misses < best_fit.misses ||
+        (fit.misses == best_fit.misses && fit.bits < best_fit.bits)) {
+      best_fit = fit;
+      best = static_cast<int>(f);
+    }
+  }
+  return best < 0 ? std::string() : fractions(bits, static_cast<uint8_t>(best));
 }
 
 bool all_equal(std::span<const uint32_t> bits) {
@@ -171,6 +361,62 @@ bool all_equal(std::span<const uint32_t> bits) {
     if (b != bits[0]) return false;
   }
   return true;
+}
+
+Status decode_fractions(std::string_view rest, uint64_t count, DecodedBlock& out) {
+  stream::wire::Reader in(rest, 0);
+  const uint8_t mode = in.u8("fractions mode");
+  if (!in.ok()) return corrupt(in.error()->message);
+  const size_t factor_index = mode >> 1;
+  if (factor_index >= kFactors.size()) return corrupt("unknown fraction factor");
+  const double factor = kFactors[factor_index];
+  const bool deltas = (mode & kNumeratorDeltas) != 0;
+  const uint64_t d_size = in.varint("denominators size");
+  if (!in.ok() || d_size > in.remaining()) return corrupt("denominators: wrong size");
+  const std::string_view d_bytes = rest.substr(rest.size() - in.remaining(), d_size);
+  stream::wire::Reader rest_in(rest.substr(rest.size() - in.remaining() + d_size), 0);
+  const uint64_t n_size = rest_in.varint("numerators size");
+  if (!rest_in.ok() || n_size > rest_in.remaining()) return corrupt("numerators: wrong size");
+  const size_t n_at = rest.size() - rest_in.remaining();
+  stream::wire::Reader denominators(d_bytes, 0);
+  stream::wire::Reader numerators(rest.substr(n_at, n_size), 0);
+  std::string_view exceptions = rest.substr(n_at + n_size);
+  int64_t d = 1;
+  int64_t n = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    const uint64_t code = denominators.varint("denominator");
+    if (!denominators.ok()) return corrupt(denominators.error()->message);
+    if (code == 0) {
+      if (exceptions.size() < 4) return corrupt("exceptions: too few");
+      out.values.push_back(
+          static_cast<double>(std::bit_cast<float>(stream::wire::get_u32_le(exceptions.data()))));
+      exceptions.remove_prefix(4);
+      continue;
+    }
+    if (code > 2 * kMaxDenominator * kCorrections) return corrupt("denominator out of range");
+    d += unzigzag64((code - 1) / kCorrections);
+    if (d < 1 || d > static_cast<int64_t>(kMaxDenominator)) {
+      return corrupt("denominator out of range");
+    }
+    const uint32_t correction = unzigzag32(static_cast<uint32_t>((code - 1) % kCorrections));
+    const uint64_t z = numerators.varint("numerator");
+    if (!numerators.ok()) return corrupt(numerators.error()->message);
+    const int64_t step = unzigzag64(z);
+    if (deltas ? __builtin_add_overflow(n, step, &n) : (n = step, false)) {
+      return corrupt("numerator out of range");
+    }
+    if (n >= static_cast<int64_t>(kMaxNumerator) || n <= -static_cast<int64_t>(kMaxNumerator)) {
+      return corrupt("numerator out of range");
+    }
+    const uint32_t near =
+        std::bit_cast<uint32_t>(fraction_value(n, factor, static_cast<uint64_t>(d)));
+    out.values.push_back(
+        static_cast<double>(std::bit_cast<float>(from_order_key(order_key(near) + correction))));
+  }
+  if (!denominators.at_end() || !numerators.at_end() || !exceptions.empty()) {
+    return corrupt("trailing bytes after the last sample");
+  }
+  return ok_status();
 }
 
 }  // namespace
@@ -184,8 +430,8 @@ void encode_sealed_payload(std::span<const int64_t> times, std::span<const uint3
     return;
   }
   const int scale = find_scale(bits);
-  std::string scaled;
-  if (scale >= 0) scaled = scaled_deltas(bits, scale);
+  thread_local std::string scaled;  // buffers reused from block to block
+  if (scale >= 0) scaled_deltas(bits, scale, scaled);
   // Scaled differences of two bytes or less per sample: the planes rarely do better, and
   // estimating them would double the cost of sealing (integers are common: counts, loadgen).
   auto put_scaled = [&] {
@@ -195,16 +441,34 @@ void encode_sealed_payload(std::span<const int64_t> times, std::span<const uint3
   };
   if (scale >= 0 && scaled.size() <= 2 * bits.size()) return put_scaled();
 
-  const std::vector<uint32_t> deltas = ordered_deltas(bits);
+  thread_local std::vector<uint32_t> deltas;
+  ordered_deltas(bits, deltas);
   const double planes_cost = planes_entropy_bits(bits);
   const double deltas_cost = planes_entropy_bits(deltas);
-  if (scale >= 0 && entropy_bits(scaled) < std::min(planes_cost, deltas_cost)) return put_scaled();
+  const double best_planes = std::min(planes_cost, deltas_cost);
+  const double scaled_cost = scale >= 0 ? entropy_bits(scaled) : best_planes + 1;
+  // Fractions are tried only where the scaled integers do not fit (their denominator would be
+  // the scale throughout, and the scaled differences already cover that), and only when a probe
+  // says they take fewer bits than the planes.
+  const double planes_bits = best_planes / static_cast<double>(bits.size());
+  const std::string fraction =
+      scale >= 0 ? std::string()
+                 : best_fractions(
+                       bits, std::min<double>(kMaxFractionBits, kFractionProbeShare * planes_bits));
+  const double fraction_cost = fraction.empty() ? best_planes + 1 : entropy_bits(fraction);
+  if (fraction_cost < std::min(best_planes, scaled_cost)) {
+    out.push_back(static_cast<char>(kFractions));
+    out += fraction;
+    return;
+  }
+  if (scaled_cost < best_planes) return put_scaled();
   const bool use_deltas = deltas_cost < planes_cost;
   out.push_back(static_cast<char>(use_deltas ? kOrderedDeltas : kFloatPlanes));
   put_planes(use_deltas ? std::span<const uint32_t>(deltas) : bits, out);
 }
 
-Status decode_sealed_payload(std::string_view payload, uint64_t count, DecodedBlock& out) {
+Status decode_sealed_payload(std::string_view payload, uint64_t count, uint8_t version,
+                             DecodedBlock& out) {
   stream::wire::Reader in(payload, 0);
   int64_t t = in.zigzag("first timestamp");
   const uint64_t runs = in.varint("timestamp runs");
@@ -282,9 +546,13 @@ Status decode_sealed_payload(std::string_view payload, uint64_t count, DecodedBl
       if (!values.at_end()) return corrupt("trailing bytes after the last sample");
       return ok_status();
     }
+    case kFractions:
+      if (version < 3) break;
+      return decode_fractions(rest, count, out);
     default:
-      return corrupt("unknown value coding " + std::to_string(coding));
+      break;
   }
+  return corrupt("unknown value coding " + std::to_string(coding));
 }
 
 }  // namespace trib::parent::storage

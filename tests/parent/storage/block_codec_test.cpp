@@ -146,7 +146,7 @@ TEST(BlockCodecTest, BadBlocksAreParseErrors) {
   EXPECT_NE(error.error().message.find("count"), std::string::npos);
 }
 
-// Sealed blocks (version 2): each value coding round-trips, and the ones meant for regular
+// Sealed blocks (versions 2 and 3): each value coding round-trips, and the ones meant for regular
 // shapes of data are small.
 std::vector<uint32_t> sealed_round_trip(const std::vector<int64_t>& times,
                                         const std::vector<double>& values, size_t* sealed_size) {
@@ -222,6 +222,30 @@ TEST(SealedBlockTest, NoisyFloatsSignsAndSpecialValuesRoundTrip) {
   }
 }
 
+TEST(SealedBlockTest, FractionsRoundTripAndBeatTheFloatPlanes) {
+  // CPU percentages: 100 x jiffies / the interval's jiffies (about 200 on two cores), and rates
+  // over whole seconds with the odd 2 s or 3 s step (halves, thirds), with a few values no small
+  // fraction gives (-0.0, a float off by a unit in the last place, a random pattern).
+  std::mt19937_64 rng(5);
+  std::vector<double> cpu;
+  std::vector<double> rates;
+  for (int i = 0; i < 512; ++i) {
+    const auto total = static_cast<double>(199 + rng() % 3);
+    cpu.push_back(static_cast<double>(rng() % 12) * 100.0 / total);
+    const auto step = static_cast<double>(i % 50 == 7 ? 3 : 1);
+    rates.push_back(static_cast<double>(400 + rng() % 40) / step);
+  }
+  std::vector<double> odd = cpu;
+  odd[3] = -0.0;
+  odd[100] = std::nextafter(static_cast<float>(odd[100] == 0 ? 0.5 : odd[100]), 200.0f);
+  odd[200] = std::bit_cast<float>(static_cast<uint32_t>(rng()));
+  for (const auto* values : {&cpu, &rates, &odd}) {
+    size_t size = 0;
+    EXPECT_EQ(sealed_round_trip(seconds(512), *values, &size), float_bits_of(*values));
+    EXPECT_LT(size, 512u * 13 / 10);  // float planes: 2 bytes a sample or more
+  }
+}
+
 TEST(SealedBlockTest, IrregularTimestampsRoundTrip) {
   const std::vector<int64_t> times = {-5, 1, 2, 3, 10, 20, 30, 31, 1'000'000, INT64_MAX - 1};
   const std::vector<double> values = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
@@ -250,7 +274,7 @@ TEST(SealedBlockTest, VersionOneBlocksOnDiskStillDecode) {
 TEST(SealedBlockTest, FuzzSeedsOfEveryCodingDecode) {
   // The fuzzer starts from these (tests/fuzz/corpus/block_codec): each must be a valid block.
   for (const char* name : {"sealed_constant", "sealed_planes", "sealed_ordered", "sealed_scaled",
-                           "sealed_planes_zstd"}) {
+                           "sealed_planes_zstd", "sealed_fractions"}) {
     std::ifstream in(std::string(TRIB_SOURCE_DIR) + "/tests/fuzz/corpus/block_codec/" + name,
                      std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -283,6 +307,23 @@ TEST(SealedBlockTest, BadSealedBlocksAreParseErrors) {
   rejects(std::string("\x02\x00\x02\x14\x01\x80\x80\x80\x80\x10\x01\x00\x00\x00\x00\x00", 16),
           "first timestamp step");
   rejects(head + std::string("\x03\x00\x02\x02", 4), "scaled delta");  // one value short
+
+  // Fractions (coding 4) exist from version 3 on: mode 0 (K = 1, numerators as they are), 3
+  // codes "1" (d = 1, no correction), 3 numerators 2, 4, 6: the values 1, 2, 3.
+  const std::string fractions = std::string("\x04\x00\x03\x01\x01\x01\x03\x02\x04\x06", 10);
+  std::string head3 = head;
+  head3[0] = '\x03';
+  const auto fine = decode_block(head3 + fractions);
+  ASSERT_TRUE(fine.ok()) << fine.error().describe();
+  EXPECT_EQ(fine->values, (std::vector<double>{1, 2, 3}));
+  rejects(head + fractions, "unknown value coding");
+  rejects(head3 + std::string("\x04\x00\x03\x01\x00\x01\x02\x02\x04", 9), "exceptions");
+  rejects(head3 + fractions + "x", "trailing bytes");
+  rejects(head3 + std::string("\x04\x00\x03\x01\x01\x01\x02\x02\x04", 9), "numerator");
+  rejects(head3 + std::string("\x04\x06\x03\x01\x01\x01\x03\x02\x04\x06", 10), "factor");
+  // the second code steps d from 1 to 0 (zigzag(-1) x 7 + 1)
+  rejects(head3 + std::string("\x04\x00\x03\x01\x08\x01\x03\x02\x04\x06", 10),
+          "denominator out of range");
 }
 
 }  // namespace
