@@ -75,8 +75,11 @@ class BitReader {
   bool failed_ = false;
 };
 
-// The samples of a version 1 bit stream (`plain`: the first timestamp and the bits), appended.
-Status decode_bitstream(std::string_view plain, uint64_t count, DecodedBlock& block) {
+// The samples of a version 1 bit stream (`plain`: the first timestamp and the bits), each
+// handed to `emit(timestamp, float bits)` in order. A template: sealing takes the float bits as
+// they are, readers take doubles, and neither pays a call per sample.
+template <class Emit>
+Status decode_bitstream(std::string_view plain, uint64_t count, Emit&& emit) {
   stream::wire::Reader first(plain, 0);
   const int64_t first_s = first.zigzag("first timestamp");
   if (!first.ok()) return corrupt(first.error()->message);
@@ -87,8 +90,7 @@ Status decode_bitstream(std::string_view plain, uint64_t count, DecodedBlock& bl
   uint32_t v = static_cast<uint32_t>(in.bits(32));
   unsigned window_leading = kNoWindow;
   unsigned window_trailing = 0;
-  block.timestamps.push_back(t);
-  block.values.push_back(static_cast<double>(std::bit_cast<float>(v)));
+  emit(t, v);
   for (uint64_t i = 1; i < count && !in.failed(); ++i) {
     if (i == 1) {
       delta = static_cast<int64_t>(in.bits(32));
@@ -116,12 +118,18 @@ Status decode_bitstream(std::string_view plain, uint64_t count, DecodedBlock& bl
       const unsigned length = 32 - window_leading - window_trailing;
       v ^= static_cast<uint32_t>(in.bits(length) << window_trailing);
     }
-    block.timestamps.push_back(t);
-    block.values.push_back(static_cast<double>(std::bit_cast<float>(v)));
+    emit(t, v);
   }
   if (in.failed()) return corrupt("truncated bit stream");
   if (in.unread_bytes() != 0) return corrupt("trailing bytes after the last sample");
   return ok_status();
+}
+
+Status decode_bitstream(std::string_view plain, uint64_t count, DecodedBlock& block) {
+  return decode_bitstream(plain, count, [&](int64_t t, uint32_t v) {
+    block.timestamps.push_back(t);
+    block.values.push_back(static_cast<double>(std::bit_cast<float>(v)));
+  });
 }
 
 }  // namespace
@@ -178,8 +186,10 @@ void BlockEncoder::append(int64_t timestamp_s, double value) {
   ++count_;
 }
 
+void BlockEncoder::grow() { bits_.reserve(bits_.size() + bits_.size() / 4 + 32); }
+
 void BlockEncoder::clear() {
-  // Swapped, not assigned: assigning an empty string keeps the old buffer, and every series
+  // Swapped, not cleared: clearing keeps the old buffer, and every series
   // would hold its largest block's bytes in RAM for good.
   BlockEncoder empty;
   std::swap(*this, empty);
@@ -189,7 +199,7 @@ std::string BlockEncoder::plain_bitstream() const {
   std::string plain;
   plain.reserve(10 + encoded_bytes());
   stream::wire::put_zigzag(plain, first_s_);
-  plain += bits_;
+  plain.append(bits_.data(), bits_.size());
   // The bits still in the accumulator, MSB first, the last byte padded with zeros.
   if (acc_bits_ != 0) {
     const uint64_t tail = acc_ << (64 - acc_bits_);
@@ -209,26 +219,33 @@ std::string BlockEncoder::serialize(bool try_zstd) const {
   if (!try_zstd) return out + plain;
 
   // Sealing: the samples again, re-coded as version 2 (sealed_block.h), then zstd when smaller.
-  DecodedBlock samples;
-  samples.timestamps.reserve(count_);
-  samples.values.reserve(count_);
-  const Status own = decode_bitstream(plain, count_, samples);
+  // The bit stream holds the float bits float_bits() made: they go to the new coding as they
+  // are. Scratch buffers kept per thread: a parent seals thousands of blocks a second.
+  thread_local std::vector<int64_t> times;
+  thread_local std::vector<uint32_t> bits;
+  times.clear();
+  bits.clear();
+  const Status own = decode_bitstream(plain, count_, [](int64_t t, uint32_t v) {
+    times.push_back(t);
+    bits.push_back(v);
+  });
   assert(own.ok());
   (void)own;
-  std::vector<uint32_t> bits(count_);
-  for (size_t i = 0; i < count_; ++i) bits[i] = float_bits(samples.values[i]);
   plain.clear();
-  encode_sealed_payload(samples.timestamps, bits, plain);
+  encode_sealed_payload(times, bits, plain);
   if (plain.size() >= 64) {
-    std::string packed;
-    stream::wire::put_varint(packed, plain.size());
+    // Compressed straight after the header; taken back when it is not smaller.
+    const size_t header = out.size();
+    stream::wire::put_varint(out, plain.size());
     thread_local stream::ZstdCompressor compressor(3);
-    if (compressor.compress(plain, packed).ok() && packed.size() < plain.size()) {
+    if (compressor.compress(plain, out).ok() && out.size() - header < plain.size()) {
       out[1] = static_cast<char>(kBlockFlagZstd);
-      return out + packed;
+      return out;
     }
+    out.resize(header);
   }
-  return out + plain;
+  out += plain;
+  return out;
 }
 
 Result<DecodedBlock> decode_block(std::string_view bytes) {
