@@ -126,8 +126,8 @@ void put_samples(std::string& out, const SamplesMsg& msg) {
   for (const SamplesMsg::Row& row : msg.rows) {
     wire::put_varint(out, row.chart_slot);
     wire::put_zigzag(out, row.timestamp);
-    wire::put_varint(out, row.values.size());
-    for (const double value : row.values) wire::put_double(out, value);
+    wire::put_varint(out, row.value_count);
+    for (const double value : msg.values_of(row)) wire::put_double(out, value);
   }
 }
 
@@ -266,13 +266,17 @@ SamplesMsg read_samples(wire::Reader& in, const FrameLimits& limits) {
   // A row takes at least 3 bytes: chart slot, timestamp, value count.
   const size_t rows = in.count("row count", limits.max_rows, 3);
   msg.rows.reserve(rows);
+  // Every value takes 8 bytes: the payload bounds them all, so one allocation holds them.
+  msg.values.reserve(in.remaining() / 8);
   for (size_t i = 0; i < rows && in.ok(); ++i) {
     SamplesMsg::Row& row = msg.rows.emplace_back();
     row.chart_slot = in.varint_u32("row chart_slot");
     row.timestamp = in.zigzag("row timestamp");
     const size_t values = in.count("row value count", limits.max_values_per_row, 8);
-    row.values.resize(values);  // count() bounded it by the bytes left
-    in.float64s("value", row.values);
+    row.first_value = static_cast<uint32_t>(msg.values.size());
+    row.value_count = static_cast<uint32_t>(values);
+    msg.values.resize(msg.values.size() + values);  // count() bounded it by the bytes left
+    in.float64s("value", std::span<double>(msg.values).subspan(row.first_value));
   }
   return msg;
 }
@@ -451,7 +455,7 @@ std::string FrameEncoder::encode(const SamplesMsg& samples) {
   payload_.clear();
   put_samples(payload_, samples);
   std::string out;
-  append_payload(FrameType::samples, out);
+  append_payload(FrameType::samples, payload_, out);
   return out;
 }
 

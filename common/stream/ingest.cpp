@@ -117,9 +117,14 @@ Status IngestDispatcher::check_rows(const SamplesMsg& msg) const {
                        slot_name("chart", row.chart_slot) + " of " +
                        slot_name("host", chart->second.host_slot));
     }
-    if (row.values.size() != chart->second.dimensions) {
+    if (row.value_count > msg.values.size() ||
+        row.first_value > msg.values.size() - row.value_count) {
+      return violation("Samples row for " + slot_name("chart", row.chart_slot) +
+                       " has values outside its batch");
+    }
+    if (row.value_count != chart->second.dimensions) {
       return violation("Samples row for " + slot_name("chart", row.chart_slot) + " has " +
-                       std::to_string(row.values.size()) + " values, the chart has " +
+                       std::to_string(row.value_count) + " values, the chart has " +
                        std::to_string(chart->second.dimensions) + " dimensions");
     }
   }

@@ -34,16 +34,24 @@ std::string_view to_string(FrameType type) {
   return "unknown";
 }
 
-bool operator==(const SamplesMsg::Row& a, const SamplesMsg::Row& b) {
-  return a.chart_slot == b.chart_slot && a.timestamp == b.timestamp &&
-         std::equal(a.values.begin(), a.values.end(), b.values.begin(), b.values.end(),
-                    [](double x, double y) {
-                      return std::bit_cast<uint64_t>(x) == std::bit_cast<uint64_t>(y);
-                    });
+void SamplesMsg::add_row(uint32_t chart_slot, int64_t timestamp,
+                         std::span<const double> row_values) {
+  rows.push_back(Row{chart_slot, timestamp, static_cast<uint32_t>(values.size()),
+                     static_cast<uint32_t>(row_values.size())});
+  values.insert(values.end(), row_values.begin(), row_values.end());
 }
 
 bool operator==(const SamplesMsg& a, const SamplesMsg& b) {
-  return a.host_slot == b.host_slot && a.seq == b.seq && a.rows == b.rows;
+  const auto same_row = [&](const SamplesMsg::Row& x, const SamplesMsg::Row& y) {
+    const auto xs = a.values_of(x);
+    const auto ys = b.values_of(y);
+    return x.chart_slot == y.chart_slot && x.timestamp == y.timestamp &&
+           std::equal(xs.begin(), xs.end(), ys.begin(), ys.end(), [](double p, double q) {
+             return std::bit_cast<uint64_t>(p) == std::bit_cast<uint64_t>(q);
+           });
+  };
+  return a.host_slot == b.host_slot && a.seq == b.seq &&
+         std::equal(a.rows.begin(), a.rows.end(), b.rows.begin(), b.rows.end(), same_row);
 }
 
 }  // namespace trib::stream

@@ -4,6 +4,7 @@
 // over one connection), a chart slot names one chart of one host, unique per connection.
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -32,15 +33,25 @@ struct ChartDefMsg {
 
 // A batch of collected rows for one host, numbered by `seq`: per origin host, starting at 1,
 // strictly increasing. Each row holds one value per dimension of its chart, in definition order.
+// The values of all rows share one buffer (a receiver decodes millions of rows a second: one
+// allocation per batch, not one per row); a row names its slice of it.
 struct SamplesMsg {
   struct Row {
     uint32_t chart_slot = 0;
-    int64_t timestamp = 0;  // seconds since the epoch
-    std::vector<double> values;
+    int64_t timestamp = 0;     // seconds since the epoch
+    uint32_t first_value = 0;  // values_of(row) is values[first_value, first_value + value_count)
+    uint32_t value_count = 0;
   };
   uint32_t host_slot = 0;
   uint64_t seq = 0;
-  std::vector<Row> rows;
+  // (`= {}`: designated initializers naming only host_slot and seq stay warning-free.)
+  std::vector<Row> rows = {};  // erasing rows leaves the others' values where they are
+  std::vector<double> values = {};
+
+  void add_row(uint32_t chart_slot, int64_t timestamp, std::span<const double> row_values);
+  std::span<const double> values_of(const Row& row) const {
+    return std::span<const double>(values).subspan(row.first_value, row.value_count);
+  }
 };
 
 // Receiver to sender, cumulative: every batch of this host with seq <= `seq` is stored.
@@ -165,8 +176,8 @@ enum class FrameType : uint8_t {
 FrameType frame_type(const Message& message);
 std::string_view to_string(FrameType type);
 
-// Rows compare values bitwise, so NaN (kNoValue) equals NaN: what a round trip must preserve.
-bool operator==(const SamplesMsg::Row& a, const SamplesMsg::Row& b);
+// Batches compare their rows' values bitwise, so NaN (kNoValue) equals NaN: what a round trip
+// must preserve; where the values sit in the shared buffer does not matter.
 bool operator==(const SamplesMsg& a, const SamplesMsg& b);
 
 }  // namespace trib::stream

@@ -29,7 +29,7 @@ constexpr uint64_t kSpoolIdleMs = 5000;
 
 size_t estimate_bytes(const SamplesMsg& batch) {
   size_t bytes = sizeof(SamplesMsg);
-  for (const auto& row : batch.rows) bytes += sizeof(row) + row.values.size() * sizeof(double);
+  for (const auto& row : batch.rows) bytes += sizeof(row) + row.value_count * sizeof(double);
   return bytes;
 }
 
@@ -410,24 +410,27 @@ const SamplesMsg& Sender::conform_to_charts(const SamplesMsg& batch, SamplesMsg&
   // always go first after a reconnect). The queued batch stays as it is, for a later resend.
   // Rows of a chart `send charts matching` left out since they were queued are not sent.
   const auto fits = [this](const SamplesMsg::Row& row) {
-    return row.values.size() == dimensions_by_slot_[row.chart_slot] &&
+    return row.value_count == dimensions_by_slot_[row.chart_slot] &&
            !slots_left_out_.contains(row.chart_slot);
   };
   if (std::all_of(batch.rows.begin(), batch.rows.end(), fits)) return batch;
-  scratch = batch;
-  std::erase_if(scratch.rows, [this](const SamplesMsg::Row& row) {
-    return slots_left_out_.contains(row.chart_slot);
-  });
+  scratch = SamplesMsg{.host_slot = batch.host_slot, .seq = batch.seq};
   uint64_t truncated = 0;
-  for (auto& row : scratch.rows) {
+  std::vector<double> padded;
+  for (const auto& row : batch.rows) {
+    if (slots_left_out_.contains(row.chart_slot)) continue;
     const size_t dimensions = dimensions_by_slot_[row.chart_slot];
-    if (row.values.size() < dimensions) {
+    std::span<const double> values = batch.values_of(row);
+    if (values.size() < dimensions) {
       ++stats_.rows_padded;
-      row.values.resize(dimensions, model::kNoValue);
-    } else if (row.values.size() > dimensions) {
-      truncated += row.values.size() - dimensions;
-      row.values.resize(dimensions);
+      padded.assign(values.begin(), values.end());
+      padded.resize(dimensions, model::kNoValue);
+      values = padded;
+    } else if (values.size() > dimensions) {
+      truncated += values.size() - dimensions;
+      values = values.first(dimensions);
     }
+    scratch.add_row(row.chart_slot, row.timestamp, values);
   }
   if (truncated > 0) {
     stats_.values_truncated += truncated;
@@ -598,7 +601,7 @@ void Sender::submit(const std::string& chart_id, model::ChartSample sample) {
   if (open_batch_.rows.empty()) {
     flush_timer_.start(kBatchWindow, milliseconds(0), [this] { seal_open_batch(); });
   }
-  open_batch_.rows.push_back({it->second.slot, sample.timestamp, std::move(sample.values)});
+  open_batch_.add_row(it->second.slot, sample.timestamp, sample.values);
 }
 
 void Sender::seal_open_batch() {
@@ -980,7 +983,7 @@ void Sender::enforce_buffer_bound() {
                                      [](const Pending& p) { return p.is_samples(); });
     if (oldest == std::prev(pending_.end())) break;
     for (const auto& row : std::get<SamplesMsg>(oldest->batch).rows) {
-      stats_.values_dropped += row.values.size();
+      stats_.values_dropped += row.value_count;
     }
     stats_.buffered_bytes -= oldest->bytes;
     if (static_cast<size_t>(oldest - pending_.begin()) < next_to_send_) --next_to_send_;

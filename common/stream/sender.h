@@ -201,7 +201,7 @@ class Sender {
     // A batch's frame (an origin's samples and log batches), encoded and compressed once when
     // queued: its spool entry and, on a link with zstd, the bytes sent as long as the batch
     // fits its charts' definitions. Empty: encoded for each link.
-    std::string frame;
+    std::string frame = {};
     // Relay mode: the batch's content is in the spool only (`batch` keeps its type and seq),
     // read back when it is sent. Its bytes no longer count in the buffered stats.
     bool evicted = false;

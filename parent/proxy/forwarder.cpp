@@ -250,10 +250,11 @@ Status Forwarder::samples(const std::string& guid, const stream::SamplesMsg& bat
   stream::SamplesMsg relayed;
   relayed.seq = batch.seq;
   relayed.rows.reserve(batch.rows.size());
+  relayed.values.reserve(batch.values.size());
   for (const auto& row : batch.rows) {
     const auto slot = link->chart_slots.find(row.chart_slot);
     if (slot == link->chart_slots.end() || slot->second == 0) continue;  // left out upstream
-    relayed.rows.push_back({slot->second, row.timestamp, row.values});
+    relayed.add_row(slot->second, row.timestamp, batch.values_of(row));
   }
   if (relayed.rows.empty()) return {};  // nothing of it goes upstream
   return link->sender->relay(std::move(relayed));

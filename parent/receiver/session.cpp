@@ -210,8 +210,7 @@ Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::Char
     return {};
   }
   TRIB_TRY(host->define_chart(def));
-  refused_charts_.erase(chart_slot);
-  chart_ids_[chart_slot] = def.id;
+  charts_[chart_slot] = host->defined_chart(def.id);
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->chart(host->machine_guid(), chart_slot, def));
   }
@@ -221,8 +220,7 @@ Status Session::chart(uint32_t host_slot, uint32_t chart_slot, const model::Char
 // The rest of the stream is fine: only this chart's samples are dropped. The native protocol has
 // no per-chart refusal to send back, and a Goodbye would stop every chart of the host.
 void Session::refuse_chart(uint32_t chart_slot, const Error& why) {
-  refused_charts_.insert(chart_slot);
-  chart_ids_.erase(chart_slot);
+  charts_[chart_slot] = nullptr;
   uint64_t suppressed = 0;
   if (refused_chart_log_.should_log(std::chrono::steady_clock::now(), suppressed)) {
     TRIB_LOG(stream, warn, "{} chart refused, its samples are dropped: {}{}", instance_,
@@ -235,11 +233,13 @@ Status Session::samples(const stream::SamplesMsg& batch) {
   store::Host* host = host_of(batch.host_slot);
   if (host == nullptr) return Error(Errc::protocol_error, "samples for an unknown host slot");
   for (const auto& row : batch.rows) {
-    if (refused_charts_.contains(row.chart_slot)) {
+    const auto chart = charts_.find(row.chart_slot);
+    if (chart == charts_.end()) return Error(Errc::protocol_error, "samples for an unknown chart");
+    if (chart->second == nullptr) {
       ++rows_of_refused_charts_;
       continue;
     }
-    TRIB_TRY(host->store(chart_ids_[row.chart_slot], row.timestamp, row.values));
+    TRIB_TRY(host->store(*chart->second, row.timestamp, batch.values_of(row)));
   }
   if (context_.forwarder != nullptr) {
     TRIB_TRY(context_.forwarder->samples(host->machine_guid(), batch));

@@ -10,8 +10,8 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
+#include <unordered_map>
 
 #include "common/event/loop.h"
 #include "common/event/timer.h"
@@ -129,9 +129,9 @@ class Session final : public stream::IngestSink {
   stream::FrameEncoder encoder_;
   stream::FrameDecoder decoder_;
   stream::IngestDispatcher dispatcher_;
-  std::map<uint32_t, store::Host*> hosts_;     // by host slot
-  std::map<uint32_t, std::string> chart_ids_;  // by chart slot
-  std::set<uint32_t> refused_charts_;          // chart slots whose definition was refused
+  std::map<uint32_t, store::Host*> hosts_;  // by host slot
+  // By chart slot: the chart of the slot's host, nullptr when its definition was refused.
+  std::unordered_map<uint32_t, store::Chart*> charts_;
   uint64_t rows_of_refused_charts_ = 0;
   log::RateLimitedLog refused_chart_log_{std::chrono::seconds(60)};
   log::RateLimitedLog metric_gap_log_{std::chrono::seconds(10)};  // a full proxy spool: many

@@ -185,8 +185,10 @@ void BlockEncoder::append(int64_t timestamp_s, double value) {
   ++count_;
 }
 
+void BlockEncoder::grow() { bits_.reserve(bits_.size() + bits_.size() / 4 + 32); }
+
 void BlockEncoder::clear() {
-  // Swapped, not assigned: assigning an empty string keeps the old buffer, and every series
+  // Swapped, not cleared: clearing keeps the old buffer, and every series
   // would hold its largest block's bytes in RAM for good.
   BlockEncoder empty;
   std::swap(*this, empty);
@@ -196,7 +198,7 @@ std::string BlockEncoder::plain_bitstream() const {
   std::string plain;
   plain.reserve(10 + encoded_bytes());
   stream::wire::put_zigzag(plain, first_s_);
-  plain += bits_;
+  plain.append(bits_.data(), bits_.size());
   // The bits still in the accumulator, MSB first, the last byte padded with zeros.
   if (acc_bits_ != 0) {
     const uint64_t tail = acc_ << (64 - acc_bits_);
@@ -230,15 +232,18 @@ std::string BlockEncoder::serialize(bool try_zstd) const {
   plain.clear();
   encode_sealed_payload(times, bits, plain);
   if (plain.size() >= 64) {
-    std::string packed;
-    stream::wire::put_varint(packed, plain.size());
+    // Compressed straight after the header; taken back when it is not smaller.
+    const size_t header = out.size();
+    stream::wire::put_varint(out, plain.size());
     thread_local stream::ZstdCompressor compressor(3);
-    if (compressor.compress(plain, packed).ok() && packed.size() < plain.size()) {
+    if (compressor.compress(plain, out).ok() && out.size() - header < plain.size()) {
       out[1] = static_cast<char>(kBlockFlagZstd);
-      return out + packed;
+      return out;
     }
+    out.resize(header);
   }
-  return out + plain;
+  out += plain;
+  return out;
 }
 
 Result<DecodedBlock> decode_block(std::string_view bytes) {

@@ -61,10 +61,14 @@ class BlockEncoder {
 
  private:
   void put_bits(uint64_t value, unsigned nbits);
+  // Room for more words, by a quarter at a time: an open block is the main RAM cost of a series,
+  // and doubling the capacity (what std::string's reserve() does) would leave a third of it
+  // unused on average. A vector's reserve() allocates what it is asked for.
+  void grow();
   std::string plain_bitstream() const;
 
-  std::string bits_;  // the bit stream so far, in whole 64-bit words (big-endian)
-  uint64_t acc_ = 0;  // the bits after them (fewer than 64), in the low bits
+  std::vector<char> bits_;  // the bit stream so far, in whole 64-bit words (big-endian)
+  uint64_t acc_ = 0;        // the bits after them (fewer than 64), in the low bits
   unsigned acc_bits_ = 0;
   size_t count_ = 0;
   int64_t first_s_ = 0;
@@ -92,7 +96,8 @@ inline void BlockEncoder::put_bits(uint64_t value, unsigned nbits) {
   for (int i = 0; i < 8; ++i) {
     bytes[i] = static_cast<char>(static_cast<uint8_t>(word >> (56 - 8 * i)));
   }
-  bits_.append(bytes, 8);
+  if (bits_.size() + 8 > bits_.capacity()) grow();
+  bits_.insert(bits_.end(), bytes, bytes + 8);
   acc_ = rest == 0 ? 0 : value & ((uint64_t{1} << rest) - 1);
   acc_bits_ = rest;
 }

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/stream/wire.h"
 #include "parent/storage/block_codec.h"
 #include "parent/storage/block_scan.h"
 #include "parent/storage/layout.h"
@@ -31,10 +32,14 @@ Status append_tier_point(lmdb::Txn& txn, lmdb::Dbi tier_dbi, uint32_t series_id,
       point.start_s - last->last_s <= kMaxTierStep && is_open_tier_block(last->block)) {
     // Most appends: the open form takes the point as it is, no decoding.
     if ((last->block.size() - 1) / kOpenTierPointBytes + 1 < kTierBlockPoints) {
-      std::string block(last->block);
-      append_open_tier_point(block, point);
-      return lmdb::put(txn, tier_dbi, layout::block_key(series_id, last->first_s),
-                       layout::block_value(last->first_s, point.start_s, block));
+      // The new value (layout::block_value of the longer block) built in one buffer that the
+      // writer thread keeps: a point is appended for every interval of every series.
+      thread_local std::string value;
+      value.clear();
+      stream::wire::put_varint(value, static_cast<uint64_t>(point.start_s - last->first_s));
+      value += last->block;
+      append_open_tier_point(value, point);
+      return lmdb::put(txn, tier_dbi, layout::block_key(series_id, last->first_s), value);
     }
     auto points = decode_tier_block(last->block);
     // A corrupt newest block is left to the readers (they skip it); the point starts a new one.
@@ -53,7 +58,9 @@ TierRollup::TierRollup(std::vector<TierSpec> tiers, lmdb::Dbi blocks,
     : tiers_(std::move(tiers)),
       blocks_(blocks),
       tier_dbis_(std::move(tier_dbis)),
-      journal_(journal) {}
+      journal_(journal) {
+  for (const TierSpec& tier : tiers_) every_s_.push_back(tier.every.count());
+}
 
 Status TierRollup::begin(lmdb::Txn& txn) {
   if (!replay_journal_ || !active()) return ok_status();
@@ -86,9 +93,24 @@ Status TierRollup::add_rows(lmdb::Txn& txn, std::string_view journal_rows) {
   if (!active() || journal_rows.empty()) return ok_status();
   Status failed = ok_status();
   TRIB_TRY(layout::visit_journal_rows(journal_rows, [&](const layout::JournalSample& s) {
-    if (failed.ok()) failed = add(txn, s.series_id, s.timestamp_s, s.value);
+    if (!failed.ok() || add_to_open_intervals(s.series_id, s.timestamp_s, s.value)) return;
+    failed = add(txn, s.series_id, s.timestamp_s, s.value);
   }));
   return failed;
+}
+
+bool TierRollup::add_to_open_intervals(uint32_t series_id, int64_t t, double value) {
+  if (std::isnan(value)) return true;
+  if (series_id >= series_.size() || !series_[series_id].known) return false;
+  Series& series = series_[series_id];
+  if (t <= series.last_s) return true;
+  TierPoint* open = &open_[series_id * tiers_.size()];
+  for (size_t k = 0; k < tiers_.size(); ++k) {
+    if (open[k].count == 0 || t - open[k].start_s >= every_s_[k]) return false;
+  }
+  series.last_s = t;
+  for (size_t k = 0; k < tiers_.size(); ++k) open[k].add(value);
+  return true;
 }
 
 Status TierRollup::add(lmdb::Txn& txn, uint32_t series_id, int64_t t, double value) {

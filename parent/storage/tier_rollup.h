@@ -74,6 +74,9 @@ class TierRollup {
     int64_t last_s = 0;  // the newest sample rolled up
     bool known = false;  // recovered from disk since the last forget
   };
+  // The usual sample: it falls into every tier's open interval (or is a gap, or a resend) and
+  // only adds to RAM. False, with nothing changed, when add() has more to do.
+  bool add_to_open_intervals(uint32_t series_id, int64_t t, double value);
   Status add(lmdb::Txn& txn, uint32_t series_id, int64_t t, double value);
   Status recover(lmdb::Txn& txn, uint32_t series_id);
   TierPoint& open(uint32_t series_id, size_t tier) {
@@ -81,6 +84,7 @@ class TierRollup {
   }
 
   std::vector<TierSpec> tiers_;
+  std::vector<int64_t> every_s_;  // tiers_[k].every in seconds
   lmdb::Dbi blocks_;
   std::vector<lmdb::Dbi> tier_dbis_;
   lmdb::Dbi journal_;

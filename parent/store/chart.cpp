@@ -118,6 +118,10 @@ void Chart::redefine(const model::ChartDef& def) {
 void Chart::erase_aged_out_dimensions() {
   has_obsolete_ = std::any_of(dimensions_.begin(), dimensions_.end(),
                               [](const Dimension& d) { return d.obsolete; });
+  in_definition_order_ = !has_obsolete_;
+  for (size_t i = 0; i < def_to_dimension_.size() && in_definition_order_; ++i) {
+    in_definition_order_ = def_to_dimension_[i] == i;
+  }
   if (!has_obsolete_) return;  // without asking a disk series for its first time
   const int64_t first = series_->first_time_s();
   for (size_t i = dimensions_.size(); i-- > 0;) {
@@ -148,11 +152,15 @@ Result<StoreOutcome> Chart::store(int64_t timestamp, std::span<const double> val
     ++ignored_late_;
     return StoreOutcome::ignored_late;
   }
-  row_.assign(dimensions_.size(), std::numeric_limits<double>::quiet_NaN());
-  for (size_t i = 0; i < def_.dimensions.size(); ++i) {
-    row_[def_to_dimension_[i]] = values[i];
+  if (in_definition_order_) {
+    series_->append(aligned, values.first(def_.dimensions.size()));
+  } else {
+    row_.assign(dimensions_.size(), std::numeric_limits<double>::quiet_NaN());
+    for (size_t i = 0; i < def_.dimensions.size(); ++i) {
+      row_[def_to_dimension_[i]] = values[i];
+    }
+    series_->append(aligned, row_);
   }
-  series_->append(aligned, row_);
   last_collected_s_ = aligned;
   if (has_obsolete_) erase_aged_out_dimensions();
   return StoreOutcome::stored;

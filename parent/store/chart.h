@@ -101,6 +101,8 @@ class Chart {
   std::unique_ptr<ChartSeries> series_;
   std::vector<double> row_;    // scratch row for append()
   bool has_obsolete_ = false;  // any dimension obsolete: erase_aged_out_dimensions() has work
+  // dimensions() is def().dimensions, in that order: a row is appended as it came, no copy.
+  bool in_definition_order_ = false;
   // A cache of series_->last_time_s() after a (re)start of the series, filled on first use, so
   // restoring a disk chart does not read its extents (db_series.h).
   mutable int64_t last_collected_s_ = 0;

@@ -111,11 +111,20 @@ Status Host::define_chart(const model::ChartDef& def) {
 
 Result<StoreOutcome> Host::store(std::string_view chart_id, int64_t timestamp,
                                  std::span<const double> values) {
-  auto it = charts_by_id_.find(std::string(chart_id));
-  if (it == charts_by_id_.end()) {
+  Chart* chart = defined_chart(chart_id);
+  if (chart == nullptr) {
     return Error(Errc::not_found, "sample for undefined chart " + std::string(chart_id));
   }
-  TRIB_ASSIGN_OR_RETURN(const StoreOutcome outcome, it->second->store(timestamp, values));
+  return store(*chart, timestamp, values);
+}
+
+Chart* Host::defined_chart(std::string_view id) {
+  auto it = charts_by_id_.find(std::string(id));
+  return it == charts_by_id_.end() ? nullptr : it->second;
+}
+
+Result<StoreOutcome> Host::store(Chart& chart, int64_t timestamp, std::span<const double> values) {
+  TRIB_ASSIGN_OR_RETURN(const StoreOutcome outcome, chart.store(timestamp, values));
   if (outcome == StoreOutcome::stored) {
     ++stats_.samples_stored;
     if (timestamp > last_data_s_) last_data_s_ = timestamp;

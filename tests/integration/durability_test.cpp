@@ -101,11 +101,9 @@ stream::SamplesMsg batch(uint64_t seq, int64_t base) {
   msg.seq = seq;
   for (int r = 0; r < kRowsPerBatch; ++r) {
     const int64_t offset = static_cast<int64_t>(seq - 1) * kRowsPerBatch + r;
-    stream::SamplesMsg::Row row;
-    row.chart_slot = 1;
-    row.timestamp = base + offset;
-    for (int d = 0; d < kDims; ++d) row.values.push_back(value_of(offset, d));
-    msg.rows.push_back(std::move(row));
+    std::vector<double> values;
+    for (int d = 0; d < kDims; ++d) values.push_back(value_of(offset, d));
+    msg.add_row(1, base + offset, values);
   }
   return msg;
 }

@@ -24,6 +24,7 @@
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
 #include "integration/cluster.h"
+#include "tests/support/samples.h"
 
 namespace trib::test {
 namespace {
@@ -1168,9 +1169,9 @@ class BenchSender {
            send_all(fd_, encoder_.encode(stream::ChartDefMsg{1, 1, chart}));
   }
   bool send(uint64_t seq, int rows, int64_t first_timestamp) {
-    stream::SamplesMsg batch{1, seq, {}};
+    stream::SamplesMsg batch{.host_slot = 1, .seq = seq};
     for (int r = 0; r < rows; ++r) {
-      batch.rows.push_back({1, first_timestamp + r, std::vector<double>(kBenchDims, 1.0 * r)});
+      batch.add_row(1, first_timestamp + r, std::vector<double>(kBenchDims, 1.0 * r));
     }
     return send_all(fd_, encoder_.encode(batch));
   }

@@ -46,8 +46,9 @@ TEST(LoadEncoderTest, ABatchHoldsEveryChartOfEachTickWithItsValues) {
     const auto chart = static_cast<uint32_t>(r % 3);
     EXPECT_EQ(row.chart_slot, chart + 1);
     EXPECT_EQ(row.timestamp, 1'700'000'000 + tick);
-    ASSERT_EQ(row.values.size(), 4u);
-    for (uint32_t d = 0; d < 4; ++d) EXPECT_EQ(row.values[d], load_value(tick, chart, d));
+    const auto values = batch.values_of(row);
+    ASSERT_EQ(values.size(), 4u);
+    for (uint32_t d = 0; d < 4; ++d) EXPECT_EQ(values[d], load_value(tick, chart, d));
   }
 }
 
@@ -64,7 +65,9 @@ TEST(LoadEncoderTest, ALoadOverTheTableCapComputesTheSameBytes) {
   const auto b = decode_batch(from_computed);
   ASSERT_EQ(a.rows.size(), b.rows.size());
   for (size_t r = 0; r < a.rows.size(); ++r) {
-    for (size_t d = 0; d < 4; ++d) EXPECT_EQ(a.rows[r].values[d], b.rows[r].values[d]);
+    for (size_t d = 0; d < 4; ++d) {
+      EXPECT_EQ(a.values_of(a.rows[r])[d], b.values_of(b.rows[r])[d]);
+    }
   }
 }
 

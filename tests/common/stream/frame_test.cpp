@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/stream/wire.h"
+#include "tests/support/samples.h"
 
 namespace trib::stream {
 namespace {
@@ -59,12 +60,15 @@ model::ChartDef sample_chart() {
 }
 
 SamplesMsg sample_batch(size_t rows) {
-  SamplesMsg msg{7, 1ULL << 40, {}};
+  SamplesMsg msg{.host_slot = 7, .seq = 1ULL << 40};
   for (size_t i = 0; i < rows; ++i) {
-    msg.rows.push_back({static_cast<uint32_t>(i % 3),
-                        1'700'000'000 + static_cast<int64_t>(i),
-                        {static_cast<double>(i), 0.25, -1e300, model::kNoValue,
-                         std::numeric_limits<double>::infinity(), -0.0}});
+    const double values[] = {static_cast<double>(i),
+                             0.25,
+                             -1e300,
+                             model::kNoValue,
+                             std::numeric_limits<double>::infinity(),
+                             -0.0};
+    msg.add_row(static_cast<uint32_t>(i % 3), 1'700'000'000 + static_cast<int64_t>(i), values);
   }
   return msg;
 }
@@ -91,8 +95,8 @@ std::vector<Message> every_message() {
       ChartDefMsg{1, 3, model::ChartDef{}},
       sample_batch(1),
       sample_batch(2000),
-      SamplesMsg{1, 1, {}},
-      SamplesMsg{1, UINT64_MAX, {{UINT32_MAX, std::numeric_limits<int64_t>::min(), {}}}},
+      test::samples_msg(1, 1, {}),
+      test::samples_msg(1, UINT64_MAX, {{UINT32_MAX, std::numeric_limits<int64_t>::min(), {}}}),
       AckMsg{3, UINT64_MAX},
       HostResumeMsg{3, 0},
       KeepaliveMsg{},
@@ -210,7 +214,7 @@ std::string documented_example_hex() {
 
 // docs/protocol.md §4.4 shows this frame byte by byte; the test reads the document itself.
 TEST(FrameEncoderTest, DocumentedSamplesFrame) {
-  const SamplesMsg msg{1, 42, {{3, 1700000000, {1.5, model::kNoValue}}}};
+  const SamplesMsg msg = test::samples_msg(1, 42, {{3, 1700000000, {1.5, model::kNoValue}}});
   const std::string documented = documented_example_hex();
   ASSERT_FALSE(documented.empty()) << "no example found in docs/protocol.md §4.4";
   EXPECT_EQ(hex(FrameEncoder().encode(msg)), documented);

@@ -1,4 +1,5 @@
 #include "common/stream/ingest.h"
+#include "tests/support/samples.h"
 
 #include <gtest/gtest.h>
 
@@ -65,7 +66,7 @@ ChartDefMsg chart_def(uint32_t host_slot, uint32_t chart_slot, size_t dimensions
 }
 
 SamplesMsg batch(uint32_t host_slot, uint64_t seq, uint32_t chart_slot, size_t values) {
-  return SamplesMsg{host_slot, seq, {{chart_slot, 100, std::vector<double>(values, 1.0)}}};
+  return test::samples_msg(host_slot, seq, {{chart_slot, 100, std::vector<double>(values, 1.0)}});
 }
 
 class IngestTest : public ::testing::Test {

@@ -13,6 +13,7 @@
 #include "support/fake_stream_receiver.h"
 #include "support/log_capture.h"
 #include "support/loop_fixture.h"
+#include "tests/support/samples.h"
 
 namespace trib::stream {
 namespace {
@@ -134,7 +135,7 @@ TEST_F(SenderTest, DefinitionsGoFirstAndRowsQueuedTogetherShareOneSeq) {
   ASSERT_EQ(batches.size(), 1u);
   ASSERT_EQ(batches[0].rows.size(), 3u);
   EXPECT_EQ(batches[0].rows[2].timestamp, 101);
-  EXPECT_EQ(batches[0].rows[2].values, (std::vector<double>{3, 4}));
+  EXPECT_EQ(test::row_values(batches[0], 2), (std::vector<double>{3, 4}));
   EXPECT_EQ(sender.stats().batches_queued, 1u);
   EXPECT_EQ(sender.stats().buffered_bytes, 0u);  // acked, so released
 
@@ -440,7 +441,7 @@ TEST_F(SenderTest, ASpooledBatchIsReplayedByTheNextSenderWithItsTimestamp) {
   const auto samples = receiver.last().all<SamplesMsg>();
   ASSERT_EQ(samples.size(), 1U);
   EXPECT_EQ(samples[0].rows[0].timestamp, 123);
-  EXPECT_EQ(samples[0].rows[0].values, std::vector<double>{4.5});
+  EXPECT_EQ(test::row_values(samples[0], 0), std::vector<double>{4.5});
   run_until([&] { return sender.stats().spool_bytes == 0; });
   stop(sender);
 }
@@ -565,11 +566,11 @@ TEST_F(SenderTest, QueuedRowsArePaddedToARedefinitionThatAppendedDimensions) {
   EXPECT_EQ(defs[0].def.dimensions.size(), 3u);
   const auto batches = link.all<SamplesMsg>();
   ASSERT_EQ(batches.size(), 2u);
-  ASSERT_EQ(batches[0].rows[0].values.size(), 3u);
-  EXPECT_EQ(batches[0].rows[0].values[0], 1);
-  EXPECT_EQ(batches[0].rows[0].values[1], 2);
-  EXPECT_TRUE(std::isnan(batches[0].rows[0].values[2]));
-  EXPECT_EQ(batches[1].rows[0].values, (std::vector<double>{4, 5, 6}));
+  ASSERT_EQ(test::row_values(batches[0], 0).size(), 3u);
+  EXPECT_EQ(test::row_values(batches[0], 0)[0], 1);
+  EXPECT_EQ(test::row_values(batches[0], 0)[1], 2);
+  EXPECT_TRUE(std::isnan(test::row_values(batches[0], 0)[2]));
+  EXPECT_EQ(test::row_values(batches[1], 0), (std::vector<double>{4, 5, 6}));
   EXPECT_EQ(sender.stats().rows_padded, 1u);
   stop(sender);
 }
@@ -582,7 +583,7 @@ TEST_F(SenderTest, ABatchResentAfterARedefinitionIsPaddedAndTheQueuedCopyKept) {
   sender.start();
   sender.submit("c.a", {100, {1, 2}});
   run_until([&] { return receiver.samples_on_last() == 1; });
-  EXPECT_EQ(receiver.last().all<SamplesMsg>()[0].rows[0].values.size(), 2u);
+  EXPECT_EQ(test::row_values(receiver.last().all<SamplesMsg>()[0], 0).size(), 2u);
   sender.define_chart(chart("c.a", {"x", "y", "z"}));
   run_until([&] { return receiver.last().all<ChartDefMsg>().size() == 2; });
   receiver.acks = true;
@@ -593,8 +594,8 @@ TEST_F(SenderTest, ABatchResentAfterARedefinitionIsPaddedAndTheQueuedCopyKept) {
   EXPECT_FALSE(second.protocol_error) << *second.protocol_error;
   const auto batches = second.all<SamplesMsg>();
   ASSERT_EQ(batches.size(), 1u);
-  ASSERT_EQ(batches[0].rows[0].values.size(), 3u);
-  EXPECT_TRUE(std::isnan(batches[0].rows[0].values[2]));
+  ASSERT_EQ(test::row_values(batches[0], 0).size(), 3u);
+  EXPECT_TRUE(std::isnan(test::row_values(batches[0], 0)[2]));
   EXPECT_EQ(sender.stats().batches_resent, 1u);
   stop(sender);
 }
@@ -612,7 +613,7 @@ TEST_F(SenderTest, RowsLongerThanTheirChartAreCutAndCounted) {
   run_until([&] { return sender.stats().batches_acked == 1; });
   const auto batches = receiver.last().all<SamplesMsg>();
   ASSERT_EQ(batches.size(), 1u);
-  EXPECT_EQ(batches[0].rows[0].values, (std::vector<double>{1, 2}));
+  EXPECT_EQ(test::row_values(batches[0], 0), (std::vector<double>{1, 2}));
   EXPECT_EQ(sender.stats().values_truncated, 1u);
   EXPECT_TRUE(log.contains("1 value(s) cut")) << log.dump();
   stop(sender);
@@ -679,9 +680,9 @@ TEST_F(SenderTest, ARelayKeepsTheOriginsNumbersSpoolsFirstAndTakesAResendOnce) {
     relay.start();
     const uint32_t slot = relay.define_chart(chart("c.a", {"x"}));
     ASSERT_NE(slot, 0U);
-    EXPECT_TRUE(relay.relay(SamplesMsg{5, 100, {{slot, 1000, {1.0}}}}).ok());
-    EXPECT_TRUE(relay.relay(SamplesMsg{5, 101, {{slot, 1001, {2.0}}}}).ok());
-    EXPECT_TRUE(relay.relay(SamplesMsg{5, 101, {{slot, 1001, {2.0}}}}).ok());  // a resend
+    EXPECT_TRUE(relay.relay(test::samples_msg(5, 100, {{slot, 1000, {1.0}}})).ok());
+    EXPECT_TRUE(relay.relay(test::samples_msg(5, 101, {{slot, 1001, {2.0}}})).ok());
+    EXPECT_TRUE(relay.relay(test::samples_msg(5, 101, {{slot, 1001, {2.0}}})).ok());  // a resend
     EXPECT_TRUE(relay.relay(LogsMsg{5, 102, {{"/a.log", {}}}, {{0, 1, 0, 5, 0, "x", {}}}}).ok());
     EXPECT_EQ(relay.stats().batches_queued, 2U);
     EXPECT_EQ(relay.relayed_through(), 102U);
@@ -773,11 +774,10 @@ TEST_F(SenderTest, AFullRelaySpoolWithDropOldestSendsGapRecordsUnderTheDroppedSe
       ASSERT_TRUE(
           relay.relay(LogsMsg{5, seq, {{"/a.log", {}}}, {{0, 1, seq * 100, 5, 0, line, {}}}}).ok());
     } else {
-      SamplesMsg samples{5, seq, {}};
+      SamplesMsg samples{.host_slot = 5, .seq = seq};
       for (int64_t t = 0; t < 5; ++t) {
-        samples.rows.push_back({slot,
-                                1000 + static_cast<int64_t>(seq) * 5 + t,
-                                {static_cast<double>((seed = seed * 1664525 + 1013904223) >> 8)}});
+        const auto value = static_cast<double>((seed = seed * 1664525 + 1013904223) >> 8);
+        samples.add_row(slot, 1000 + static_cast<int64_t>(seq) * 5 + t, {&value, 1});
       }
       ASSERT_TRUE(relay.relay(std::move(samples)).ok());
     }
@@ -834,9 +834,10 @@ TEST_F(SenderTest, ARelayKeepsItsBufferInMemoryAndTheRestInTheSpoolOnly) {
   const uint32_t slot = relay.define_chart(chart("system.cpu", {"user"}));
   std::vector<SamplesMsg> sent;
   for (uint64_t k = 1; k <= 40; ++k) {
-    SamplesMsg samples{0, 2 * k - 1, {}};
+    SamplesMsg samples{.host_slot = 0, .seq = 2 * k - 1};
     for (int64_t t = 0; t < 5; ++t) {
-      samples.rows.push_back({slot, 1000 + static_cast<int64_t>(k) * 5 + t, {k * 1.5}});
+      const double value = static_cast<double>(k) * 1.5;
+      samples.add_row(slot, 1000 + static_cast<int64_t>(k) * 5 + t, {&value, 1});
     }
     sent.push_back(samples);
     ASSERT_TRUE(relay.relay(std::move(samples)).ok());

@@ -4,6 +4,7 @@
 
 #include "support/process.h"
 #include "support/small_fs.h"
+#include "tests/support/samples.h"
 
 namespace trib::stream {
 namespace {
@@ -33,7 +34,7 @@ TEST(SpoolTest, KeepsBatchesUntilAcknowledgedAcrossReopens) {
   test::TempDir dir;
   {
     auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
-    SamplesMsg samples{0, 10, {{3, 1'700'000'000, {1.5}}}};
+    SamplesMsg samples = test::samples_msg(0, 10, {{3, 1'700'000'000, {1.5}}});
     ASSERT_TRUE(spool->append(10, {{chart(3, "system.cpu")}, samples}).ok());
     ASSERT_TRUE(spool->append(11, {{}, logs(11, 0, "hello")}).ok());
     ASSERT_TRUE(spool->append(12, {{}, logs(12, 6, "world")}).ok());
@@ -54,7 +55,7 @@ TEST(SpoolTest, KeepsBatchesUntilAcknowledgedAcrossReopens) {
 TEST(SpoolTest, SamplesKeepTheirChartsAndTimestamps) {
   test::TempDir dir;
   auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
-  SamplesMsg samples{0, 4, {{7, 1'600'000'000, {2.0}}}};
+  SamplesMsg samples = test::samples_msg(0, 4, {{7, 1'600'000'000, {2.0}}});
   ASSERT_TRUE(spool->append(4, {{chart(7, "disk.io")}, samples}).ok());
   const auto loaded = spool->load().value();
   ASSERT_EQ(loaded.size(), 1U);
@@ -78,10 +79,11 @@ TEST(SpoolTest, ChartDefinitionsAreKeptOncePerRun) {
     auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
     ASSERT_TRUE(spool
                     ->append(1, {{chart(1, "system.cpu"), chart(2, "system.ram")},
-                                 SamplesMsg{0, 1, {{1, 100, {1.0}}, {2, 100, {2.0}}}}})
+                                 test::samples_msg(0, 1, {{1, 100, {1.0}}, {2, 100, {2.0}}})})
                     .ok());
     const uint64_t with_definitions = spool->stored_bytes();
-    ASSERT_TRUE(spool->append(2, {{}, SamplesMsg{0, 2, {{1, 101, {3.0}}, {2, 101, {4.0}}}}}).ok());
+    ASSERT_TRUE(
+        spool->append(2, {{}, test::samples_msg(0, 2, {{1, 101, {3.0}}, {2, 101, {4.0}}})}).ok());
     // The definitions are not in the entries: two alike batches take the same room.
     EXPECT_EQ(spool->stored_bytes() - with_definitions, with_definitions);
   }
@@ -93,14 +95,15 @@ TEST(SpoolTest, ChartDefinitionsAreKeptOncePerRun) {
     EXPECT_EQ(chart_ids(loaded[1]), (Ids{"system.cpu", "system.ram"}));
     // This run numbers its charts anew: slot 1 is another chart now.
     ASSERT_TRUE(
-        spool->append(3, {{chart(1, "disk.vda")}, SamplesMsg{0, 3, {{1, 102, {5.0}}}}}).ok());
+        spool->append(3, {{chart(1, "disk.vda")}, test::samples_msg(0, 3, {{1, 102, {5.0}}})})
+            .ok());
   }
   auto spool = std::move(Spool::open(dir / "spool", 1 << 20)).value();
   auto loaded = spool->load().value();
   ASSERT_EQ(loaded.size(), 3U);
   EXPECT_EQ(chart_ids(loaded[1]), (Ids{"system.cpu", "system.ram"}));
   EXPECT_EQ(chart_ids(loaded[2]), Ids{"disk.vda"});
-  EXPECT_EQ(std::get<SamplesMsg>(loaded[2].batch).rows[0].values, std::vector<double>{5.0});
+  EXPECT_EQ(test::row_values(std::get<SamplesMsg>(loaded[2].batch), 0), std::vector<double>{5.0});
   // The first run's batches acknowledged: its definitions go, the second run's stay.
   spool->acknowledge(2);
   ASSERT_TRUE(spool->flush_acknowledged().ok());
@@ -141,13 +144,12 @@ TEST(SpoolTest, AProxySpoolReplacesTheOldestBatchesByTheirGapRecords) {
     if (seq % 2 == 1) {
       batch.batch = logs(seq, seq * 100, incompressible(90, seed++));
     } else {
-      std::vector<SamplesMsg::Row> rows;
+      SamplesMsg samples{.host_slot = 0, .seq = seq};
       for (int64_t t = 0; t < 10; ++t) {
-        rows.push_back({3,
-                        1'700'000'000 + static_cast<int64_t>(seq) * 10 + t,
-                        {static_cast<double>(seed++) * 1.37}});
+        const double value = static_cast<double>(seed++) * 1.37;
+        samples.add_row(3, 1'700'000'000 + static_cast<int64_t>(seq) * 10 + t, {&value, 1});
       }
-      batch = {{chart(3, "system.cpu")}, SamplesMsg{0, seq, std::move(rows)}};
+      batch = {{chart(3, "system.cpu")}, std::move(samples)};
     }
     auto out = spool->append(seq, batch, Spool::WhenFull::replace_oldest_with_gaps);
     ASSERT_TRUE(out.ok());

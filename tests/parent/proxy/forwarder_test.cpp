@@ -7,6 +7,7 @@
 #include "support/fake_stream_receiver.h"
 #include "support/loop_fixture.h"
 #include "support/process.h"
+#include "tests/support/samples.h"
 
 namespace trib::parent::proxy {
 namespace {
@@ -95,7 +96,7 @@ class ForwarderTest : public test::LoopTest {
   // One batch of the host, numbered `seq`, with a row of each chart.
   Status send(Forwarder& forwarder, uint64_t seq, const std::string& guid = kChild) {
     const auto t = static_cast<int64_t>(1000 + seq);
-    return forwarder.samples(guid, stream::SamplesMsg{0, seq, {{1, t, {1.0}}, {2, t, {2.0}}}});
+    return forwarder.samples(guid, test::samples_msg(0, seq, {{1, t, {1.0}}, {2, t, {2.0}}}));
   }
   // Waits until `receiver`'s newest link for `guid` stored a batch numbered `seq`.
   FakeLink& wait_for(FakeReceiver& receiver, uint64_t seq, const std::string& guid = kChild) {

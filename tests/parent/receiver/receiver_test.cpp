@@ -7,6 +7,7 @@
 #include "common/http/server.h"
 #include "support/log_capture.h"
 #include "support/loop_fixture.h"
+#include "tests/support/samples.h"
 
 namespace trib::parent::receiver {
 namespace {
@@ -47,7 +48,7 @@ model::ChartDef chart() {
 }
 
 SamplesMsg batch(uint64_t seq, int64_t timestamp, double value = 1.0) {
-  return SamplesMsg{0, seq, {{1, timestamp, {value, value * 2}}}};
+  return test::samples_msg(0, seq, {{1, timestamp, {value, value * 2}}});
 }
 
 // A sender on the wire: writes a handshake, reads the reply, then exchanges frames (no
@@ -331,7 +332,7 @@ TEST_F(ReceiverTest, EofWithoutGoodbyeIsALostHost) {
 
 TEST_F(ReceiverTest, ABrokenRowEndsTheSession) {
   auto client = streaming_client();
-  client->send(SamplesMsg{0, 1, {{1, kNow, {1.0}}}});  // the chart has two dimensions
+  client->send(test::samples_msg(0, 1, {{1, kNow, {1.0}}}));  // the chart has two dimensions
   run_until([&] { return client->ended; });
   EXPECT_TRUE(client->all<AckMsg>().empty());
   EXPECT_FALSE(registry_->find_by_guid(kGuid)->reachable());
@@ -348,8 +349,8 @@ TEST_F(ReceiverTest, ChartsWithBadIdsAreRefusedAndTheStreamGoesOn) {
   client->send(ChartDefMsg{0, 2, too_long});
   client->send(ChartDefMsg{0, 3, control});
   // Rows of the refused charts are dropped; the good chart's row in the same batch is stored.
-  client->send(SamplesMsg{
-      0, 1, {{2, kNow - 1, {5.0, 5.0}}, {3, kNow - 1, {6.0, 6.0}}, {1, kNow - 1, {7.0, 14.0}}}});
+  client->send(test::samples_msg(
+      0, 1, {{2, kNow - 1, {5.0, 5.0}}, {3, kNow - 1, {6.0, 6.0}}, {1, kNow - 1, {7.0, 14.0}}}));
   run_until([&] { return !client->all<AckMsg>().empty(); });
   EXPECT_FALSE(client->ended);
   EXPECT_EQ(stored_chart()->last_value(0), 7.0);
