@@ -541,7 +541,9 @@ TEST_F(TailerTest, TheWallClockSteppedBackStallsNothing) {
   }
   EXPECT_EQ(parent.all_lines(), (std::vector<std::string>{"0123456789", "abcdefghij"}));
   for (const auto& [key, record] : parent.stored) {
-    if (record.line == "abcdefghij") EXPECT_LT(record.time_ms / 1000, stepped_to + 10);
+    if (record.line == "abcdefghij") {
+      EXPECT_LT(record.time_ms / 1000, stepped_to + 10);
+    }
   }
   // Quiet for rotate_wait (1 s here) by the monotonic clock: finished and closed.
   EXPECT_EQ(tailer->stats().sources.at("logs.sources.0").files, 0U);

@@ -21,7 +21,8 @@ LogsMsg logs(uint64_t seq, uint64_t offset, const std::string& line) {
 }
 
 // Bytes zstd cannot shrink, for tests of the size bound (entries are compressed).
-std::string incompressible(size_t n, uint32_t seed) {
+std::string incompressible(size_t n, uint64_t seed_from) {
+  auto seed = static_cast<uint32_t>(seed_from);
   std::string out(n, '\0');
   for (char& c : out) {
     seed = seed * 1664525 + 1013904223;

@@ -1,6 +1,7 @@
 #include "parent/proxy/forwarder.h"
 
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <numeric>
 
@@ -66,9 +67,11 @@ FakeLink* link_of(FakeReceiver& receiver, const std::string& guid) {
   return nullptr;
 }
 
+// The charts a link defined, sorted: a sender defines a host's charts in no particular order.
 std::vector<std::string> chart_ids(const FakeLink& link) {
   std::vector<std::string> ids;
   for (const auto& def : link.all<stream::ChartDefMsg>()) ids.push_back(def.def.id);
+  std::sort(ids.begin(), ids.end());
   return ids;
 }
 
