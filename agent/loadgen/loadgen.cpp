@@ -26,6 +26,7 @@
 #include "common/stream/frame.h"
 #include "common/stream/handshake.h"
 #include "common/stream/wire.h"
+#include "common/stream/zstd_codec.h"
 
 namespace trib::agent::loadgen {
 namespace {
@@ -62,6 +63,9 @@ struct Agent {
   size_t out_pos = 0;
   std::string in;
   stream::FrameEncoder encoder;
+  // --compress: the next batch, uncompressed, and the compressor an agent's sender would use.
+  std::string batch;
+  stream::ZstdCompressor compressor{1};
   stream::FrameDecoder decoder;
   uint64_t seq = 0;
   uint64_t acked_seq = 0;
@@ -151,13 +155,37 @@ void start_native(const LoadgenOptions& o, Agent& a, std::string_view leftover) 
   }
 }
 
+// `frame` (one uncompressed frame, header and payload) appended to `out` as a compressed frame:
+// flags bit 0, then `varint payload size | zstd frame` (docs/protocol.md), as an agent's
+// FrameEncoder writes batches on a link that was granted zstd.
+void compress_frame(std::string_view frame, stream::ZstdCompressor& compressor, std::string& out) {
+  const std::string_view payload = frame.substr(stream::kFrameHeaderSize);
+  const size_t frame_start = out.size();
+  out.append(frame.substr(0, stream::kFrameHeaderSize));
+  stream::wire::put_varint(out, payload.size());
+  if (!compressor.compress(payload, out).ok()) {  // cannot fail on a valid level: keep it plain
+    out.resize(frame_start);
+    out.append(frame);
+    return;
+  }
+  const auto length = static_cast<uint32_t>(out.size() - frame_start - stream::kFrameHeaderSize);
+  for (int i = 0; i < 4; ++i) out[frame_start + i] = static_cast<char>((length >> (8 * i)) & 0xff);
+  out[frame_start + 5] = static_cast<char>(stream::kFlagZstd);
+}
+
 // One batch (native) or one tick of every chart (netdata) into the agent's buffer.
 uint64_t produce(const LoadgenOptions& o, const LoadEncoder& encoder, int64_t start_s, Agent& a) {
   if (o.protocol == Protocol::netdata) {
     encoder.append_netdata_tick(a.tick++, a.out);
     return uint64_t{o.charts} * o.dimensions;
   }
-  encoder.append_batch(start_s, a.tick, ++a.seq, a.out);
+  if (o.compress) {
+    a.batch.clear();
+    encoder.append_batch(start_s, a.tick, ++a.seq, a.batch);
+    compress_frame(a.batch, a.compressor, a.out);
+  } else {
+    encoder.append_batch(start_s, a.tick, ++a.seq, a.out);
+  }
   a.tick += o.ticks_per_batch;
   return uint64_t{o.ticks_per_batch} * o.charts * o.dimensions;
 }
@@ -256,8 +284,11 @@ void begin_stream_handshake(const Shared& s, Agent& a) {
   a.phase = Phase::handshake;
   a.out = o.protocol == Protocol::netdata
               ? netdata_request(o, a.index)
-              : stream::build_handshake_request(
-                    stream::make_tributary_request(o.api_key, agent_host(o, a.index), {"ack"}));
+              : stream::build_handshake_request(stream::make_tributary_request(
+                    o.api_key, agent_host(o, a.index),
+                    o.compress
+                        ? std::vector<std::string>{"ack", std::string(stream::tributary_cap::kZstd)}
+                        : std::vector<std::string>{"ack"}));
   a.out_pos = 0;
 }
 
@@ -335,6 +366,11 @@ void next_connection(const Shared& s, Agent& a, bool time_left) {
 void on_reply(const Shared& s, Agent& a, const stream::HandshakeReply& reply) {
   const LoadgenOptions& o = s.options;
   if (reply.kind == stream::ReplyKind::refused) return fail(a, "refused: " + reply.detail);
+  if (o.compress && o.protocol == Protocol::tributary &&
+      std::find(reply.tributary_caps.begin(), reply.tributary_caps.end(),
+                stream::tributary_cap::kZstd) == reply.tributary_caps.end()) {
+    return fail(a, "the parent did not grant zstd (--compress)");
+  }
   const std::string leftover = a.in.substr(reply.consumed);
   a.in.clear();
   if (o.handshakes_only) {
@@ -520,14 +556,15 @@ std::string usage() {
   return "usage: tributary-loadgen --api-key KEY [--destination HOST:PORT] [--agents N]\n"
          "         [--charts C] [--dimensions D] [--rate SAMPLES_PER_S | --flat-out]\n"
          "         [--duration SECONDS] [--ticks-per-batch T] [--protocol tributary|netdata]\n"
-         "         [--start-time EPOCH_S] [--threads N] [--json] [--handshakes]\n"
+         "         [--start-time EPOCH_S] [--threads N] [--json] [--handshakes] [--compress]\n"
          "         [--tls [--tls-ca FILE | --tls-insecure] [--tls-cert FILE --tls-key FILE]]\n"
          "Simulates N agents with C charts of D dimensions streaming to a parent and reports\n"
          "samples sent and (tributary protocol) acknowledged. --protocol netdata speaks Netdata\n"
          "1.37's uncompressed text protocol, for a stock netdata parent. --tls speaks TLS\n"
          "(certificate checked against HOST, against the system's CAs or --tls-ca FILE;\n"
          "--tls-insecure skips the check). --handshakes opens connections back to back instead\n"
-         "of streaming (connect, TLS, STREAM line, reply, goodbye) and reports handshakes/s.\n";
+         "of streaming (connect, TLS, STREAM line, reply, goodbye) and reports handshakes/s.\n"
+         "--compress sends zstd frames (level 1), as agents stream by default.\n";
 }
 
 Result<LoadgenOptions> parse_args(const std::vector<std::string>& args) {
@@ -550,6 +587,10 @@ Result<LoadgenOptions> parse_args(const std::vector<std::string>& args) {
     }
     if (flag == "--handshakes") {
       o.handshakes_only = true;
+      continue;
+    }
+    if (flag == "--compress") {
+      o.compress = true;
       continue;
     }
     if (i + 1 >= args.size()) return Error(Errc::invalid_argument, flag + " needs a value");

@@ -33,6 +33,9 @@ struct LoadgenOptions {
   uint64_t rate = 0;              // samples per second over all agents; 0: flat out
   double duration_s = 10;         // sending time; then up to 10 s more waiting for acks
   uint32_t ticks_per_batch = 10;  // native: collections of every chart in one batch
+  // --compress (native): zstd frames at the level agents use, as an agent streams by default;
+  // without it frames go uncompressed (the most samples a parent can take per CPU-second).
+  bool compress = false;
   Protocol protocol = Protocol::tributary;
   uint32_t threads = 1;      // agents are spread over this many sending threads
   int64_t start_time_s = 0;  // first sample timestamp; 0: one week ago

@@ -75,6 +75,20 @@ TEST_F(LoadgenTlsTest, EverySampleIsAcknowledgedOverAVerifiedSession) {
   EXPECT_EQ(count_of(cluster_.parent_log(), "(TLS) 'CONNECTED'"), 2u) << cluster_.parent_log();
 }
 
+TEST_F(LoadgenTlsTest, CompressedFramesAsAgentsSendThemAreAllAcknowledged) {
+  start_parent();
+  const LoadgenRun run = loadgen({"--tls", "--tls-ca", certs().ca_file, "--compress"});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_TRUE(run.report.is_object()) << run.output;
+  EXPECT_EQ(run.report["agents_failed"], 0) << run.output;
+  EXPECT_GT(run.report["samples_sent"].get<uint64_t>(), 0u);
+  EXPECT_EQ(run.report["samples_acked"], run.report["samples_sent"]) << run.output;
+  // The batches went compressed: fewer bytes than 8 per value.
+  EXPECT_LT(run.report["bytes_sent"].get<uint64_t>(),
+            run.report["samples_sent"].get<uint64_t>() * 8)
+      << run.output;
+}
+
 TEST_F(LoadgenTlsTest, ACertificateFromTheWrongCaIsAClearError) {
   start_parent();
   const LoadgenRun run = loadgen({"--tls", "--tls-ca", certs().other_ca_file});

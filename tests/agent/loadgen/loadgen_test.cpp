@@ -91,6 +91,11 @@ TEST(LoadgenArgsTest, ThreadsAreBounded) {
   EXPECT_FALSE(parse_args({"--api-key", "k", "--threads", "0"}).ok());
 }
 
+TEST(LoadgenArgsTest, CompressIsOffUnlessAsked) {
+  EXPECT_FALSE(parse_args({"--api-key", "k"})->compress);
+  EXPECT_TRUE(parse_args({"--api-key", "k", "--compress"})->compress);
+}
+
 TEST(LoadgenArgsTest, TlsOptions) {
   auto verified = parse_args({"--api-key", "k", "--tls", "--tls-ca", "/ca.pem", "--tls-cert",
                               "/c.pem", "--tls-key", "/c.key", "--handshakes"});
