@@ -10,7 +10,7 @@
 #   tests/bench/tls_stream_bench.sh [BUILD_DIR]
 #   BENCH_SECONDS=10 BENCH_AGENTS="1 10" BENCH_MODES="dbengine ram" BENCH_CHARTS=50
 #   BENCH_DIMS=20 BENCH_THREADS=1 BENCH_REPEAT=5 BENCH_HANDSHAKE_SECONDS=5
-#   BENCH_HANDSHAKE_CLIENTS=4 BENCH_PORT=29984 BENCH_CIPHERS= ...
+#   BENCH_HANDSHAKE_CLIENTS=4 BENCH_PORT=29984 BENCH_CIPHERS= BENCH_COMPRESS= ...
 #
 # Plaintext and TLS runs are interleaved, BENCH_REPEAT pairs per case, the pair's order
 # alternating (plaintext first, then TLS first), so a drift in the machine's load hits both
@@ -20,6 +20,8 @@
 # on who else runs, it is the steadier measure of what TLS costs the parent (and the loadgen's,
 # which shares the cores). BENCH_CIPHERS sets the parent's `tls.ciphers` (TLS 1.3 suites, its
 # preference first; empty: the built-in default); the suite negotiated is printed.
+# BENCH_COMPRESS=1: the loadgen sends zstd frames (`--compress`), as agents stream by default;
+# otherwise uncompressed frames (~9 bytes a sample through the cipher).
 set -euo pipefail
 
 BUILD=${1:-build/release}
@@ -34,6 +36,8 @@ CIPHERS=${BENCH_CIPHERS:-}
 HANDSHAKE_SECONDS=${BENCH_HANDSHAKE_SECONDS:-5}
 HANDSHAKE_CLIENTS=${BENCH_HANDSHAKE_CLIENTS:-4}
 PORT=${BENCH_PORT:-29984}
+COMPRESS_ARGS=()
+[ -n "${BENCH_COMPRESS:-}" ] && COMPRESS_ARGS=(--compress)
 KEY=$(cat /proc/sys/kernel/random/uuid)
 WORK=$(mktemp -d /tmp/trib-tls-stream-bench.XXXXXX)
 PARENT_PID=
@@ -103,7 +107,7 @@ stream_run() {  # memory-mode agents transport
   # shellcheck disable=SC2046
   report=$(/usr/bin/time -f "%U %S" -o "$WORK/loadgen.time" "$BUILD/tributary-loadgen" \
     --api-key "$KEY" --destination "127.0.0.1:$PORT" --threads "$THREADS" --agents "$2" \
-    --charts "$CHARTS" --dimensions "$DIMS" --duration "$SECONDS_PER_RUN" --flat-out $(tls_args "$3"))
+    --charts "$CHARTS" --dimensions "$DIMS" --duration "$SECONDS_PER_RUN" --flat-out "${COMPRESS_ARGS[@]}" $(tls_args "$3"))
   cpu1=$(cpu_seconds "$PARENT_PID")
   stop_parent
   local acked secs failed lg suite
@@ -166,9 +170,11 @@ for _ in $(seq "$REPEAT"); do
 done
 
 python3 - "$WORK/stream.tsv" "$WORK/handshakes.tsv" "$SECONDS_PER_RUN" "$CHARTS" "$DIMS" \
-  "$REPEAT" "$HANDSHAKE_SECONDS" "$HANDSHAKE_CLIENTS" "$(openssl version)" <<'PY'
+  "$REPEAT" "$HANDSHAKE_SECONDS" "$HANDSHAKE_CLIENTS" "$(openssl version)" \
+  "${BENCH_COMPRESS:+zstd (--compress)}" <<'PY'
 import collections, statistics, sys
-stream_tsv, hs_tsv, secs, charts, dims, repeat, hs_secs, hs_clients, ossl = sys.argv[1:]
+stream_tsv, hs_tsv, secs, charts, dims, repeat, hs_secs, hs_clients, ossl, frames = sys.argv[1:]
+frames = frames or "uncompressed"
 runs = collections.defaultdict(list)
 suites = set()
 for line in open(stream_tsv):
@@ -181,7 +187,7 @@ load = " ".join(open("/proc/loadavg").read().split()[:3])
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
             if l.startswith("model name")), "?")
 print(f"Load: per agent {charts} charts x {dims} dimensions, loadgen flat out for {secs} s, "
-      f"{repeat} interleaved pair(s) per case; TLS suite negotiated: {', '.join(sorted(suites))}; "
+      f"{repeat} interleaved pair(s) per case, frames {frames}; TLS suite negotiated: {', '.join(sorted(suites))}; "
       f"{ossl}; {cpu}; load average at the end {load}.\n")
 print("| memory mode | agents | plaintext samples/s acked (median) | TLS (median) | "
       "TLS / plaintext per pair, min / median | parent CPU-s per M samples, plaintext | TLS | "
